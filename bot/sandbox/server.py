@@ -1,0 +1,55 @@
+"""Serve a WSGI app on loopback in a background thread (waitress), for the sandbox, tests and demo."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from waitress.server import create_server
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerHandle:
+    url: str  # "http://127.0.0.1:PORT"
+    port: int
+    _server: object
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        try:
+            self._server.close()  # type: ignore[attr-defined]
+        finally:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "ServerHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> ServerHandle:
+    """Start `app` on host:port (0 = any free port) and return at once."""
+    server = create_server(app, host=host, port=port, threads=threads, ident="lexer-bot",
+                           channel_timeout=120, cleanup_interval=5, connection_limit=1000,
+                           outbuf_overflow=1 << 20, asyncore_use_poll=True)
+    actual_port = server.effective_port  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.run, name=f"wsgi-{actual_port}", daemon=True)
+    thread.start()
+    return ServerHandle(f"http://{host}:{actual_port}", actual_port, server, thread)
+
+
+def serve_forever(app, host: str, port: int, threads: int = 16) -> None:
+    """Serve in the foreground until interrupted."""
+    server = create_server(app, host=host, port=port, threads=threads, ident="lexer-bot",
+                           connection_limit=1000, asyncore_use_poll=True)
+    logger.info("listening on http://%s:%s", host, server.effective_port)  # type: ignore[attr-defined]
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
