@@ -1,0 +1,332 @@
+"""Cross-cutting HTTP behaviour for the Activity API as httpx transports.
+
+Stack (outermost first): CachingTransport -> RetryTransport -> RateLimitTransport
+-> the real transport. Each retry is a real send, so it takes its own slot in
+the rate-limit budget.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import random
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import httpx
+
+from bot.errors import BusyError
+
+logger = logging.getLogger(__name__)
+
+RATE_LIMIT = 100  # requests per window per token (seed: "100 requests per 5 minutes per API Token")
+RATE_WINDOW_S = 300.0
+# A request whose answer never got recorded (crashed process) stops counting as
+# in flight after this long; our own request timeout is well below it.
+STALE_IN_FLIGHT_S = 120.0
+
+
+def token_key(token: str) -> str:
+    """A stable, non-reversible key for a token (the send log never stores the token)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class SqliteRateLimiter:
+    """A sliding-window budget shared by every process on one database.
+
+    A send counts from the moment it is made until `window` seconds after its
+    answer came back: Lexer counts a request when it arrives, so counting from
+    the answer (and counting requests still in flight) never under-counts.
+    """
+
+    def __init__(self, store, token: str, *, limit: int = RATE_LIMIT, window_s: float = RATE_WINDOW_S,
+                 max_wait_s: float = 20.0, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep, poll_s: float = 0.25):
+        self.store = store
+        self.key = token_key(token)
+        self.limit = limit
+        self.window_s = window_s
+        self.max_wait_s = max_wait_s
+        self.clock = clock
+        self.sleep = sleep
+        self.poll_s = poll_s
+        self._lock = threading.Lock()  # one thread of this process at a time in the critical section
+
+    def _try_acquire(self) -> tuple[int | None, float]:
+        """Insert a send if there is room; else return how long until a slot may free."""
+        conn = self.store.db.conn
+        now = self.clock()
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = conn.execute(
+                    "select sent_at, done_at from rate_log where token_key = ? and "
+                    "(done_at is null or done_at > ?)", (self.key, now - self.window_s)).fetchall()
+                ends = []
+                for sent_at, done_at in rows:
+                    if done_at is None:  # in flight: counts until window after its answer, at least
+                        done_at = now if sent_at + STALE_IN_FLIGHT_S > now else sent_at + STALE_IN_FLIGHT_S
+                    end = done_at + self.window_s
+                    if end > now:
+                        ends.append(end)
+                if len(ends) < self.limit:
+                    cur = conn.execute("insert into rate_log (token_key, sent_at) values (?, ?)", (self.key, now))
+                    if random.random() < 0.02:  # prune old rows now and then
+                        conn.execute("delete from rate_log where done_at is not null and done_at < ?",
+                                     (now - 2 * self.window_s,))
+                    conn.execute("COMMIT")
+                    return cur.lastrowid, 0.0
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        ends.sort()
+        # the oldest counted send frees its slot first; in-flight ones free later
+        wait = ends[len(ends) - self.limit] - now
+        return None, max(wait, self.poll_s)
+
+    def acquire(self) -> int:
+        """Wait for a slot (up to max_wait_s) and record the send; BusyError past that."""
+        waited = 0.0
+        while True:
+            row_id, wait = self._try_acquire()
+            if row_id is not None:
+                return row_id
+            if waited + wait > self.max_wait_s:
+                raise BusyError(f"Lexer is busy, try again in {max(1, int(wait + 0.999))} s.",
+                                retry_after=wait,
+                                hint="Lexer allows 100 requests every 5 minutes; this bot has used them all for now.")
+            step = min(wait, self.poll_s * 4) if wait > self.poll_s else wait
+            self.sleep(step)
+            waited += step
+
+    def release(self, row_id: int) -> None:
+        """Mark a send answered; the window for it runs from now."""
+        with self._lock:
+            self.store.db.conn.execute("update rate_log set done_at = ? where id = ?", (self.clock(), row_id))
+
+    def sends_between(self, start: float, end: float) -> int:
+        return self.store.db.conn.execute(
+            "select count(*) from rate_log where token_key = ? and sent_at >= ? and sent_at < ?",
+            (self.key, start, end)).fetchone()[0]
+
+
+class RateLimitTransport(httpx.BaseTransport):
+    """Take a slot from the limiter for every request actually sent."""
+
+    def __init__(self, inner: httpx.BaseTransport, limiter: SqliteRateLimiter):
+        self.inner = inner
+        self.limiter = limiter
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        row_id = self.limiter.acquire()
+        try:
+            response = self.inner.handle_request(request)
+            response.read()  # API answers are small; the window runs from the end of the answer
+            return response
+        finally:
+            self.limiter.release(row_id)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retry 429 (after Retry-After, else backoff with jitter), 502/503/504 and network errors."""
+
+    def __init__(self, inner: httpx.BaseTransport, *, max_retries: int = 3, backoff_s: float = 0.5,
+                 max_backoff_s: float = 8.0, max_retry_after_s: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.inner = inner
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.max_retry_after_s = max_retry_after_s
+        self.sleep = sleep
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.max_backoff_s, self.backoff_s * (2 ** attempt))
+        return base / 2 + random.uniform(0, base / 2)  # "equal jitter"
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                response = self.inner.handle_request(request)
+            except httpx.TransportError:
+                if attempt >= self.max_retries:
+                    raise
+                self.sleep(self._backoff(attempt))
+                attempt += 1
+                continue
+            if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                return response
+            delay = self._backoff(attempt)
+            if response.status_code == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    if retry_after > self.max_retry_after_s:
+                        return response  # too long to hold a user waiting: let the caller say when
+                    delay = retry_after + random.uniform(0, 0.25)
+            response.close()
+            logger.info("Lexer answered %s; retrying in %.1f s", response.status_code, delay)
+            self.sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# ------------------------------------------------------------------ cache
+
+CACHEABLE_GETS = ("/users", "/groups", "/forms")
+UNCACHEABLE_TYPES = frozenset({"case_details", "mention_sla_export", "nps_submissions"})
+PAST_TTL_S = 6 * 3600.0  # a range wholly in the past rarely changes (late edits only)
+LIVE_TTL_S = 60.0  # a range that includes now changes by the minute
+LIST_TTL_S = 600.0
+
+
+@dataclass
+class _Entry:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    content: bytes
+    expires: float
+
+
+class _InFlight:
+    def __init__(self):
+        self.done = threading.Event()
+        self.entry: _Entry | None = None
+        self.error: BaseException | None = None
+
+
+def cache_key(request: httpx.Request) -> str | None:
+    """(method, path, canonical body) for cacheable requests; None for the rest."""
+    path = request.url.path
+    if request.method == "GET" and path.endswith(CACHEABLE_GETS):
+        return f"GET {path}"
+    if request.method == "POST" and path.endswith("/activity/reports"):
+        try:
+            body = json.loads(request.content or b"null")
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or body.get("type") in UNCACHEABLE_TYPES:
+            return None
+        return "POST " + path + " " + json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return None
+
+
+def ttl_for(request: httpx.Request, now: float) -> float:
+    if request.method == "GET":
+        return LIST_TTL_S
+    try:
+        body = json.loads(request.content)
+        date_to = datetime.fromisoformat(body["date_to"])
+    except (ValueError, KeyError, TypeError):
+        return LIVE_TTL_S
+    if date_to.tzinfo is None:
+        date_to = date_to.replace(tzinfo=timezone.utc)
+    return PAST_TTL_S if date_to.timestamp() < now else LIVE_TTL_S
+
+
+class CachingTransport(httpx.BaseTransport):
+    """In-memory cache of report answers with in-flight coalescing.
+
+    N concurrent identical queries send one request; the rest wait for its
+    answer. Only 200 answers are kept.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, *, clock: Callable[[], float] = time.time, max_entries: int = 2000):
+        self.inner = inner
+        self.clock = clock
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._in_flight: dict[str, _InFlight] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _response(entry: _Entry, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(entry.status, headers=entry.headers, content=entry.content, request=request)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = cache_key(request)
+        if key is None:
+            return self.inner.handle_request(request)
+        now = self.clock()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.expires > now:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._response(entry, request)
+            flight = self._in_flight.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._in_flight[key] = _InFlight()
+                self.misses += 1
+            else:
+                self.hits += 1
+        if not leader:
+            flight.done.wait(timeout=180)
+            if flight.entry is not None:
+                return self._response(flight.entry, request)
+            return self.inner.handle_request(request)  # the leader failed: try on our own
+        try:
+            response = self.inner.handle_request(request)
+            content = response.read()
+            entry = _Entry(response.status_code, list(response.headers.raw), content,
+                           self.clock() + ttl_for(request, now))
+            flight.entry = entry
+            if response.status_code == 200:
+                with self._lock:
+                    self._entries[key] = entry
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+            else:
+                flight.entry = None  # followers retry themselves rather than share an error
+            return self._response(entry, request)
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._in_flight.pop(key, None)
+            flight.done.set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def close(self) -> None:
+        self.inner.close()
