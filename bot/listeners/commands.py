@@ -1,0 +1,56 @@
+"""The /lexer slash command: ack at once, answer through response_url from a lazy listener."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.commands import Asker, Reply, is_admin
+from bot.slack import messages
+
+logger = logging.getLogger(__name__)
+
+
+def send_reply(respond, reply: Reply, *, client=None, channel_id: str | None = None, user_id: str | None = None) -> None:
+    """Post through response_url; if that fails, fall back to an ephemeral chat message."""
+    payload = dict(reply.message)
+    payload["response_type"] = "in_channel" if reply.public else "ephemeral"
+    for attempt in range(2):
+        try:
+            result = respond(**payload)
+            status = getattr(result, "status_code", 200)
+            if status < 400:
+                return
+            logger.warning("response_url answered HTTP %s (attempt %d)", status, attempt + 1)
+        except Exception as exc:
+            logger.warning("response_url failed: %s (attempt %d)", type(exc).__name__, attempt + 1)
+    if client is not None and channel_id and user_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=reply.message.get("text", ""),
+                                      blocks=reply.message.get("blocks"))
+        except Exception as exc:
+            logger.error("could not deliver a reply to %s: %s", user_id, type(exc).__name__)
+
+
+def register(app, deps) -> None:
+    def ack_lexer(ack):
+        ack()
+
+    def answer_lexer(body, respond, client):
+        user_id = body.get("user_id", "")
+        channel_id = body.get("channel_id")
+        try:
+            asker = Asker(user_id=user_id, channel_id=channel_id, tz=deps.timezones.tz_for(user_id),
+                          is_admin=is_admin(deps.settings, user_id))
+            reply = deps.runner.run(body.get("text") or "", asker)
+        except Exception:
+            logger.exception("/lexer failed before it could answer")
+            reply = Reply(messages.error_message("Something went wrong on our side while answering that.",
+                                                 "Try again in a minute."))
+        send_reply(respond, reply, client=client, channel_id=channel_id, user_id=user_id)
+        if reply.after is not None:
+            try:
+                reply.after()
+            except Exception:
+                logger.exception("follow-up work after /lexer failed")
+
+    app.command("/lexer")(ack=ack_lexer, lazy=[answer_lexer])

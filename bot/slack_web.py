@@ -1,0 +1,101 @@
+"""Slack Web API access: one WebClient with slack_sdk's retry handlers, and SlackApiError -> named categories."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (ConnectionErrorRetryHandler, RateLimitErrorRetryHandler,
+                                                    ServerErrorRetryHandler)
+
+from bot.config import Settings
+
+logger = logging.getLogger(__name__)
+
+# Slack error codes grouped the way we act on them (after sentry's integrations/slack/utils/errors.py)
+CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "channel_is_archived"})
+AUTH_BROKEN = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                         "missing_scope", "no_permission", "ekm_access_denied"})
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+TOO_LARGE = frozenset({"file_too_large", "upload_too_large", "msg_too_long", "invalid_blocks", "too_many_attachments"})
+
+CHANNEL_HELP = {
+    "not_in_channel": "The bot is not in that channel. Invite it with `/invite @lexer` in the channel, then try again.",
+    "channel_not_found": "That channel could not be found (it may be private or deleted). Invite the bot with `/invite @lexer` in it.",
+    "is_archived": "That channel is archived. Pick another channel.",
+    "channel_is_archived": "That channel is archived. Pick another channel.",
+}
+
+
+def slack_error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "unknown_error")
+    except Exception:  # a response with no JSON body
+        return "unknown_error"
+
+
+def categorize(code: str) -> str:
+    """A Slack error code -> channel_gone | auth | rate_limited | too_large | other."""
+    if code in CHANNEL_GONE:
+        return "channel_gone"
+    if code in AUTH_BROKEN:
+        return "auth"
+    if code in RATE_LIMITED:
+        return "rate_limited"
+    if code in TOO_LARGE:
+        return "too_large"
+    return "other"
+
+
+def build_web_client(settings: Settings, *, max_rate_limit_retries: int = 3) -> WebClient:
+    """WebClient(base_url=SLACK_API_URL) that retries 429 (after Retry-After), 5xx and connection errors."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=30,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class UserTimezones:
+    """The asker's Slack timezone (users.info -> tz), cached; LEXERBOT_TIMEZONE when unknown."""
+
+    def __init__(self, client: WebClient | None, default: ZoneInfo, ttl_s: float = 3600.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.default = default
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._cache: dict[str, tuple[float, ZoneInfo]] = {}
+        self._lock = threading.Lock()
+
+    def tz_for(self, user_id: str) -> ZoneInfo:
+        with self._lock:
+            hit = self._cache.get(user_id)
+            if hit and hit[0] > self.clock():
+                return hit[1]
+        tz = self.default
+        if self.client is not None and user_id:
+            try:
+                user = self.client.users_info(user=user_id).get("user") or {}
+                if user.get("tz"):
+                    tz = ZoneInfo(user["tz"])
+            except SlackApiError as exc:
+                logger.warning("users.info failed for %s: %s", user_id, slack_error_code(exc))
+            except (ZoneInfoNotFoundError, ValueError):
+                logger.warning("users.info gave an unknown timezone for %s", user_id)
+            except Exception as exc:  # network trouble: fall back, and do not cache the fallback
+                logger.warning("users.info unreachable for %s: %s", user_id, type(exc).__name__)
+                return tz
+        with self._lock:
+            self._cache[user_id] = (self.clock() + self.ttl_s, tz)
+        return tz
