@@ -1,0 +1,144 @@
+"""Fixtures are nouns: a served Lexer sandbox, a served Slack stand-in, the served bot."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.config import SANDBOX_TOKEN, Settings
+from bot.sandbox.server import serve_in_thread
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token"
+ADMIN = "UADMIN01"
+USER_SYDNEY = "USYD0001"
+USER_NEW_YORK = "UNYC0001"
+CHANNEL = "C0GENERAL"
+
+
+@dataclass
+class Served:
+    app: object
+    url: str
+
+
+@pytest.fixture
+def sandbox():
+    from bot.sandbox.lexer_app import LexerSandbox
+
+    app = LexerSandbox(export_polls=1)
+    handle = serve_in_thread(app)
+    app.base_url = handle.url
+    yield Served(app, handle.url)
+    handle.stop()
+
+
+@pytest.fixture
+def slack():
+    from bot.sandbox.slack_standin import SlackStandIn
+
+    app = SlackStandIn(bot_token=BOT_TOKEN)
+    handle = serve_in_thread(app)
+    app.base_url = handle.url
+    app.add_user(ADMIN, name="ada", real_name="Ada Admin", tz="Australia/Sydney")
+    app.add_user(USER_SYDNEY, name="sam", real_name="Sam Sydney", tz="Australia/Sydney")
+    app.add_user(USER_NEW_YORK, name="nina", real_name="Nina NewYork", tz="America/New_York")
+    app.add_channel(CHANNEL, "general", member=True)
+    app.add_channel("C0NOTIN", "random", member=False)
+    app.add_channel("C0ARCHIV", "old", member=True, archived=True)
+    yield Served(app, handle.url)
+    handle.stop()
+
+
+def make_settings(sandbox: Served, slack: Served, tmp_path, **overrides) -> Settings:
+    values = dict(
+        lexer_api_token=SANDBOX_TOKEN,
+        lexer_api_url=f"{sandbox.url}/v1",
+        lexer_status_url=f"{sandbox.url}/api/public/v1/activity/reports/status",
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=f"{slack.url}/api/",
+        db_path=str(tmp_path / "lexerbot.db"),
+        admins=frozenset({ADMIN}),
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(sandbox, slack, tmp_path) -> Settings:
+    return make_settings(sandbox, slack, tmp_path)
+
+
+class Bot:
+    """`lexer-bot serve`'s WSGI app on a real port, and a way to talk to it as Slack does."""
+
+    def __init__(self, url: str, runtime, slack: Served):
+        self.url = url
+        self.runtime = runtime
+        self.slack = slack
+        self.http = httpx.Client(timeout=10)
+
+    def signed_post(self, body: str, *, content_type="application/x-www-form-urlencoded",
+                    timestamp: int | None = None, secret: str = SIGNING_SECRET) -> httpx.Response:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        return self.http.post(f"{self.url}/slack/events", content=body.encode(), headers={
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+
+    def command(self, text: str, *, user_id: str = USER_SYDNEY, channel_id: str = CHANNEL,
+                wait: bool = True, timeout: float = 15.0) -> dict | httpx.Response:
+        """Send `/lexer TEXT` as Slack does; return the reply posted to response_url."""
+        key = f"cmd-{time.monotonic_ns()}"
+        response_url = self.slack.app.new_response_url(key)
+        form = {"token": "legacy", "team_id": "T0TEST", "team_domain": "test", "channel_id": channel_id,
+                "channel_name": "general", "user_id": user_id, "user_name": "someone", "command": "/lexer",
+                "text": text, "api_app_id": "A0TEST", "response_url": response_url,
+                "trigger_id": "1.2.abc"}
+        r = self.signed_post(urllib.parse.urlencode(form))
+        assert r.status_code == 200, r.text
+        if not wait:
+            return r
+        return wait_for(lambda: (self.slack.app.responses(key) or [None])[-1], timeout=timeout)
+
+    def action(self, payload: dict) -> httpx.Response:
+        import json
+        return self.signed_post(urllib.parse.urlencode({"payload": json.dumps(payload)}))
+
+    def event(self, event: dict) -> httpx.Response:
+        import json
+        body = {"token": "legacy", "team_id": "T0TEST", "api_app_id": "A0TEST", "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()), "event": event}
+        return self.signed_post(json.dumps(body), content_type="application/json")
+
+
+def wait_for(fn, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def bot(settings, slack):
+    from bot.cli import build_served
+
+    runtime, wsgi = build_served(settings, scheduler=False)
+    handle = serve_in_thread(wsgi)
+    yield Bot(handle.url, runtime, slack)
+    handle.stop()
+    runtime.store.close()
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
