@@ -157,6 +157,11 @@ def register_feature_commands(sub) -> None:
     except ImportError:
         pass
     try:
+        from digests.alerts_cli import register as register_alerts
+        register_alerts(sub)
+    except ImportError:
+        pass
+    try:
         from bot.demo import register as register_demo
         register_demo(sub)
     except ImportError:

@@ -71,4 +71,14 @@ def build_runtime(settings: Settings, *, with_slack: bool = True, sandbox_app=No
     timezones = UserTimezones(slack, settings.tz)
     services = Services(settings=settings, api=api, store=store, slack=slack,
                         now=now or (lambda: datetime.now(timezone.utc)), directory=Directory(api))
-    return Runtime(settings, store, api, slack, timezones, services, CommandRunner(services))
+    runtime = Runtime(settings, store, api, slack, timezones, services, CommandRunner(services))
+    install_features(runtime)
+    return runtime
+
+
+def install_features(runtime: Runtime) -> None:
+    """Each feature registers its /lexer handlers, buttons and workers."""
+    from bot import alerting, export_jobs, home, subscriptions
+
+    for feature in (subscriptions, export_jobs, alerting, home):
+        feature.install(runtime)
