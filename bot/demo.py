@@ -1,0 +1,379 @@
+"""`lexer-bot demo`: the whole product on embedded defaults, printed as a user would see it in Slack.
+
+The Lexer sandbox and a stand-in for Slack's Web API are served on loopback; the real Bolt app
+(`bot.app.create_app` behind `bot.web.create_wsgi_app`) receives signed requests exactly as Slack
+sends them; every reply, digest, alert and file is read back from the stand-in and rendered as text.
+Digests and alerts run on a clock, and `bot` imports `digests` only in cli.py, so cli.py passes the
+clock-side functions in as `ClockJobs`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+ADMIN = "U0DEMOADA"
+ADMIN_NAME = "ada"
+CHANNEL = "C0SUPPORT"
+CHANNEL_NAME = "support-leads"
+DEMO_TZ = "Australia/Sydney"
+SIGNING_SECRET = "demo-signing-secret"  # only ever used on loopback, between the demo and itself
+BOT_TOKEN = "xoxb-demo-token"
+REPLY_TIMEOUT_S = 15.0
+EXPORT_TIMEOUT_S = 20.0
+RULE_WIDTH = 72
+
+
+@dataclass
+class ClockJobs:
+    """The clock-side functions the demo drives; cli.py fills them from `digests`."""
+
+    # post one subscription's digest now: fn(runtime, subscription_row, now)
+    send_digest: Callable[[Any, dict, datetime], Any] | None = None
+    # one evaluation pass of SLA-spike alerts as of `now`: fn(runtime, now)
+    check_alerts: Callable[[Any, datetime], Any] | None = None
+
+
+class StepFailed(Exception):
+    """A demo step could not show what it set out to show."""
+
+
+# ------------------------------------------------------------------ printing
+
+class Printer:
+    """Plain text with simple section rules."""
+
+    def __init__(self, out=None, names: dict | None = None):
+        self.out = out or sys.stdout
+        self.names = names or {}
+        self.steps = 0
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def rule(self, title: str) -> None:
+        self.steps += 1
+        head = f"== {self.steps}. {title} "
+        self.line()
+        self.line(head + "=" * max(3, RULE_WIDTH - len(head)))
+
+    def said(self, who: str, text: str) -> None:
+        self.line(f"{who}:  {text}")
+        self.line()
+
+    def message(self, message: dict, label: str | None = None) -> None:
+        from bot.sandbox.slack_standin import render_message_text
+
+        if label:
+            self.line(f"[{label}]")
+        body = render_message_text(message, names=self.names) or message.get("text") or "(empty message)"
+        for text_line in body.split("\n"):
+            self.line("  " + text_line if text_line else "")
+
+    def note(self, text: str) -> None:
+        self.line(f"  ({text})")
+
+
+# ------------------------------------------------------------------ the demo world
+
+class DemoWorld:
+    """Sandbox + Slack stand-in + the served bot, all on loopback, in a temp dir."""
+
+    def __init__(self, export_dir: Path):
+        self.tmp = Path(tempfile.mkdtemp(prefix="lexer-demo-"))
+        self.export_dir = export_dir
+        self.handles: list = []
+        self.runtime = None
+        self.http = None
+
+    def start(self) -> "DemoWorld":
+        import httpx
+
+        from bot.app import create_app
+        from bot.config import Settings
+        from bot.runtime import build_runtime
+        from bot.sandbox.lexer_app import LexerSandbox
+        from bot.sandbox.server import serve_in_thread
+        from bot.sandbox.slack_standin import SlackStandIn
+        from bot.web import create_wsgi_app
+
+        self.lexer = LexerSandbox(export_polls=1)
+        handle = serve_in_thread(self.lexer, threads=4)
+        self.handles.append(handle)
+        self.lexer.base_url = handle.url
+
+        self.slack = SlackStandIn(bot_token=BOT_TOKEN, keep_uploads_dir=str(self.export_dir))
+        handle = serve_in_thread(self.slack, threads=4)
+        self.handles.append(handle)
+        self.slack.base_url = handle.url
+        self.slack.add_user(ADMIN, name=ADMIN_NAME, real_name="Ada Admin", tz=DEMO_TZ)
+        self.slack.add_channel(CHANNEL, CHANNEL_NAME, member=True)
+
+        # sandbox mode (no LEXER_API_TOKEN): every message says so in its footer
+        self.settings = Settings(
+            lexer_api_token=None, lexer_api_url=f"{self.lexer.base_url}/v1",
+            lexer_status_url=f"{self.lexer.base_url}/api/public/v1/activity/reports/status",
+            slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{self.slack.base_url}/api/", db_path=str(self.tmp / "lexerbot.db"),
+            timezone=DEMO_TZ, admins=frozenset({ADMIN}), export_concurrency=1, export_timeout_s=EXPORT_TIMEOUT_S)
+        self.runtime = build_runtime(self.settings)
+        bolt = create_app(self.runtime)
+        handle = serve_in_thread(create_wsgi_app(bolt, self.runtime), threads=8)
+        self.handles.append(handle)
+        self.bot_url = handle.url
+        self.http = httpx.Client(timeout=10, trust_env=False)  # loopback only: ignore any proxy settings
+        return self
+
+    def stop(self) -> None:
+        if self.http is not None:
+            self.http.close()
+        stop_workers = getattr(self.runtime, "extras", {}).get("stop") if self.runtime else None
+        if callable(stop_workers):
+            try:
+                stop_workers()
+            except Exception:
+                logger.debug("stopping workers failed", exc_info=True)
+        for handle in reversed(self.handles):
+            try:
+                handle.stop()
+            except Exception:
+                logger.debug("stopping a server failed", exc_info=True)
+        if self.runtime is not None:
+            try:
+                self.runtime.store.close()
+            except Exception:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- talking to the bot as Slack does
+
+    def _signed_post(self, body: str, content_type: str):
+        from slack_sdk.signature import SignatureVerifier
+
+        ts = str(int(time.time()))
+        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+        r = self.http.post(f"{self.bot_url}/slack/events", content=body.encode(), headers={
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+        if r.status_code != 200:
+            raise StepFailed(f"the bot answered HTTP {r.status_code}")
+        return r
+
+    def slash(self, text: str, *, user_id: str = ADMIN, channel_id: str = CHANNEL) -> dict:
+        """Send `/lexer TEXT` signed, as Slack does; return the reply posted to response_url."""
+        key = f"demo-{time.monotonic_ns()}"
+        form = {"token": "legacy", "team_id": self.slack.team_id, "team_domain": "demo", "channel_id": channel_id,
+                "channel_name": CHANNEL_NAME, "user_id": user_id, "user_name": ADMIN_NAME, "command": "/lexer",
+                "text": text, "api_app_id": "A0DEMO", "response_url": self.slack.new_response_url(key),
+                "trigger_id": "1.2.demo"}
+        self._signed_post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
+        return wait_until(lambda: (self.slack.responses(key) or [None])[-1], REPLY_TIMEOUT_S,
+                          f"no reply to /lexer {text}")
+
+    def event(self, event: dict) -> None:
+        body = {"token": "legacy", "team_id": self.slack.team_id, "api_app_id": "A0DEMO", "type": "event_callback",
+                "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()), "event": event}
+        self._signed_post(json.dumps(body), "application/json")
+
+
+def wait_until(fn: Callable[[], Any], timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise StepFailed(f"timed out: {what}")
+        time.sleep(interval)
+
+
+def channel_changes(before: list[dict], after: list[dict]) -> list[tuple[str, dict]]:
+    """Messages new or edited since `before` (pure): [("new"|"updated", message)]."""
+    old = {m["ts"]: m for m in before}
+    out = []
+    for m in after:
+        prev = old.get(m["ts"])
+        if prev is None:
+            out.append(("new" if not m.get("thread_ts") or m["thread_ts"] == m["ts"] else "thread reply", m))
+        elif (prev.get("text"), prev.get("blocks")) != (m.get("text"), m.get("blocks")):
+            out.append(("updated", m))
+    return out
+
+
+# ------------------------------------------------------------------ the steps
+
+def _reply(world: DemoWorld, p: Printer, text: str, shown: str | None = None) -> dict:
+    p.said(f"@{ADMIN_NAME} in #{CHANNEL_NAME}", f"/lexer {shown or text}")
+    reply = world.slash(text)
+    where = "everyone in the channel sees" if reply.get("response_type") == "in_channel" else "only you can see this"
+    p.message(reply, f"Lexer replies — {where}")
+    return reply
+
+
+def _looks_unavailable(reply: dict) -> bool:
+    text = (reply.get("text") or "") + json.dumps(reply.get("blocks") or [])
+    return "not available in this version" in text
+
+
+def step_report(world: DemoWorld, p: Printer, text: str) -> None:
+    _reply(world, p, text)
+
+
+def step_digest(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
+    mention = f"<#{CHANNEL}|{CHANNEL_NAME}>"
+    reply = _reply(world, p, f"subscribe sla {mention} daily at 09:00",
+                   f"subscribe sla #{CHANNEL_NAME} daily at 09:00")
+    if _looks_unavailable(reply):
+        raise StepFailed("subscriptions are not part of this build yet")
+    rows = list(world.runtime.store.db["subscriptions"].rows_where(order_by="id desc", limit=1))
+    if not rows:
+        raise StepFailed("the subscription was not saved")
+    if jobs.send_digest is None:
+        raise StepFailed("the digest job is not part of this build yet")
+    p.line()
+    p.line("The clock process would post this at 09:00; the demo runs that digest now.")
+    p.line()
+    before = world.slack.messages(CHANNEL)
+    jobs.send_digest(world.runtime, rows[0], datetime.now(timezone.utc))
+    _show_channel(world, p, before, "the digest")
+
+
+def _show_channel(world: DemoWorld, p: Printer, before: list[dict], what: str) -> None:
+    changes = wait_until(lambda: channel_changes(before, world.slack.messages(CHANNEL)), 10.0,
+                         f"{what} never reached #{CHANNEL_NAME}")
+    for kind, message in changes:
+        p.message(message, f"#{CHANNEL_NAME}, {kind} message from Lexer")
+        p.line()
+
+
+def step_alert(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
+    mention = f"<#{CHANNEL}|{CHANNEL_NAME}>"
+    reply = _reply(world, p, f"alerts on {mention}", f"alerts on #{CHANNEL_NAME}")
+    if _looks_unavailable(reply):
+        raise StepFailed("alerts are not part of this build yet")
+    if jobs.check_alerts is None:
+        raise StepFailed("the alert checker is not part of this build yet")
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    # a past three-hour stretch of slow replies: the checker looks at it first, then at the calm after it
+    spike_start = now - timedelta(hours=6)
+    world.lexer.inject_spike(spike_start, hours=3, factor=12.0)
+    during, after = spike_start + timedelta(hours=2, minutes=30), now
+    p.line()
+    p.line(f"The sandbox now has an SLA-breach spike from {spike_start:%H:%M} to "
+           f"{spike_start + timedelta(hours=3):%H:%M} UTC. The alert checker runs inside it:")
+    p.line()
+    before = world.slack.messages(CHANNEL)
+    jobs.check_alerts(world.runtime, during)
+    _show_channel(world, p, before, "the spike alert")
+    p.line("...and again once replies are back to normal:")
+    p.line()
+    before = world.slack.messages(CHANNEL)
+    for minutes in (90, 60, 30, 0):  # a recovery needs a few calm windows in a row
+        jobs.check_alerts(world.runtime, after - timedelta(minutes=minutes))
+        if channel_changes(before, world.slack.messages(CHANNEL)):
+            break
+    _show_channel(world, p, before, "the recovery")
+
+
+def step_export(world: DemoWorld, p: Printer) -> None:
+    reply = _reply(world, p, "export cases last-7d")
+    if _looks_unavailable(reply):
+        raise StepFailed("exports are not part of this build yet")
+    upload = wait_until(lambda: next((u for u in world.slack.uploads if u.completed), None), EXPORT_TIMEOUT_S,
+                        "the export never arrived as a file")
+    for message in world.slack.messages(ADMIN):
+        p.message(message, f"direct message from Lexer to @{ADMIN_NAME}")
+        p.line()
+    p.line(f"File:  {upload.filename}  ({upload.size:,} bytes)")
+    if upload.path:
+        p.line(f"Saved: {upload.path}")
+
+
+def step_home(world: DemoWorld, p: Printer) -> None:
+    p.said(f"@{ADMIN_NAME}", "opens the Lexer app's Home tab")
+    before = len(world.slack.views(ADMIN))
+    world.event({"type": "app_home_opened", "user": ADMIN, "channel": "D" + ADMIN[1:], "tab": "home",
+                 "event_ts": f"{time.time():.6f}"})
+    view = wait_until(lambda: world.slack.views(ADMIN)[before:] and world.slack.views(ADMIN)[-1], 10.0,
+                      "the Home tab was never published")
+    p.message({"blocks": view["blocks"]}, "Home tab")
+
+
+def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None = None) -> int:
+    """Run every step, printing what a user would see; 0 when every step worked."""
+    jobs = jobs or ClockJobs()
+    export_dir = export_dir or Path(tempfile.mkdtemp(prefix="lexer-demo-export-"))
+    p = Printer(out, names={ADMIN: ADMIN_NAME, CHANNEL: CHANNEL_NAME})
+    started = time.monotonic()
+    p.line("lexer-bot demo: the Lexer sandbox and a stand-in for Slack, on this machine only.")
+    p.line(f"You are @{ADMIN_NAME} (an admin, timezone {DEMO_TZ}) in #{CHANNEL_NAME}.")
+    steps: list[tuple[str, Callable[[], None]]] = []
+    world = DemoWorld(export_dir)
+    failed = []
+    try:
+        world.start()
+        steps = [
+            ("/lexer help", lambda: step_report(world, p, "help")),
+            ("/lexer team last-week", lambda: step_report(world, p, "team last-week")),
+            ("/lexer summary yesterday", lambda: step_report(world, p, "summary yesterday")),
+            ("/lexer nps", lambda: step_report(world, p, "nps \"NPS Survey\"")),
+            ("A daily SLA digest", lambda: step_digest(world, p, jobs)),
+            ("An SLA spike alert and its recovery", lambda: step_alert(world, p, jobs)),
+            ("A CSV export, delivered as a file", lambda: step_export(world, p)),
+            ("The App Home tab", lambda: step_home(world, p)),
+        ]
+        for title, step in steps:
+            p.rule(title)
+            try:
+                step()
+            except StepFailed as exc:
+                failed.append(title)
+                p.line(f"  !! skipped: {exc}")
+            except Exception as exc:
+                logger.debug("demo step failed", exc_info=True)
+                failed.append(title)
+                p.line(f"  !! this step failed: {type(exc).__name__}: {exc}")
+    finally:
+        world.stop()
+        if export_dir.is_dir() and not any(export_dir.iterdir()):
+            export_dir.rmdir()  # nothing was exported: leave nothing behind
+    p.line()
+    p.line("=" * RULE_WIDTH)
+    took = time.monotonic() - started
+    if failed:
+        p.line(f"Demo finished in {took:.1f}s; {len(failed)} of {len(steps)} steps did not work: {', '.join(failed)}.")
+        return 1
+    p.line(f"Demo finished in {took:.1f}s. Next: README.md, 'Set up in a workspace'.")
+    return 0
+
+
+def register(sub, clock_jobs: Callable[[], ClockJobs] | None = None) -> None:
+    """Add `lexer-bot demo`; `clock_jobs` (from cli.py) loads the digest and alert functions."""
+    s = sub.add_parser("demo", help="the whole product on embedded defaults, printed as a user would see it")
+    s.add_argument("--export-dir", default=None, help="where to keep the exported CSV (default: a new temp dir)")
+
+    def cmd_demo(args, settings) -> int:
+        # the user's configuration is deliberately ignored: the demo runs on embedded defaults
+        logging.getLogger().setLevel(logging.ERROR)
+        jobs = ClockJobs()
+        if clock_jobs is not None:
+            try:
+                jobs = clock_jobs()
+            except ImportError as exc:
+                logger.debug("clock jobs unavailable: %s", exc)
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="replace")
+        export_dir = Path(args.export_dir) if args.export_dir else None
+        return run_demo(jobs, export_dir=export_dir)
+
+    s.set_defaults(func=cmd_demo)
