@@ -9,10 +9,11 @@ pings, and an `&amp;` entity is never cut in half.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Sequence
+from typing import Sequence
 
 from bot.lexer.models import (
     AgentSummary, AgentVolume, CaseClassification, CaseSummary, CaseVolume, ClassificationCount, Form, Group,
@@ -112,10 +113,14 @@ def _title(base: str, ctx: ReplyContext | None) -> str:
     return base
 
 
-def _fallback_prefix(title: str, tf: Timeframe | None, ctx: ReplyContext | None) -> str:
-    where = f" for {tf.describe()}" if tf is not None else ""
-    sandbox = f" ({SANDBOX_NOTE})" if ctx is not None and ctx.sandbox else ""
-    return f"{_title(title, ctx)}{where}{sandbox}"
+def _fallback(title: str, tf: Timeframe | None, ctx: ReplyContext | None, numbers: str) -> str:
+    """'Team performance, last week: 2 agents, … (Mon 16 Nov – Sun 22 Nov 2026 · sandbox data)'.
+
+    The numbers come early because phones cut notifications short.
+    """
+    when = f", {tf.words}" if tf is not None else ""
+    tail = ([tf.dates_text()] if tf is not None else []) + ([SANDBOX_NOTE] if ctx is not None and ctx.sandbox else [])
+    return f"{_title(title, ctx)}{when}: {numbers}" + (f" ({FOOTER_SEP.join(tail)})" if tail else "")
 
 
 def _message(fallback: str, blocks: list[dict]) -> dict:
@@ -128,7 +133,7 @@ def _report(title: str, tf: Timeframe | None, ctx: ReplyContext | None, body: li
     foot = footer_text(tf, ctx)
     if foot:
         blocks.append(bk.context([foot]))
-    return _message(f"{_fallback_prefix(title, tf, ctx)}: {fallback}", blocks)
+    return _message(_fallback(title, tf, ctx, fallback), blocks)
 
 
 def _empty(title: str, tf: Timeframe | None, ctx: ReplyContext | None, text: str = NO_DATA,
@@ -507,7 +512,7 @@ def nps_message(form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ct
     scores = [_day_score(d.data) for d in days]
     if any(x is not None for x in scores):
         # group days by their pooled counts so a grouped bar is a real NPS, not a mean of scores
-        _, group = downsample([0.0] * len(days), SPARK_WIDTH)
+        group = max(1, math.ceil(len(days) / SPARK_WIDTH))
         pooled = []
         for i in range(0, len(days), group):
             chunk = [d.data for d in days[i:i + group]]
@@ -519,9 +524,9 @@ def nps_message(form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ct
             )))
         body.append(bk.section(f"*Daily NPS* `{sparkline(pooled)}`"))
         body.append(bk.context([f"{_bar_note(False, group).capitalize()}; blank = no responses."]))
-    fallback = (f"{name}: {format_nps(s.nps_score)} from {_plural(r, 'response')} "
-                f"({format_count(s.total_promoters)} promoters, {format_count(s.total_passives)} passives, "
-                f"{format_count(s.total_detractors)} detractors)")
+    fallback = (f"{name} {format_nps(s.nps_score)} from {_plural(r, 'response')} "
+                f"({_plural(s.total_promoters, 'promoter')}, {_plural(s.total_passives, 'passive')}, "
+                f"{_plural(s.total_detractors, 'detractor')})")
     return _report(NPS_TITLE, tf, ctx, body, fallback)
 
 
