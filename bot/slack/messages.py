@@ -107,9 +107,10 @@ def footer_text(tf: Timeframe | None, ctx: ReplyContext | None) -> str:
     return FOOTER_SEP.join(parts)
 
 
-def _title(base: str, ctx: ReplyContext | None) -> str:
+def _title(base: str, ctx: ReplyContext | None, escape: bool = False) -> str:
+    """Title and suffix; headers are plain_text (shown literally), `text` is mrkdwn and needs escaping."""
     if ctx is not None and ctx.title_suffix:
-        return f"{base} · {ctx.title_suffix}"
+        return f"{base} · {esc(ctx.title_suffix) if escape else ctx.title_suffix}"
     return base
 
 
@@ -120,7 +121,7 @@ def _fallback(title: str, tf: Timeframe | None, ctx: ReplyContext | None, number
     """
     when = f", {tf.words}" if tf is not None else ""
     tail = ([tf.dates_text()] if tf is not None else []) + ([SANDBOX_NOTE] if ctx is not None and ctx.sandbox else [])
-    return f"{_title(title, ctx)}{when}: {numbers}" + (f" ({FOOTER_SEP.join(tail)})" if tail else "")
+    return f"{_title(title, ctx, escape=True)}{when}: {numbers}" + (f" ({FOOTER_SEP.join(tail)})" if tail else "")
 
 
 def _message(fallback: str, blocks: list[dict]) -> dict:

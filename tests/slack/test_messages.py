@@ -647,3 +647,13 @@ def test_nan_numbers_show_as_dashes():
                          LAST_WEEK, LIVE)
     bk.validate_message(msg)
     assert msg["blocks"][2]["text"]["text"].split("\n")[2].split() == ["Jane", "Pear", "4", "2", "–", "–", "1"]
+
+
+def test_hostile_context_never_reaches_mrkdwn_raw():
+    ctx = ReplyContext(sandbox=True, filters_text="group: <!channel>", title_suffix="<!channel> & co")
+    for name, msg in seed_report_messages(ctx).items():
+        bk.validate_message(msg)
+        for t in texts(msg)[:1] + [footer(msg)]:
+            assert "<" not in t and ">" not in t, name
+        assert msg["blocks"][0]["text"] == {"type": "plain_text", "text": "".join(
+            [msg["blocks"][0]["text"]["text"].split(" · ")[0], " · <!channel> & co"]), "emoji": True}
