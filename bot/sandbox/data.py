@@ -14,7 +14,7 @@ import math
 import random
 import statistics
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 STATUS_PATH = "/api/public/v1/activity/reports/status"
 DOWNLOAD_PREFIX = "/downloads/"
+MAX_RECORDED = 50_000
 
 # (error, message) per the doc's Errors table
 ERR_MISSING_AUTH = ("Unauthorized", "Missing authentication data")
@@ -231,6 +232,8 @@ class LexerSandbox:
                   "body": parsed, "at": self.clock(), "status": None}
         with self._lock:
             self.requests.append(record)
+            if len(self.requests) > MAX_RECORDED:  # a long-running `lexer-bot sandbox` must not grow forever
+                del self.requests[: MAX_RECORDED // 2]
         try:
             status, headers, chunks = self._dispatch(method, path, query, raw, parsed, environ)
         except SandboxHTTPError as e:

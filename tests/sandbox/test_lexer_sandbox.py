@@ -227,7 +227,8 @@ def test_malformed_body_and_unknown_path_are_404(client):
 
 def test_rate_limit_429_with_retry_after():
     clock = {"t": 1000.0}
-    app = LexerSandbox(clock=frozen, rate_limit=3, rate_window_s=300, rate_clock=lambda: clock["t"])
+    app = LexerSandbox(clock=frozen, rate_limit=3, rate_window_s=300, rate_clock=lambda: clock["t"],
+                       tokens=(SANDBOX_TOKEN, "second-token"))
     with serve_in_thread(app) as h, httpx.Client(base_url=h.url, headers={"Auth-Api-Token": SANDBOX_TOKEN}) as c:
         for i in range(3):
             assert c.get("/v1/groups").status_code == 200
@@ -239,9 +240,10 @@ def test_rate_limit_429_with_retry_after():
         clock["t"] = 1000.0 + 300
         assert c.get("/v1/groups").status_code == 200  # first slot free again
         assert c.get("/v1/groups").status_code == 429
-        # another token has its own budget
-        app2_headers = {"Auth-Api-Token": "second-token"}
-        assert c.get("/v1/groups", headers=app2_headers).status_code == 401
+        assert c.get("/downloads/x.csv").status_code == 404  # downloads are not counted
+        # another token has its own budget; an unknown one is refused before counting
+        assert c.get("/v1/groups", headers={"Auth-Api-Token": "second-token"}).status_code == 200
+        assert c.get("/v1/groups", headers={"Auth-Api-Token": "third-token"}).status_code == 401
 
 
 def test_rate_limit_is_exact_under_concurrency():
