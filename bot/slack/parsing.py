@@ -338,12 +338,14 @@ def _items(text: str) -> list[_Item]:
         m = _KEY_RE.match(first) if kind0 == "plain" else None
         if m and _known_key(m.group(1).lower()):
             value = _unescape(m.group(2)) + "".join(_seg_value(s) for s in segs[1:])
-            out.append(_Item("kv", value.strip(), raw, key=m.group(1).lower()))
+            out.append(_Item("kv", " ".join(value.split()), raw, key=m.group(1).lower()))
             continue
         value = "".join(_seg_value(s) for s in segs)
         if any(k != "plain" for k, _ in segs):
-            # quoted or a Slack link: a name, never a keyword
-            out.append(_Item("text", value, raw))
+            # quoted or a Slack link: a name, never a keyword; `""` is nothing
+            value = " ".join(value.split())
+            if value:
+                out.append(_Item("text", value, raw))
         elif value.startswith("#") and len(value) > 1:
             out.append(_Item("channel_name", value[1:].lower(), raw))
         else:
