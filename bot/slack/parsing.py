@@ -305,7 +305,7 @@ def _split(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
 
 def _angle_value(inner: str) -> str:
     """<mailto:a@b|a@b> -> a@b, <http://x.io|x.io> -> x.io; mentions stay as typed."""
-    if inner[:1] in "#@!":
+    if inner.startswith(("#", "@", "!")):
         return f"<{inner}>"
     target, _, label = inner.partition("|")
     if target.lower().startswith("mailto:"):
@@ -326,13 +326,13 @@ def _items(text: str) -> list[_Item]:
     for raw, segs in _split(text):
         if len(segs) == 1 and segs[0][0] == "angle":
             inner = segs[0][1]
-            if inner.startswith("#"):
-                cid = inner[1:].partition("|")[0].strip()
-                if cid:
-                    out.append(_Item("channel", cid, raw))
-                    continue
-            if inner[:1] in "#@!":
-                out.append(_Item("mention", inner, raw))
+            # messages name these as Slack shows them (#general, @jane), not as escaped
+            target, _, label = inner.partition("|")
+            if inner.startswith("#") and target[1:].strip():
+                out.append(_Item("channel", target[1:].strip(), "#" + (label or target[1:])))
+                continue
+            if inner.startswith(("#", "@", "!")):
+                out.append(_Item("mention", inner, (label and "@" + label.lstrip("@")) or target))
                 continue
         kind0, first = segs[0]
         m = _KEY_RE.match(first) if kind0 == "plain" else None
