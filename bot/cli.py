@@ -163,9 +163,27 @@ def register_feature_commands(sub) -> None:
         pass
     try:
         from bot.demo import register as register_demo
-        register_demo(sub)
+        register_demo(sub, clock_jobs=demo_clock_jobs)
     except ImportError:
         pass
+
+
+def demo_clock_jobs():
+    """The digest and alert functions `lexer-bot demo` drives (bot imports digests only here)."""
+    from bot.demo import ClockJobs
+
+    jobs = ClockJobs()
+    try:
+        from digests.jobs import send_digest
+        jobs.send_digest = lambda runtime, sub, now: send_digest(runtime, int(sub["id"]), now)
+    except ImportError:
+        pass
+    try:
+        from digests.alerts import run_alert_checks
+        jobs.check_alerts = run_alert_checks
+    except ImportError:
+        pass
+    return jobs
 
 
 def main(argv: list[str] | None = None) -> int:
