@@ -197,6 +197,17 @@ def wait_until(fn: Callable[[], Any], timeout: float, what: str, interval: float
         time.sleep(interval)
 
 
+def settled(read: Callable[[], Any], quiet_s: float = 0.4, timeout: float = 5.0):
+    """What `read` returns once it has stopped changing for quiet_s (progress messages are edited in place)."""
+    last, since, deadline = read(), time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() - since < quiet_s and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = read()
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
 def channel_changes(before: list[dict], after: list[dict]) -> list[tuple[str, dict]]:
     """Messages new or edited since `before` (pure): [("new"|"updated", message)]."""
     old = {m["ts"]: m for m in before}
@@ -204,9 +215,10 @@ def channel_changes(before: list[dict], after: list[dict]) -> list[tuple[str, di
     for m in after:
         prev = old.get(m["ts"])
         if prev is None:
-            out.append(("new" if not m.get("thread_ts") or m["thread_ts"] == m["ts"] else "thread reply", m))
+            reply = m.get("thread_ts") and m["thread_ts"] != m["ts"]
+            out.append(("reply in thread" if reply else "new message", m))
         elif (prev.get("text"), prev.get("blocks")) != (m.get("text"), m.get("blocks")):
-            out.append(("updated", m))
+            out.append(("updated message", m))
     return out
 
 
@@ -217,6 +229,7 @@ def _reply(world: DemoWorld, p: Printer, text: str, shown: str | None = None) ->
     reply = world.slash(text)
     where = "everyone in the channel sees" if reply.get("response_type") == "in_channel" else "only you can see this"
     p.message(reply, f"Lexer replies — {where}")
+    p.line()
     return reply
 
 
@@ -252,8 +265,30 @@ def _show_channel(world: DemoWorld, p: Printer, before: list[dict], what: str) -
     changes = wait_until(lambda: channel_changes(before, world.slack.messages(CHANNEL)), 10.0,
                          f"{what} never reached #{CHANNEL_NAME}")
     for kind, message in changes:
-        p.message(message, f"#{CHANNEL_NAME}, {kind} message from Lexer")
+        p.message(message, f"#{CHANNEL_NAME}, {kind} from Lexer")
         p.line()
+
+
+SPIKE_FACTOR = 30.0
+ALERT_WINDOW = timedelta(hours=1)  # the alerts feature's default window
+SLOT = timedelta(minutes=5)  # alert checks run on 5-minute slots
+
+
+def busiest_window_end(lexer_factory: Callable[[], Any], now: datetime) -> datetime:
+    """The end of the past hour that would show the most SLA breaches under a spike (the sandbox's data is sparse
+    at night), leaving room after it for the calm checks of a recovery."""
+    scratch = lexer_factory()  # same seed, same data: try the spike there, not in the demo's sandbox
+    scratch.inject_spike(now - timedelta(hours=26), hours=26, factor=SPIKE_FACTOR)
+    best, best_count = None, -1
+    end = now - timedelta(hours=2)
+    while end > now - timedelta(hours=22):
+        start = end - ALERT_WINDOW
+        count = scratch.report({"type": "summary", "date_from": start.isoformat(),
+                                "date_to": end.isoformat()}).get("broke_sla", 0)
+        if count > best_count:
+            best, best_count = end, count
+        end -= timedelta(minutes=15)
+    return best  # type: ignore[return-value]
 
 
 def step_alert(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
@@ -263,23 +298,32 @@ def step_alert(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
         raise StepFailed("alerts are not part of this build yet")
     if jobs.check_alerts is None:
         raise StepFailed("the alert checker is not part of this build yet")
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
-    # a past three-hour stretch of slow replies: the checker looks at it first, then at the calm after it
-    spike_start = now - timedelta(hours=6)
-    world.lexer.inject_spike(spike_start, hours=3, factor=12.0)
-    during, after = spike_start + timedelta(hours=2, minutes=30), now
+    from bot.sandbox.lexer_app import LexerSandbox
+
+    now = datetime.now(timezone.utc)
+    now = now - timedelta(minutes=now.minute % 5, seconds=now.second, microseconds=now.microsecond)
+    during = busiest_window_end(lambda: LexerSandbox(seed=world.lexer.seed), now)
+    # slow replies for the hour the checker looks at (and a little either side); calm again after
+    spike_start, spike_end = during - ALERT_WINDOW - SLOT * 6, during + SLOT * 3
+    world.lexer.inject_spike(spike_start, hours=(spike_end - spike_start).total_seconds() / 3600, factor=SPIKE_FACTOR)
+    tz = world.settings.tz
     p.line()
-    p.line(f"The sandbox now has an SLA-breach spike from {spike_start:%H:%M} to "
-           f"{spike_start + timedelta(hours=3):%H:%M} UTC. The alert checker runs inside it:")
+    p.line(f"The sandbox now replies {SPIKE_FACTOR:.0f}x slower to messages that arrived between "
+           f"{spike_start.astimezone(tz):%a %H:%M} and {spike_end.astimezone(tz):%H:%M}. "
+           f"The alert checker runs at {during.astimezone(tz):%H:%M}:")
     p.line()
     before = world.slack.messages(CHANNEL)
     jobs.check_alerts(world.runtime, during)
     _show_channel(world, p, before, "the spike alert")
-    p.line("...and again once replies are back to normal:")
+    calm = spike_end + ALERT_WINDOW + SLOT
+    p.line(f"...and again once replies are back to normal ({calm.astimezone(tz):%H:%M}, then every 5 minutes):")
     p.line()
     before = world.slack.messages(CHANNEL)
-    for minutes in (90, 60, 30, 0):  # a recovery needs a few calm windows in a row
-        jobs.check_alerts(world.runtime, after - timedelta(minutes=minutes))
+    for n in range(6):  # a recovery needs a few calm checks in a row
+        at = calm + SLOT * n
+        if at > now:
+            break
+        jobs.check_alerts(world.runtime, at)
         if channel_changes(before, world.slack.messages(CHANNEL)):
             break
     _show_channel(world, p, before, "the recovery")
@@ -291,7 +335,7 @@ def step_export(world: DemoWorld, p: Printer) -> None:
         raise StepFailed("exports are not part of this build yet")
     upload = wait_until(lambda: next((u for u in world.slack.uploads if u.completed), None), EXPORT_TIMEOUT_S,
                         "the export never arrived as a file")
-    for message in world.slack.messages(ADMIN):
+    for message in settled(lambda: world.slack.messages(ADMIN)):
         p.message(message, f"direct message from Lexer to @{ADMIN_NAME}")
         p.line()
     p.line(f"File:  {upload.filename}  ({upload.size:,} bytes)")

@@ -84,11 +84,11 @@ def test_no_secret_like_values_printed(demo_run):
 
 
 @pytest.mark.parametrize("before, after, expected", [
-    ([], [{"ts": "1.0", "text": "a"}], [("new", {"ts": "1.0", "text": "a"})]),
+    ([], [{"ts": "1.0", "text": "a"}], [("new message", {"ts": "1.0", "text": "a"})]),
     ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "a"}], []),
-    ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "b"}], [("updated", {"ts": "1.0", "text": "b"})]),
+    ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "b"}], [("updated message", {"ts": "1.0", "text": "b"})]),
     ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "a"}, {"ts": "2.0", "text": "r", "thread_ts": "1.0"}],
-     [("thread reply", {"ts": "2.0", "text": "r", "thread_ts": "1.0"})]),
+     [("reply in thread", {"ts": "2.0", "text": "r", "thread_ts": "1.0"})]),
 ])
 def test_channel_changes(before, after, expected):
     assert channel_changes(before, after) == expected
