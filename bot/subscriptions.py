@@ -222,6 +222,27 @@ def channel_problem(slack, channel_id: str) -> str | None:
     return "not_in_channel"
 
 
+def find_channel_id(slack, name: str) -> str:
+    """`#support` typed as text (not picked from autocomplete) -> its id, through conversations.list."""
+    name = name.lstrip("#").lower()
+    cursor = None
+    try:
+        for _ in range(20):  # 20 pages of 200 channels is plenty; past that, ask for the link form
+            page = slack.conversations_list(limit=200, cursor=cursor, exclude_archived=True,
+                                            types="public_channel,private_channel")
+            for ch in page.get("channels") or []:
+                if str(ch.get("name", "")).lower() == name:
+                    return ch["id"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    except Exception as exc:  # no slack client, a missing scope, or a network failure
+        logger.info("conversations.list could not resolve #%s: %s", name, type(exc).__name__)
+    raise CommandError(f"I could not find a channel called #{mrkdwn_escape(name)}.",
+                       hint="Pick the channel from Slack's autocomplete as you type `#`, or run "
+                            "`/lexer subscribe` in that channel.")
+
+
 def _channel_refusal(code: str, channel_id: str) -> CommandError:
     from bot.slack_web import CHANNEL_HELP
 
@@ -249,7 +270,10 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     if kind not in KINDS:
         raise CommandError("Say which digest: `sla` or `nps`.",
                            hint="e.g. `/lexer subscribe sla #support daily at 09:00`")
-    channel_id = getattr(cmd, "channel_id", None) or asker.channel_id
+    channel_id = getattr(cmd, "channel_id", None)
+    if channel_id is None and getattr(cmd, "channel_name", None):
+        channel_id = find_channel_id(services.slack, cmd.channel_name)
+    channel_id = channel_id or asker.channel_id
     if not channel_id:
         raise CommandError("Say which channel the digest goes to.", hint="e.g. `/lexer subscribe sla #support`")
     cadence = getattr(cmd, "cadence", None) or DEFAULT_CADENCE

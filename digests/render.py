@@ -36,6 +36,12 @@ def _spark(days) -> str:
     return fmt.sparkline([getattr(d, "value", d) for d in days])
 
 
+def _versus(now: Any, before: Any, kind: str, words: str) -> str:
+    """'▲ 12% vs day before', or '' when either number is missing (a bare dash says nothing)."""
+    change = fmt.format_change(now, before, kind)
+    return "" if change == fmt.MISSING else f"{change} {words}"
+
+
 def _mrkdwn(text: Any) -> str:
     return fmt.mrkdwn_escape(fmt.one_line(str(text)))
 
@@ -54,6 +60,7 @@ FILTERS = {
     "metric": _metric,
     "change": lambda now, before, kind="count": fmt.format_change(now, before, kind),
     "spark": _spark,
+    "versus": _versus,
 }
 
 
