@@ -54,7 +54,8 @@ def _render(args, settings, *, with_slack: bool):
 def cmd_preview(args, settings) -> int:
     from bot.sandbox.slack_standin import render_message_text
 
-    _, message = _render(args, settings, with_slack=False)
+    runtime, message = _render(args, settings, with_slack=False)
+    runtime.api.http.close()
     if args.json:
         print(json.dumps(message, indent=2, ensure_ascii=False))
     else:
@@ -71,6 +72,7 @@ def cmd_send(args, settings) -> int:
 
     _require(settings, "SLACK_BOT_TOKEN")
     runtime, message = _render(args, settings, with_slack=True)
+    runtime.api.http.close()
     try:
         ts = post_message(runtime.slack, args.channel, message)
     except SlackApiError as exc:
