@@ -114,3 +114,19 @@ def test_a_subscription_made_in_slack_is_scheduled_by_the_clock_process(bot, san
     finally:
         scheduler.shutdown(wait=False)
         clock_store.close()
+
+
+def test_in_serve_a_new_subscription_is_scheduled_at_once(bot):
+    from digests.schedule import JOB_PREFIX, start_background_scheduler
+    from tests.conftest import wait_for
+
+    bot.runtime.scheduler = start_background_scheduler(bot.runtime)
+    try:
+        bot.command("subscribe sla", user_id=ADMIN)
+        [sub] = list_subscriptions(bot.runtime.store)
+        assert wait_for(lambda: bot.runtime.scheduler.get_job(f"{JOB_PREFIX}{sub.id}"), timeout=5)
+        bot.command(f"unsubscribe {sub.id}", user_id=ADMIN)
+        wait_for(lambda: bot.runtime.scheduler.get_job(f"{JOB_PREFIX}{sub.id}") is None, timeout=5)
+    finally:
+        bot.runtime.scheduler.shutdown(wait=False)
+        bot.runtime.scheduler = None
