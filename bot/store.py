@@ -76,6 +76,17 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
     db["alert_samples"].create_index(["window_end"])
 
 
+@migrations()
+def m005_export_resume(db: sqlite_utils.Database) -> None:
+    # what a restarted worker needs to resume an export and word its messages without asking Lexer again
+    table = db["export_jobs"]
+    for name, kind in (("form_name", str), ("category", str), ("filters", str), ("filters_text", str),
+                       ("range_desc", str), ("started_at", str), ("attempts", int), ("file_id", str),
+                       ("error_hint", str)):
+        table.add_column(name, kind)
+    table.create_index(["worker", "updated_at"])
+
+
 def utcnow_iso(now: datetime | None = None) -> str:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
 
