@@ -170,7 +170,7 @@ def test_export_cases_lands_in_requesters_dm_byte_for_byte(bot, sandbox, slack, 
 
 
 @pytest.mark.parametrize("text, report_type", [("export responses yesterday", "mention_sla_export"),
-                                                ("export nps last-7d", "nps_submissions")])
+                                                ("export nps post-chat last-7d", "nps_submissions")])
 def test_other_exports(bot, sandbox, slack, text, report_type):
     bot.command(text, user_id=ADMIN)
     assert queue_of(bot.runtime).wait_idle(20)
@@ -179,15 +179,23 @@ def test_other_exports(bot, sandbox, slack, text, report_type):
     [start] = starts(sandbox)
     assert start["body"]["type"] == report_type
     if report_type == "nps_submissions":
-        assert start["body"]["form"] == job["form_id"] and start["body"]["nps_category"] == "all"
+        assert start["body"]["form"] == job["form_id"] == 61 and start["body"]["nps_category"] == "all"
+        assert [u.title for u in slack.app.uploads][0].startswith("NPS submissions (Post-chat NPS) ")
     assert [u for u in slack.app.uploads if u.completed]
 
 
 def test_non_admin_is_refused_and_told_who_can(bot, sandbox, slack):
     reply = bot.command("export cases last-week", user_id=USER_SYDNEY)
     text = render_message_text(reply)
-    assert "admin" in text.lower() and f"<@{ADMIN}>" in str(reply)
+    assert "admins" in text and ADMIN in text  # names who can
     assert job_rows(bot.runtime) == [] and starts(sandbox) == [] and slack.app.uploads == []
+
+
+def test_nps_export_with_two_surveys_asks_which(bot, sandbox):
+    reply = bot.command("export nps last-7d", user_id=ADMIN)
+    text = render_message_text(reply)
+    assert "more than one NPS survey" in text and "Post-chat NPS (61)" in text
+    assert job_rows(bot.runtime) == [] and starts(sandbox) == []
 
 
 def test_bad_range_is_refused_before_queueing(bot, sandbox):
