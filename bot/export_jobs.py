@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -41,7 +41,7 @@ PROGRESS_INTERVAL_S = 2.5  # chat.update at most this often per message (Slack r
 HEARTBEAT_S = 10.0  # how often a running job touches updated_at
 STALE_AFTER_S = 180.0  # a job untouched this long belongs to a worker that died; another may take it
 SCAN_INTERVAL_S = 60.0  # how often a worker looks for such orphaned jobs
-MAX_ATTEMPTS = 3  # runs of one job (restarts included) before it is given up
+MAX_ATTEMPTS = 5  # runs of one job (restarts included) before it is given up
 UPLOAD_RETRY_DELAYS_S = (1.0, 4.0)  # waits between the 3 tries of the upload POST
 UPLOAD_CHUNK = 1 << 16
 
@@ -49,6 +49,17 @@ ACTIVE_STATES = ("queued", "started", "waiting", "downloading", "uploading", "sh
 KIND_TITLES = {"cases": "Cases", "responses": "SLA responses", "nps": "NPS submissions"}
 SANDBOX_NOTE = "sandbox data"
 PRIVACY_NOTE = "The CSV holds customer data, so it comes to you alone."
+TEMP_PREFIX = "lexer-export-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal
+        return True
+    return True
 
 
 class FileTooLargeError(ExportError):
@@ -280,6 +291,10 @@ class ExportQueue:
         """Start the worker threads and take up unfinished jobs."""
         if self._threads:
             return
+        try:
+            self.remove_orphaned_temp_files()
+        except OSError as exc:
+            logger.warning("could not clean up old export files: %s", type(exc).__name__)
         for i in range(self.concurrency):
             t = threading.Thread(target=self._work, name=f"export-worker-{i}", daemon=True)
             t.start()
@@ -528,9 +543,25 @@ class ExportQueue:
         self._show(job_id, force=True)
 
     def _temp_path(self, job_id: int) -> Path:
-        fd, name = tempfile.mkstemp(prefix=f"lexer-export-{job_id}-", suffix=".csv", dir=self.options.temp_dir)
+        # the pid in the name lets a later start remove what a killed process left behind
+        fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{job_id}-p{os.getpid()}-", suffix=".csv",
+                                    dir=self.options.temp_dir)
         os.close(fd)
         return Path(name)
+
+    def remove_orphaned_temp_files(self) -> list[str]:
+        """Delete temporary CSVs of processes on this host that no longer run (a crash skips `finally`)."""
+        removed = []
+        folder = Path(self.options.temp_dir or tempfile.gettempdir())
+        for path in folder.glob(f"{TEMP_PREFIX}*-p*-*.csv"):
+            try:
+                pid = int(path.name.split("-p", 1)[1].split("-", 1)[0])
+            except (IndexError, ValueError):
+                continue
+            if pid != os.getpid() and not _pid_alive(pid):
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        return removed
 
     def _timeframe(self, job: dict) -> Timeframe:
         return Timeframe(datetime.fromisoformat(job["date_from"]), datetime.fromisoformat(job["date_to"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -399,3 +400,25 @@ def test_30mb_export_streams_without_holding_the_file(bot, sandbox, slack, setti
     # Python allocations of the whole process (bot, sandbox and stand-in together, ~9 MB mostly the sandbox's
     # generated data) stay below half the file: nothing holds it whole (bench/export_memory.py measures RSS)
     assert peak < BIG_EXPORT_BYTES // 2, peak
+
+
+def test_temp_files_of_dead_processes_are_removed_at_start(settings, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from bot.runtime import build_runtime
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    tmp = tmp_path / "exports-tmp"
+    tmp.mkdir()
+    left = tmp / f"lexer-export-7-p{int(dead.stdout)}-abc.csv"
+    mine = tmp / f"lexer-export-8-p{os.getpid()}-abc.csv"
+    left.write_text("a,b\n")
+    mine.write_text("a,b\n")
+    monkeypatch.setattr(export_jobs, "DEFAULT_OPTIONS", QueueOptions(**{**FAST.__dict__, "temp_dir": str(tmp)}))
+    runtime = build_runtime(settings)
+    try:
+        assert not left.exists() and mine.exists()
+    finally:
+        queue_of(runtime).stop()
+        runtime.store.close()
