@@ -317,3 +317,389 @@ def step_episode(current: Episode | None, verdict: Verdict, now: datetime, *, ch
         return Step(replace(firing, ok_streak=streak, last_count=verdict.count))
     episode = replace(firing, state="resolved", resolved_at=now, ok_streak=streak, last_count=verdict.count)
     return Step(episode, ("resolve",) if firing.message_ts else ())
+
+
+# ---------------------------------------------------------------- messages (pure)
+
+POSTED_KEYS = ("cause", "breach_fraction", "expected_fraction", "responded", "expected_responded", "p_value",
+               "window_end", "window_minutes", "baseline_source")
+ALERT_TITLE = "SLA breach spike"
+VOLUME_TITLE = "SLA breaches up with a volume surge"
+RESOLVED_PREFIX = "Resolved: "
+TOP_N = 5
+
+
+def _fraction_text(fraction: float | None, expected_fraction: float | None, responded: int) -> str:
+    from bot.slack.format import format_count, format_percent
+
+    if fraction is None:
+        return "no replies in the window"
+    usual = f" (usually {format_percent(expected_fraction)})" if expected_fraction is not None else ""
+    return f"{format_percent(fraction)} of {format_count(responded)} replies{usual}"
+
+
+def _cause_text(detail: dict) -> str:
+    from bot.slack.format import format_count
+
+    if detail.get("cause") == "volume":
+        return (f"*A volume surge, not a service failure:* {format_count(detail.get('responded') or 0)} replies vs "
+                f"about {detail.get('expected_responded', 0):.0f} usually, and the share breaking SLA is about normal.")
+    return "*The share of replies breaking SLA is up*: the team is falling behind, not just busier."
+
+
+def _contributors_text(detail: dict) -> list[str]:
+    from bot.slack.messages import esc
+
+    lines = []
+    agents = detail.get("agents") or []
+    if agents:
+        lines.append("*Breaches by agent:* " + ", ".join(f"{esc(name)} ({n})" for name, n in agents))
+    classes = detail.get("classifications") or []
+    if classes:
+        lines.append("*Busiest classifications:* " + ", ".join(f"{esc(name)} ({n})" for name, n in classes))
+    return lines
+
+
+def contributors_detail(agents: Sequence[Any] | None, classifications: Sequence[Any] | None) -> dict:
+    """Top agents by breaches and classifications by volume, as plain lists for the episode detail (pure)."""
+    out: dict = {}
+    if agents:
+        top = sorted((a for a in agents if a.broke_sla > 0), key=lambda a: (-a.broke_sla, a.name.casefold()))
+        out["agents"] = [[a.name, a.broke_sla] for a in top[:TOP_N]]
+    if classifications:
+        totals: dict[str, int] = {}
+        for c in classifications:
+            totals[c.classification] = totals.get(c.classification, 0) + c.volume
+        top_c = sorted((kv for kv in totals.items() if kv[1] > 0), key=lambda kv: (-kv[1], kv[0].casefold()))
+        out["classifications"] = [[name, n] for name, n in top_c[:TOP_N]]
+    return out
+
+
+def _footer(tf, sandbox: bool, detail: dict) -> str:
+    parts = [tf.describe(), tf.tz_name, f"baseline: {detail.get('baseline_source') or 'n/a'}"]
+    if detail.get("p_value") is not None:
+        parts.append(f"p = {detail['p_value']:.1g}")
+    if sandbox:
+        parts.append("sandbox data")
+    return " · ".join(parts)
+
+
+def alert_message(episode: Episode, tf, *, sandbox: bool, button_value: str, resolved: bool = False,
+                  now: datetime | None = None) -> dict:
+    """The one message of an episode: what spiked, the window, contributors, buttons (or, resolved, the outcome)."""
+    from bot.alerting import ACTION_SHOW_TEAM, ACTION_SNOOZE_1H, ACTION_SNOOZE_TOMORROW
+    from bot.slack import blocks as bk
+    from bot.slack.format import format_count, format_duration
+
+    d = {**episode.detail, **(episode.detail.get("posted") or {})}
+    title = VOLUME_TITLE if d.get("cause") == "volume" else ALERT_TITLE
+    count = d.get("count", episode.last_count)
+    expected = d.get("expected", episode.expected)
+    headline = (f"*{format_count(count)} SLA breaches in {tf.words}*, about {expected:.1f} expected "
+                f"for this time of the week.")
+    pairs = [("Breaches", f"{format_count(count)} (expected ~{expected:.1f})"),
+             ("Breach rate", _fraction_text(d.get("breach_fraction"), d.get("expected_fraction"),
+                                            d.get("responded") or 0))]
+    blocks = [bk.header((RESOLVED_PREFIX if resolved else ":rotating_light: ") + title), bk.section(headline),
+              bk.fields_section(pairs), bk.section(_cause_text(d))]
+    contributors = _contributors_text(d)
+    if contributors:
+        blocks.append(bk.section("\n".join(contributors)))
+    if resolved:
+        ended = episode.resolved_at or now or episode.started_at
+        lasted = format_duration((ended - episode.started_at).total_seconds())
+        blocks.append(bk.section(f":white_check_mark: *Resolved* at {ended.astimezone(tf.tz):%H:%M}: back to "
+                                 f"normal after {lasted}, peaking at {format_count(d.get('peak', count))} breaches."))
+        blocks.append(bk.actions([bk.button("Show team", ACTION_SHOW_TEAM, button_value)]))
+        text = f"Resolved: {title.lower()} ({format_count(count)} breaches in {tf.words}, ~{expected:.1f} expected)"
+    else:
+        blocks.append(bk.actions([bk.button("Snooze 1h", ACTION_SNOOZE_1H, button_value),
+                                  bk.button("Snooze until tomorrow", ACTION_SNOOZE_TOMORROW, button_value),
+                                  bk.button("Show team", ACTION_SHOW_TEAM, button_value)]))
+        text = f"{title}: {format_count(count)} SLA breaches in {tf.words}, about {expected:.1f} expected"
+    blocks.append(bk.context([_footer(tf, sandbox, d)]))
+    return {"text": text, "blocks": blocks}
+
+
+def update_text(verdict: Verdict, tf) -> str:
+    from bot.slack.format import format_count
+
+    return (f"Still spiking: {format_count(verdict.count)} SLA breaches in {tf.words} (to {tf.end:%H:%M}), "
+            f"about {verdict.expected:.1f} expected; "
+            f"{_fraction_text(verdict.breach_fraction, verdict.expected_fraction, verdict.responded)}.")
+
+
+def resolution_text(episode: Episode, verdict: Verdict, tf) -> str:
+    from bot.slack.format import format_count, format_duration
+
+    lasted = format_duration(((episode.resolved_at or tf.end) - episode.started_at).total_seconds())
+    return (f":white_check_mark: Back to normal: {format_count(verdict.count)} SLA breaches in {tf.words}, "
+            f"about {verdict.expected:.1f} expected, for {RESOLVE_AFTER_OK_CHECKS} checks in a row. "
+            f"The spike lasted {lasted} and peaked at {format_count(episode.detail.get('peak', 0))}.")
+
+
+# ---------------------------------------------------------------- the check runner (API, database, Slack)
+
+def check_slot(now: datetime) -> datetime:
+    """The 5-minute slot a check at `now` belongs to (UTC)."""
+    t = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return t - timedelta(minutes=t.minute % 5)
+
+
+@dataclass
+class CheckReport:
+    """What one pass did: per window 'ok'|'missing'|'skipped', per channel (verdict, actions)."""
+
+    slot: datetime | None
+    windows: dict[int, str] = field(default_factory=dict)
+    channels: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        if self.slot is None:
+            return ["No channel has alerts on; nothing to check."]
+        out = [f"check at {self.slot.isoformat(timespec='minutes')}"]
+        out += [f"window {m} min: {s}" + (" (this slot was already checked)" if s == "skipped" else "")
+                for m, s in sorted(self.windows.items())]
+        out += [f"{c}: {v}" + (f" -> {', '.join(a)}" if a else "") for c, (v, a) in sorted(self.channels.items())]
+        return out
+
+
+def _sample_of(row: dict) -> Sample:
+    return Sample(datetime.fromisoformat(row["window_end"]), row["window_minutes"], row["broke_sla"],
+                  row["responded"], row["volume"], bool(row.get("anomalous")))
+
+
+BASELINE_RETRY = timedelta(hours=1)
+
+
+def trailing_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | None:
+    """The trailing 7 whole days from one `summary` call, cached in SQLite for the day."""
+    from bot.errors import LexerApiError
+    from bot.timeframe import parse_range
+
+    tf = parse_range("last-7d", tz, now)
+    key = f"7d:{tf.date_from}:{tf.date_to}"
+    row = alerts.baseline(key)
+    fresh = row is not None and (row["broke_sla"] is not None or
+                                 now - datetime.fromisoformat(row["fetched_at"]) < BASELINE_RETRY)
+    if not fresh:
+        row = {"key": key, "date_from": tf.date_from, "date_to": tf.date_to,
+               "hours": tf.span.total_seconds() / 3600.0, "fetched_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+               "broke_sla": None, "responded": None, "volume": None}
+        try:
+            s = api.summary(tf)
+            row.update(broke_sla=s.broke_sla, responded=s.total_responded_to, volume=s.total_volume)
+        except LexerApiError as exc:  # remembered for an hour, so an outage does not cost a call per check
+            logger.warning("alerts: the 7-day baseline could not be fetched: %s", type(exc).__name__)
+        alerts.save_baseline(row)
+    if row["broke_sla"] is None:
+        return None
+    return baseline_from_summary(row["broke_sla"], row["responded"], row["hours"])
+
+
+def current_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | None:
+    samples = [_sample_of(r) for r in alerts.samples_since(now - SAMPLE_RETENTION)]
+    return baseline_from_samples(samples, now, tz) or trailing_baseline(api, alerts, now, tz)
+
+
+def fetch_observation(api, slot: datetime, window_minutes: int, tz: ZoneInfo) -> Observation | None:
+    """One `summary` over the window ending at the slot; None when Lexer fails (missing data)."""
+    from bot.alerting import window_timeframe
+    from bot.errors import LexerApiError
+
+    tf = window_timeframe(slot, window_minutes, tz)
+    try:
+        s = api.summary(tf)
+    except LexerApiError as exc:
+        logger.warning("alerts: no data for the %d-minute window to %s: %s", window_minutes, slot.isoformat(),
+                       type(exc).__name__)
+        return None
+    return Observation(slot, window_minutes, s.broke_sla, s.total_responded_to, s.total_volume)
+
+
+def _episode_of(row: dict) -> Episode:
+    parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
+    return Episode(row["channel_id"], row["state"], parse(row["started_at"]), row["id"], parse(row["resolved_at"]),
+                   row["message_ts"], parse(row["last_update_at"]), row["last_count"] or 0, row["expected"] or 0.0,
+                   row["ok_streak"] or 0, json.loads(row["detail"] or "{}"))
+
+
+def _row_of(ep: Episode) -> dict:
+    fmt = lambda v: v.astimezone(UTC).isoformat(timespec="seconds") if v else None  # noqa: E731
+    return {"id": ep.id, "channel_id": ep.channel_id, "state": ep.state, "started_at": fmt(ep.started_at),
+            "resolved_at": fmt(ep.resolved_at), "message_ts": ep.message_ts, "last_update_at": fmt(ep.last_update_at),
+            "last_count": ep.last_count, "expected": ep.expected, "ok_streak": ep.ok_streak,
+            "detail": json.dumps(ep.detail, sort_keys=True)}
+
+
+class AlertChecker:
+    """One pass of the checks: fetch, judge, advance each channel's episode, post."""
+
+    def __init__(self, runtime):
+        from bot.alerting import AlertStore
+
+        self.runtime = runtime
+        self.api = runtime.api
+        self.slack = runtime.slack
+        self.tz = runtime.settings.tz
+        self.sandbox = runtime.settings.sandbox_mode
+        self.alerts = AlertStore(runtime.store)
+
+    def run(self, now: datetime) -> CheckReport:
+        configs = self.alerts.enabled_configs()
+        if not configs:
+            return CheckReport(None)  # no alerts on: no API calls at all
+        slot = check_slot(now)
+        report = CheckReport(slot)
+        by_window: dict[int, list[dict]] = {}
+        for cfg in configs:
+            by_window.setdefault(cfg["window_minutes"] or DEFAULT_WINDOW_MINUTES, []).append(cfg)
+        baseline: Baseline | None = None
+        baseline_loaded = False
+        for window, cfgs in sorted(by_window.items()):
+            sample_id = self.alerts.claim_sample(slot, window, now)
+            if sample_id is None:
+                report.windows[window] = "skipped"
+                continue
+            obs = fetch_observation(self.api, slot, window, self.tz)
+            if not baseline_loaded:
+                baseline, baseline_loaded = current_baseline(self.api, self.alerts, slot, self.tz), True
+            reference = detect(obs, baseline)
+            self.alerts.record_sample(sample_id, {
+                "status": "ok" if obs is not None else "missing",
+                "broke_sla": obs.broke_sla if obs else None, "responded": obs.responded if obs else None,
+                "volume": obs.volume if obs else None,
+                "expected": expected_in_window(baseline, window) if baseline else None,
+                "expected_fraction": baseline.breach_fraction if baseline else None,
+                "p_value": reference.p_value if reference.known else None,
+                "anomalous": int(obs is not None and is_anomalous(obs, baseline)),
+                "baseline_source": baseline.source if baseline else None})
+            report.windows[window] = "ok" if obs is not None else "missing"
+            for cfg in cfgs:
+                verdict = detect(obs, baseline, min_count=cfg["min_count"] or DEFAULT_MIN_COUNT,
+                                 sensitivity=cfg["sensitivity"] or DEFAULT_SENSITIVITY)
+                actions = self._advance(cfg, verdict, now, baseline)
+                report.channels[cfg["channel_id"]] = (verdict.state, actions)
+        self.alerts.prune_samples(slot - SAMPLE_RETENTION)
+        return report
+
+    # ------------------------------------------------------------ one channel
+    def _advance(self, cfg: dict, verdict: Verdict, now: datetime, baseline: Baseline | None) -> tuple[str, ...]:
+        from bot.alerting import AlertStore
+
+        channel = cfg["channel_id"]
+        row = self.alerts.open_episode(channel)
+        current = _episode_of(row) if row else None
+        snoozed = AlertStore.snoozed_until(cfg, now) is not None
+        step = step_episode(current, verdict, now, channel_id=channel, snoozed=snoozed)
+        ep = step.episode
+        if ep is None or (ep == current and not step.actions):
+            return step.actions
+        if current is None:
+            ep = replace(ep, detail={**ep.detail, "baseline_source": baseline.source if baseline else None})
+        # saved before posting: a restart after this point never alerts again for the same episode
+        ep = replace(ep, id=self.alerts.save_episode(_row_of(ep)))
+        done: list[str] = []
+        for action in step.actions:
+            try:
+                ep = getattr(self, f"_{action}")(ep, verdict, now, snoozed)
+                done.append(action)
+            except Exception as exc:
+                self._post_failed(channel, action, exc, now)
+            self.alerts.save_episode(_row_of(ep))
+        return tuple(done)
+
+    def _tf(self, end: datetime, minutes: int):
+        from bot.alerting import window_timeframe
+
+        return window_timeframe(end, minutes or DEFAULT_WINDOW_MINUTES, self.tz)
+
+    def _posted_tf(self, ep: Episode):
+        posted = ep.detail["posted"]
+        return self._tf(datetime.fromisoformat(posted["window_end"]), posted["window_minutes"])
+
+    def _value(self, ep: Episode) -> str:
+        from bot.alerting import button_value
+
+        posted = ep.detail["posted"]
+        return button_value(ep.channel_id, datetime.fromisoformat(posted["window_end"]), posted["window_minutes"])
+
+    def _contributors(self, tf) -> dict:
+        """Agents and classifications over the window: two calls, made only when an alert is first posted."""
+        from bot.errors import LexerApiError
+
+        agents = classifications = None
+        try:
+            agents = self.api.user_summary(tf)
+        except LexerApiError as exc:
+            logger.warning("alerts: user_summary failed: %s", type(exc).__name__)
+        try:
+            classifications = self.api.classifications(tf)
+        except LexerApiError as exc:
+            logger.warning("alerts: classifications failed: %s", type(exc).__name__)
+        return contributors_detail(agents, classifications)
+
+    def _post_alert(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
+        tf = self._tf(verdict.window_end, verdict.window_minutes)
+        # what the message says stays as posted (a late post, after a snooze, shows the numbers of its time)
+        posted = {k: ep.detail.get(k) for k in POSTED_KEYS} | {"count": verdict.count, "expected": verdict.expected}
+        ep = replace(ep, detail={**ep.detail, "posted": posted})
+        if "contributors_fetched" not in ep.detail:
+            ep = replace(ep, detail={**ep.detail, **self._contributors(tf), "contributors_fetched": True})
+            self.alerts.save_episode(_row_of(ep))  # a failed post must not cost the calls again
+        message = alert_message(ep, tf, sandbox=self.sandbox, button_value=self._value(ep))
+        response = self.slack.chat_postMessage(channel=ep.channel_id, text=message["text"], blocks=message["blocks"],
+                                               unfurl_links=False)
+        return replace(ep, message_ts=response["ts"], last_update_at=now)
+
+    def _post_update(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
+        self.slack.chat_postMessage(channel=ep.channel_id, thread_ts=ep.message_ts,
+                                    text=update_text(verdict, self._tf(verdict.window_end, verdict.window_minutes)))
+        return replace(ep, last_update_at=now)
+
+    def _resolve(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
+        # the edit is quiet, so it happens even while snoozed; the thread post waits for no snooze
+        message = alert_message(ep, self._posted_tf(ep), sandbox=self.sandbox, button_value=self._value(ep), resolved=True,
+                                now=now)
+        self.slack.chat_update(channel=ep.channel_id, ts=ep.message_ts, text=message["text"], blocks=message["blocks"])
+        if not snoozed:
+            self.slack.chat_postMessage(channel=ep.channel_id, thread_ts=ep.message_ts,
+                                        text=resolution_text(ep, verdict, self._tf(verdict.window_end,
+                                                                                   verdict.window_minutes)))
+        return ep
+
+    def _post_failed(self, channel: str, action: str, exc: Exception, now: datetime) -> None:
+        from slack_sdk.errors import SlackApiError
+
+        from bot.slack_web import categorize, slack_error_code
+
+        if not isinstance(exc, SlackApiError):
+            logger.exception("alerts: %s for %s failed", action, channel)
+            return
+        code = slack_error_code(exc)
+        logger.warning("alerts: %s for %s refused by Slack: %s", action, channel, code)
+        if categorize(code) == "channel_gone":
+            # the bot was removed or the channel archived: stop rather than fail every 5 minutes
+            self.alerts.disable(channel, now)
+            self.runtime.store.audit("lexer-bot", "alerts.off", {"channel_id": channel, "reason": code}, now=now)
+
+
+def run_alert_checks(runtime, now: datetime | None = None) -> CheckReport:
+    """One evaluation pass (the scheduler's job and `lexer-bot alerts check`)."""
+    return AlertChecker(runtime).run(now or runtime.services.now())
+
+
+def scheduled_check(runtime) -> None:
+    """The scheduler's job: never raises (a failed pass is logged; the next runs in 5 minutes)."""
+    try:
+        report = run_alert_checks(runtime)
+        for line in report.lines()[1:]:
+            logger.info("alerts: %s", line)
+    except Exception:
+        logger.exception("alerts: the check failed")
+
+
+def schedule_checks(scheduler, runtime) -> None:
+    """Every 5 minutes on the clock; a late or overlapping run is dropped, not doubled."""
+    scheduler.add_job(scheduled_check, "cron", minute="*/5", args=[runtime], id="alerts-check",
+                      replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=240)
