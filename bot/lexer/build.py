@@ -23,7 +23,8 @@ def uses_in_process_sandbox(settings: Settings) -> bool:
 
 def build_activity_client(settings: Settings, store, *, sandbox_app=None, base_transport: httpx.BaseTransport | None = None,
                           clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-                          max_wait_s: float = 20.0, max_retries: int = 3) -> ActivityClient:
+                          max_wait_s: float = 20.0, max_retries: int = 3,
+                          rate_limit: int | None = None) -> ActivityClient:
     """Compose cache -> retry -> rate limit -> transport; in-process sandbox when configured so."""
     api_url, status_url = settings.lexer_api_url, settings.lexer_status_url
     if base_transport is None:
@@ -40,7 +41,8 @@ def build_activity_client(settings: Settings, store, *, sandbox_app=None, base_t
                 # a served sandbox (`lexer-bot sandbox`) keeps its status endpoint beside the API
                 root = api_url.rstrip("/").removesuffix("/v1")
                 status_url = f"{root}/api/public/v1/activity/reports/status"
-    limiter = SqliteRateLimiter(store, settings.api_token, clock=clock, sleep=sleep, max_wait_s=max_wait_s)
+    limiter = SqliteRateLimiter(store, settings.api_token, clock=clock, sleep=sleep, max_wait_s=max_wait_s,
+                                **({"limit": rate_limit} if rate_limit else {}))
     stack = CachingTransport(RetryTransport(RateLimitTransport(base_transport, limiter),
                                             sleep=sleep, max_retries=max_retries), clock=clock)
     headers = {"Auth-Api-Token": settings.api_token, "Content-Type": "application/json",

@@ -1,0 +1,152 @@
+"""Ack latency of `/lexer team last-week` against `lexer-bot serve`, beside a bare Bolt app that only acks.
+
+500 signed slash-command requests, 50 concurrent, against each server, in one
+run. Both servers are real processes on loopback with the same WSGI server;
+Slack's Web API and response_url are a local stand-in served by this process.
+Prints p50/p99 for both and the p99 ratio. Target: ratio <= 1.3, p99 < 100 ms,
+every ack < 3 s.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.sandbox.server import serve_in_thread  # noqa: E402
+from bot.sandbox.slack_standin import SlackStandIn  # noqa: E402
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench-token"
+REQUESTS = 500
+CONCURRENCY = 50
+
+BARE_APP = textwrap.dedent("""
+    import sys
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk import WebClient
+    from bot.sandbox.server import serve_forever
+    app = App(client=WebClient(token=sys.argv[3], base_url=sys.argv[4]), signing_secret=sys.argv[2],
+              token_verification_enabled=False)
+    @app.command("/lexer")
+    def only_ack(ack):
+        ack()
+    serve_forever(SlackRequestHandler(app), "127.0.0.1", int(sys.argv[1]))
+""")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def fire(url: str, standin: SlackStandIn, label: str) -> list[float]:
+    verifier = SignatureVerifier(SECRET)
+    users = [f"UBENCH{i:02d}" for i in range(10)]
+    for u in users:
+        standin.add_user(u, tz="Australia/Sydney")
+
+    def one(i: int) -> float:
+        form = {"command": "/lexer", "text": "team last-week", "user_id": users[i % len(users)],
+                "channel_id": "CBENCH", "team_id": "T0TEST", "response_url": standin.new_response_url(f"{label}-{i}"),
+                "trigger_id": "1.2.3", "api_app_id": "A0TEST"}
+        body = urllib.parse.urlencode(form)
+        ts = str(int(time.time()))
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+                   "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body)}
+        t0 = time.perf_counter()
+        r = client.post(f"{url}/slack/events", content=body, headers=headers)
+        dt = time.perf_counter() - t0
+        if r.status_code != 200:
+            raise SystemExit(f"{label}: HTTP {r.status_code}")
+        return dt
+
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+        for i in range(5):  # warm-up: first-request costs (auth.test, imports) are not acks under load
+            one(10_000 + i)
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            return list(pool.map(one, range(REQUESTS)))
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if p < 100 else max(values)
+
+
+def main() -> None:
+    standin = SlackStandIn(bot_token=TOKEN)
+    handle = serve_in_thread(standin, threads=32)
+    standin.base_url = handle.url
+    api_url = f"{handle.url}/api/"
+    procs = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK"))}
+            env.update(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
+                       LEXERBOT_DB=str(Path(tmp) / "bench.db"), PYTHONPATH=str(ROOT))
+            bot_port, bare_port = free_port(), free_port()
+            bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
+                                    "--port", str(bot_port), "--no-scheduler"], env=env, cwd=tmp,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), SECRET, TOKEN, api_url],
+                                    env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs = [bot, bare]
+            wait_up(f"http://127.0.0.1:{bot_port}/healthz", bot)
+            wait_up(f"http://127.0.0.1:{bare_port}/", bare)
+            results = {}
+            for label, port in (("bare Bolt (ack only)", bare_port), ("lexer-bot serve", bot_port)):
+                results[label] = fire(f"http://127.0.0.1:{port}", standin, label.split()[0])
+            replies = len([c for c in standin.responses()])
+            print(f"{REQUESTS} signed `/lexer team last-week` requests, {CONCURRENCY} concurrent, per server")
+            for label, lat in results.items():
+                print(f"{label:22s} p50 {pct(lat, 50) * 1000:7.1f} ms   p99 {pct(lat, 99) * 1000:7.1f} ms   "
+                      f"max {max(lat) * 1000:7.1f} ms")
+            bare_p99 = pct(results["bare Bolt (ack only)"], 99)
+            bot_p99 = pct(results["lexer-bot serve"], 99)
+            print(f"p99 ratio (lexer-bot / bare) : {bot_p99 / bare_p99:.2f}   (target <= 1.3)")
+            print(f"lexer-bot p99                : {bot_p99 * 1000:.1f} ms   (target < 100 ms)")
+            print(f"acks over 3 s                : {sum(1 for lat in results['lexer-bot serve'] if lat >= 3)}")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(standin.responses()) < REQUESTS + 5 + replies * 0:
+                time.sleep(0.2)
+            print(f"replies delivered to response_url: {len(standin.responses())} (of {REQUESTS + 5} asked of lexer-bot)")
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        handle.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Replay a realistic hour of /lexer traffic through the Activity client against the sandbox.
+
+About 300 queries from 10 users (team leads asking the same reports, repeats,
+overlapping ranges, different timezones), spread over one simulated hour on a
+fake clock shared by the client (cache TTLs, rate limiter) and the sandbox
+(its own 100-per-5-minutes limit). Prints requests sent, distinct queries
+(the floor), their ratio, and the 429s seen. Target: ratio <= 1.05, zero 429s.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.config import Settings  # noqa: E402
+from bot.lexer.build import build_activity_client  # noqa: E402
+from bot.lexer.client import Filters  # noqa: E402
+from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
+from bot.store import open_store  # noqa: E402
+from bot.timeframe import parse_range  # noqa: E402
+
+START = datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)
+
+
+class FakeClock:
+    def __init__(self, start: float):
+        self.t = start
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.t
+
+    def advance(self, s: float) -> None:
+        with self.lock:
+            self.t += s
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self(), tz=timezone.utc)
+
+
+def workload(rng: random.Random) -> list[tuple[float, str, str, str, tuple]]:
+    """(second of the hour, user, report, range, filters) for ~300 queries."""
+    users = [(f"U{i:02d}", ["Australia/Sydney", "America/New_York", "Europe/London"][i % 3]) for i in range(10)]
+    reports = ["summary", "user_summary", "user_summary", "summary", "states_volume", "response_volume",
+               "case_summary", "classifications", "user_volume", "nps_summary"]
+    ranges = ["yesterday", "yesterday", "last-week", "last-week", "this-week", "last-7d", "last-month",
+              "today", "2026-11-02..2026-11-08", "2026-11-01..2026-11-15", "last-30d"]
+    events = []
+    for _ in range(300):
+        user, tz = rng.choice(users)
+        events.append((rng.uniform(0, 3600), user, tz, rng.choice(reports), rng.choice(ranges),
+                       rng.choice([(), (), (), ("groups", 1)])))
+    return sorted(events)
+
+
+def main() -> None:
+    rng = random.Random(42)
+    clock = FakeClock(START.timestamp())
+    sandbox = LexerSandbox(clock=clock.now)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(db_path=str(Path(tmp) / "bench.db"))
+        store = open_store(settings.db_path)
+        client = build_activity_client(settings, store, sandbox_app=sandbox, clock=clock,
+                                       sleep=clock.advance, max_wait_s=600)
+        groups = {g.name: g.id for g in client.groups()}
+        group_id = next(iter(groups.values()))
+        sandbox.reset_counters()
+        distinct: set = set()
+        events = workload(rng)
+        started = time.perf_counter()
+        last = 0.0
+        errors = 0
+        with ThreadPoolExecutor(10) as pool:
+            for at, user, tz, report, rng_text, filt in events:
+                clock.advance(max(0.0, at - last))
+                last = at
+                tf = parse_range(rng_text, ZoneInfo(tz), clock.now())
+                filters = Filters(groups=(group_id,)) if filt else Filters()
+                extra = {"form": 1, "nps_category": "all"} if report == "nps_summary" else {}
+                if report == "nps_summary":
+                    forms = [f for f in client.forms() if f.nps]
+                    extra["form"] = forms[0].id
+                distinct.add((report, tf.date_from, tf.date_to, filters, tuple(sorted(extra.items()))))
+
+                def run(report=report, tf=tf, filters=filters, extra=extra):
+                    return client.report(report, tf, filters, **extra)
+                # a few users ask at the very same moment: coalescing must hold
+                futures = [pool.submit(run) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
+                for f in futures:
+                    try:
+                        f.result()
+                    except Exception as exc:  # noqa: BLE001
+                        errors += 1
+                        print("error:", type(exc).__name__, exc, file=sys.stderr)
+        elapsed = time.perf_counter() - started
+        reports_sent = [r for r in sandbox.requests if r["path"].endswith("/activity/reports")]
+        sent_429 = sum(1 for r in sandbox.requests if r.get("status") == 429)
+        print(f"queries replayed      : {len(events)} (+ concurrent duplicates)")
+        print(f"distinct queries      : {len(distinct)}")
+        print(f"report requests sent  : {len(reports_sent)}")
+        print(f"ratio sent/distinct   : {len(reports_sent) / len(distinct):.3f}   (target <= 1.05)")
+        print(f"429s seen             : {sent_429}   (target 0)")
+        print(f"errors                : {errors}")
+        print(f"wall time             : {elapsed:.2f} s for one simulated hour")
+
+
+if __name__ == "__main__":
+    main()

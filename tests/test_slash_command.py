@@ -1,0 +1,224 @@
+"""/lexer end to end: signed requests to the served app, the sandbox, the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import httpx
+import pytest
+import time_machine
+
+from bot.slack.blocks import validate_message
+from tests.conftest import ADMIN, CHANNEL, USER_NEW_YORK, USER_SYDNEY, make_settings, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reply_text(reply: dict) -> str:
+    return json.dumps(reply, ensure_ascii=False)
+
+
+def report_bodies(sandbox, report_type: str) -> list[dict]:
+    return [r["body"] for r in sandbox.app.requests if r.get("type") == report_type]
+
+
+def test_bad_signature_and_old_timestamp_get_401_and_no_api_call(bot, sandbox, slack):
+    body = urllib.parse.urlencode({"command": "/lexer", "text": "team", "user_id": USER_SYDNEY,
+                                   "response_url": slack.app.new_response_url("x")})
+    assert bot.signed_post(body, secret="wrong-secret").status_code == 401
+    assert bot.signed_post(body, timestamp=int(time.time()) - 360).status_code == 401
+    time.sleep(0.3)
+    assert sandbox.app.requests == []
+    assert [c for c in slack.app.calls if c.method != "auth.test"] == []
+    assert slack.app.responses() == []
+
+
+@pytest.mark.parametrize("frozen,user,date_from,date_to", [
+    ("2026-11-27 03:00Z", USER_SYDNEY, "2026-11-16T00:00:00+11:00", "2026-11-22T23:59:59+11:00"),
+    ("2026-11-27 03:00Z", USER_NEW_YORK, "2026-11-16T00:00:00-05:00", "2026-11-22T23:59:59-05:00"),
+    # the week Sydney left daylight saving (Sun 5 Apr 2026)
+    ("2026-04-08 03:00Z", USER_SYDNEY, "2026-03-30T00:00:00+11:00", "2026-04-05T23:59:59+10:00"),
+    # the week New York entered it (Sun 8 Mar 2026)
+    ("2026-03-11 15:00Z", USER_NEW_YORK, "2026-03-02T00:00:00-05:00", "2026-03-08T23:59:59-04:00"),
+])
+def test_team_last_week_in_the_askers_timezone_with_the_sandbox_numbers(bot, sandbox, frozen, user, date_from, date_to):
+    with time_machine.travel(frozen, tick=True):
+        reply = bot.command("team last-week", user_id=user)
+    (body,) = report_bodies(sandbox, "user_summary")
+    assert (body["date_from"], body["date_to"]) == (date_from, date_to)
+    validate_message(reply)
+    assert reply["response_type"] == "ephemeral"
+    text = reply_text(reply)
+    agents = sandbox.app.report(body)
+    assert agents, "the sandbox has agents"
+    for agent in agents:
+        assert agent["first_name"] in text
+        assert f"{agent['mentions_assigned']:,}" in text or str(agent["mentions_assigned"]) in text
+    assert "last week" in text
+
+
+def test_summary_numbers_equal_the_sandbox(bot, sandbox):
+    reply = bot.command("summary yesterday public")
+    validate_message(reply)
+    assert reply["response_type"] == "in_channel"
+    (body,) = report_bodies(sandbox, "summary")
+    truth = sandbox.app.report(body)
+    text = reply_text(reply)
+    assert f"{truth['total_volume']:,}" in text
+    assert f"{truth['broke_sla']:,}" in text
+    assert "yesterday" in text
+
+
+@pytest.mark.parametrize("text,report_types", [
+    ("workload last-7d", {"user_volume"}),
+    ("states last-7d", {"states_volume"}),
+    ("states today", {"states_volume"}),
+    ("classifications last-week", {"classifications"}),
+    ("response-time last-week", {"response_volume"}),
+    ("cases last-week", {"case_summary", "case_volume"}),
+    ("case-classifications last-week", {"case_classifications"}),
+    ("nps \"NPS Survey\" last-7d promoters", {"nps_summary", "nps_volume"}),
+    ("sla yesterday group:\"Email Support\"", {"summary"}),
+    ("users", set()),
+    ("groups", set()),
+    ("forms", set()),
+    ("help", set()),
+    ("", set()),
+])
+def test_every_report_answers_with_valid_block_kit(bot, sandbox, text, report_types):
+    reply = bot.command(text)
+    validate_message(reply)
+    sent = {r.get("type") for r in sandbox.app.requests if r.get("type")}
+    assert report_types <= sent
+    assert ":warning:" not in reply_text(reply)
+
+
+def test_group_filter_is_sent_as_ids(bot, sandbox):
+    groups = {g["name"]: g["id"] for g in sandbox.app.groups}
+    bot.command('summary yesterday group:"Email Support"')
+    (body,) = report_bodies(sandbox, "summary")
+    assert body["groups"] == [groups["Email Support"]]
+
+
+@pytest.mark.parametrize("text,expect", [
+    ("frobnicate", "not a command"),
+    ("team 2099-01-01", "future"),
+    ("team 2024-01-01..2025-06-30", "12 months"),
+    ("team group:nosuchgroup", "No group"),
+    ("export cases", "admin"),
+])
+def test_bad_input_gets_a_message_that_says_what_to_do(bot, sandbox, text, expect):
+    reply = bot.command(text)
+    validate_message(reply)
+    assert expect.lower() in reply_text(reply).lower()
+    assert not [r for r in sandbox.app.requests if r.get("type")], "refused before any report call"
+
+
+def test_wrong_lexer_token_is_explained_and_never_echoed(sandbox, slack, tmp_path):
+    from bot.cli import build_served
+    from bot.sandbox.server import serve_in_thread
+    from tests.conftest import Bot
+
+    settings = make_settings(sandbox, slack, tmp_path, lexer_api_token="wrong-token-s3cr3t")
+    runtime, wsgi = build_served(settings, scheduler=False)
+    with serve_in_thread(wsgi) as handle:
+        reply = Bot(handle.url, runtime, slack).command("summary")
+    text = reply_text(reply)
+    assert "token" in text.lower() and "wrong-token-s3cr3t" not in text
+    assert all("wrong-token-s3cr3t" not in json.dumps(c.params) for c in slack.app.calls)
+
+
+def test_rate_limited_says_when_to_retry(bot, sandbox):
+    sandbox.app.fail_next(429, retry_after=120, times=5)
+    text = reply_text(bot.command("summary last-week"))
+    assert "120 s" in text
+
+
+def test_lexer_down_is_explained(bot, sandbox):
+    sandbox.app.fail_next(503, times=10)
+    assert "Lexer" in reply_text(bot.command("team last-week")) and "problem" in reply_text(bot.command("team"))
+
+
+def test_users_info_failure_falls_back_to_the_default_timezone(bot, sandbox, slack):
+    slack.app.fail_next("users.info", error="user_not_found")
+    reply = bot.command("summary yesterday", user_id="UNKNOWN1")
+    validate_message(reply)
+    (body,) = report_bodies(sandbox, "summary")
+    assert body["date_from"].endswith("+00:00")
+
+
+def test_response_url_failure_falls_back_to_ephemeral(bot, slack):
+    slack.app.fail_next("response_url", status=500, times=2)
+    bot.command("help", wait=False)
+    call = wait_for(lambda: slack.app.calls_to("chat.postEphemeral"))
+    assert call[0].params["user"] == USER_SYDNEY
+
+
+def test_healthz(bot):
+    r = httpx.get(f"{bot.url}/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["database"] == "ok" and body["lexer"] == "ok" and body["scheduler"] == "disabled"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK", "PORT"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def test_serve_starts_with_only_bot_token_and_signing_secret(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--no-scheduler"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=_env(SLACK_BOT_TOKEN="xoxb-only-this", SLACK_SIGNING_SECRET="only-that",
+                                     SLACK_API_URL="http://127.0.0.1:9/api/"))
+    try:
+        r = wait_for(lambda: _try_get(f"http://127.0.0.1:{port}/healthz"), timeout=20)
+        assert r.status_code == 200 and r.json()["sandbox"] is True
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0].decode()
+    assert "xoxb-only-this" not in out and "only-that" not in out
+
+
+def _try_get(url):
+    try:
+        return httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return None
+
+
+@pytest.mark.parametrize("env,variable", [
+    ({"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_SIGNING_SECRET"),
+    ({"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
+])
+def test_serve_misconfigured_exits_2_naming_the_variable(tmp_path, env, variable):
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, capture_output=True, text=True,
+                       env=_env(**env), timeout=30)
+    assert r.returncode == 2
+    assert variable in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_ask_prints_readable_text_on_sandbox_data(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "team last-week", "--tz", "Australia/Sydney"],
+                       cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "sandbox data" in r.stdout and "last week" in r.stdout
+    j = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "summary", "--json"], cwd=tmp_path,
+                       capture_output=True, text=True, env=_env(), timeout=60)
+    validate_message(json.loads(j.stdout))
