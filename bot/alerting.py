@@ -35,7 +35,7 @@ DEFAULT_WINDOW_MINUTES = 60
 DEFAULT_MIN_COUNT = 5
 DEFAULT_SENSITIVITY = "normal"
 SENSITIVITY_WORDS = {"low": "low (p < 0.0001)", "normal": "normal (p < 0.001)", "high": "high (p < 0.01)"}
-MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = 15, 24 * 60
+MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = 5, 24 * 60
 MAX_SNOOZE = timedelta(days=7)
 TOMORROW_AT = time(9, 0)  # "Snooze until tomorrow" ends at the start of the clicker's working day
 INVITE_HELP = "Invite the bot with `/invite @lexer` in that channel, then run `/lexer alerts on` again."
@@ -254,7 +254,7 @@ def _on(cmd, asker: Asker, services: Services) -> Reply:
     min_count = getattr(cmd, "min_count", None) or DEFAULT_MIN_COUNT
     sensitivity = getattr(cmd, "sensitivity", None) or DEFAULT_SENSITIVITY
     if not MIN_WINDOW_MINUTES <= window <= MAX_WINDOW_MINUTES:
-        raise CommandError("The window must be between 15 minutes and 24 hours.", hint="e.g. `window 1h`.")
+        raise CommandError("The window must be between 5 minutes and 24 hours.", hint="e.g. `window 1h`.")
     if min_count < 1:
         raise CommandError("`min` must be at least 1.", hint="e.g. `min 5`.")
     if sensitivity not in SENSITIVITY_WORDS:
