@@ -11,6 +11,7 @@ def cmd_alerts_check(args, settings) -> int:
     try:
         report = run_alert_checks(runtime)
     finally:
+        runtime.api.http.close()
         runtime.store.close()
     for line in report.lines():
         print(line)

@@ -299,3 +299,40 @@ def test_api_budget_per_hour_measured_against_the_sandbox(sandboxed):
     assert first_hour == 12 + 1  # 12 checks + the day's 7-day baseline
     assert second_hour == 12  # the baseline is cached in SQLite for the day
     print(f"\nalerts cost {first_hour} Activity API requests in the first hour, {second_hour} in the next")
+
+
+def test_alert_messages_are_valid_block_kit(world):
+    from bot.slack.blocks import validate_message
+
+    lexer, standin, runtime, clock, _ = world
+    lexer.breaches = 30
+    check(runtime, clock)
+    [alert] = top_level(standin)
+    validate_message({"text": alert["text"], "blocks": alert["blocks"]})
+    lexer.breaches = 0
+    check(runtime, clock)
+    check(runtime, clock)
+    [resolved] = top_level(standin)
+    validate_message({"text": resolved["text"], "blocks": resolved["blocks"]})
+
+
+def test_cli_alerts_check_runs_one_pass(sandbox, slack, tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+    for name in ("LEXER_API_TOKEN", "LEXERBOT_ADMINS", "LEXER_STATUS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LEXER_API_URL", f"{sandbox.url}/v1")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", f"{slack.url}/api/")
+    monkeypatch.setenv("LEXERBOT_DB", str(tmp_path / "cli.db"))
+    assert main(["alerts", "check"]) == 0
+    assert "No channel has alerts on" in capsys.readouterr().out
+    store = open_store(tmp_path / "cli.db")
+    AlertStore(store).save_config(CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN,
+                                  now=datetime.now(UTC))
+    store.close()
+    assert main(["alerts", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "window 60 min: ok" in out and f"{CHANNEL}: normal" in out
+    assert [r["type"] for r in sandbox.app.requests if r["path"] == "/v1/activity/reports"] == ["summary", "summary"]
