@@ -12,7 +12,6 @@ import logging
 import re
 import sqlite3
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import FEATURE_HANDLERS, Asker, Reply, Services, admin_refusal, is_admin

@@ -26,7 +26,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 logger = logging.getLogger(__name__)

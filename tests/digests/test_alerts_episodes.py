@@ -336,3 +336,17 @@ def test_cli_alerts_check_runs_one_pass(sandbox, slack, tmp_path, monkeypatch, c
     out = capsys.readouterr().out
     assert "window 60 min: ok" in out and f"{CHANNEL}: normal" in out
     assert [r["type"] for r in sandbox.app.requests if r["path"] == "/v1/activity/reports"] == ["summary", "summary"]
+
+
+def test_the_scheduler_checks_every_five_minutes(world):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from digests.schedule import configure
+
+    _, _, runtime, _, _ = world
+    scheduler = BackgroundScheduler(timezone="UTC")
+    configure(scheduler, runtime)
+    job = scheduler.get_job("alerts-check")
+    fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 18, 0, 1, tzinfo=UTC))
+    assert fire == datetime(2026, 11, 18, 0, 5, tzinfo=UTC)
+    assert job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1)) == fire + timedelta(minutes=5)
