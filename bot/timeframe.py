@@ -19,10 +19,11 @@ RANGE_HELP = ("today, yesterday, this-week, last-week, this-month, last-month, l
               "2026-11-02 or 2026-11-02..2026-11-08")
 MAX_DAYS_BACK = 3650
 
-_DAYS_RE = re.compile(r"^last-(\d{1,4})d$")
-_HOURS_RE = re.compile(r"^last-(\d{1,5})h$")
-_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})$")
-_SPAN_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+# re.ASCII: \d would otherwise accept other scripts' digits (e.g. "last-٣d")
+_DAYS_RE = re.compile(r"^last-(\d{1,4})d$", re.ASCII)
+_HOURS_RE = re.compile(r"^last-(\d{1,5})h$", re.ASCII)
+_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})$", re.ASCII)
+_SPAN_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,13 @@ def is_range_text(word: str) -> bool:
 
 def _parse_date(s: str) -> date:
     try:
-        return date.fromisoformat(s)
+        d = date.fromisoformat(s)
     except ValueError:
         raise BadRangeError(f"`{s}` is not a real date.", hint="Dates are written YYYY-MM-DD, e.g. 2026-11-02.") from None
+    # years 1 and 9999 overflow datetime when shifted to UTC; Lexer has nothing that old anyway
+    if not 1970 <= d.year <= 9998:
+        raise BadRangeError(f"`{s}` is too far from today.", hint="Pick dates from 1970 up to today.")
+    return d
 
 
 def parse_range(text: str, tz: ZoneInfo, now: datetime) -> Timeframe:
@@ -185,7 +190,9 @@ def parse_range(text: str, tz: ZoneInfo, now: datetime) -> Timeframe:
         if n > 24 * 370:
             raise BadRangeError(f"`{raw}` is over 12 months.", hint="Lexer answers at most 12 months at a time.")
         end = local_now.replace(microsecond=0)
-        tf = Timeframe(end - timedelta(hours=n), end, raw, f"the last {n} hour{'s' if n > 1 else ''}")
+        # subtract in UTC: aware arithmetic in one zone is wall-clock, off by an hour across DST
+        start = (end.astimezone(ZoneInfo("UTC")) - timedelta(hours=n)).astimezone(tz)
+        tf = Timeframe(start, end, raw, f"the last {n} hour{'s' if n > 1 else ''}")
     elif m := _DATE_RE.match(raw):
         d = _parse_date(m.group(1))
         tf = days_window(d, d, tz, raw, "the day" if d != today else "today")

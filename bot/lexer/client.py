@@ -59,9 +59,7 @@ def _error_text(response: httpx.Response) -> str:
     except ValueError:
         return ""
     if isinstance(data, dict):
-        for k in ("message", "error", "errors"):
-            if isinstance(data.get(k), str):
-                return data[k]
+        return " ".join(str(data[k]) for k in ("error", "message", "errors") if isinstance(data.get(k), str))
     return ""
 
 
@@ -70,13 +68,13 @@ def error_for(response: httpx.Response) -> LexerApiError:
     status = response.status_code
     detail = _error_text(response).lower()
     if status == 400:
-        if "too long" in detail:
+        if "too long" in detail or "12 months" in detail:
             return BadRequestError("Lexer refused the range: it is longer than 12 months.",
                                    hint="Ask for 12 months or less at a time.")
-        if "future" in detail:
+        if "future" in detail or "in the past" in detail:
             return BadRequestError("Lexer refused the range: it starts in the future.",
                                    hint="Pick a range that starts today or earlier.")
-        if "type" in detail:
+        if "invalid type" in detail or "chart type" in detail:
             return BadRequestError("Lexer does not know that report type.",
                                    hint="This is a bug in lexer-bot; please report it.")
         return BadRequestError("Lexer refused the request as invalid.", hint="Check the range and filters.")
