@@ -222,6 +222,12 @@ class AlertStore:
 # ---------------------------------------------------------------- /lexer alerts
 
 def _target_channel(cmd, asker: Asker) -> str:
+    name = getattr(cmd, "channel_name", None)
+    if name and not getattr(cmd, "channel_id", None):
+        # a bare "#name" (not a Slack channel link) must not silently mean this channel
+        raise CommandError(f"I could not tell which channel `#{name}` is.",
+                           hint="Pick the channel from Slack's suggestions as you type `#`, "
+                                "or run the command in that channel.")
     channel = getattr(cmd, "channel_id", None) or asker.channel_id
     if not channel:
         raise CommandError("Say which channel.", hint="e.g. `/lexer alerts on #support-leads`, run in Slack.")

@@ -121,6 +121,19 @@ def test_alerts_on_where_the_bot_is_not_says_how_to_invite_it(bot):
     assert AlertStore(bot.runtime.store).config("C0NOTIN") is None
 
 
+def test_alerts_on_another_channel_by_link(bot):
+    reply = bot.command("alerts on <#C0NOTIN|random>", user_id=ADMIN)
+    assert "/invite @lexer" in text_of(reply)
+    bot.command("alerts on <#C0GENERAL|general> min 8", user_id=ADMIN, channel_id="C0NOTIN")
+    assert AlertStore(bot.runtime.store).config(CHANNEL)["min_count"] == 8
+
+
+def test_a_bare_channel_name_is_not_taken_for_this_channel(bot):
+    reply = bot.command("alerts on #random", user_id=ADMIN)
+    assert "could not tell which channel" in text_of(reply)
+    assert AlertStore(bot.runtime.store).config(CHANNEL) is None
+
+
 def test_snooze_without_alerts_on_says_so(bot):
     assert "not on" in text_of(bot.command("alerts snooze 2h", user_id=ADMIN))
 
