@@ -323,6 +323,10 @@ def step_episode(current: Episode | None, verdict: Verdict, now: datetime, *, ch
 
 POSTED_KEYS = ("cause", "breach_fraction", "expected_fraction", "responded", "expected_responded", "p_value",
                "window_end", "window_minutes", "baseline_source")
+BASELINE_WORDS = {"hour-of-week": "this hour in past weeks", "trailing-7d": "the last 7 days",
+                  "samples": "the last week's checks"}
+BASELINE_PHRASES = {"hour-of-week": "for this hour of the week", "trailing-7d": "at the last 7 days' rate",
+                    "samples": "at the last week's rate"}
 ALERT_TITLE = "SLA breach spike"
 VOLUME_TITLE = "SLA breaches up with a volume surge"
 RESOLVED_PREFIX = "Resolved: "
@@ -376,7 +380,7 @@ def contributors_detail(agents: Sequence[Any] | None, classifications: Sequence[
 
 
 def _footer(tf, sandbox: bool, detail: dict) -> str:
-    parts = [tf.describe(), tf.tz_name, f"baseline: {detail.get('baseline_source') or 'n/a'}"]
+    parts = [tf.describe(), tf.tz_name, f"baseline: {BASELINE_WORDS.get(detail.get('baseline_source'), 'none')}"]
     if detail.get("p_value") is not None:
         parts.append(f"p = {detail['p_value']:.1g}")
     if sandbox:
@@ -396,7 +400,7 @@ def alert_message(episode: Episode, tf, *, sandbox: bool, button_value: str, res
     count = d.get("count", episode.last_count)
     expected = d.get("expected", episode.expected)
     headline = (f"*{format_count(count)} SLA breaches in {tf.words}*, about {expected:.1f} expected "
-                f"for this time of the week.")
+                f"{BASELINE_PHRASES.get(d.get('baseline_source'), '')}".rstrip() + ".")
     pairs = [("Breaches", f"{format_count(count)} (expected ~{expected:.1f})"),
              ("Breach rate", _fraction_text(d.get("breach_fraction"), d.get("expected_fraction"),
                                             d.get("responded") or 0))]

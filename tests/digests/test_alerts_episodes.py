@@ -14,7 +14,8 @@ from bot.lexer.build import build_activity_client
 from bot.runtime import build_runtime
 from bot.sandbox.server import serve_in_thread
 from bot.store import open_store
-from digests.alerts import CHECKS_PER_HOUR, run_alert_checks
+from digests.alerts import (BASELINE_REQUESTS_PER_DAY, CHECKS_PER_HOUR, REQUESTS_PER_CHECK_PER_WINDOW,
+                            run_alert_checks)
 from tests.conftest import ADMIN, BOT_TOKEN, CHANNEL, SIGNING_SECRET
 
 UTC = timezone.utc
@@ -138,6 +139,7 @@ def test_episode_lifecycle_one_message_thread_updates_and_recovery(world):
     [alert] = top_level(standin)
     assert "30 SLA breaches" in alert["text"] and "about 4.0 expected" in alert["text"]
     rendered = json.dumps(alert["blocks"])
+    assert "at the last 7 days' rate" in rendered
     assert "Ada Agent (12)" in rendered and "Billing (14)" in rendered and "Bo Backup" not in rendered
     assert "falling behind" in rendered
     action_ids = [e["action_id"] for b in alert["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -296,8 +298,9 @@ def test_api_budget_per_hour_measured_against_the_sandbox(sandboxed):
 
     first_hour = reports_during(1)
     second_hour = reports_during(1)
-    assert first_hour == 12 + 1  # 12 checks + the day's 7-day baseline
-    assert second_hour == 12  # the baseline is cached in SQLite for the day
+    # 12 checks + the day's 7-day baseline; then the baseline is cached in SQLite for the day
+    assert first_hour == CHECKS_PER_HOUR * REQUESTS_PER_CHECK_PER_WINDOW + BASELINE_REQUESTS_PER_DAY == 13
+    assert second_hour == CHECKS_PER_HOUR * REQUESTS_PER_CHECK_PER_WINDOW == 12
     print(f"\nalerts cost {first_hour} Activity API requests in the first hour, {second_hour} in the next")
 
 
@@ -350,3 +353,22 @@ def test_the_scheduler_checks_every_five_minutes(world):
     fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 18, 0, 1, tzinfo=UTC))
     assert fire == datetime(2026, 11, 18, 0, 5, tzinfo=UTC)
     assert job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1)) == fire + timedelta(minutes=5)
+
+
+def test_two_weeks_of_samples_replace_the_daily_baseline_call(world):
+    lexer, standin, runtime, clock, _ = world
+    alerts = AlertStore(runtime.store)
+    t = clock.now - timedelta(days=15)
+    while t < clock.now:  # an hourly history of 2 breaches an hour, except 6 at this hour of the week
+        sample_id = alerts.claim_sample(t, 60, t)
+        b = 6 if (clock.now - t) % timedelta(days=7) == timedelta(0) else 2
+        alerts.record_sample(sample_id, {"status": "ok", "broke_sla": b, "responded": 20, "volume": 25, "anomalous": 0})
+        t += timedelta(hours=1)
+    clock.now -= timedelta(minutes=5)
+    lexer.breaches = 9
+    report = check(runtime, clock)
+    assert lexer.requests and all(r["type"] == "summary" for r in lexer.requests) and len(lexer.requests) == 1
+    sample = alerts.latest_sample(60)
+    assert sample["baseline_source"] == "hour-of-week"
+    assert sample["expected"] == pytest.approx(2 / 3 * 6 + 1 / 3 * (2 * 167 + 6) / 168, rel=1e-6)
+    assert report.channels[CHANNEL] == ("normal", ())  # 9 against ~4.7 here is no spike
