@@ -157,6 +157,9 @@ class AlertStore:
         if not (self.config(channel_id) or {}).get("enabled"):
             return False
         self.db["alert_configs"].update(channel_id, {"enabled": 0, "updated_at": iso(now)})
+        # an episode left open would carry on in an old thread if alerts came back on later
+        self.db.execute("update alert_episodes set state = 'closed', resolved_at = ? "
+                        "where channel_id = ? and state = 'firing'", [iso(now), channel_id])
         return True
 
     def snooze(self, channel_id: str, until: datetime | None, now: datetime) -> None:
@@ -337,8 +340,12 @@ def status_message(channel: str, config: dict | None, sample: dict | None, firin
                                      + (f" (usually {format_percent(usual)})" if usual is not None else "")))
     if last:
         started = parse_iso(last["started_at"])
-        state = "ongoing" if last["state"] == "firing" else \
-            f"resolved {when_text(parse_iso(last['resolved_at']), now, tz)}" if last.get("resolved_at") else last["state"]
+        if last["state"] == "firing":
+            state = "ongoing"
+        elif last["state"] == "resolved" and last.get("resolved_at"):
+            state = f"resolved {when_text(parse_iso(last['resolved_at']), now, tz)}"
+        else:
+            state = "closed when alerts were turned off"
         pairs.append(("Last alert", f"{when_text(started, now, tz)}, peak {format_count(last.get('last_count') or 0)}"
                                     f" breaches · {state}"))
     else:

@@ -372,3 +372,15 @@ def test_two_weeks_of_samples_replace_the_daily_baseline_call(world):
     assert sample["baseline_source"] == "hour-of-week"
     assert sample["expected"] == pytest.approx(2 / 3 * 6 + 1 / 3 * (2 * 167 + 6) / 168, rel=1e-6)
     assert report.channels[CHANNEL] == ("normal", ())  # 9 against ~4.7 here is no spike
+
+
+def test_alerts_off_closes_an_open_episode(world):
+    lexer, standin, runtime, clock, _ = world
+    alerts = AlertStore(runtime.store)
+    lexer.breaches = 30
+    check(runtime, clock)
+    alerts.disable(CHANNEL, clock.now)
+    assert alerts.open_episode(CHANNEL) is None and alerts.last_episode(CHANNEL)["state"] == "closed"
+    alerts.save_config(CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now)
+    assert check(runtime, clock).channels[CHANNEL] == ("spike", ("post_alert",))  # a fresh episode, a new message
+    assert len(top_level(standin)) == 2
