@@ -12,6 +12,7 @@ logger = logging.getLogger(__name__)
 
 def configure(scheduler, runtime) -> None:
     """Add the recurring jobs (filled in by the digest and alert features)."""
+    from digests.alerts import schedule_checks; schedule_checks(scheduler, runtime)  # noqa: E702 -- SLA-spike alerts, every 5 minutes
 
 
 def start_background_scheduler(runtime) -> BackgroundScheduler:
