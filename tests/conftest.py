@@ -151,6 +151,7 @@ def stop_runtime(runtime) -> None:
         runtime.scheduler.shutdown(wait=False)
     runtime.api.http.close()
     runtime.api.download_http.close()
+    runtime.responder.close()
     runtime.store.close()
 
 
