@@ -28,6 +28,7 @@ EXECUTOR_THREADS = 20
 def configure(scheduler, runtime) -> None:
     """Add the recurring jobs."""
     add_digest_jobs(scheduler, runtime)
+    from digests.alerts import schedule_checks; schedule_checks(scheduler, runtime)  # noqa: E702 -- SLA-spike alerts, every 5 minutes
 
 
 def add_digest_jobs(scheduler, runtime) -> None:
