@@ -66,11 +66,3 @@ def world(sandbox, slack, tmp_path):
     yield w
     w.close()
 
-
-@pytest.fixture
-def bot(bot):
-    """The shared served bot, closing its keep-alive clients first so the loopback servers stop at once."""
-    yield bot
-    bot.http.close()
-    bot.runtime.api.http.close()
-    bot.runtime.api.download_http.close()
