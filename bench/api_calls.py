@@ -66,7 +66,7 @@ def workload(rng: random.Random) -> list[tuple[float, str, str, str, tuple]]:
 def main() -> None:
     rng = random.Random(42)
     clock = FakeClock(START.timestamp())
-    sandbox = LexerSandbox(clock=clock.now)
+    sandbox = LexerSandbox(clock=clock.now, rate_clock=clock)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(db_path=str(Path(tmp) / "bench.db"))
         store = open_store(settings.db_path)

@@ -67,6 +67,8 @@ def cmd_serve(args, settings: Settings) -> int:
 
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     runtime, wsgi = build_served(settings, scheduler=not args.no_scheduler)
+    # acks must not queue behind report-building threads for a whole 5 ms GIL slice (Slack's 3 s budget)
+    sys.setswitchinterval(0.001)
     port = args.port or settings.port
     logger.info("lexer-bot serving on port %s (%s)", port, "sandbox data" if settings.sandbox_mode else "Lexer API")
     try:

@@ -12,7 +12,7 @@ from bot.commands import CommandRunner, Directory, Services
 from bot.config import Settings
 from bot.lexer.build import build_activity_client
 from bot.lexer.client import ActivityClient
-from bot.slack_web import UserTimezones, build_web_client
+from bot.slack_web import ResponseUrlPoster, UserTimezones, build_web_client
 from bot.store import Store, open_store
 
 
@@ -60,6 +60,7 @@ class Runtime:
     runner: CommandRunner
     scheduler: Any = None
     extras: dict = field(default_factory=dict)
+    responder: ResponseUrlPoster = field(default_factory=ResponseUrlPoster)
 
 
 def build_runtime(settings: Settings, *, with_slack: bool = True, sandbox_app=None, slack_client=None,

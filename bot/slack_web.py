@@ -99,3 +99,28 @@ class UserTimezones:
         with self._lock:
             self._cache[user_id] = (self.clock() + self.ttl_s, tz)
         return tz
+
+
+class ResponseUrlPoster:
+    """POST replies to slash-command response_urls over pooled keep-alive connections.
+
+    slack_sdk's WebhookClient opens a new connection per reply; under a burst of
+    commands that costs CPU the acks of other requests are waiting for.
+    """
+
+    def __init__(self, timeout: float = 10.0):
+        import httpx
+
+        self._httpx = httpx
+        self.http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=16))
+
+    def post(self, url: str, payload: dict) -> int:
+        """Returns the HTTP status; raises nothing but logs what went wrong."""
+        try:
+            return self.http.post(url, json=payload).status_code
+        except self._httpx.HTTPError as exc:
+            logger.warning("response_url post failed: %s", type(exc).__name__)
+            return 599
+
+    def close(self) -> None:
+        self.http.close()

@@ -76,6 +76,33 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
     db["alert_samples"].create_index(["window_end"])
 
 
+@migrations()
+def m005_export_resume(db: sqlite_utils.Database) -> None:
+    # what a restarted worker needs to resume an export and word its messages without asking Lexer again
+    table = db["export_jobs"]
+    for name, kind in (("form_name", str), ("category", str), ("filters", str), ("filters_text", str),
+                       ("range_desc", str), ("started_at", str), ("attempts", int), ("file_id", str),
+                       ("error_hint", str)):
+        table.add_column(name, kind)
+    table.create_index(["worker", "updated_at"])
+
+
+@migrations()
+def m006_alert_checks(db: sqlite_utils.Database) -> None:
+    # what each 5-minute check concluded, so `alerts status` and the baseline read the database only
+    samples = db["alert_samples"]
+    for column, kind in (("status", str), ("checked_at", str), ("expected", float), ("expected_fraction", float),
+                         ("p_value", float), ("anomalous", int), ("baseline_source", str)):
+        samples.add_column(column, kind)
+    # one check per (slot, window) across processes: the insert is the claim
+    samples.create_index(["window_end", "window_minutes"], unique=True, index_name="alert_samples_slot")
+    # the trailing-7-day summary, fetched once a day while sample history is short
+    db["alert_baselines"].create({
+        "key": str, "date_from": str, "date_to": str, "hours": float, "broke_sla": int,
+        "responded": int, "volume": int, "fetched_at": str,
+    }, pk="key")
+
+
 def utcnow_iso(now: datetime | None = None) -> str:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
 

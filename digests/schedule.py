@@ -1,28 +1,114 @@
-"""Subscriptions -> APScheduler jobs; no logic of its own."""
+"""Subscriptions -> APScheduler jobs; no logic of its own.
+
+One cron job per subscription in its own timezone, kept in step with the
+database by a sync job, so a subscription written by the web process reaches
+the clock process within SYNC_EVERY_S. The jobs themselves live in
+digests.jobs and know nothing of the scheduler.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from bot.subscriptions import digest_trigger, fire_times, get_subscription, list_subscriptions
+
 logger = logging.getLogger(__name__)
+
+SYNC_JOB_ID = "digests.sync"
+SYNC_EVERY_S = 30
+JOB_PREFIX = "digest:"
+EXECUTOR_THREADS = 20
 
 
 def configure(scheduler, runtime) -> None:
-    """Add the recurring jobs (filled in by the digest and alert features)."""
+    """Add the recurring jobs."""
+    add_digest_jobs(scheduler, runtime)
+    from digests.alerts import schedule_checks; schedule_checks(scheduler, runtime)  # noqa: E702 -- SLA-spike alerts, every 5 minutes
+
+
+def add_digest_jobs(scheduler, runtime) -> None:
+    """The sync job, run at once: it adds one cron job per subscription and recovers stale claims."""
+    scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_EVERY_S, args=[scheduler, runtime], id=SYNC_JOB_ID,
+                      replace_existing=True, coalesce=True, max_instances=1,
+                      next_run_time=datetime.now(timezone.utc))
+
+
+def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
+    """Make the scheduler's digest jobs match the active subscriptions; returns counts of changes."""
+    from digests.jobs import recover_stale_runs
+
+    grace = int(runtime.settings.digest_grace_s)
+    wanted = {f"{JOB_PREFIX}{s.id}": s for s in list_subscriptions(runtime.store, active_only=True)}
+    have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
+    added = removed = changed = 0
+    for job_id, job in have.items():
+        if job_id not in wanted:
+            scheduler.remove_job(job_id)
+            removed += 1
+    for job_id, sub in wanted.items():
+        job = have.get(job_id)
+        if job is not None and job.name == sub.schedule_key():
+            continue
+        scheduler.add_job(run_scheduled_digest, digest_trigger(sub), args=[runtime, sub.id], id=job_id,
+                          name=sub.schedule_key(), replace_existing=True, coalesce=True, max_instances=1,
+                          misfire_grace_time=grace)
+        if job is None:
+            added += 1
+        else:
+            changed += 1
+    if added or removed or changed:
+        logger.info("digest jobs: %d added, %d removed, %d rescheduled", added, removed, changed)
+    try:
+        recover_stale_runs(runtime)
+    except Exception:
+        logger.exception("recovering stale digest runs failed")
+    return {"added": added, "removed": removed, "changed": changed}
+
+
+def scheduled_time(sub, now: datetime, lookback_s: float) -> datetime | None:
+    """The latest fire time at or before now (APScheduler does not tell a job which fire it is)."""
+    times = fire_times(sub, now - timedelta(seconds=lookback_s + 1), now + timedelta(microseconds=1))
+    return times[-1] if times else None
+
+
+def run_scheduled_digest(runtime, sub_id: int) -> None:
+    """The job APScheduler runs: find which fire this is, then hand over to digests.jobs.send_digest."""
+    from digests.jobs import deps_from, send_digest
+
+    deps = deps_from(runtime)
+    sub = get_subscription(deps.store, sub_id)
+    if sub is None:
+        return
+    now = deps.now()
+    slot = scheduled_time(sub, now, runtime.settings.digest_grace_s)
+    if slot is None:
+        logger.warning("digest %s ran with no scheduled time in the last grace period; skipped", sub_id)
+        return
+    try:
+        outcome = send_digest(deps, sub, slot)
+        logger.info("digest %s for %s: %s", sub_id, slot.isoformat(), outcome.status)
+    except Exception:
+        logger.exception("digest %s for %s failed", sub_id, slot.isoformat())
+
+
+def _executors() -> dict:
+    return {"default": ThreadPoolExecutor(EXECUTOR_THREADS)}
 
 
 def start_background_scheduler(runtime) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler = BackgroundScheduler(timezone="UTC", executors=_executors())
     configure(scheduler, runtime)
     scheduler.start()
     return scheduler
 
 
 def run_blocking_scheduler(runtime) -> None:
-    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler = BlockingScheduler(timezone="UTC", executors=_executors())
     configure(scheduler, runtime)
     logger.info("clock started")
     try:

@@ -135,8 +135,23 @@ def bot(settings, slack):
 
     runtime, wsgi = build_served(settings, scheduler=False)
     handle = serve_in_thread(wsgi)
-    yield Bot(handle.url, runtime, slack)
+    bot = Bot(handle.url, runtime, slack)
+    yield bot
+    stop_runtime(runtime)
+    bot.http.close()
     handle.stop()
+
+
+def stop_runtime(runtime) -> None:
+    """Stop workers and close clients so no thread or keep-alive outlives a test."""
+    exports = runtime.extras.get("exports")
+    if exports is not None:
+        exports.stop()
+    if runtime.scheduler is not None:
+        runtime.scheduler.shutdown(wait=False)
+    runtime.api.http.close()
+    runtime.api.download_http.close()
+    runtime.responder.close()
     runtime.store.close()
 
 

@@ -222,3 +222,20 @@ def test_ask_prints_readable_text_on_sandbox_data(tmp_path):
     j = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "summary", "--json"], cwd=tmp_path,
                        capture_output=True, text=True, env=_env(), timeout=60)
     validate_message(json.loads(j.stdout))
+
+
+def test_the_same_listeners_run_with_process_before_response(settings, slack):
+    """FaaS-style: lazy listeners make the same code answer when Bolt finishes work before responding."""
+    from bot.app import create_app
+    from bot.runtime import build_runtime
+    from bot.sandbox.server import serve_in_thread
+    from bot.web import create_wsgi_app
+    from tests.conftest import Bot, stop_runtime
+
+    runtime = build_runtime(settings)
+    wsgi = create_wsgi_app(create_app(runtime, process_before_response=True), runtime)
+    with serve_in_thread(wsgi) as handle:
+        reply = Bot(handle.url, runtime, slack).command("summary yesterday")
+    stop_runtime(runtime)
+    validate_message(reply)
+    assert "yesterday" in reply_text(reply)

@@ -185,13 +185,13 @@ class ActivityClient:
 
     # -------------------------------------------------------------- exports
     def start_export(self, kind: str, tf: Timeframe, *, form_id: int | None = None,
-                     category: str = "all") -> models.ExportStatus:
+                     category: str = "all", filters: Filters = NO_FILTERS) -> models.ExportStatus:
         """Step 1 of an export: kind is cases|responses|nps."""
         report_type = EXPORT_TYPES[kind]
         extra: dict[str, Any] = {}
         if kind == "nps":
             extra = {"form": form_id, "nps_category": category}
-        status = models.parse_export_status(self.report(report_type, tf, NO_FILTERS, **extra))
+        status = models.parse_export_status(self.report(report_type, tf, filters, **extra))
         if not status.token:
             raise ExportError("Lexer did not return an export token.", hint="Try the export again.")
         return status
@@ -202,18 +202,29 @@ class ActivityClient:
         return status if status.token else models.ExportStatus(status.status, report_token, status.url)
 
     def download(self, url: str, dest: Path, *, on_progress: Callable[[int], None] | None = None,
+                 on_chunk: Callable[[bytes], None] | None = None,
+                 on_start: Callable[[int | None], None] | None = None,
                  chunk_size: int = 1 << 16) -> int:
-        """Step 3: stream the CSV to `dest`; returns bytes written. Never holds the file in memory."""
+        """Step 3: stream the CSV to `dest`; returns bytes written. Never holds the file in memory.
+
+        on_start gets the announced Content-Length (or None) before any byte is written; on_chunk sees
+        each chunk (e.g. to count rows); either may raise to abandon the download.
+        """
         written = 0
         try:
             with self.download_http.stream("GET", url, timeout=httpx.Timeout(120.0, connect=10.0)) as response:
                 if response.status_code != 200:
                     raise ExportError(f"Downloading the CSV from Lexer failed (HTTP {response.status_code}).",
                                       hint="Try the export again.")
+                if on_start is not None:
+                    length = response.headers.get("Content-Length")
+                    on_start(int(length) if length and length.isdigit() else None)
                 with open(dest, "wb") as fh:
                     for chunk in response.iter_bytes(chunk_size):
                         fh.write(chunk)
                         written += len(chunk)
+                        if on_chunk is not None:
+                            on_chunk(chunk)
                         if on_progress is not None:
                             on_progress(written)
         except httpx.TransportError:

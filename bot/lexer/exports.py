@@ -27,6 +27,15 @@ def poll_delays(first: float = POLL_FIRST_S, cap: float = POLL_MAX_S):
         delay = min(cap, delay * 1.5)
 
 
+def _span(seconds: float) -> str:
+    """'30 minutes', '1 minute', '5 seconds' (short timeouts are configurable, so say them exactly)."""
+    if seconds >= 60:
+        m = int(seconds // 60)
+        return f"{m} minute{'s' if m != 1 else ''}"
+    s = max(1, int(round(seconds)))
+    return f"{s} second{'s' if s != 1 else ''}"
+
+
 @dataclass
 class ExportResult:
     path: Path
@@ -53,7 +62,7 @@ def wait_for_export(client: ActivityClient, report_token: str, *, timeout_s: flo
                               hint="Try again; a shorter range often helps.")
         elapsed = clock() - start
         if elapsed + delay > timeout_s:
-            raise ExportTimeoutError(f"Lexer did not finish the export within {int(timeout_s // 60)} minutes.",
+            raise ExportTimeoutError(f"Lexer did not finish the export within {_span(timeout_s)}.",
                                      hint="Try a shorter range, or try again later.")
         if on_wait is not None:
             on_wait(elapsed)

@@ -210,7 +210,8 @@ class RetryTransport(httpx.BaseTransport):
 CACHEABLE_GETS = ("/users", "/groups", "/forms")
 UNCACHEABLE_TYPES = frozenset({"case_details", "mention_sla_export", "nps_submissions"})
 PAST_TTL_S = 6 * 3600.0  # a range wholly in the past rarely changes (late edits only)
-LIVE_TTL_S = 60.0  # a range that includes now changes by the minute
+LIVE_TTL_S = 60.0  # a short range that includes now changes by the minute
+LIVE_TTL_MAX_S = 900.0  # a long one (this week, this month) moves little in a quarter hour
 LIST_TTL_S = 600.0
 
 
@@ -250,12 +251,19 @@ def ttl_for(request: httpx.Request, now: float) -> float:
         return LIST_TTL_S
     try:
         body = json.loads(request.content)
+        date_from = datetime.fromisoformat(body["date_from"])
         date_to = datetime.fromisoformat(body["date_to"])
     except (ValueError, KeyError, TypeError):
         return LIVE_TTL_S
     if date_to.tzinfo is None:
         date_to = date_to.replace(tzinfo=timezone.utc)
-    return PAST_TTL_S if date_to.timestamp() < now else LIVE_TTL_S
+    if date_from.tzinfo is None:
+        date_from = date_from.replace(tzinfo=timezone.utc)
+    if date_to.timestamp() < now:
+        return PAST_TTL_S
+    # a range that includes now: staleness proportional to its length (2% of the span: 15 min for today)
+    span = max(0.0, date_to.timestamp() - date_from.timestamp())
+    return min(LIVE_TTL_MAX_S, max(LIVE_TTL_S, span / 50))
 
 
 class CachingTransport(httpx.BaseTransport):

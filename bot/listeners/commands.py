@@ -10,19 +10,16 @@ from bot.slack import messages
 logger = logging.getLogger(__name__)
 
 
-def send_reply(respond, reply: Reply, *, client=None, channel_id: str | None = None, user_id: str | None = None) -> None:
+def send_reply(poster, response_url: str | None, reply: Reply, *, client=None, channel_id: str | None = None,
+               user_id: str | None = None) -> None:
     """Post through response_url; if that fails, fall back to an ephemeral chat message."""
     payload = dict(reply.message)
     payload["response_type"] = "in_channel" if reply.public else "ephemeral"
-    for attempt in range(2):
-        try:
-            result = respond(**payload)
-            status = getattr(result, "status_code", 200)
-            if status < 400:
-                return
-            logger.warning("response_url answered HTTP %s (attempt %d)", status, attempt + 1)
-        except Exception as exc:
-            logger.warning("response_url failed: %s (attempt %d)", type(exc).__name__, attempt + 1)
+    for attempt in range(2 if response_url else 0):
+        status = poster.post(response_url, payload)
+        if status < 400:
+            return
+        logger.warning("response_url answered HTTP %s (attempt %d)", status, attempt + 1)
     if client is not None and channel_id and user_id:
         try:
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=reply.message.get("text", ""),
@@ -35,7 +32,7 @@ def register(app, deps) -> None:
     def ack_lexer(ack):
         ack()
 
-    def answer_lexer(body, respond, client):
+    def answer_lexer(body, client):
         user_id = body.get("user_id", "")
         channel_id = body.get("channel_id")
         try:
@@ -46,7 +43,8 @@ def register(app, deps) -> None:
             logger.exception("/lexer failed before it could answer")
             reply = Reply(messages.error_message("Something went wrong on our side while answering that.",
                                                  "Try again in a minute."))
-        send_reply(respond, reply, client=client, channel_id=channel_id, user_id=user_id)
+        send_reply(deps.responder, body.get("response_url"), reply, client=client, channel_id=channel_id,
+                   user_id=user_id)
         if reply.after is not None:
             try:
                 reply.after()

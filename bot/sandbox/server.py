@@ -19,8 +19,20 @@ class ServerHandle:
     _thread: threading.Thread
 
     def stop(self) -> None:
+        server = self._server
         try:
-            self._server.close()  # type: ignore[attr-defined]
+            trigger = server.trigger  # type: ignore[attr-defined]
+            # waitress's loop runs until its map is empty: idle keep-alive connections would hold it for
+            # channel_timeout, so close them too, then wake the loop to close its trigger and return
+            for channel in list(server._map.values()):  # type: ignore[attr-defined]
+                if channel is not trigger:
+                    try:
+                        channel.close()
+                    except Exception:
+                        pass
+            trigger.pull_trigger(trigger.close)
+        except Exception:
+            server.close()  # type: ignore[attr-defined]
         finally:
             self._thread.join(timeout=5)
 
@@ -35,7 +47,8 @@ def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, threads: int = 
     """Start `app` on host:port (0 = any free port) and return at once."""
     server = create_server(app, host=host, port=port, threads=threads, ident="lexer-bot",
                            channel_timeout=120, cleanup_interval=5, connection_limit=1000,
-                           outbuf_overflow=1 << 20, asyncore_use_poll=True)
+                           outbuf_overflow=1 << 20, asyncore_use_poll=True,
+                           asyncore_loop_timeout=0.2)  # how soon stop() takes effect
     actual_port = server.effective_port  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.run, name=f"wsgi-{actual_port}", daemon=True)
     thread.start()

@@ -200,9 +200,12 @@ def test_cache_keys_on_body_and_ttl_depends_on_range():
     clock.sleep(3600)  # past range: still cached after an hour
     client.post("http://x/v1/activity/reports", json=_report_body())
     assert len(calls) == 2
-    live = _report_body(date_to="2040-01-01T00:00:00+00:00")
+    live = _report_body(date_from="2033-05-18T00:00:00+00:00", date_to="2033-05-18T23:59:59+00:00")  # today
     client.post("http://x/v1/activity/reports", json=live)
-    clock.sleep(120)  # a range including now expires within minutes
+    clock.sleep(300)  # today's numbers: cached for minutes…
+    client.post("http://x/v1/activity/reports", json=live)
+    assert len(calls) == 3
+    clock.sleep(900)  # …but not a quarter hour
     client.post("http://x/v1/activity/reports", json=live)
     assert len(calls) == 4
 

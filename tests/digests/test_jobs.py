@@ -1,0 +1,205 @@
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.subscriptions import get_subscription
+from digests.jobs import recover_stale_runs, runs_for, send_digest, slot_key
+from tests.conftest import ADMIN, CHANNEL
+
+
+def due_before(now: datetime, minutes: int = 1) -> datetime:
+    return (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+
+
+def digests_in(slack, channel=CHANNEL):
+    return [m for m in slack.app.messages(channel) if "digest" in (m.get("text") or "")]
+
+
+def test_send_digest_posts_and_records_the_ts(world, slack):
+    sub = world.subscribe("sla")
+    due = due_before(world.clock())
+    outcome = send_digest(world.deps(), sub, due)
+    assert outcome.status == "posted"
+    posted = digests_in(slack)
+    assert len(posted) == 1 and posted[0]["ts"] == outcome.message_ts
+    assert posted[0]["text"].startswith("SLA digest for ")
+    assert posted[0]["metadata"]["event_payload"] == {"subscription_id": sub.id, "scheduled_for": slot_key(due)}
+    [run] = runs_for(world.store, sub.id)
+    assert run["status"] == "posted" and run["message_ts"] == outcome.message_ts and run["channel_id"] == CHANNEL
+    # the same slot again, from the same or another process: never a second post
+    assert send_digest(world.deps(), sub, due).status == "duplicate"
+    assert send_digest(world.deps("proc-b"), sub, due).status == "duplicate"
+    assert len(digests_in(slack)) == 1
+
+
+def test_nps_digest_names_the_form(world, slack):
+    sub = world.subscribe("nps", form_id=55)
+    assert send_digest(world.deps(), sub, due_before(world.clock())).status == "posted"
+    [msg] = digests_in(slack)
+    assert msg["text"].startswith("NPS digest · NPS Survey for ")
+
+
+def test_two_schedulers_on_one_database_post_each_digest_once(world, slack):
+    subs = [world.subscribe("sla"), world.subscribe("nps", form_id=55), world.subscribe("nps", form_id=61),
+            world.subscribe("sla", tz="America/New_York")]
+    due = due_before(world.clock())
+    procs = [world.deps("proc-a"), world.deps("proc-b")]
+    outcomes: list = []
+    barrier = threading.Barrier(len(procs) * len(subs))
+
+    def fire(deps, sub):
+        barrier.wait()
+        outcomes.append((sub.id, send_digest(deps, sub, due).status))
+
+    threads = [threading.Thread(target=fire, args=(d, s)) for d in procs for s in subs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for sub in subs:
+        statuses = sorted(status for sid, status in outcomes if sid == sub.id)
+        assert statuses == ["duplicate", "posted"], (sub, statuses)
+    assert len(digests_in(slack)) == len(subs)
+
+
+CLAIM_THEN_HANG = """
+import sys, time
+from datetime import datetime
+from bot.store import open_store
+from digests.jobs import claim_run
+store = open_store(sys.argv[1])
+run = claim_run(store, int(sys.argv[2]), sys.argv[3], "doomed-process", datetime.fromisoformat(sys.argv[4]))
+print("claimed", run, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_process_killed_between_claim_and_post_is_posted_once_after_restart(world, slack):
+    sub = world.subscribe("sla")
+    due = due_before(world.clock(), minutes=3)
+    claimed_at = world.clock() - timedelta(minutes=2)
+    proc = subprocess.Popen([sys.executable, "-c", CLAIM_THEN_HANG, world.settings.db_path, str(sub.id),
+                             slot_key(due), claimed_at.isoformat()],
+                            stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    try:
+        assert proc.stdout.readline().startswith("claimed")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    # while the lease runs, the scheduler that fires on time must not post it (the claim is taken)
+    assert send_digest(world.deps(lease_s=300), sub, due).status == "duplicate"
+    assert digests_in(slack) == []
+    # the next start: the claim is older than the lease; two processes race to recover it, one posts
+    results = []
+    procs = [world.deps("restart-a", lease_s=60), world.deps("restart-b", lease_s=60)]
+    threads = [threading.Thread(target=lambda d=d: results.extend(recover_stale_runs(d))) for d in procs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(o.status for o in results if o.status != "duplicate") == ["posted"]
+    assert len(digests_in(slack)) == 1
+    [run] = runs_for(world.store, sub.id)
+    assert run["status"] == "posted" and run["attempts"] == 2
+    assert "Posted late" in digests_in(slack)[0]["blocks"][1]["elements"][0]["text"]
+    # and never again
+    assert recover_stale_runs(world.deps("later", lease_s=0)) == []
+    assert send_digest(world.deps(), sub, due).status == "duplicate"
+    assert len(digests_in(slack)) == 1
+
+
+def test_a_run_that_died_while_posting_is_never_posted_again(world, slack):
+    sub = world.subscribe("sla")
+    due = due_before(world.clock(), minutes=10)
+    world.store.db["digest_runs"].insert({"subscription_id": sub.id, "scheduled_for": slot_key(due),
+                                          "status": "posting", "claimed_by": "dead",
+                                          "claimed_at": (world.clock() - timedelta(minutes=9)).isoformat(),
+                                          "attempts": 1})
+    assert recover_stale_runs(world.deps(lease_s=60)) == []
+    assert send_digest(world.deps(), sub, due).status == "duplicate"
+    assert digests_in(slack) == []
+    [run] = runs_for(world.store, sub.id)
+    assert run["status"] == "uncertain"
+
+
+@pytest.mark.parametrize("late_min, status, note", [
+    (0, "posted", False),
+    (20, "posted", True),
+    (59, "posted", True),
+    (61, "missed", None),
+])
+def test_misfire_grace(world, slack, late_min, status, note):
+    sub = world.subscribe("sla")
+    due = due_before(world.clock(), minutes=late_min + 1)
+    world.clock.value = due + timedelta(minutes=late_min, seconds=5)
+    assert send_digest(world.deps(), sub, due).status == status
+    if status == "missed":
+        assert digests_in(slack) == []
+        assert runs_for(world.store, sub.id)[0]["status"] == "missed"
+        return
+    [msg] = digests_in(slack)
+    assert ("Posted late" in str(msg["blocks"])) is note
+
+
+@pytest.mark.parametrize("code", ["not_in_channel", "is_archived", "channel_not_found"])
+def test_a_channel_the_bot_cannot_post_in_breaks_only_that_subscription(world, slack, code):
+    channel = {"not_in_channel": "C0NOTIN", "is_archived": "C0ARCHIV", "channel_not_found": "C0GONE"}[code]
+    bad = world.subscribe("sla", channel)
+    good = world.subscribe("sla")
+    deps = world.deps()
+    due = due_before(world.clock())
+    assert send_digest(deps, bad, due).error == code
+    assert send_digest(deps, good, due).status == "posted"
+    assert get_subscription(world.store, bad.id).broken_reason == code
+    assert get_subscription(world.store, good.id).broken_reason is None
+    dms = slack.app.messages("D" + ADMIN[1:])
+    assert len(dms) == 1 and f"subscription `{bad.id}`" in dms[0]["text"] and code in dms[0]["text"]
+    # a broken subscription is skipped from then on, and its creator is not told again
+    assert send_digest(deps, bad, due + timedelta(days=1)).status == "skipped"
+    assert len(slack.app.messages("D" + ADMIN[1:])) == 1
+
+
+def test_slack_rate_limit_is_retried_after_retry_after(world, slack):
+    sub = world.subscribe("sla")
+    slack.app.fail_next("chat.postMessage", error="ratelimited", retry_after=1)
+    assert send_digest(world.deps(), sub, due_before(world.clock())).status == "posted"
+    assert len(slack.app.calls_to("chat.postMessage")) == 2
+    assert len(digests_in(slack)) == 1
+
+
+def test_lexer_errors_are_retried_within_the_grace_then_posted_with_what_is_missing(world, slack, sandbox):
+    sub = world.subscribe("sla")
+    due = due_before(world.clock())
+    # Lexer is down for long enough that every retry within the grace fails for the summaries
+    sandbox.app.fail_next(503, times=1000)
+    deps = world.deps()
+    start = world.clock()
+    outcome = send_digest(deps, sub, due)
+    assert outcome.status == "posted"
+    assert world.clock() >= due + timedelta(seconds=world.settings.digest_grace_s)  # retried until the grace ran out
+    assert world.clock() - start <= timedelta(seconds=world.settings.digest_grace_s)
+    [msg] = digests_in(slack)
+    text = str(msg["blocks"])
+    assert "did not answer in time" in text and "yesterday's SLA numbers" in text
+
+
+def test_a_lexer_hiccup_is_retried_and_the_digest_is_whole(world, slack, sandbox):
+    sub = world.subscribe("sla")
+    sandbox.app.fail_next(503, times=2)
+    outcome = send_digest(world.deps(), sub, due_before(world.clock()))
+    assert outcome.status == "posted"
+    [msg] = digests_in(slack)
+    assert "did not answer" not in str(msg["blocks"])
+
+
+def test_unsubscribed_before_it_fires_is_skipped(world, slack):
+    from bot.subscriptions import delete_subscription
+    sub = world.subscribe("sla")
+    delete_subscription(world.store, sub.id)
+    assert send_digest(world.deps(), sub, due_before(world.clock())).status == "skipped"
+    assert digests_in(slack) == []
