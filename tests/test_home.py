@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -9,62 +10,35 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import home
+from bot.sandbox.slack_standin import render_message_text
 from bot.slack.blocks import validate_view
-from bot.store import utcnow_iso
 from tests.conftest import ADMIN, CHANNEL, USER_SYDNEY, utc, wait_for
 
 SYD = ZoneInfo("Australia/Sydney")
+NOW = utc(2026, 1, 14, 21, 0)
 
 
 def sub_row(id=1, kind="sla", channel_id=CHANNEL, cadence="daily", weekday=None, at_time="09:00",
-            tz="Australia/Sydney", paused=0, **extra) -> dict:
+            tz="Australia/Sydney", paused=False, broken_reason=None, next_run=datetime(2026, 1, 15, 9, tzinfo=SYD),
+            **extra) -> dict:
     return {"id": id, "kind": kind, "form_id": None, "channel_id": channel_id, "cadence": cadence,
-            "weekday": weekday, "at_time": at_time, "tz": tz, "created_by": ADMIN,
-            "created_at": "2026-01-01T00:00:00+00:00", "paused": paused, "broken_reason": None, **extra}
+            "weekday": weekday, "at_time": at_time, "tz": tz, "created_by": ADMIN, "paused": paused,
+            "broken_reason": broken_reason, "next_run": None if paused or broken_reason else next_run, **extra}
 
 
-# ------------------------------------------------------------------ next run (pure)
+def alert_row(channel_id=CHANNEL, snoozed_until=None, open_episode=None) -> dict:
+    return {"channel_id": channel_id, "enabled": 1, "window_minutes": 60, "min_count": 5, "sensitivity": "normal",
+            "snoozed_until": snoozed_until, "open_episode": open_episode}
 
-@pytest.mark.parametrize("sub, now, expected", [
-    # daily, before and after the time (Sydney is UTC+11 in January)
-    (sub_row(), utc(2026, 1, 14, 21, 0), datetime(2026, 1, 15, 9, 0, tzinfo=SYD)),
-    (sub_row(), utc(2026, 1, 14, 23, 0), datetime(2026, 1, 16, 9, 0, tzinfo=SYD)),
-    # weekdays: Friday after the time -> Monday
-    (sub_row(cadence="weekdays"), utc(2026, 1, 16, 0, 0), datetime(2026, 1, 19, 9, 0, tzinfo=SYD)),
-    # weekly on Wednesday (2), asked on a Thursday
-    (sub_row(cadence="weekly", weekday=2), utc(2026, 1, 15, 0, 0), datetime(2026, 1, 21, 9, 0, tzinfo=SYD)),
-    # New York spring-forward: 02:30 does not exist on 8 Mar 2026, the clock moves it to 03:30
-    (sub_row(at_time="02:30", tz="America/New_York"), utc(2026, 3, 8, 5, 0),
-     datetime(2026, 3, 8, 3, 30, tzinfo=ZoneInfo("America/New_York"))),
-    (sub_row(paused=1), utc(2026, 1, 14, 21, 0), None),
-])
-def test_next_run(sub, now, expected):
-    got = home.next_run(sub, now)
-    assert got == expected
-    if got is not None:
-        assert got > now
-
-
-@pytest.mark.parametrize("sub, text", [
-    (sub_row(), "every day at 09:00 (Australia/Sydney)"),
-    (sub_row(cadence="weekdays", at_time="8:05"), "weekdays at 08:05 (Australia/Sydney)"),
-    (sub_row(cadence="weekly", weekday=4, tz="UTC"), "every Friday at 09:00 (UTC)"),
-])
-def test_schedule_text(sub, text):
-    assert home.schedule_text(sub) == text
-
-
-# ------------------------------------------------------------------ the view (pure)
 
 def data(**kw) -> home.HomeData:
-    values = dict(user_id=ADMIN, is_admin=True, now=utc(2026, 1, 14, 21, 0), tz=SYD,
+    values = dict(user_id=ADMIN, is_admin=True, now=NOW, tz=SYD,
                   today=home.TodayNumbers(120, 96, 7, 1290.0, words="today (Thu 15 Jan 2026)"))
     values.update(kw)
     return home.HomeData(**values)
 
 
 def texts(view: dict) -> str:
-    from bot.sandbox.slack_standin import render_message_text
     return render_message_text({"blocks": view["blocks"]})
 
 
@@ -73,32 +47,51 @@ def action_ids(view: dict) -> list[tuple[str, str]]:
             for e in blk["elements"]]
 
 
+def channel_value(channel: str = CHANNEL) -> str:
+    return json.dumps({"c": channel}, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------ the view (pure)
+
+@pytest.mark.parametrize("sub, text", [
+    (sub_row(), "every day at 09:00 (Australia/Sydney)"),
+    (sub_row(cadence="weekdays", at_time="08:05"), "weekdays at 08:05 (Australia/Sydney)"),
+    (sub_row(cadence="weekly", weekday=4, tz="UTC"), "every Friday at 09:00 (UTC)"),
+])
+def test_schedule_text(sub, text):
+    assert home.schedule_text(sub) == text
+
+
 def test_view_shows_today_subscriptions_alerts_and_how_to():
-    alert = {"channel_id": CHANNEL, "enabled": 1, "window_minutes": 60, "min_count": 5, "sensitivity": "normal",
-             "snoozed_until": None, "open_episode": {"started_at": "2026-01-14T20:00:00+00:00", "last_count": 14}}
-    view = home.home_view(data(subscriptions=[sub_row(1), sub_row(2, kind="nps", form_id=3, paused=1)],
-                               alerts=[alert]))
+    episode = {"started_at": "2026-01-14T20:00:00+00:00", "last_count": 14}
+    view = home.home_view(data(subscriptions=[sub_row(1), sub_row(2, kind="nps", form_id=3, paused=True),
+                                              sub_row(3, broken_reason="is_archived")],
+                               alerts=[alert_row(open_episode=episode)]))
     validate_view(view)
     out = texts(view)
     for expected in ("Today so far", "120", "96", "7 (7% of responses)", "21m 30s", "#1 · SLA digest",
-                     "NPS digest (form 3)", "Paused", "Spike in progress", "14 breaches", "/lexer team last-week"):
+                     "Next: Thu 15 Jan 09:00 AEDT", "NPS digest (form 3)", "Paused",
+                     "Stopped: the channel is archived", "Spike in progress", "14 breaches",
+                     "1h window", "/lexer team last-week"):
         assert expected in out, expected
     assert action_ids(view) == [(home.PAUSE, "1"), (home.DELETE, "1"), (home.RESUME, "2"), (home.DELETE, "2"),
-                                (home.SNOOZE, CHANNEL)]
+                                (home.PAUSE, "3"), (home.DELETE, "3"),
+                                (home.SNOOZE_1H, channel_value()), (home.SNOOZE_TOMORROW, channel_value())]
+    delete = next(e for blk in view["blocks"] if blk["type"] == "actions" for e in blk["elements"]
+                  if e["action_id"] == home.DELETE)
+    assert delete["confirm"]["confirm"]["text"] == "Delete"
 
 
 def test_non_admins_see_no_buttons():
-    view = home.home_view(data(is_admin=False, subscriptions=[sub_row(1)],
-                               alerts=[{"channel_id": CHANNEL, "enabled": 1, "open_episode": None}]))
+    view = home.home_view(data(is_admin=False, subscriptions=[sub_row(1)], alerts=[alert_row()]))
     validate_view(view)
     assert action_ids(view) == []
     assert "#1 · SLA digest" in texts(view)
 
 
-def test_snoozed_alert_offers_unsnooze():
-    alert = {"channel_id": CHANNEL, "enabled": 1, "snoozed_until": "2026-01-14T23:00:00+00:00", "open_episode": None}
-    view = home.home_view(data(alerts=[alert]))
-    assert action_ids(view) == [(home.UNSNOOZE, CHANNEL)]
+def test_snoozed_alert_offers_end_snooze():
+    view = home.home_view(data(alerts=[alert_row(snoozed_until="2026-01-14T23:00:00+00:00")]))
+    assert action_ids(view) == [(home.UNSNOOZE, channel_value())]
     assert "Snoozed until" in texts(view)
 
 
@@ -110,16 +103,18 @@ def test_today_error_is_a_sentence():
 
 @pytest.mark.parametrize("n_subs, n_alerts, admin", [(0, 0, True), (40, 0, True), (300, 60, True), (300, 60, False)])
 def test_view_stays_within_slack_limits(n_subs, n_alerts, admin):
-    subs = [sub_row(i, broken_reason="not_in_channel " * 50) for i in range(1, n_subs + 1)]
-    alerts = [{"channel_id": f"C{i:08d}", "enabled": 1, "open_episode": None} for i in range(n_alerts)]
+    subs = [sub_row(i, broken_reason="x" * 3000 if i % 2 else None) for i in range(1, n_subs + 1)]
+    alerts = [alert_row(f"C{i:08d}") for i in range(n_alerts)]
     view = home.home_view(data(is_admin=admin, subscriptions=subs, alerts=alerts, notice="hello", sandbox=True))
     validate_view(view)
     assert len(view["blocks"]) <= 100
     if n_subs > 25:
         assert "/lexer subscriptions" in texts(view)
+    if n_alerts > 10:
+        assert "/lexer alerts status" in texts(view)
 
 
-# ------------------------------------------------------------------ end to end
+# ------------------------------------------------------------------ end to end (signed requests, stand-in)
 
 def open_home(bot, user_id: str) -> dict:
     before = len(bot.slack.app.views(user_id))
@@ -130,6 +125,7 @@ def open_home(bot, user_id: str) -> dict:
 
 
 def click(bot, user_id: str, action_id: str, value: str) -> dict:
+    """A button on the Home tab, as Slack sends it; returns the republished view."""
     before = len(bot.slack.app.views(user_id))
     payload = {"type": "block_actions", "token": "legacy", "api_app_id": "A0TEST", "trigger_id": "1.2.abc",
                "team": {"id": "T0TEST", "domain": "test"},
@@ -144,26 +140,25 @@ def click(bot, user_id: str, action_id: str, value: str) -> dict:
     return wait_for(lambda: bot.slack.app.views(user_id)[before:] and bot.slack.app.views(user_id)[-1])
 
 
-def add_subscription(bot, **kw) -> int:
-    row = sub_row(**kw)
-    row.pop("id")
-    return bot.runtime.store.db["subscriptions"].insert(row).last_pk
+def subscribe(bot) -> int:
+    reply = bot.command(f"subscribe sla <#{CHANNEL}|general> weekdays at 09:00", user_id=ADMIN)
+    assert "digest" in json.dumps(reply).lower()
+    return bot.runtime.store.db["subscriptions"].count
 
 
 def test_home_tab_is_published_on_open(bot):
-    sub_id = add_subscription(bot)
+    sub_id = subscribe(bot)
     view = open_home(bot, USER_SYDNEY)
     validate_view(view)
     out = texts(view)
     assert "Today so far" in out and "Volume" in out and "Median wait" in out
-    assert f"#{sub_id} · SLA digest" in out
+    assert f"#{sub_id} · SLA digest" in out and "weekdays at 09:00" in out and "Next: " in out
     assert action_ids(view) == []  # not an admin
-    call = bot.slack.app.calls_to("views.publish")[-1]
-    assert call.params["user_id"] == USER_SYDNEY
+    assert bot.slack.app.calls_to("views.publish")[-1].params["user_id"] == USER_SYDNEY
 
 
 def test_admin_pauses_resumes_and_deletes_from_home(bot):
-    sub_id = add_subscription(bot)
+    sub_id = subscribe(bot)
     view = open_home(bot, ADMIN)
     assert (home.PAUSE, str(sub_id)) in action_ids(view)
 
@@ -179,27 +174,33 @@ def test_admin_pauses_resumes_and_deletes_from_home(bot):
     view = click(bot, ADMIN, home.DELETE, str(sub_id))
     assert bot.runtime.store.db["subscriptions"].count == 0
     assert "No channel gets a digest yet" in texts(view)
-    actions = [r["action"] for r in bot.runtime.store.db["audit_log"].rows]
-    assert actions == ["subscription.pause", "subscription.resume", "subscription.delete"]
+    actions = [r["action"] for r in bot.runtime.store.db["audit_log"].rows_where("detail like '%home%'")]
+    assert actions == ["subscription.pause", "subscription.resume", "unsubscribe"]
 
 
 def test_non_admin_buttons_change_nothing(bot):
-    sub_id = add_subscription(bot)
+    sub_id = subscribe(bot)
     view = click(bot, USER_SYDNEY, home.DELETE, str(sub_id))
     assert bot.runtime.store.db["subscriptions"].count == 1
     assert "Only lexer-bot admins" in texts(view)
+    view = click(bot, USER_SYDNEY, home.UNSNOOZE, channel_value())
+    assert "Only lexer-bot admins" in texts(view)
 
 
-def test_snooze_from_home(bot):
-    ids = home.alert_button_ids()
-    now = datetime.now(timezone.utc)
-    bot.runtime.store.db["alert_configs"].insert({"channel_id": CHANNEL, "enabled": 1, "window_minutes": 60,
-                                                  "min_count": 5, "sensitivity": "normal", "created_by": ADMIN,
-                                                  "snoozed_until": None, "updated_at": utcnow_iso(now)})
+def test_snooze_and_end_snooze_from_home(bot):
+    bot.command(f"alerts on <#{CHANNEL}|general>", user_id=ADMIN)
     view = open_home(bot, ADMIN)
-    assert (ids[0], CHANNEL) in action_ids(view)
-    view = click(bot, ADMIN, ids[0], CHANNEL)
+    assert (home.SNOOZE_1H, channel_value()) in action_ids(view)
+
+    now = datetime.now(timezone.utc)
+    view = click(bot, ADMIN, home.SNOOZE_1H, channel_value())
     until = datetime.fromisoformat(bot.runtime.store.db["alert_configs"].get(CHANNEL)["snoozed_until"])
-    assert now + timedelta(minutes=30) < until < now + timedelta(hours=25)
-    assert "Snoozed until" in texts(view)
-    assert (ids[1], CHANNEL) in action_ids(view)
+    assert now + timedelta(minutes=50) < until < now + timedelta(minutes=70)
+    out = texts(view)
+    assert "snoozed until" in out.lower() and "Snoozed until" in out
+    assert action_ids(view) == [(home.UNSNOOZE, channel_value())]
+
+    view = click(bot, ADMIN, home.UNSNOOZE, channel_value())
+    assert bot.runtime.store.db["alert_configs"].get(CHANNEL)["snoozed_until"] is None
+    assert "no longer snoozed" in texts(view)
+    assert (home.SNOOZE_1H, channel_value()) in action_ids(view)
