@@ -136,24 +136,27 @@ class DemoWorld:
         return self
 
     def stop(self) -> None:
+        """Stop workers, clients and servers, and remove the temp dir."""
         if self.http is not None:
             self.http.close()
-        stop_workers = getattr(self.runtime, "extras", {}).get("stop") if self.runtime else None
-        if callable(stop_workers):
-            try:
-                stop_workers()
-            except Exception:
-                logger.debug("stopping workers failed", exc_info=True)
+        rt = self.runtime
+        if rt is not None:
+            exports = rt.extras.get("exports")
+            for close in (getattr(exports, "stop", None), rt.api.http.close, rt.api.download_http.close,
+                          getattr(getattr(rt, "responder", None), "close", None)):
+                if close is None:
+                    continue
+                try:
+                    close()
+                except Exception:
+                    logger.debug("closing %s failed", close, exc_info=True)
         for handle in reversed(self.handles):
             try:
                 handle.stop()
             except Exception:
                 logger.debug("stopping a server failed", exc_info=True)
-        if self.runtime is not None:
-            try:
-                self.runtime.store.close()
-            except Exception:
-                pass
+        if rt is not None:
+            rt.store.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- talking to the bot as Slack does
