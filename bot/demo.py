@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -33,6 +34,7 @@ BOT_TOKEN = "xoxb-demo-token"
 REPLY_TIMEOUT_S = 15.0
 EXPORT_TIMEOUT_S = 20.0
 RULE_WIDTH = 72
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
 @dataclass
@@ -412,6 +414,11 @@ def register(sub, clock_jobs: Callable[[], ClockJobs] | None = None) -> None:
     def cmd_demo(args, settings) -> int:
         # the user's configuration is deliberately ignored: the demo runs on embedded defaults
         logging.getLogger().setLevel(logging.ERROR)
+        # everything the demo talks to is on loopback; a proxy from the environment (slack_sdk ignores NO_PROXY)
+        # would send those calls off the machine
+        for name in PROXY_VARIABLES:
+            os.environ.pop(name, None)
+            os.environ.pop(name.lower(), None)
         jobs = ClockJobs()
         if clock_jobs is not None:
             try:

@@ -32,7 +32,9 @@ def demo_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("fresh")
     tmp = tmp_path_factory.mktemp("tmp")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK_"))}
-    env.update(PYTHONPATH=str(ROOT), TMPDIR=str(tmp), PYTHONIOENCODING="utf-8")
+    env.update(PYTHONPATH=str(ROOT), TMPDIR=str(tmp), PYTHONIOENCODING="utf-8",
+               # a proxy in the environment must not divert the demo's loopback calls (port 9: nothing listens)
+               HTTPS_PROXY="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=60)
