@@ -361,6 +361,7 @@ def step_home(world: DemoWorld, p: Printer) -> None:
 def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None = None) -> int:
     """Run every step, printing what a user would see; 0 when every step worked."""
     jobs = jobs or ClockJobs()
+    made_export_dir = export_dir is None
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="lexer-demo-export-"))
     p = Printer(out, names={ADMIN: ADMIN_NAME, CHANNEL: CHANNEL_NAME})
     started = time.monotonic()
@@ -394,7 +395,7 @@ def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None
                 p.line(f"  !! this step failed: {type(exc).__name__}: {exc}")
     finally:
         world.stop()
-        if export_dir.is_dir() and not any(export_dir.iterdir()):
+        if made_export_dir and export_dir.is_dir() and not any(export_dir.iterdir()):
             export_dir.rmdir()  # nothing was exported: leave nothing behind
     p.line()
     p.line("=" * RULE_WIDTH)
