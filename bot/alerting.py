@@ -402,7 +402,8 @@ def _snooze_button(until_fn):
         user_id = (body.get("user") or {}).get("id", "")
         if not is_admin(deps.settings, user_id):
             exc = admin_refusal(deps.settings)
-            _ephemeral(respond, messages.error_message(exc.message, exc.hint or None))
+            _ephemeral(respond, messages.error_message(exc.message, exc.hint or None,
+                                                       ask_users=getattr(exc, "ask_users", ())))
             return
         channel = _value(action, body)["c"]
         tz = deps.timezones.tz_for(user_id)

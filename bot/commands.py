@@ -213,8 +213,9 @@ def admin_refusal(settings: Settings) -> NotAllowedError:
         return NotAllowedError("Admin commands are switched off: no admins are configured.",
                                hint="Set LEXERBOT_ADMINS to a comma-separated list of Slack user IDs "
                                     "(e.g. LEXERBOT_ADMINS=U012ABCDEF,U034GHIJKL) and restart the bot.")
-    who = ", ".join(f"<@{u}>" for u in sorted(settings.admins))
-    return NotAllowedError("Only lexer-bot admins can do that.", hint=f"Ask one of: {who}.")
+    err = NotAllowedError("Only lexer-bot admins can do that (they are listed in LEXERBOT_ADMINS).")
+    err.ask_users = tuple(sorted(settings.admins))  # type: ignore[attr-defined]
+    return err
 
 
 class CommandRunner:
@@ -232,7 +233,8 @@ class CommandRunner:
             usage = USAGE.get(cmd.name)
             return self._dispatch(cmd, asker)
         except NotAllowedError as exc:
-            return Reply(messages.error_message(exc.message, exc.hint or None), public=False)
+            return Reply(messages.error_message(exc.message, exc.hint or None,
+                                                ask_users=getattr(exc, "ask_users", ())), public=False)
         except CommandError as exc:
             return Reply(messages.error_message(exc.message, exc.hint or None, usage), public=False)
         except LexerApiError as exc:

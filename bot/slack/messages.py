@@ -9,6 +9,8 @@ pings, and an `&amp;` entity is never cut in half.
 
 from __future__ import annotations
 
+import re
+
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -606,12 +608,18 @@ def help_message(usage: dict[str, str], order: list[str], topic: str | None = No
     return _message("/lexer commands: " + ", ".join(names), blocks)
 
 
-def error_message(problem: str, hint: str | None = None, usage: str | None = None) -> dict:
-    """A refusal or failure; texts may echo user input, so & < > are escaped (backticks stay)."""
+def error_message(problem: str, hint: str | None = None, usage: str | None = None, *,
+                  ask_users: tuple[str, ...] = ()) -> dict:
+    """A refusal or failure; texts may echo user input, so & < > are escaped (backticks stay).
+
+    `ask_users` are Slack user ids (validated at config time) shown as real mentions.
+    """
     blocks = [bk.section(f":warning: {mrkdwn_escape(problem)}")]
     extra = []
     if hint:
         extra.append(mrkdwn_escape(hint))
+    if ask_users:
+        extra.append("Ask " + ", ".join(f"<@{u}>" for u in ask_users if re.fullmatch(r"[UW][A-Z0-9]+", u)) + ".")
     if usage:
         extra.append(f"*Usage:* {mrkdwn_escape(usage)}")
     if extra:
