@@ -152,39 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def register_feature_commands(sub) -> None:
     """Digests, alerts and demo sub-commands (their code lives with their features)."""
-    # digest
-    try:
-        from digests.cli import register as register_digests
-        register_digests(sub)
-    except ImportError:
-        pass
-    try:
-        from digests.alerts_cli import register as register_alerts
-        register_alerts(sub)
-    except ImportError:
-        pass
-    try:
-        from bot.demo import register as register_demo
-        register_demo(sub, clock_jobs=demo_clock_jobs)
-    except ImportError:
-        pass
+    from bot.demo import register as register_demo
+    from digests.alerts_cli import register as register_alerts
+    from digests.cli import register as register_digests
+
+    register_digests(sub)
+    register_alerts(sub)
+    register_demo(sub, clock_jobs=demo_clock_jobs)
 
 
 def demo_clock_jobs():
     """The digest and alert functions `lexer-bot demo` drives (bot imports digests only here)."""
     from bot.demo import ClockJobs
+    from digests.alerts import run_alert_checks
+    from digests.jobs import send_digest
 
     jobs = ClockJobs()
-    try:
-        from digests.jobs import send_digest
-        jobs.send_digest = lambda runtime, sub, now: send_digest(runtime, int(sub["id"]), now)
-    except ImportError:
-        pass
-    try:
-        from digests.alerts import run_alert_checks
-        jobs.check_alerts = run_alert_checks
-    except ImportError:
-        pass
+    jobs.send_digest = lambda runtime, sub, now: send_digest(runtime, int(sub["id"]), now)
+    jobs.check_alerts = run_alert_checks
     return jobs
 
 

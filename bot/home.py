@@ -300,7 +300,7 @@ def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> s
         store.audit(user_id, "subscription.pause" if paused else "subscription.resume", {"id": sub_id, "via": "home"},
                     now=now)
         done = f"{'Paused' if paused else 'Resumed'} digest #{sub_id}."
-    subscriptions._wake_scheduler(runtime)  # in `serve`, the scheduler picks the change up at once
+    subscriptions.wake_scheduler(runtime)  # in `serve`, the scheduler picks the change up at once
     return done
 
 

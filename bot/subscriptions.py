@@ -304,7 +304,7 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     services.store.audit(asker.user_id, "subscribe", {"id": sub.id, "kind": kind, "form_id": form_id,
                                                       "channel_id": channel_id, "cadence": cadence,
                                                       "weekday": sub.weekday, "at_time": at_time, "tz": tz}, now=now)
-    _wake_scheduler(runtime)
+    wake_scheduler(runtime)
     text = (f":white_check_mark: <#{channel_id}> will get the {KIND_TITLES[kind]}{form_words} "
             f"{sub.cadence_words()} at {at_time} ({mrkdwn_escape(tz)}).\n"
             f"Subscription `{sub.id}` · next: {when_words(next_run(sub, now))}")
@@ -321,7 +321,7 @@ def unsubscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
                            hint="`/lexer subscriptions` lists them with their ids.")
     services.store.audit(asker.user_id, "unsubscribe", {"id": sub.id, "kind": sub.kind, "form_id": sub.form_id,
                                                         "channel_id": sub.channel_id}, now=services.now())
-    _wake_scheduler(runtime)
+    wake_scheduler(runtime)
     text = f":no_bell: <#{sub.channel_id}> will no longer get the {KIND_TITLES.get(sub.kind, sub.kind)} " \
            f"(subscription `{sub.id}`)."
     return Reply(messages.notice_message(text), public=False)
@@ -341,7 +341,7 @@ def list_handler(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     return Reply(messages.notice_message(text, title="Digest subscriptions"))
 
 
-def _wake_scheduler(runtime) -> None:
+def wake_scheduler(runtime) -> None:
     """In `serve`, run the sync job now so the change takes effect at once (the clock process syncs on its own)."""
     scheduler = getattr(runtime, "scheduler", None)
     if scheduler is None:
