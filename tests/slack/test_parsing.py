@@ -394,7 +394,7 @@ def _quoted(s: str) -> str:
 
 
 NAMES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _-'", min_size=1, max_size=20)\
-    .map(str.strip).filter(bool)
+    .map(lambda s: " ".join(s.split())).filter(bool)  # the parser collapses runs of spaces, as Slack users type them
 
 
 @st.composite
