@@ -9,13 +9,9 @@ import sys
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UsageError
 
 logger = logging.getLogger("bot.cli")
-
-
-class UsageError(Exception):
-    """Bad arguments or configuration: exit 2 with one line."""
 
 
 def _require(settings: Settings, *names: str) -> None:
@@ -98,6 +94,7 @@ def cmd_clock(args, settings: Settings) -> int:
     from bot.runtime import build_runtime
     from digests.schedule import run_blocking_scheduler
 
+    _require(settings, "SLACK_BOT_TOKEN")
     runtime = build_runtime(settings)
     run_blocking_scheduler(runtime)
     return 0

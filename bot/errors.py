@@ -31,6 +31,10 @@ class ConfigError(LexerBotError):
         self.variable = variable
 
 
+class UsageError(LexerBotError):
+    """Bad command-line arguments or a missing setting: the CLI exits 2 with one line."""
+
+
 class CommandError(LexerBotError):
     """The /lexer text could not be understood."""
 

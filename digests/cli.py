@@ -30,7 +30,8 @@ def register(sub) -> None:
 
 
 def _render(args, settings, *, with_slack: bool):
-    from bot.cli import UsageError, _tz
+    from bot.cli import _tz
+    from bot.errors import UsageError
     from bot.commands import resolve_nps_form
     from bot.runtime import build_runtime
     from digests.jobs import build_digest, deps_from
@@ -66,7 +67,8 @@ def cmd_preview(args, settings) -> int:
 def cmd_send(args, settings) -> int:
     from slack_sdk.errors import SlackApiError
 
-    from bot.cli import UsageError, _require
+    from bot.cli import _require
+    from bot.errors import UsageError
     from bot.slack_web import CHANNEL_HELP, slack_error_code
     from digests.jobs import post_message
 

@@ -203,12 +203,16 @@ def _try_get(url):
         return None
 
 
-@pytest.mark.parametrize("env,variable", [
-    ({"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_SIGNING_SECRET"),
-    ({"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
+@pytest.mark.parametrize("argv,env,variable", [
+    (["serve"], {"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_SIGNING_SECRET"),
+    (["serve"], {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
+    (["socket"], {"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_APP_TOKEN"),
+    (["clock"], {}, "SLACK_BOT_TOKEN"),
+    (["digest", "send", "sla", "--channel", "C1"], {}, "SLACK_BOT_TOKEN"),
+    (["ask", "team"], {"LEXERBOT_TIMEZONE": "Mars/Base"}, "LEXERBOT_TIMEZONE"),
 ])
-def test_serve_misconfigured_exits_2_naming_the_variable(tmp_path, env, variable):
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, capture_output=True, text=True,
+def test_misconfigured_exits_2_naming_the_variable(tmp_path, argv, env, variable):
+    r = subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=tmp_path, capture_output=True, text=True,
                        env=_env(**env), timeout=30)
     assert r.returncode == 2
     assert variable in r.stderr and len(r.stderr.strip().splitlines()) == 1
