@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,12 +46,15 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
-def build_served(settings: Settings, *, scheduler: bool):
+def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 0):
     from bot.app import create_app
     from bot.runtime import build_runtime
     from bot.web import create_wsgi_app
 
     runtime = build_runtime(settings)
+    if command_workers:
+        from bot.command_workers import CommandWorkerPool
+        runtime.command_pool = CommandWorkerPool(settings, command_workers).start()
     if scheduler:
         from digests.schedule import start_background_scheduler
         runtime.scheduler = start_background_scheduler(runtime)
@@ -58,18 +62,25 @@ def build_served(settings: Settings, *, scheduler: bool):
     return runtime, create_wsgi_app(bolt, runtime)
 
 
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def cmd_serve(args, settings: Settings) -> int:
     from bot.sandbox.server import serve_forever
 
     _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    runtime, wsgi = build_served(settings, scheduler=not args.no_scheduler)
+    runtime, wsgi = build_served(settings, scheduler=not args.no_scheduler, command_workers=args.workers)
     # acks must not queue behind report-building threads for a whole 5 ms GIL slice (Slack's 3 s budget)
     sys.setswitchinterval(0.001)
     port = args.port or settings.port
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # a platform's stop: shut down workers cleanly
     logger.info("lexer-bot serving on port %s (%s)", port, "sandbox data" if settings.sandbox_mode else "Lexer API")
     try:
         serve_forever(wsgi, args.host, port, threads=args.threads)
     finally:
+        if runtime.command_pool is not None:
+            runtime.command_pool.stop()
         if runtime.scheduler is not None:
             runtime.scheduler.shutdown(wait=False)
     return 0
@@ -122,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="0.0.0.0")
     s.add_argument("--threads", type=int, default=16)
     s.add_argument("--no-scheduler", action="store_true", help="do not run digests/alerts in this process")
+    s.add_argument("--workers", type=int, default=1,
+                   help="processes that build /lexer replies, so acks stay fast (0: answer in this process)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")

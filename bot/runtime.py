@@ -61,6 +61,7 @@ class Runtime:
     scheduler: Any = None
     extras: dict = field(default_factory=dict)
     responder: ResponseUrlPoster = field(default_factory=ResponseUrlPoster)
+    command_pool: Any = None  # bot.command_workers.CommandWorkerPool in `serve`
 
 
 def build_runtime(settings: Settings, *, with_slack: bool = True, sandbox_app=None, slack_client=None,

@@ -43,6 +43,9 @@ class HealthCheck:
         body = {"status": "ok" if db_ok and scheduler != "stopped" else "degraded",
                 "database": "ok" if db_ok else "error", "scheduler": scheduler,
                 "lexer": self.lexer_status(), "sandbox": self.runtime.settings.sandbox_mode}
+        pool = getattr(self.runtime, "command_pool", None)
+        if pool is not None:
+            body["command_workers"] = pool.alive()
         return (200 if db_ok else 503), body
 
 

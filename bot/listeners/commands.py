@@ -28,27 +28,39 @@ def send_reply(poster, response_url: str | None, reply: Reply, *, client=None, c
             logger.error("could not deliver a reply to %s: %s", user_id, type(exc).__name__)
 
 
+COMMAND_FIELDS = ("user_id", "channel_id", "text", "response_url")
+
+
+def answer_command(deps, job: dict, client) -> None:
+    """Run one /lexer request (the fields of COMMAND_FIELDS) and deliver its reply; never raises."""
+    user_id = job.get("user_id") or ""
+    channel_id = job.get("channel_id")
+    try:
+        asker = Asker(user_id=user_id, channel_id=channel_id, tz=deps.timezones.tz_for(user_id),
+                      is_admin=is_admin(deps.settings, user_id))
+        reply = deps.runner.run(job.get("text") or "", asker)
+    except Exception:
+        logger.exception("/lexer failed before it could answer")
+        reply = Reply(messages.error_message("Something went wrong on our side while answering that.",
+                                             "Try again in a minute."))
+    send_reply(deps.responder, job.get("response_url"), reply, client=client, channel_id=channel_id,
+               user_id=user_id)
+    if reply.after is not None:
+        try:
+            reply.after()
+        except Exception:
+            logger.exception("follow-up work after /lexer failed")
+
+
 def register(app, deps) -> None:
     def ack_lexer(ack):
         ack()
 
     def answer_lexer(body, client):
-        user_id = body.get("user_id", "")
-        channel_id = body.get("channel_id")
-        try:
-            asker = Asker(user_id=user_id, channel_id=channel_id, tz=deps.timezones.tz_for(user_id),
-                          is_admin=is_admin(deps.settings, user_id))
-            reply = deps.runner.run(body.get("text") or "", asker)
-        except Exception:
-            logger.exception("/lexer failed before it could answer")
-            reply = Reply(messages.error_message("Something went wrong on our side while answering that.",
-                                                 "Try again in a minute."))
-        send_reply(deps.responder, body.get("response_url"), reply, client=client, channel_id=channel_id,
-                   user_id=user_id)
-        if reply.after is not None:
-            try:
-                reply.after()
-            except Exception:
-                logger.exception("follow-up work after /lexer failed")
+        job = {k: body.get(k) for k in COMMAND_FIELDS}
+        pool = getattr(deps, "command_pool", None)
+        if pool is not None and pool.submit(job):
+            return  # a worker process answers, so this one keeps its CPU for acks
+        answer_command(deps, job, client)
 
     app.command("/lexer")(ack=ack_lexer, lazy=[answer_lexer])
