@@ -243,3 +243,29 @@ def test_the_same_listeners_run_with_process_before_response(settings, slack):
     stop_runtime(runtime)
     validate_message(reply)
     assert "yesterday" in reply_text(reply)
+
+
+def test_lexer_bot_serve_answers_from_its_command_worker(sandbox, slack, tmp_path):
+    """The real `lexer-bot serve` process: acks, and its worker process answers through response_url."""
+    from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Bot
+
+    port = _free_port()
+    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{slack.url}/api/",
+               LEXER_API_TOKEN="sandbox-token", LEXER_API_URL=f"{sandbox.url}/v1",
+               LEXER_STATUS_URL=f"{sandbox.url}/api/public/v1/activity/reports/status",
+               LEXERBOT_DB=str(tmp_path / "served.db"))
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--no-scheduler", "--workers", "1"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        health = wait_for(lambda: _try_get(f"http://127.0.0.1:{port}/healthz"), timeout=20)
+        assert health.json()["command_workers"] == 1
+        reply = Bot(f"http://127.0.0.1:{port}", None, slack).command("team last-week", user_id=USER_NEW_YORK,
+                                                                     timeout=30)
+        validate_message(reply)
+        (body,) = report_bodies(sandbox, "user_summary")
+        assert body["date_from"].endswith("-05:00")  # the worker looked up the asker's timezone too
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode is not None
