@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from bot.commands import Asker, Reply, is_admin
 from bot.slack import messages
@@ -53,14 +54,23 @@ def answer_command(deps, job: dict, client) -> None:
 
 
 def register(app, deps) -> None:
+    pool = getattr(deps, "command_pool", None)
+    if pool is not None:
+        # `serve` with worker processes: ack, hand the four fields over and return; no lazy copy of the request
+        def ack_and_queue(ack, body, client):
+            ack()
+            job = {k: body.get(k) for k in COMMAND_FIELDS}
+            if not pool.submit(job):  # no worker alive: answer here, off the request thread
+                threading.Thread(target=answer_command, args=(deps, job, client), daemon=True).start()
+
+        app.command("/lexer")(ack_and_queue)
+        return
+
+    # Lazy listeners: the same code answers with process_before_response=True (FaaS) and without
     def ack_lexer(ack):
         ack()
 
     def answer_lexer(body, client):
-        job = {k: body.get(k) for k in COMMAND_FIELDS}
-        pool = getattr(deps, "command_pool", None)
-        if pool is not None and pool.submit(job):
-            return  # a worker process answers, so this one keeps its CPU for acks
-        answer_command(deps, job, client)
+        answer_command(deps, {k: body.get(k) for k in COMMAND_FIELDS}, client)
 
     app.command("/lexer")(ack=ack_lexer, lazy=[answer_lexer])
