@@ -9,6 +9,7 @@ fake clock shared by the client (cache TTLs, rate limiter) and the sandbox
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import tempfile
@@ -105,10 +106,23 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         reports_sent = [r for r in sandbox.requests if r["path"].endswith("/activity/reports")]
         sent_429 = sum(1 for r in sandbox.requests if r.get("status") == 429)
+        seen: set = set()
+        resent_live = resent_past = 0
+        for r in reports_sent:
+            key = json.dumps(r["body"], sort_keys=True)
+            if key in seen:
+                ends = datetime.fromisoformat(r["body"]["date_to"]).timestamp()
+                if ends >= r["at"].timestamp():
+                    resent_live += 1
+                else:
+                    resent_past += 1
+            seen.add(key)
         print(f"queries replayed      : {len(events)} (+ concurrent duplicates)")
         print(f"distinct queries      : {len(distinct)}")
         print(f"report requests sent  : {len(reports_sent)}")
         print(f"ratio sent/distinct   : {len(reports_sent) / len(distinct):.3f}   (target <= 1.05)")
+        print(f"re-sent after expiry  : {resent_live + resent_past} ({resent_past} for ranges wholly in the past; "
+              f"the rest refresh ranges that include now, cached 1-15 min by length)")
         print(f"429s seen             : {sent_429}   (target 0)")
         print(f"errors                : {errors}")
         print(f"wall time             : {elapsed:.2f} s for one simulated hour")
