@@ -30,7 +30,7 @@ ACTION_SNOOZE_1H = "lexer.alert.snooze_1h"
 ACTION_SNOOZE_TOMORROW = "lexer.alert.snooze_tomorrow"
 ACTION_SHOW_TEAM = "lexer.alert.show_team"
 
-DEFAULT_WINDOW_MINUTES = 60
+DEFAULT_WINDOW_MINUTES = 120  # longer than a typical SLA: a message only counts as a breach once answered late
 DEFAULT_MIN_COUNT = 5
 DEFAULT_SENSITIVITY = "normal"
 SENSITIVITY_WORDS = {"low": "low (p < 0.0001)", "normal": "normal (p < 0.001)", "high": "high (p < 0.01)"}

@@ -22,6 +22,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from bot.alerting import DEFAULT_WINDOW_MINUTES
+
 logger = logging.getLogger(__name__)
 
 ADMIN = "U0DEMOADA"
@@ -275,7 +277,7 @@ def _show_channel(world: DemoWorld, p: Printer, before: list[dict], what: str) -
 
 
 SPIKE_FACTOR = 30.0
-ALERT_WINDOW = timedelta(hours=1)  # the alerts feature's default window
+ALERT_WINDOW = timedelta(minutes=DEFAULT_WINDOW_MINUTES)  # the alerts feature's default window
 SLOT = timedelta(minutes=5)  # alert checks run on 5-minute slots
 
 

@@ -39,7 +39,7 @@ BASELINE_REQUESTS_PER_DAY = 1
 REQUESTS_PER_EPISODE = 2  # user_summary + classifications, once, when it first fires
 
 SENSITIVITY_P = {"low": 1e-4, "normal": 1e-3, "high": 1e-2}
-DEFAULT_WINDOW_MINUTES = 60
+DEFAULT_WINDOW_MINUTES = 120  # longer than a typical SLA: a message only counts as a breach once answered late
 DEFAULT_MIN_COUNT = 5
 DEFAULT_SENSITIVITY = "normal"
 # A team with no breaches in its history would make any breach infinitely

@@ -102,10 +102,10 @@ def test_alerts_on_status_snooze_off(bot, slack):
     assert audit(bot, "alerts.off") == [{"channel_id": CHANNEL}]
 
 
-def test_alerts_on_defaults_to_this_channel_hour_min_5_normal(bot):
+def test_alerts_on_defaults_to_this_channel_two_hours_min_5_normal(bot):
     bot.command("alerts on", user_id=ADMIN)
     config = AlertStore(bot.runtime.store).config(CHANNEL)
-    assert (config["window_minutes"], config["min_count"], config["sensitivity"]) == (60, 5, "normal")
+    assert (config["window_minutes"], config["min_count"], config["sensitivity"]) == (120, 5, "normal")
 
 
 @pytest.mark.parametrize("text", ["alerts on", "alerts off", "alerts snooze 2h"])
@@ -143,9 +143,9 @@ def test_status_shows_the_latest_check(bot):
     from digests.alerts import run_alert_checks
 
     report = run_alert_checks(bot.runtime)  # against the sandbox, now
-    assert report.windows == {60: "ok"}
+    assert report.windows == {120: "ok"}
     status = text_of(bot.command("alerts status"))
-    assert "breaches in the last hour" in status and "Expected" in status
+    assert "breaches in the last 2 hours" in status and "Expected" in status
 
 
 # ---------------------------------------------------------------- buttons

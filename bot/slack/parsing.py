@@ -124,7 +124,7 @@ USAGE: dict[str, str] = {
     "unsubscribe": "unsubscribe ID  — e.g. `/lexer unsubscribe 12` (`/lexer subscriptions` shows the numbers)",
     "subscriptions": "subscriptions  — e.g. `/lexer subscriptions`",
     "alerts": ("alerts [status]  — e.g. `/lexer alerts`\n"
-               "alerts on [#channel] [window 30m|1h] [min N] [low|normal|high]  — e.g. `/lexer alerts on #support window 1h min 5`\n"
+               "alerts on [#channel] [window 2h|90m] [min N] [low|normal|high]  — e.g. `/lexer alerts on #support window 2h min 5`\n"
                "alerts off  — e.g. `/lexer alerts off`\n"
                "alerts snooze 2h|30m|1d|until HH:MM|off  — e.g. `/lexer alerts snooze until 17:30`"),
     "help": "help [COMMAND]  — e.g. `/lexer help team`",
