@@ -132,9 +132,16 @@ class Store:
     def migrate(self) -> None:
         with self._migrate_lock:
             conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")  # one process migrates at a time
+            # the web and clock processes may start together: the write lock makes one migrate while the other
+            # waits, then finds nothing pending (each migration nests as a savepoint inside this transaction)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                migrations.apply(self.db)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
             conn.execute("COMMIT")
-            migrations.apply(self.db)
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -1,0 +1,31 @@
+"""Migrations: versioned, applied once, safe when several processes start on one file together."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.store import migrations, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_migrations_apply_once_and_reopen_cleanly(tmp_path):
+    store = open_store(tmp_path / "a.db")
+    applied = {m.name for m in migrations.applied(store.db)}
+    assert applied == {m.name for m in migrations._migrations}
+    store.close()
+    again = open_store(tmp_path / "a.db")
+    assert {m.name for m in migrations.applied(again.db)} == applied
+    assert again.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_processes_starting_together_migrate_once(tmp_path):
+    db = tmp_path / "shared.db"
+    code = "import sys; from bot.store import open_store; open_store(sys.argv[1]); print('ok')"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in results]
+    store = open_store(db)
+    names = [row["name"] for row in store.db["_sqlite_migrations"].rows]
+    assert len(names) == len(set(names)) == len(migrations._migrations)
