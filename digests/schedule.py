@@ -46,6 +46,8 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
     wanted = {f"{JOB_PREFIX}{s.id}": s for s in list_subscriptions(runtime.store, active_only=True)}
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     added = removed = changed = 0
+    # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
+    seen = scheduler.__dict__.setdefault("_lexer_digests_seen", set())
     for job_id, job in have.items():
         if job_id not in wanted:
             scheduler.remove_job(job_id)
@@ -59,9 +61,11 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
                           misfire_grace_time=grace)
         if job is None:
             added += 1
-            _catch_up(scheduler, runtime, sub, grace)
+            if sub.id not in seen:
+                _catch_up(scheduler, runtime, sub, grace)
         else:
             changed += 1
+    seen.update(sub.id for sub in wanted.values())
     if added or removed or changed:
         logger.info("digest jobs: %d added, %d removed, %d rescheduled", added, removed, changed)
     try:

@@ -189,3 +189,24 @@ def test_a_fire_missed_while_no_scheduler_held_the_job_is_posted_late_once(world
     runs = runs_for(world.store, s.id)
     assert [(r["scheduled_for"], r["status"]) for r in runs] == ([(fire.isoformat(), "posted")] if posts else [])
     assert len(slack.app.messages(CHANNEL)) == (1 if posts else 0)
+
+
+def test_a_subscription_paused_over_its_fire_and_resumed_is_not_posted_late(world, slack):
+    s = world.subscribe("sla", at_time="09:00", tz="Australia/Sydney")
+    fire = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Australia/Sydney")).astimezone(UTC)
+    world.store.db["subscriptions"].update(s.id, {"created_at": (fire - timedelta(days=3)).isoformat()})
+    runtime = types.SimpleNamespace(settings=world.settings, store=world.store, extras={"digest_deps": world.deps()})
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        world.clock.value = fire - timedelta(hours=1)
+        sync_digest_jobs(scheduler, runtime)
+        world.store.db["subscriptions"].update(s.id, {"paused": 1})
+        world.clock.value = fire - timedelta(minutes=5)
+        sync_digest_jobs(scheduler, runtime)
+        world.store.db["subscriptions"].update(s.id, {"paused": 0})
+        world.clock.value = fire + timedelta(minutes=5)
+        assert sync_digest_jobs(scheduler, runtime)["added"] == 1
+        assert [j.id for j in scheduler.get_jobs() if not j.id.startswith(JOB_PREFIX) and j.id != "digests.sync"] == []
+    finally:
+        scheduler.shutdown(wait=False)
