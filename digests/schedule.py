@@ -46,6 +46,8 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
     wanted = {f"{JOB_PREFIX}{s.id}": s for s in list_subscriptions(runtime.store, active_only=True)}
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     added = removed = changed = 0
+    # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
+    seen = scheduler.__dict__.setdefault("_lexer_digests_seen", set())
     for job_id, job in have.items():
         if job_id not in wanted:
             scheduler.remove_job(job_id)
@@ -59,8 +61,11 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
                           misfire_grace_time=grace)
         if job is None:
             added += 1
+            if sub.id not in seen:
+                _catch_up(scheduler, runtime, sub, grace)
         else:
             changed += 1
+    seen.update(sub.id for sub in wanted.values())
     if added or removed or changed:
         logger.info("digest jobs: %d added, %d removed, %d rescheduled", added, removed, changed)
     try:
@@ -74,6 +79,57 @@ def scheduled_time(sub, now: datetime, lookback_s: float) -> datetime | None:
     """The latest fire time at or before now (APScheduler does not tell a job which fire it is)."""
     times = fire_times(sub, now - timedelta(seconds=lookback_s + 1), now + timedelta(microseconds=1))
     return times[-1] if times else None
+
+
+def missed_slot(store, sub, now: datetime, grace_s: float) -> datetime | None:
+    """A fire time within the grace, after the subscription was made, that no process has run.
+
+    A job added now fires next at its next future time, so a fire that passed
+    while no scheduler held the job (a restart, or a subscription the sync job
+    had not picked up yet) would otherwise never run.
+    """
+    start = now - timedelta(seconds=grace_s)
+    if sub.created_at:
+        try:
+            start = max(start, datetime.fromisoformat(sub.created_at))
+        except (TypeError, ValueError):
+            pass
+    times = fire_times(sub, start, now + timedelta(microseconds=1))
+    if not times:
+        return None
+    from digests.jobs import slot_key
+
+    slot = times[-1]
+    ran = store.db.conn.execute("select 1 from digest_runs where subscription_id = ? and scheduled_for = ?",
+                                (sub.id, slot_key(slot))).fetchone()
+    return None if ran else slot
+
+
+def _catch_up(scheduler, runtime, sub, grace: int) -> None:
+    from digests.jobs import deps_from
+
+    try:
+        deps = deps_from(runtime)
+        now = deps.now()
+        slot = missed_slot(deps.store, sub, now, grace)
+        if slot is None:
+            return
+        logger.info("digest %s missed its run at %s; posting it now", sub.id, slot.isoformat())
+        scheduler.add_job(run_missed_digest, "date", run_date=datetime.now(timezone.utc), args=[runtime, sub.id, slot],
+                          id=f"catch-up:{sub.id}:{slot.isoformat()}", replace_existing=True, misfire_grace_time=grace)
+    except Exception:
+        logger.exception("checking digest %s for a missed run failed", sub.id)
+
+
+def run_missed_digest(runtime, sub_id: int, slot: datetime) -> None:
+    """A one-off job: post a run whose fire passed while no scheduler held its job (send_digest claims it)."""
+    from digests.jobs import send_digest
+
+    try:
+        outcome = send_digest(runtime, sub_id, slot)
+        logger.info("digest %s for %s (late): %s", sub_id, slot.isoformat(), outcome.status)
+    except Exception:
+        logger.exception("digest %s for %s failed", sub_id, slot.isoformat())
 
 
 def run_scheduled_digest(runtime, sub_id: int) -> None:

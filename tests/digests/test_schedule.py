@@ -158,3 +158,55 @@ def test_a_real_background_scheduler_fires_the_digest_once_at_the_dst_change(wor
     runs = runs_for(world.store, s.id)
     assert [(r["scheduled_for"], r["status"]) for r in runs] == [("2026-11-01T05:30:00+00:00", "posted")]
     assert len(slack.app.messages(CHANNEL)) == 1
+
+
+@pytest.mark.parametrize("created_min_before_fire, down_min, posts", [
+    (60 * 24, 1, True),  # the clock restarted a minute after 09:00: posted late, once
+    (60 * 24, 50, True),
+    (60 * 24, 70, False),  # past the grace
+    (1, 1, True),  # subscribed just before 09:00, picked up by the sync job just after
+    (-1, 1, False),  # subscribed after 09:00: today's run is not owed
+])
+def test_a_fire_missed_while_no_scheduler_held_the_job_is_posted_late_once(world, slack, created_min_before_fire,
+                                                                             down_min, posts):
+    s = world.subscribe("sla", at_time="09:00", tz="Australia/Sydney")
+    fire = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Australia/Sydney")).astimezone(UTC)
+    created = fire - timedelta(minutes=created_min_before_fire)
+    world.store.db["subscriptions"].update(s.id, {"created_at": created.isoformat(timespec="seconds")})
+    world.clock.value = fire + timedelta(minutes=down_min)
+    runtime = types.SimpleNamespace(settings=world.settings, store=world.store, extras={"digest_deps": world.deps()})
+    for restart in range(2):  # a second restart after the late post owes nothing more
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.start(paused=True)
+        try:
+            sync_digest_jobs(scheduler, runtime)
+            late = [j for j in scheduler.get_jobs() if not j.id.startswith(JOB_PREFIX) and j.id != "digests.sync"]
+            assert len(late) == (1 if posts and restart == 0 else 0)
+            for job in late:
+                job.func(*job.args)
+        finally:
+            scheduler.shutdown(wait=False)
+    runs = runs_for(world.store, s.id)
+    assert [(r["scheduled_for"], r["status"]) for r in runs] == ([(fire.isoformat(), "posted")] if posts else [])
+    assert len(slack.app.messages(CHANNEL)) == (1 if posts else 0)
+
+
+def test_a_subscription_paused_over_its_fire_and_resumed_is_not_posted_late(world, slack):
+    s = world.subscribe("sla", at_time="09:00", tz="Australia/Sydney")
+    fire = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Australia/Sydney")).astimezone(UTC)
+    world.store.db["subscriptions"].update(s.id, {"created_at": (fire - timedelta(days=3)).isoformat()})
+    runtime = types.SimpleNamespace(settings=world.settings, store=world.store, extras={"digest_deps": world.deps()})
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        world.clock.value = fire - timedelta(hours=1)
+        sync_digest_jobs(scheduler, runtime)
+        world.store.db["subscriptions"].update(s.id, {"paused": 1})
+        world.clock.value = fire - timedelta(minutes=5)
+        sync_digest_jobs(scheduler, runtime)
+        world.store.db["subscriptions"].update(s.id, {"paused": 0})
+        world.clock.value = fire + timedelta(minutes=5)
+        assert sync_digest_jobs(scheduler, runtime)["added"] == 1
+        assert [j.id for j in scheduler.get_jobs() if not j.id.startswith(JOB_PREFIX) and j.id != "digests.sync"] == []
+    finally:
+        scheduler.shutdown(wait=False)
