@@ -118,7 +118,7 @@ class Bot:
         return self.signed_post(json.dumps(body), content_type="application/json")
 
 
-def wait_for(fn, timeout: float = 10.0, interval: float = 0.05):
+def wait_for(fn, timeout: float = 30.0, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while True:
         value = fn()
