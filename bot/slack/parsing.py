@@ -576,6 +576,7 @@ def _form_words(f: _Fields, items: list[_Item]) -> None:
 def _report(f: _Fields, items: list[_Item], *, allow_form: bool, allow_category: bool) -> None:
     """RANGE, filters and (nps) category and FORM words."""
     leftovers: list[_Item] = []
+    prev: _Item | None = None
     for it in items:
         if it.kind == "kv":
             _filter(f, it, allow_form=allow_form)
@@ -586,7 +587,14 @@ def _report(f: _Fields, items: list[_Item], *, allow_form: bool, allow_category:
         elif allow_form and it.kind in ("word", "text"):
             leftovers.append(it)
         else:
-            raise _unknown(f.command, it, _REPORT_VOCAB + (NPS_CATEGORIES if allow_category else ()))
+            err = _unknown(f.command, it, _REPORT_VOCAB + (NPS_CATEGORIES if allow_category else ()))
+            plain = MSG_UNKNOWN_WORD.format(word=_show(it.raw), command=f.command)
+            if err.message == plain and prev is not None and prev.kind == "kv" and prev.key in ("group", "agent"):
+                # `agent:Jane Remington`: likely the rest of an unquoted name; say how to quote it
+                err = CommandError(plain, hint=f'Put a name with spaces in double quotes, e.g. '
+                                               f'{prev.key}:"{_show(prev.text)} {_show(it.raw)}".')
+            raise err
+        prev = it
     _form_words(f, leftovers)
 
 

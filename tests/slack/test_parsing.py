@@ -222,6 +222,10 @@ INVALID = [
     ("alerts snooze until", CommandError, "is not a time", "alerts snooze"),
     ("alerts snooze until 25:00", CommandError, "`25:00` is not a time", "alerts snooze"),
     ("alerts snooze 2h2h", CommandError, "is not a snooze", "alerts snooze"),
+    # an unquoted name with a space: the hint shows the quoted filter
+    ("team agent:Jane Remington", CommandError, "`Remington` after `team`", 'agent:"Jane Remington"'),
+    ("cases last-week group:Email Support", CommandError, "`Support` after `cases`", 'group:"Email Support"'),
+    ("team group:Email lastweek", CommandError, "did you mean `last-week`?", "team"),
 ]
 
 
