@@ -564,6 +564,14 @@ def _form_words(f: _Fields, items: list[_Item]) -> None:
     """The words left over in nps: one form id or name."""
     if not items:
         return
+    # with the form already given (an id, a quoted name or form:), a word close to a range or
+    # category is a typo of one ("nps 55 lastweek"), not more of the form's name
+    vocab = _REPORT_VOCAB + NPS_CATEGORIES
+    anchors = [it for it in items if it.kind == "text" or (it.kind == "word" and it.text.isdigit())]
+    if f.get("form") is not None or (len(items) > 1 and len(anchors) == 1):
+        for it in items:
+            if it not in anchors and it.word and suggest(it.word, vocab):
+                raise _unknown(f.command, it, vocab)
     if len(items) > 1 and any(it.kind == "text" for it in items):
         raise CommandError(MSG_TWO_FORMS, hint=HINT_FORM)
     for it in items:

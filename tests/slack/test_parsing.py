@@ -65,6 +65,7 @@ VALID = [
     ("nps Customer NPS last-7d promoter", C("nps", form="Customer NPS", range_text="last-7d", category="promoters")),
     ("nps passives", C("nps", category="passives")),
     ('nps "today"', C("nps", form="today")),
+    ("nps how did we do", C("nps", form="how did we do")),  # an unquoted name keeps every word
     ("nps form:12 group:Support public", C("nps", form="12", group="Support", public=True)),
     ("users", C("users")),
     ("groups public", C("groups", public=True)),
@@ -226,6 +227,10 @@ INVALID = [
     ("team agent:Jane Remington", CommandError, "`Remington` after `team`", 'agent:"Jane Remington"'),
     ("cases last-week group:Email Support", CommandError, "`Support` after `cases`", 'group:"Email Support"'),
     ("team group:Email lastweek", CommandError, "did you mean `last-week`?", "team"),
+    # the form is given (id, quoted name, form:): a near-range word is a typo, not part of the name
+    ("nps 55 lastweek", CommandError, "`lastweek` after `nps` — did you mean `last-week`?", "nps"),
+    ('nps "NPS Survey" yesteday', CommandError, "did you mean `yesterday`?", "nps"),
+    ("nps form:55 pubic", CommandError, "did you mean `public`?", "nps"),
 ]
 
 
