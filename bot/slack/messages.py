@@ -209,6 +209,11 @@ def _table_lines(cols: Sequence[_Col], rows: Sequence[Sequence[str]]) -> tuple[s
     return line([c.title for c in cols]), [line(r) for r in cells]
 
 
+def _more(n: int, what: str) -> str:
+    """'…and 4 more agents'; one left is '…and 1 more agent' (`what` is a regular plural)."""
+    return MORE_ROWS.format(n=format_count(n), what=what[:-1] if n == 1 and what.endswith("s") else what)
+
+
 def _table_blocks(cols: Sequence[_Col], rows: Sequence[Sequence[str]], what: str,
                   max_rows: int = MAX_TABLE_ROWS, max_sections: int = bk.MAX_BLOCKS - RESERVED_BLOCKS
                   ) -> list[dict]:
@@ -217,7 +222,7 @@ def _table_blocks(cols: Sequence[_Col], rows: Sequence[Sequence[str]], what: str
     texts, used = _chunk(lines, bk.MAX_SECTION_TEXT, ("```\n", "\n```"), head=head, max_chunks=max_sections)
     out = [bk.section(t) for t in texts]
     if len(rows) > used:
-        out.append(bk.context([MORE_ROWS.format(n=format_count(len(rows) - used), what=what)]))
+        out.append(bk.context([_more(len(rows) - used, what)]))
     return out
 
 
@@ -228,7 +233,7 @@ def _list_blocks(lines: Sequence[str], what: str, total: int | None = None,
     out = [bk.section(t) for t in texts]
     total = len(lines) if total is None else total
     if total > used:
-        out.append(bk.context([MORE_ROWS.format(n=format_count(total - used), what=what)]))
+        out.append(bk.context([_more(total - used, what)]))
     return out
 
 
