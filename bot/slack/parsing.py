@@ -581,20 +581,50 @@ def _form_words(f: _Fields, items: list[_Item]) -> None:
     f.set_once("form", joined.text, joined, "form")
 
 
+_SINGLE_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_N_UNIT_RE = re.compile(r"^(\d{1,4})(d|h)$", re.ASCII)
+
+
+def _spaced_range(items: list[_Item], i: int) -> tuple[str, str] | None:
+    """`7d` or `last 7 days` / `last 12 hours` at items[i]: (what was typed, the RANGE meant)."""
+    words = [it.word or "" for it in items[i:i + 3]]
+    if m := _N_UNIT_RE.match(words[0]):
+        return items[i].raw, f"last-{m.group(1)}{m.group(2)}"
+    if len(words) >= 2 and words[0] in ("last", "past") and words[1].isascii() and words[1].isdigit():
+        n, unit = int(words[1]), (words[2] if len(words) > 2 else "")
+        if unit.startswith(("day", "hour", "hr", "week", "wk")):
+            typed = " ".join(it.raw for it in items[i:i + 3])
+            return typed, (f"last-{n}h" if unit[:1] == "h" else f"last-{n * 7 if unit[:1] == 'w' else n}d")
+        if unit.isalpha():  # months, years…: no one-word range says that
+            return None
+        return " ".join(it.raw for it in items[i:i + 2]), f"last-{n}d"
+    return None
+
+
 def _report(f: _Fields, items: list[_Item], *, allow_form: bool, allow_category: bool) -> None:
     """RANGE, filters and (nps) category and FORM words."""
     leftovers: list[_Item] = []
     prev: _Item | None = None
-    for it in items:
+    for i, it in enumerate(items):
         if it.kind == "kv":
             _filter(f, it, allow_form=allow_form)
         elif _is_range(it):
+            first = f.get("range_text")
+            if first and _SINGLE_DATE_RE.match(first) and _SINGLE_DATE_RE.match(it.text):
+                # two dates typed apart: they meant a span
+                raise BadRangeError(MSG_TWO.format(what="range", first=_show(f.raws["range_text"]), second=_show(it.raw)),
+                                    hint=f"For several days write one range: `{first}..{it.text.lower()}`.")
             f.set_once("range_text", _checked_range(it), it, "range")
         elif allow_category and it.word in _CATEGORY_WORDS:
             f.set_once("category", _CATEGORY_WORDS[it.word], it, "category")  # type: ignore[index]
         elif allow_form and it.kind in ("word", "text"):
             leftovers.append(it)
         else:
+            spaced = _spaced_range(items, i)
+            if spaced:
+                raise BadRangeError(MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command,
+                                                                    suggestion=spaced[1]),
+                                    hint=f"A range is one word. Ranges: {RANGE_HELP}.")
             err = _unknown(f.command, it, _REPORT_VOCAB + (NPS_CATEGORIES if allow_category else ()))
             plain = MSG_UNKNOWN_WORD.format(word=_show(it.raw), command=f.command)
             if err.message == plain and prev is not None and prev.kind == "kv" and prev.key in ("group", "agent"):

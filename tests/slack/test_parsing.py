@@ -227,6 +227,14 @@ INVALID = [
     ("team agent:Jane Remington", CommandError, "`Remington` after `team`", 'agent:"Jane Remington"'),
     ("cases last-week group:Email Support", CommandError, "`Support` after `cases`", 'group:"Email Support"'),
     ("team group:Email lastweek", CommandError, "did you mean `last-week`?", "team"),
+    # a range typed in words, or two dates typed apart
+    ("team last 7 days", BadRangeError, "`last 7 days` after `team` — did you mean `last-7d`?", "one word"),
+    ("team past 12 hours", BadRangeError, "did you mean `last-12h`?", "one word"),
+    ("team last 2 weeks", BadRangeError, "did you mean `last-14d`?", "one word"),
+    ("summary 7d group:x", BadRangeError, "`7d` after `summary` — did you mean `last-7d`?", "one word"),
+    ("team last 3 months", CommandError, "`last` after `team`", "team"),
+    ("team 2026-11-01 2026-11-05", BadRangeError, "one range, not two", "`2026-11-01..2026-11-05`"),
+    ("team today 2026-11-01", CommandError, "one range, not two", "Usage"),
     # the form is given (id, quoted name, form:): a near-range word is a typo, not part of the name
     ("nps 55 lastweek", CommandError, "`lastweek` after `nps` — did you mean `last-week`?", "nps"),
     ('nps "NPS Survey" yesteday', CommandError, "did you mean `yesterday`?", "nps"),
