@@ -34,6 +34,7 @@ SANDBOX_NOTE = "sandbox data"
 FOOTER_SEP = " · "
 NO_DATA = "No conversations in this range."
 NO_DATA_HINT = "Try a longer range, e.g. `last-7d`, or check the filters."
+NO_DATA_HINT_LONG = "Try a longer range, e.g. `last-30d`, or check the filters."
 NO_NPS = "No survey responses in this range."
 MORE_ROWS = "…and {n} more {what}"
 
@@ -139,11 +140,16 @@ def _report(title: str, tf: Timeframe | None, ctx: ReplyContext | None, body: li
     return _message(_fallback(title, tf, ctx, fallback), blocks)
 
 
+def _no_data_hint(tf: Timeframe | None) -> str:
+    """Suggest a range longer than the one that came back empty."""
+    return NO_DATA_HINT_LONG if tf is not None and tf.span >= timedelta(days=6) else NO_DATA_HINT
+
+
 def _empty(title: str, tf: Timeframe | None, ctx: ReplyContext | None, text: str = NO_DATA,
            hint: str | None = NO_DATA_HINT) -> dict:
     body = [bk.section(f":zzz: {text}")]
     if hint:
-        body.append(bk.context([hint]))
+        body.append(bk.context([_no_data_hint(tf) if hint == NO_DATA_HINT else hint]))
     return _report(title, tf, ctx, body, text[:1].lower() + text[1:].rstrip("."))
 
 
@@ -505,7 +511,7 @@ def nps_message(form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ct
     intro = f"*{name}* (form `{form.id}`){only}"
     if s.total_received <= 0:
         sent = f" {_plural(s.total_sent, 'survey')} sent, none answered." if s.total_sent else ""
-        body = [bk.section(intro), bk.section(f":zzz: {NO_NPS}{sent}"), bk.context([NO_DATA_HINT])]
+        body = [bk.section(intro), bk.section(f":zzz: {NO_NPS}{sent}"), bk.context([_no_data_hint(tf)])]
         return _report(NPS_TITLE, tf, ctx, body, f"{name}: no survey responses{(' —' + sent) if sent else ''}")
     r = s.total_received
     fields = [

@@ -665,3 +665,12 @@ def test_one_row_left_out_is_named_in_the_singular():
     bk.validate_message(msg)
     assert "…and 1 more classification" in all_text(msg)
     assert "1 more classifications" not in all_text(msg)
+
+
+@pytest.mark.parametrize("tf, suggested", [(YESTERDAY, "`last-7d`"), (LAST_WEEK, "`last-30d`")])
+def test_empty_reply_suggests_a_range_longer_than_the_one_asked(tf, suggested):
+    empty_summary = m.summary_message(Summary(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), tf, LIVE)
+    empty_nps = m.nps_message(Form(7, "Survey"), NpsSummary(0, 0, 0, 0, 0, 0.0), [], tf, LIVE)
+    for msg in (empty_summary, empty_nps):
+        bk.validate_message(msg)
+        assert f"Try a longer range, e.g. {suggested}" in all_text(msg)
