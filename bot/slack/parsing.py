@@ -566,6 +566,12 @@ def _form_words(f: _Fields, items: list[_Item]) -> None:
         return
     # with the form already given (an id, a quoted name or form:), a word close to a range or
     # category is a typo of one ("nps 55 lastweek"), not more of the form's name
+    for i in range(len(items)):
+        spaced = _spaced_range(items, i)
+        if spaced:  # "nps 55 last 30 days": a range in words, not more of the form's name
+            raise BadRangeError(MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command,
+                                                                suggestion=spaced[1]),
+                                hint=f"A range is one word. Ranges: {RANGE_HELP}.")
     vocab = _REPORT_VOCAB + NPS_CATEGORIES
     anchors = [it for it in items if it.kind == "text" or (it.kind == "word" and it.text.isdigit())]
     if f.get("form") is not None or (len(items) > 1 and len(anchors) == 1):

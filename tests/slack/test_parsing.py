@@ -233,6 +233,8 @@ INVALID = [
     ("team last 2 weeks", BadRangeError, "did you mean `last-14d`?", "one word"),
     ("summary 7d group:x", BadRangeError, "`7d` after `summary` — did you mean `last-7d`?", "one word"),
     ("team last 3 months", CommandError, "`last` after `team`", "team"),
+    ("nps 55 last 30 days", BadRangeError, "`last 30 days` after `nps` — did you mean `last-30d`?", "one word"),
+    ("nps 7d", BadRangeError, "did you mean `last-7d`?", "one word"),
     ("team 2026-11-01 2026-11-05", BadRangeError, "one range, not two", "`2026-11-01..2026-11-05`"),
     ("team today 2026-11-01", CommandError, "one range, not two", "Usage"),
     # the form is given (id, quoted name, form:): a near-range word is a typo, not part of the name
