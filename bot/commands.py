@@ -133,7 +133,16 @@ def resolve_nps_form(directory: Directory, query: str | None) -> Form:
         raise CommandError("There is more than one NPS survey; say which.",
                            hint="Surveys: " + ", ".join(f"{f.name} ({f.id})" for f in forms) +
                            f". e.g. `/lexer nps {forms[0].id}`")
-    return _match(forms, query, lambda f: [f.name, f.title], "NPS survey", lambda f: f"{f.name} ({f.id})")
+    try:
+        return _match(forms, query, lambda f: [f.name, f.title], "NPS survey", lambda f: f"{f.name} ({f.id})")
+    except CommandError:
+        q = query.strip().strip('"').lower()
+        other = [f for f in directory.forms() if not f.nps and (str(f.id) == q or q in (f.name.lower(), f.title.lower()))]
+        if other:  # a real form, just not a survey: say so rather than "no match"
+            raise CommandError(f"`{other[0].name}` ({other[0].id}) is a form, not an NPS survey.",
+                               hint="NPS surveys: " + (", ".join(f"{f.name} ({f.id})" for f in forms) or "none") +
+                                    ". `/lexer forms` lists them all.") from None
+        raise
 
 
 def resolve_filters(directory: Directory, cmd: Command) -> tuple[Filters, str | None]:

@@ -79,7 +79,8 @@ class Timeframe:
         if _HOURS_RE.match(self.text):
             if self.first_day == self.last_day:
                 return f"{self.start:%H:%M}–{self.end:%H:%M} {_day(self.end, True)}"
-            return f"{self.start:%H:%M} {_day(self.start, False)} – {self.end:%H:%M} {_day(self.end, True)}"
+            return (f"{self.start:%H:%M} {_day(self.start, self.first_day.year != self.last_day.year)} – "
+                    f"{self.end:%H:%M} {_day(self.end, True)}")
         if self.first_day == self.last_day:
             return _day(self.start, True)
         same_year = self.first_day.year == self.last_day.year
@@ -102,6 +103,11 @@ class Timeframe:
 def _day(d: datetime, with_year: bool) -> str:
     s = f"{d:%a} {d.day} {d:%b}"
     return f"{s} {d.year}" if with_year else s
+
+
+def _capital(text: str) -> str:
+    """First letter upper-cased, for a description that starts a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def _localize(naive: datetime, tz: ZoneInfo) -> datetime:
@@ -204,9 +210,9 @@ def parse_range(text: str, tz: ZoneInfo, now: datetime) -> Timeframe:
     else:
         raise BadRangeError(f"`{text.strip()}` is not a range I know.", hint=f"Ranges: {RANGE_HELP}.")
     if tf.start > now:
-        raise BadRangeError(f"{tf.describe()} starts in the future.",
+        raise BadRangeError(f"{_capital(tf.describe())} starts in the future.",
                             hint="Lexer only has numbers for the past; pick a range that starts today or earlier.")
     if over_twelve_months(tf.start, tf.end):
-        raise BadRangeError(f"{tf.describe()} is longer than 12 months.",
+        raise BadRangeError(f"{_capital(tf.describe())} is longer than 12 months.",
                             hint="Lexer answers at most 12 months at a time; split it into shorter ranges.")
     return tf

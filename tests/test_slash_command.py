@@ -113,6 +113,10 @@ def test_group_filter_is_sent_as_ids(bot, sandbox):
     ("team 2024-01-01..2025-06-30", "12 months"),
     ("team group:nosuchgroup", "No group"),
     ("export cases", "admin"),
+    ("nps 70", "is a form, not an NPS survey"),
+    ("nps 55 lastweek", "did you mean `last-week`"),
+    ("team agent:Jane Remington", "in double quotes"),
+    ("team last 7 days", "did you mean `last-7d`"),
 ])
 def test_bad_input_gets_a_message_that_says_what_to_do(bot, sandbox, text, expect):
     reply = bot.command(text)

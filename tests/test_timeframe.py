@@ -160,6 +160,21 @@ def test_describe(text, words):
     assert parse_range(text, SYD, SYD_NOW).describe() == words
 
 
+def test_describe_hours_across_new_year_names_both_years():
+    tf = parse_range("last-24h", SYD, datetime(2027, 1, 1, 9, 0, tzinfo=SYD))
+    assert tf.describe() == "the last 24 hours (09:00 Thu 31 Dec 2026 – 09:00 Fri 1 Jan 2027)"
+
+
+@pytest.mark.parametrize("text,start", [
+    ("2027-01-01", "The day (Fri 1 Jan 2027) starts in the future."),
+    ("last-400d", "The last 400 days ("),
+])
+def test_range_refusal_starts_with_a_capital(text, start):
+    with pytest.raises(BadRangeError) as exc:
+        parse_range(text, SYD, SYD_NOW)
+    assert exc.value.message.startswith(start)
+
+
 OK_LIMITS = [
     "last-365d",  # 26 Nov 2025 .. 25 Nov 2026: exactly 12 months
     "2025-11-27..2026-11-26",

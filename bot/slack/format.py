@@ -121,12 +121,13 @@ def format_change(now, before, kind: ChangeKind = "count") -> str:
 
 
 def sparkline(values: Iterable[float | None]) -> str:
-    """Values -> '▁▃█▅'; scaled from min(0, lowest) to the highest; None/NaN is a gap."""
+    """Values -> '▁▃█▅'; scaled from min(0, lowest) to max(0, highest); None/NaN is a gap."""
     nums = [_number(v) for v in values]
     present = [v for v in nums if v is not None]
     if not present:
         return SPARK_GAP * len(nums)
-    lo, hi = min(0.0, min(present)), max(present)
+    # 0 stays in the scale at both ends: an all-negative series (NPS -100) must sit low, not fill the bar
+    lo, hi = min(0.0, min(present)), max(0.0, max(present))
     out = []
     for v in nums:
         if v is None:

@@ -34,6 +34,7 @@ SANDBOX_NOTE = "sandbox data"
 FOOTER_SEP = " · "
 NO_DATA = "No conversations in this range."
 NO_DATA_HINT = "Try a longer range, e.g. `last-7d`, or check the filters."
+NO_DATA_HINT_LONG = "Try a longer range, e.g. `last-30d`, or check the filters."
 NO_NPS = "No survey responses in this range."
 MORE_ROWS = "…and {n} more {what}"
 
@@ -139,11 +140,16 @@ def _report(title: str, tf: Timeframe | None, ctx: ReplyContext | None, body: li
     return _message(_fallback(title, tf, ctx, fallback), blocks)
 
 
+def _no_data_hint(tf: Timeframe | None) -> str:
+    """Suggest a range longer than the one that came back empty."""
+    return NO_DATA_HINT_LONG if tf is not None and tf.span >= timedelta(days=6) else NO_DATA_HINT
+
+
 def _empty(title: str, tf: Timeframe | None, ctx: ReplyContext | None, text: str = NO_DATA,
            hint: str | None = NO_DATA_HINT) -> dict:
     body = [bk.section(f":zzz: {text}")]
     if hint:
-        body.append(bk.context([hint]))
+        body.append(bk.context([_no_data_hint(tf) if hint == NO_DATA_HINT else hint]))
     return _report(title, tf, ctx, body, text[:1].lower() + text[1:].rstrip("."))
 
 
@@ -209,6 +215,11 @@ def _table_lines(cols: Sequence[_Col], rows: Sequence[Sequence[str]]) -> tuple[s
     return line([c.title for c in cols]), [line(r) for r in cells]
 
 
+def _more(n: int, what: str) -> str:
+    """'…and 4 more agents'; one left is '…and 1 more agent' (`what` is a regular plural)."""
+    return MORE_ROWS.format(n=format_count(n), what=what[:-1] if n == 1 and what.endswith("s") else what)
+
+
 def _table_blocks(cols: Sequence[_Col], rows: Sequence[Sequence[str]], what: str,
                   max_rows: int = MAX_TABLE_ROWS, max_sections: int = bk.MAX_BLOCKS - RESERVED_BLOCKS
                   ) -> list[dict]:
@@ -217,7 +228,7 @@ def _table_blocks(cols: Sequence[_Col], rows: Sequence[Sequence[str]], what: str
     texts, used = _chunk(lines, bk.MAX_SECTION_TEXT, ("```\n", "\n```"), head=head, max_chunks=max_sections)
     out = [bk.section(t) for t in texts]
     if len(rows) > used:
-        out.append(bk.context([MORE_ROWS.format(n=format_count(len(rows) - used), what=what)]))
+        out.append(bk.context([_more(len(rows) - used, what)]))
     return out
 
 
@@ -228,7 +239,7 @@ def _list_blocks(lines: Sequence[str], what: str, total: int | None = None,
     out = [bk.section(t) for t in texts]
     total = len(lines) if total is None else total
     if total > used:
-        out.append(bk.context([MORE_ROWS.format(n=format_count(total - used), what=what)]))
+        out.append(bk.context([_more(total - used, what)]))
     return out
 
 
@@ -500,7 +511,7 @@ def nps_message(form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ct
     intro = f"*{name}* (form `{form.id}`){only}"
     if s.total_received <= 0:
         sent = f" {_plural(s.total_sent, 'survey')} sent, none answered." if s.total_sent else ""
-        body = [bk.section(intro), bk.section(f":zzz: {NO_NPS}{sent}"), bk.context([NO_DATA_HINT])]
+        body = [bk.section(intro), bk.section(f":zzz: {NO_NPS}{sent}"), bk.context([_no_data_hint(tf)])]
         return _report(NPS_TITLE, tf, ctx, body, f"{name}: no survey responses{(' —' + sent) if sent else ''}")
     r = s.total_received
     fields = [

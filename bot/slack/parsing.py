@@ -564,6 +564,20 @@ def _form_words(f: _Fields, items: list[_Item]) -> None:
     """The words left over in nps: one form id or name."""
     if not items:
         return
+    # with the form already given (an id, a quoted name or form:), a word close to a range or
+    # category is a typo of one ("nps 55 lastweek"), not more of the form's name
+    for i in range(len(items)):
+        spaced = _spaced_range(items, i)
+        if spaced:  # "nps 55 last 30 days": a range in words, not more of the form's name
+            raise BadRangeError(MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command,
+                                                                suggestion=spaced[1]),
+                                hint=f"A range is one word. Ranges: {RANGE_HELP}.")
+    vocab = _REPORT_VOCAB + NPS_CATEGORIES
+    anchors = [it for it in items if it.kind == "text" or (it.kind == "word" and it.text.isdigit())]
+    if f.get("form") is not None or (len(items) > 1 and len(anchors) == 1):
+        for it in items:
+            if it not in anchors and it.word and suggest(it.word, vocab):
+                raise _unknown(f.command, it, vocab)
     if len(items) > 1 and any(it.kind == "text" for it in items):
         raise CommandError(MSG_TWO_FORMS, hint=HINT_FORM)
     for it in items:
@@ -573,20 +587,58 @@ def _form_words(f: _Fields, items: list[_Item]) -> None:
     f.set_once("form", joined.text, joined, "form")
 
 
+_SINGLE_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_N_UNIT_RE = re.compile(r"^(\d{1,4})(d|h)$", re.ASCII)
+
+
+def _spaced_range(items: list[_Item], i: int) -> tuple[str, str] | None:
+    """`7d` or `last 7 days` / `last 12 hours` at items[i]: (what was typed, the RANGE meant)."""
+    words = [it.word or "" for it in items[i:i + 3]]
+    if m := _N_UNIT_RE.match(words[0]):
+        return items[i].raw, f"last-{m.group(1)}{m.group(2)}"
+    if len(words) >= 2 and words[0] in ("last", "past") and words[1].isascii() and words[1].isdigit():
+        n, unit = int(words[1]), (words[2] if len(words) > 2 else "")
+        if unit.startswith(("day", "hour", "hr", "week", "wk")):
+            typed = " ".join(it.raw for it in items[i:i + 3])
+            return typed, (f"last-{n}h" if unit[:1] == "h" else f"last-{n * 7 if unit[:1] == 'w' else n}d")
+        if unit.isalpha():  # months, years…: no one-word range says that
+            return None
+        return " ".join(it.raw for it in items[i:i + 2]), f"last-{n}d"
+    return None
+
+
 def _report(f: _Fields, items: list[_Item], *, allow_form: bool, allow_category: bool) -> None:
     """RANGE, filters and (nps) category and FORM words."""
     leftovers: list[_Item] = []
-    for it in items:
+    prev: _Item | None = None
+    for i, it in enumerate(items):
         if it.kind == "kv":
             _filter(f, it, allow_form=allow_form)
         elif _is_range(it):
+            first = f.get("range_text")
+            if first and _SINGLE_DATE_RE.match(first) and _SINGLE_DATE_RE.match(it.text):
+                # two dates typed apart: they meant a span
+                raise BadRangeError(MSG_TWO.format(what="range", first=_show(f.raws["range_text"]), second=_show(it.raw)),
+                                    hint=f"For several days write one range: `{first}..{it.text.lower()}`.")
             f.set_once("range_text", _checked_range(it), it, "range")
         elif allow_category and it.word in _CATEGORY_WORDS:
             f.set_once("category", _CATEGORY_WORDS[it.word], it, "category")  # type: ignore[index]
         elif allow_form and it.kind in ("word", "text"):
             leftovers.append(it)
         else:
-            raise _unknown(f.command, it, _REPORT_VOCAB + (NPS_CATEGORIES if allow_category else ()))
+            spaced = _spaced_range(items, i)
+            if spaced:
+                raise BadRangeError(MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command,
+                                                                    suggestion=spaced[1]),
+                                    hint=f"A range is one word. Ranges: {RANGE_HELP}.")
+            err = _unknown(f.command, it, _REPORT_VOCAB + (NPS_CATEGORIES if allow_category else ()))
+            plain = MSG_UNKNOWN_WORD.format(word=_show(it.raw), command=f.command)
+            if err.message == plain and prev is not None and prev.kind == "kv" and prev.key in ("group", "agent"):
+                # `agent:Jane Remington`: likely the rest of an unquoted name; say how to quote it
+                err = CommandError(plain, hint=f'Put a name with spaces in double quotes, e.g. '
+                                               f'{prev.key}:"{_show(prev.text)} {_show(it.raw)}".')
+            raise err
+        prev = it
     _form_words(f, leftovers)
 
 

@@ -116,6 +116,8 @@ def test_format_change_rejects_unknown_kind():
     ([0, None, 8], "▁ █"),
     ([math.nan, math.nan], "  "),
     ([-10, 0, 10], "▁▅█"),
+    ([-100, -100], "▁▁"),  # detractors-only NPS: the worst score is a floor bar, not a full one
+    ([-100, -50, None], "▁▅ "),
 ])
 def test_sparkline(values, shown):
     assert sparkline(values) == shown

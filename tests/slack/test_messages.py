@@ -657,3 +657,20 @@ def test_hostile_context_never_reaches_mrkdwn_raw():
             assert "<" not in t and ">" not in t, name
         assert msg["blocks"][0]["text"] == {"type": "plain_text", "text": "".join(
             [msg["blocks"][0]["text"]["text"].split(" · ")[0], " · <!channel> & co"]), "emoji": True}
+
+
+def test_one_row_left_out_is_named_in_the_singular():
+    items = parse_case_classifications(SEED_CASE_CLASSIFICATIONS)
+    msg = m.case_classifications_message(items, LAST_WEEK, LIVE, top=len(items) - 1)
+    bk.validate_message(msg)
+    assert "…and 1 more classification" in all_text(msg)
+    assert "1 more classifications" not in all_text(msg)
+
+
+@pytest.mark.parametrize("tf, suggested", [(YESTERDAY, "`last-7d`"), (LAST_WEEK, "`last-30d`")])
+def test_empty_reply_suggests_a_range_longer_than_the_one_asked(tf, suggested):
+    empty_summary = m.summary_message(Summary(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), tf, LIVE)
+    empty_nps = m.nps_message(Form(7, "Survey"), NpsSummary(0, 0, 0, 0, 0, 0.0), [], tf, LIVE)
+    for msg in (empty_summary, empty_nps):
+        bk.validate_message(msg)
+        assert f"Try a longer range, e.g. {suggested}" in all_text(msg)

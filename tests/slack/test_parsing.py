@@ -65,6 +65,7 @@ VALID = [
     ("nps Customer NPS last-7d promoter", C("nps", form="Customer NPS", range_text="last-7d", category="promoters")),
     ("nps passives", C("nps", category="passives")),
     ('nps "today"', C("nps", form="today")),
+    ("nps how did we do", C("nps", form="how did we do")),  # an unquoted name keeps every word
     ("nps form:12 group:Support public", C("nps", form="12", group="Support", public=True)),
     ("users", C("users")),
     ("groups public", C("groups", public=True)),
@@ -222,6 +223,24 @@ INVALID = [
     ("alerts snooze until", CommandError, "is not a time", "alerts snooze"),
     ("alerts snooze until 25:00", CommandError, "`25:00` is not a time", "alerts snooze"),
     ("alerts snooze 2h2h", CommandError, "is not a snooze", "alerts snooze"),
+    # an unquoted name with a space: the hint shows the quoted filter
+    ("team agent:Jane Remington", CommandError, "`Remington` after `team`", 'agent:"Jane Remington"'),
+    ("cases last-week group:Email Support", CommandError, "`Support` after `cases`", 'group:"Email Support"'),
+    ("team group:Email lastweek", CommandError, "did you mean `last-week`?", "team"),
+    # a range typed in words, or two dates typed apart
+    ("team last 7 days", BadRangeError, "`last 7 days` after `team` — did you mean `last-7d`?", "one word"),
+    ("team past 12 hours", BadRangeError, "did you mean `last-12h`?", "one word"),
+    ("team last 2 weeks", BadRangeError, "did you mean `last-14d`?", "one word"),
+    ("summary 7d group:x", BadRangeError, "`7d` after `summary` — did you mean `last-7d`?", "one word"),
+    ("team last 3 months", CommandError, "`last` after `team`", "team"),
+    ("nps 55 last 30 days", BadRangeError, "`last 30 days` after `nps` — did you mean `last-30d`?", "one word"),
+    ("nps 7d", BadRangeError, "did you mean `last-7d`?", "one word"),
+    ("team 2026-11-01 2026-11-05", BadRangeError, "one range, not two", "`2026-11-01..2026-11-05`"),
+    ("team today 2026-11-01", CommandError, "one range, not two", "Usage"),
+    # the form is given (id, quoted name, form:): a near-range word is a typo, not part of the name
+    ("nps 55 lastweek", CommandError, "`lastweek` after `nps` — did you mean `last-week`?", "nps"),
+    ('nps "NPS Survey" yesteday', CommandError, "did you mean `yesterday`?", "nps"),
+    ("nps form:55 pubic", CommandError, "did you mean `public`?", "nps"),
 ]
 
 
