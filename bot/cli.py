@@ -40,7 +40,8 @@ def cmd_ask(args, settings: Settings) -> int:
     user = args.user or (sorted(settings.admins)[0] if settings.admins else "ULOCAL")
     reply = runtime.runner.run(args.text, Asker(user_id=user, channel_id=None, tz=tz, is_admin=is_admin(settings, user)))
     if args.json:
-        print(json.dumps(reply.message, indent=2, ensure_ascii=False))
+        payload = {**reply.message, "response_type": "in_channel" if reply.public else "ephemeral"}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print(render_message_text(reply.message))
     return 0
@@ -107,6 +108,7 @@ def cmd_clock(args, settings: Settings) -> int:
 
     _require(settings, "SLACK_BOT_TOKEN")
     runtime = build_runtime(settings)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # a platform's stop ends the scheduler cleanly
     run_blocking_scheduler(runtime)
     return 0
 

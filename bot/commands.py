@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Settings
 from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedError
 from bot.lexer.client import ActivityClient, Filters
-from bot.lexer.models import Form, Group, User
+from bot.lexer.models import CaseVolume, Form, Group, Point, ResponseVolume, StatesVolume, User
 from bot.slack import messages
 from bot.slack.parsing import HELP_ORDER, USAGE, Command, is_admin_command, parse_command
 from bot.timeframe import Timeframe, parse_range
@@ -166,6 +166,16 @@ def timeframe_for(cmd: Command, asker: Asker, now: datetime, default: str = DEFA
 
 # ------------------------------------------------------------------ report handlers
 
+def drop_future(points: list[Point], tf: Timeframe, now: datetime) -> list[Point]:
+    """Buckets that start after now (the rest of `today`, `this-week`) are not zeros to draw in a trend."""
+    local_now = now.astimezone(tf.tz).replace(tzinfo=None)
+    return [p for p in points if p.start <= local_now]
+
+
+def drop_future_states(sv: StatesVolume, tf: Timeframe, now: datetime) -> StatesVolume:
+    return StatesVolume({state: drop_future(points, tf, now) for state, points in sv.series.items()})
+
+
 def _ctx(services: Services, filters_text: str | None = None) -> messages.ReplyContext:
     return messages.ReplyContext(sandbox=services.settings.sandbox_mode, filters_text=filters_text)
 
@@ -188,13 +198,15 @@ def _report(cmd: Command, asker: Asker, services: Services) -> dict:
     if cmd.name == "workload":
         return messages.workload_message(api.user_volume(tf, filters), tf, ctx)
     if cmd.name == "states":
-        return messages.states_message(api.states_volume(tf, filters), tf, ctx)
+        return messages.states_message(drop_future_states(api.states_volume(tf, filters), tf, now), tf, ctx)
     if cmd.name == "classifications":
         return messages.classifications_message(api.classifications(tf, filters), tf, ctx)
     if cmd.name == "response-time":
-        return messages.response_time_message(api.response_volume(tf, filters), tf, ctx)
+        rv = api.response_volume(tf, filters)
+        return messages.response_time_message(ResponseVolume(drop_future(rv.avg_response_time, tf, now)), tf, ctx)
     if cmd.name == "cases":
-        return messages.cases_message(api.case_summary(tf, filters), api.case_volume(tf, filters), tf, ctx)
+        cv = api.case_volume(tf, filters)
+        return messages.cases_message(api.case_summary(tf, filters), CaseVolume(drop_future(cv.open, tf, now)), tf, ctx)
     if cmd.name == "case-classifications":
         return messages.case_classifications_message(api.case_classifications(tf, filters), tf, ctx)
     raise CommandError(f"`{cmd.name}` is not a report.")

@@ -171,3 +171,7 @@ def run_blocking_scheduler(runtime) -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # let a digest being posted finish and record its message ts
+        logger.info("clock stopped")

@@ -273,3 +273,26 @@ def test_lexer_bot_serve_answers_from_its_command_worker(sandbox, slack, tmp_pat
         proc.terminate()
         proc.wait(10)
     assert proc.returncode is not None
+
+
+def test_clock_stops_cleanly_on_sigterm(sandbox, slack, tmp_path):
+    from tests.conftest import BOT_TOKEN
+
+    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=f"{slack.url}/api/", LEXER_API_TOKEN="sandbox-token",
+               LEXER_API_URL=f"{sandbox.url}/v1", LEXERBOT_DB=str(tmp_path / "clock.db"))
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "clock"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)
+    proc.terminate()
+    out = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0, out
+    assert "clock started" in out and "clock stopped" in out and BOT_TOKEN not in out
+
+
+def test_trends_for_ranges_that_include_now_stop_at_now(bot):
+    """`today` at 14:10 in Sydney: the hourly trend ends at the 14:00 bucket, no zero bars for the evening."""
+    with time_machine.travel("2026-11-27 03:10Z", tick=True):
+        text = reply_text(bot.command("states today"))
+        rt = reply_text(bot.command("response-time today"))
+    assert "Fri 27 Nov 00:00 – Fri 27 Nov 14:00" in text
+    assert "23:00" not in rt
