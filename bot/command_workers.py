@@ -57,6 +57,9 @@ def _worker_main(settings: Settings, jobs, parent_pid: int) -> None:
             if job is None:
                 break
             pool.submit(answer_command, runtime, job, runtime.slack)
+    exports = runtime.extras.get("exports")
+    if exports is not None:
+        exports.stop()  # hand unfinished exports back, so another process takes them up at once
 
 
 class CommandWorkerPool:
