@@ -296,3 +296,24 @@ def test_trends_for_ranges_that_include_now_stop_at_now(bot):
         rt = reply_text(bot.command("response-time today"))
     assert "Fri 27 Nov 00:00 – Fri 27 Nov 14:00" in text
     assert "23:00" not in rt
+
+
+def test_with_its_worker_dead_serve_still_answers(settings, slack):
+    """No command worker alive: the web process answers itself (off the request thread), nothing is lost."""
+    from bot.cli import build_served
+    from bot.sandbox.server import serve_in_thread
+    from tests.conftest import Bot, stop_runtime
+
+    runtime, wsgi = build_served(settings, scheduler=False, command_workers=1)
+    pool = runtime.command_pool
+    try:
+        for proc in pool._procs:
+            proc.terminate()
+            proc.join(10)
+        with serve_in_thread(wsgi) as handle:
+            reply = Bot(handle.url, runtime, slack).command("summary yesterday")
+        validate_message(reply)
+        assert "yesterday" in reply_text(reply)
+    finally:
+        pool.stop()
+        stop_runtime(runtime)

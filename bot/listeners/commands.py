@@ -57,11 +57,11 @@ def register(app, deps) -> None:
     pool = getattr(deps, "command_pool", None)
     if pool is not None:
         # `serve` with worker processes: ack, hand the four fields over and return; no lazy copy of the request
-        def ack_and_queue(ack, body, client):
+        def ack_and_queue(ack, body):
             ack()
             job = {k: body.get(k) for k in COMMAND_FIELDS}
             if not pool.submit(job):  # no worker alive: answer here, off the request thread
-                threading.Thread(target=answer_command, args=(deps, job, client), daemon=True).start()
+                threading.Thread(target=answer_command, args=(deps, job, deps.slack), daemon=True).start()
 
         app.command("/lexer")(ack_and_queue)
         return
