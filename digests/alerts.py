@@ -580,10 +580,14 @@ class AlertChecker:
                 "baseline_source": baseline.source if baseline else None})
             report.windows[window] = "ok" if obs is not None else "missing"
             for cfg in cfgs:
-                verdict = detect(obs, baseline, min_count=cfg["min_count"] or DEFAULT_MIN_COUNT,
-                                 sensitivity=cfg["sensitivity"] or DEFAULT_SENSITIVITY)
-                actions = self._advance(cfg, verdict, now, baseline)
-                report.channels[cfg["channel_id"]] = (verdict.state, actions)
+                try:  # one channel's trouble never silences the others
+                    verdict = detect(obs, baseline, min_count=cfg["min_count"] or DEFAULT_MIN_COUNT,
+                                     sensitivity=cfg["sensitivity"] or DEFAULT_SENSITIVITY)
+                    actions = self._advance(cfg, verdict, now, baseline)
+                    report.channels[cfg["channel_id"]] = (verdict.state, actions)
+                except Exception:
+                    logger.exception("alerts: channel %s failed in this pass", cfg["channel_id"])
+                    report.channels[cfg["channel_id"]] = ("error", ())
         self.alerts.prune_samples(slot - SAMPLE_RETENTION)
         return report
 

@@ -384,3 +384,18 @@ def test_alerts_off_closes_an_open_episode(world):
     alerts.save_config(CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now)
     assert check(runtime, clock).channels[CHANNEL] == ("spike", ("post_alert",))  # a fresh episode, a new message
     assert len(top_level(standin)) == 2
+
+
+def test_one_channels_broken_state_does_not_silence_the_others(world):
+    lexer, standin, runtime, clock, _ = world
+    standin.add_channel("C0SECOND", "second", member=True)
+    AlertStore(runtime.store).save_config("C0SECOND", window_minutes=60, min_count=5, sensitivity="normal",
+                                          user_id=ADMIN, now=clock.now)
+    # CHANNEL's open episode is corrupt (a bad hand edit, a half-written row): its pass fails, logged
+    runtime.store.db["alert_episodes"].insert({"channel_id": CHANNEL, "state": "firing", "detail": "{not json",
+                                              "started_at": "garbage"})
+    lexer.breaches, lexer.responded = 30, 45
+    report = check(runtime, clock)
+    assert report.channels[CHANNEL] == ("error", ())
+    assert report.channels["C0SECOND"] == ("spike", ("post_alert",))
+    assert [m for m in standin.messages("C0SECOND") if "SLA breaches" in m["text"]]
