@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 SYNC_JOB_ID = "digests.sync"
 SYNC_EVERY_S = 30
+RECOVER_JOB_ID = "digests.recover"
+RECOVER_EVERY_S = 60
 JOB_PREFIX = "digest:"
 EXECUTOR_THREADS = 20
 
@@ -32,16 +34,28 @@ def configure(scheduler, runtime) -> None:
 
 
 def add_digest_jobs(scheduler, runtime) -> None:
-    """The sync job, run at once: it adds one cron job per subscription and recovers stale claims."""
+    """The sync job (one cron job per subscription) and the recovery of stale claims, both run at once."""
+    now = datetime.now(timezone.utc)
     scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_EVERY_S, args=[scheduler, runtime], id=SYNC_JOB_ID,
-                      replace_existing=True, coalesce=True, max_instances=1,
-                      next_run_time=datetime.now(timezone.utc))
+                      replace_existing=True, coalesce=True, max_instances=1, next_run_time=now)
+    # recovering a claim means building a whole digest (Lexer retries included): a job of its own, so syncing
+    # new subscriptions never waits behind it
+    scheduler.add_job(recover_stale_digests, "interval", seconds=RECOVER_EVERY_S, args=[runtime], id=RECOVER_JOB_ID,
+                      replace_existing=True, coalesce=True, max_instances=1, next_run_time=now)
+
+
+def recover_stale_digests(runtime) -> None:
+    """Post digests whose claim a dead process left behind; never raises."""
+    from digests.jobs import recover_stale_runs
+
+    try:
+        recover_stale_runs(runtime)
+    except Exception:
+        logger.exception("recovering stale digest runs failed")
 
 
 def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
     """Make the scheduler's digest jobs match the active subscriptions; returns counts of changes."""
-    from digests.jobs import recover_stale_runs
-
     grace = int(runtime.settings.digest_grace_s)
     wanted = {f"{JOB_PREFIX}{s.id}": s for s in list_subscriptions(runtime.store, active_only=True)}
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
@@ -68,10 +82,6 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
     seen.update(sub.id for sub in wanted.values())
     if added or removed or changed:
         logger.info("digest jobs: %d added, %d removed, %d rescheduled", added, removed, changed)
-    try:
-        recover_stale_runs(runtime)
-    except Exception:
-        logger.exception("recovering stale digest runs failed")
     return {"added": added, "removed": removed, "changed": changed}
 
 
