@@ -30,6 +30,7 @@ from bot.commands import DEFAULT_RANGE, FEATURE_HANDLERS, Asker, Reply, Services
 from bot.errors import CommandError, ExportError, LexerBotError
 from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S, wait_for_export
+from bot.slack.format import mrkdwn_escape
 from bot.slack_web import categorize, slack_error_code
 from bot.store import utcnow_iso
 from bot.timeframe import Timeframe, parse_range
@@ -112,10 +113,6 @@ def format_elapsed(seconds: float) -> str:
     return f"{s // 3600}h {s % 3600 // 60:02d}m"
 
 
-def _esc(text: object) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _days(job: Mapping) -> tuple[date, date]:
     return datetime.fromisoformat(job["date_from"]).date(), datetime.fromisoformat(job["date_to"]).date()
 
@@ -173,12 +170,12 @@ def status_text(job: Mapping, *, ahead: int | None = None, elapsed_s: float | No
         return ":arrow_up: Sharing the file with you…"
     if state == "done":
         rows = job.get("rows") or 0
-        return (f":white_check_mark: Done — *{_esc(job.get('file_name') or job_title(job))}* "
+        return (f":white_check_mark: Done — *{mrkdwn_escape(job.get('file_name') or job_title(job))}* "
                 f"({format_size(job.get('size_bytes'))}, {rows:,} row{'s' if rows != 1 else ''}) is in this conversation.")
     if state == "failed":
-        text = f":x: Failed: {_esc(job.get('error') or 'the export did not finish.')}"
+        text = f":x: Failed: {mrkdwn_escape(job.get('error') or 'the export did not finish.')}"
         if job.get("error_hint"):
-            text += f"\n*What to try:* {_esc(job['error_hint'])}"
+            text += f"\n*What to try:* {mrkdwn_escape(job['error_hint'])}"
         return text
     return state
 
@@ -191,12 +188,12 @@ def progress_message(job: Mapping, *, sandbox: bool, ahead: int | None = None, e
     status = status_text(job, ahead=ahead, elapsed_s=elapsed_s, transferred=transferred)
     footer = [job.get("tz") or "UTC"]
     if job.get("filters_text"):
-        footer.append(_esc(job["filters_text"]))
+        footer.append(mrkdwn_escape(job["filters_text"]))
     footer.append(PRIVACY_NOTE)
     if sandbox:
         footer.append(SANDBOX_NOTE)
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f":inbox_tray: *{_esc(what)}* · {_esc(when)}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f":inbox_tray: *{mrkdwn_escape(what)}* · {mrkdwn_escape(when)}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": status}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]},
     ]
@@ -205,8 +202,8 @@ def progress_message(job: Mapping, *, sandbox: bool, ahead: int | None = None, e
 
 
 def queued_reply_text(kind: str, form_name: str | None, tf: Timeframe, filters_text: str | None) -> str:
-    extra = f" ({_esc(filters_text)})" if filters_text else ""
-    return (f":inbox_tray: Export queued: *{_esc(export_name(kind, form_name))}* for {_esc(tf.describe())}, "
+    extra = f" ({mrkdwn_escape(filters_text)})" if filters_text else ""
+    return (f":inbox_tray: Export queued: *{mrkdwn_escape(export_name(kind, form_name))}* for {mrkdwn_escape(tf.describe())}, "
             f"{tf.tz_name}{extra}. It will arrive as a CSV file in your direct messages with me; "
             "the progress is shown there.")
 
