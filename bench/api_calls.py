@@ -73,8 +73,8 @@ def main() -> None:
         store = open_store(settings.db_path)
         client = build_activity_client(settings, store, sandbox_app=sandbox, clock=clock,
                                        sleep=clock.advance, max_wait_s=600)
-        groups = {g.name: g.id for g in client.groups()}
-        group_id = next(iter(groups.values()))
+        group_id = client.groups()[0].id
+        nps_form_id = next(f.id for f in client.forms() if f.nps)
         sandbox.reset_counters()
         distinct: set = set()
         events = workload(rng)
@@ -87,10 +87,7 @@ def main() -> None:
                 last = at
                 tf = parse_range(rng_text, ZoneInfo(tz), clock.now())
                 filters = Filters(groups=(group_id,)) if filt else Filters()
-                extra = {"form": 1, "nps_category": "all"} if report == "nps_summary" else {}
-                if report == "nps_summary":
-                    forms = [f for f in client.forms() if f.nps]
-                    extra["form"] = forms[0].id
+                extra = {"form": nps_form_id, "nps_category": "all"} if report == "nps_summary" else {}
                 distinct.add((report, tf.date_from, tf.date_to, filters, tuple(sorted(extra.items()))))
 
                 def run(report=report, tf=tf, filters=filters, extra=extra):
