@@ -118,7 +118,7 @@ def cmd_sandbox(args, settings: Settings) -> int:
     from bot.sandbox.server import serve_forever
 
     port = args.port or 8010
-    app = LexerSandbox(base_url=f"http://{args.host}:{port}")
+    app = LexerSandbox(base_url=f"http://{args.host}:{port}", gzip=args.gzip)
     print(f"Lexer sandbox on http://{args.host}:{port}/v1 (token: any value, or unset LEXER_API_TOKEN and set "
           f"LEXER_API_URL=http://{args.host}:{port}/v1)", flush=True)
     serve_forever(app, args.host, port)
@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sandbox", help="serve the embedded Lexer sandbox API over HTTP")
     s.add_argument("--port", type=int, default=None, help="default 8010")
     s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--gzip", action="store_true", help="answer gzip-compressed, as Lexer behind a compressing proxy")
     s.set_defaults(func=cmd_sandbox)
 
     register_feature_commands(sub)

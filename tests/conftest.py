@@ -29,10 +29,11 @@ class Served:
 
 
 @pytest.fixture
-def sandbox():
+def sandbox(request):
+    """The served Lexer sandbox; modules marked `gzip` get its answers compressed, as behind a proxy."""
     from bot.sandbox.lexer_app import LexerSandbox
 
-    app = LexerSandbox(export_polls=1)
+    app = LexerSandbox(export_polls=1, gzip=request.node.get_closest_marker("gzip") is not None)
     handle = serve_in_thread(app)
     app.base_url = handle.url
     yield Served(app, handle.url)

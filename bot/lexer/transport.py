@@ -230,6 +230,15 @@ class _InFlight:
         self.error: BaseException | None = None
 
 
+# httpx has already decoded the body it read; these describe the bytes on the wire, not the kept ones
+_WIRE_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
+
+
+def decoded_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
+    """The answer's headers minus those of its wire encoding, to rebuild it from the decoded body."""
+    return [(k, v) for k, v in response.headers.raw if k.lower() not in _WIRE_HEADERS]
+
+
 def cache_key(request: httpx.Request) -> str | None:
     """(method, path, canonical body) for cacheable requests; None for the rest."""
     path = request.url.path
@@ -313,7 +322,7 @@ class CachingTransport(httpx.BaseTransport):
         try:
             response = self.inner.handle_request(request)
             content = response.read()
-            entry = _Entry(response.status_code, list(response.headers.raw), content,
+            entry = _Entry(response.status_code, decoded_headers(response), content,
                            self.clock() + ttl_for(request, now))
             flight.entry = entry
             if response.status_code == 200:

@@ -9,6 +9,7 @@ need no token and are not rate limited.
 from __future__ import annotations
 
 import collections
+import gzip
 import hmac
 import json
 import logging
@@ -112,8 +113,10 @@ class LexerSandbox:
     def __init__(self, *, seed: int = 7, clock: Callable[[], datetime] | None = None,
                  tokens: Iterable[str] = (SANDBOX_TOKEN,), rate_limit: int = 100, rate_window_s: float = 300.0,
                  export_polls: int = 2, export_size_bytes: int | None = None,
-                 base_url: str = "http://lexer-sandbox", rate_clock: Callable[[], float] | None = None):
+                 base_url: str = "http://lexer-sandbox", rate_clock: Callable[[], float] | None = None,
+                 gzip: bool = False):
         self.seed = seed
+        self.gzip = gzip  # answer JSON gzip-compressed when asked, as nginx or a CDN in front of Lexer does
         self.clock = clock or _utc_now
         self._tokens = tuple(tokens)
         self.rate_limit = rate_limit
@@ -242,6 +245,8 @@ class LexerSandbox:
             logger.exception("sandbox error on %s %s", method, path)
             status, headers, chunks = _json_answer(500, {"error": "Internal Server Error"})
         record["status"] = status
+        if self.gzip and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+            headers, chunks = _gzip_answer(headers, chunks)
         start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
         return chunks
 
@@ -339,6 +344,16 @@ def _json_answer(status: int, payload: Any, extra: list[tuple[str, str]] | None 
     body = json.dumps(payload).encode()
     headers = [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(body)))]
     return status, headers + (extra or []), [body]
+
+
+def _gzip_answer(headers: list[tuple[str, str]], chunks) -> tuple[list[tuple[str, str]], Any]:
+    """Compress a JSON or HTML answer the way a proxy would; streamed CSV downloads pass as they are."""
+    ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if not ctype.startswith(("application/json", "text/html")):
+        return headers, chunks
+    body = gzip.compress(b"".join(chunks))
+    kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    return kept + [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"), ("Content-Length", str(len(body)))], [body]
 
 
 def _failure_answer(f: _Failure):

@@ -222,3 +222,42 @@ def test_export_of_200mb_streams_with_bounded_memory(sandbox, tmp_path):
     assert result.size_bytes == 200 * 1024 * 1024
     assert peak < 50 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
     (tmp_path / "big.csv").unlink()
+
+
+# ---------------------------------------------------------------- compressed answers (a proxy in front of Lexer)
+
+
+@pytest.fixture
+def gzip_sandbox():
+    from bot.sandbox.lexer_app import LexerSandbox
+    from bot.sandbox.server import serve_in_thread
+    from tests.conftest import Served
+
+    app = LexerSandbox(export_polls=1, gzip=True)
+    handle = serve_in_thread(app)
+    app.base_url = handle.url
+    yield Served(app, handle.url)
+    handle.stop()
+
+
+def test_gzip_sandbox_answers_compressed(gzip_sandbox):
+    r = httpx.get(f"{gzip_sandbox.url}/v1/users", headers={"Auth-Api-Token": "sandbox-token",
+                                                             "Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.json()  # httpx decodes it
+    plain = httpx.get(f"{gzip_sandbox.url}/v1/users", headers={"Auth-Api-Token": "sandbox-token",
+                                                                 "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+
+
+def test_compressed_answers_are_cached_and_served_again(gzip_sandbox, tmp_path):
+    client = client_for(gzip_sandbox, tmp_path)
+    frame = last_week()
+    first_users = client.users()
+    first = client.summary(frame)
+    sent = len(gzip_sandbox.app.requests)
+    # served from the cache: the stored body is already decoded and must not be decoded again
+    assert client.users() == first_users
+    assert client.summary(frame) == first
+    assert len(gzip_sandbox.app.requests) == sent
+    assert client.cache.hits >= 2
