@@ -44,15 +44,26 @@ class ServerHandle:
 
 
 def _create(app, host: str, port: int, threads: int, **extra):
-    return create_server(app, host=host, port=port, threads=threads, ident="lexer-bot", connection_limit=1000,
-                         # stream big bodies (CSV exports) with back-pressure instead of buffering them
-                         outbuf_overflow=1 << 20, outbuf_high_watermark=1 << 20, asyncore_use_poll=True, **extra)
+    return create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="lexer-bot",
+        connection_limit=1000,
+        # stream big bodies (CSV exports) with back-pressure instead of buffering them
+        outbuf_overflow=1 << 20,
+        outbuf_high_watermark=1 << 20,
+        asyncore_use_poll=True,
+        **extra,
+    )
 
 
 def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> ServerHandle:
     """Start `app` on host:port (0 = any free port) and return at once."""
-    server = _create(app, host, port, threads, channel_timeout=120, cleanup_interval=5,
-                     asyncore_loop_timeout=0.2)  # how soon stop() takes effect
+    # waitress reads asyncore_loop_timeout as whole seconds: 0.2 became 0, a loop that polled without
+    # waiting and starved every other thread of the GIL. stop() wakes the loop through its trigger anyway.
+    server = _create(app, host, port, threads, channel_timeout=120, cleanup_interval=5, asyncore_loop_timeout=1)
     actual_port = server.effective_port  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.run, name=f"wsgi-{actual_port}", daemon=True)
     thread.start()
