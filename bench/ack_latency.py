@@ -19,7 +19,6 @@ import tempfile
 import textwrap
 import time
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -91,16 +90,24 @@ def signed_requests(host: str, standin_url: str, label: str, count: int, first: 
     users = [f"UBENCH{i:02d}" for i in range(10)]
     out = []
     for i in range(first, first + count):
-        form = {"command": "/lexer", "text": "team last-week", "user_id": users[i % len(users)],
-                "channel_id": "CBENCH", "team_id": "T0TEST",
-                "response_url": f"{standin_url}/response/{label}-{i}",
-                "trigger_id": "1.2.3", "api_app_id": "A0TEST"}
+        form = {
+            "command": "/lexer",
+            "text": "team last-week",
+            "user_id": users[i % len(users)],
+            "channel_id": "CBENCH",
+            "team_id": "T0TEST",
+            "response_url": f"{standin_url}/response/{label}-{i}",
+            "trigger_id": "1.2.3",
+            "api_app_id": "A0TEST",
+        }
         body = urllib.parse.urlencode(form).encode()
         ts = str(int(time.time()))
         sig = verifier.generate_signature(timestamp=ts, body=body.decode())
-        head = (f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\n"
-                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-                f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {sig}\r\n\r\n").encode()
+        head = (
+            f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+            f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {sig}\r\n\r\n"
+        ).encode()
         out.append(head + body)
     return out
 
@@ -159,19 +166,48 @@ def main() -> None:
             standin_port = free_port()
             standin_url = f"http://127.0.0.1:{standin_port}"
             # Slack's side runs in its own process, so serving 500 response_url posts does not slow the measuring client
-            standin = subprocess.Popen([sys.executable, "-c", STANDIN, str(standin_port), TOKEN, str(REQUESTS)], env=env, cwd=tmp,
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            standin = subprocess.Popen(
+                [sys.executable, "-c", STANDIN, str(standin_port), TOKEN, str(REQUESTS)],
+                env=env,
+                cwd=tmp,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             procs.append(standin)
             wait_up(f"{standin_url}/api/api.test", standin)
             api_url = f"{standin_url}/api/"
-            env.update(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
-                       LEXERBOT_DB=str(Path(tmp) / "bench.db"))
+            env.update(
+                SLACK_BOT_TOKEN=TOKEN,
+                SLACK_SIGNING_SECRET=SECRET,
+                SLACK_API_URL=api_url,
+                LEXERBOT_DB=str(Path(tmp) / "bench.db"),
+            )
             bot_port, bare_port = free_port(), free_port()
-            bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
-                                    "--port", str(bot_port), "--no-scheduler"], env=env, cwd=tmp,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port), SECRET, TOKEN, api_url],
-                                    env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            bot = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(bot_port),
+                    "--no-scheduler",
+                ],
+                env=env,
+                cwd=tmp,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            bare = subprocess.Popen(
+                [sys.executable, "-c", BARE_APP, str(bare_port), SECRET, TOKEN, api_url],
+                env=env,
+                cwd=tmp,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             procs += [bot, bare]
             wait_up(f"http://127.0.0.1:{bot_port}/healthz", bot)
             wait_up(f"http://127.0.0.1:{bare_port}/", bare)
@@ -180,8 +216,10 @@ def main() -> None:
                 results[label] = fire(f"http://127.0.0.1:{port}", standin_url, label.split()[0])
             print(f"{REQUESTS} signed `/lexer team last-week` requests, {CONCURRENCY} concurrent, per server")
             for label, lat in results.items():
-                print(f"{label:22s} p50 {pct(lat, 50) * 1000:7.1f} ms   p99 {pct(lat, 99) * 1000:7.1f} ms   "
-                      f"max {max(lat) * 1000:7.1f} ms")
+                print(
+                    f"{label:22s} p50 {pct(lat, 50) * 1000:7.1f} ms   p99 {pct(lat, 99) * 1000:7.1f} ms   "
+                    f"max {max(lat) * 1000:7.1f} ms"
+                )
             bare_p99 = pct(results["bare Bolt (ack only)"], 99)
             bot_p99 = pct(results["lexer-bot serve"], 99)
             print(f"p99 ratio (lexer-bot / bare) : {bot_p99 / bare_p99:.2f}   (target <= 1.3)")

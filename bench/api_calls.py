@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -52,15 +52,44 @@ class FakeClock:
 def workload(rng: random.Random) -> list[tuple[float, str, str, str, tuple]]:
     """(second of the hour, user, report, range, filters) for ~300 queries."""
     users = [(f"U{i:02d}", ["Australia/Sydney", "America/New_York", "Europe/London"][i % 3]) for i in range(10)]
-    reports = ["summary", "user_summary", "user_summary", "summary", "states_volume", "response_volume",
-               "case_summary", "classifications", "user_volume", "nps_summary"]
-    ranges = ["yesterday", "yesterday", "last-week", "last-week", "this-week", "last-7d", "last-month",
-              "today", "2026-11-02..2026-11-08", "2026-11-01..2026-11-15", "last-30d"]
+    reports = [
+        "summary",
+        "user_summary",
+        "user_summary",
+        "summary",
+        "states_volume",
+        "response_volume",
+        "case_summary",
+        "classifications",
+        "user_volume",
+        "nps_summary",
+    ]
+    ranges = [
+        "yesterday",
+        "yesterday",
+        "last-week",
+        "last-week",
+        "this-week",
+        "last-7d",
+        "last-month",
+        "today",
+        "2026-11-02..2026-11-08",
+        "2026-11-01..2026-11-15",
+        "last-30d",
+    ]
     events = []
     for _ in range(300):
         user, tz = rng.choice(users)
-        events.append((rng.uniform(0, 3600), user, tz, rng.choice(reports), rng.choice(ranges),
-                       rng.choice([(), (), (), ("groups", 1)])))
+        events.append(
+            (
+                rng.uniform(0, 3600),
+                user,
+                tz,
+                rng.choice(reports),
+                rng.choice(ranges),
+                rng.choice([(), (), (), ("groups", 1)]),
+            )
+        )
     return sorted(events)
 
 
@@ -71,8 +100,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(db_path=str(Path(tmp) / "bench.db"))
         store = open_store(settings.db_path)
-        client = build_activity_client(settings, store, sandbox_app=sandbox, clock=clock,
-                                       sleep=clock.advance, max_wait_s=600)
+        client = build_activity_client(
+            settings, store, sandbox_app=sandbox, clock=clock, sleep=clock.advance, max_wait_s=600
+        )
         group_id = client.groups()[0].id
         nps_form_id = next(f.id for f in client.forms() if f.nps)
         sandbox.reset_counters()
@@ -82,7 +112,7 @@ def main() -> None:
         last = 0.0
         errors = 0
         with ThreadPoolExecutor(10) as pool:
-            for at, user, tz, report, rng_text, filt in events:
+            for at, _user, tz, report, rng_text, filt in events:
                 clock.advance(max(0.0, at - last))
                 last = at
                 tf = parse_range(rng_text, ZoneInfo(tz), clock.now())
@@ -92,6 +122,7 @@ def main() -> None:
 
                 def run(report=report, tf=tf, filters=filters, extra=extra):
                     return client.report(report, tf, filters, **extra)
+
                 # a few users ask at the very same moment: coalescing must hold
                 futures = [pool.submit(run) for _ in range(rng.choice([1, 1, 1, 2, 3]))]
                 for f in futures:
@@ -118,8 +149,10 @@ def main() -> None:
         print(f"distinct queries      : {len(distinct)}")
         print(f"report requests sent  : {len(reports_sent)}")
         print(f"ratio sent/distinct   : {len(reports_sent) / len(distinct):.3f}   (target <= 1.05)")
-        print(f"re-sent after expiry  : {resent_live + resent_past} ({resent_past} for ranges wholly in the past; "
-              f"the rest refresh ranges that include now, cached 1-15 min by length)")
+        print(
+            f"re-sent after expiry  : {resent_live + resent_past} ({resent_past} for ranges wholly in the past; "
+            f"the rest refresh ranges that include now, cached 1-15 min by length)"
+        )
         print(f"429s seen             : {sent_429}   (target 0)")
         print(f"errors                : {errors}")
         print(f"wall time             : {elapsed:.2f} s for one simulated hour")

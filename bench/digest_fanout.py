@@ -63,10 +63,15 @@ def main() -> int:
     sandbox.base_url, slack.base_url = lexer_srv.url, slack_srv.url
     tmp = tempfile.TemporaryDirectory()
     try:
-        settings = Settings(lexer_api_token=SANDBOX_TOKEN, lexer_api_url=f"{lexer_srv.url}/v1",
-                            lexer_status_url=f"{lexer_srv.url}/api/public/v1/activity/reports/status",
-                            slack_bot_token=BOT_TOKEN, slack_api_url=f"{slack_srv.url}/api/",
-                            db_path=str(Path(tmp.name) / "bench.db"), admins=frozenset({"UADMIN01"}))
+        settings = Settings(
+            lexer_api_token=SANDBOX_TOKEN,
+            lexer_api_url=f"{lexer_srv.url}/v1",
+            lexer_status_url=f"{lexer_srv.url}/api/public/v1/activity/reports/status",
+            slack_bot_token=BOT_TOKEN,
+            slack_api_url=f"{slack_srv.url}/api/",
+            db_path=str(Path(tmp.name) / "bench.db"),
+            admins=frozenset({"UADMIN01"}),
+        )
         slack.add_user("UADMIN01", name="ada", tz="Australia/Sydney")
         runtime = build_runtime(settings)
         deps = deps_from(runtime)
@@ -79,10 +84,18 @@ def main() -> int:
             channel = f"C{i:08d}"
             slack.add_channel(channel, f"team-{i}", member=True)
             kind = "nps" if i % 5 in (1, 3) else "sla"
-            subs.append(add_subscription(
-                runtime.store, kind=kind, channel_id=channel, cadence="daily",
-                at_time=due.astimezone(ZoneInfo(zone)).strftime("%H:%M"), tz=zone, created_by="UADMIN01",
-                form_id=NPS_FORMS[(i // 5) % 2] if kind == "nps" else None))
+            subs.append(
+                add_subscription(
+                    runtime.store,
+                    kind=kind,
+                    channel_id=channel,
+                    cadence="daily",
+                    at_time=due.astimezone(ZoneInfo(zone)).strftime("%H:%M"),
+                    tz=zone,
+                    created_by="UADMIN01",
+                    form_id=NPS_FORMS[(i // 5) % 2] if kind == "nps" else None,
+                )
+            )
 
         render_times: list[float] = []
         lock = threading.Lock()
@@ -114,20 +127,26 @@ def main() -> int:
         calls = Counter(c.method for c in slack.calls)
         posted_channels = sum(1 for s in subs if slack.messages(s.channel_id))
 
-        print(f"subscriptions: {len(subs)} due at {due:%H:%M} UTC across {', '.join(ZONES)} "
-              f"({sum(s.kind == 'sla' for s in subs)} SLA, {sum(s.kind == 'nps' for s in subs)} NPS)")
+        print(
+            f"subscriptions: {len(subs)} due at {due:%H:%M} UTC across {', '.join(ZONES)} "
+            f"({sum(s.kind == 'sla' for s in subs)} SLA, {sum(s.kind == 'nps' for s in subs)} NPS)"
+        )
         print(f"digest runs: {dict(statuses)}; channels with a digest: {posted_channels}")
-        print(f"Lexer requests: {len(api_reqs)} for {len(bodies)} distinct queries "
-              f"(ratio {len(api_reqs) / max(1, len(bodies)):.2f}); 429s: {status_429}; "
-              f"max in any {int(RATE_WINDOW_S)} s window: {max_in_window(arrivals, RATE_WINDOW_S)} "
-              f"(limit {RATE_LIMIT})")
+        print(
+            f"Lexer requests: {len(api_reqs)} for {len(bodies)} distinct queries "
+            f"(ratio {len(api_reqs) / max(1, len(bodies)):.2f}); 429s: {status_429}; "
+            f"max in any {int(RATE_WINDOW_S)} s window: {max_in_window(arrivals, RATE_WINDOW_S)} "
+            f"(limit {RATE_LIMIT})"
+        )
         print(f"  by report: {dict(sorted(report_types.items()))}")
         print(f"Slack calls: {sum(calls.values())} {dict(calls)}")
         print(f"wall time: {wall:.2f} s with {args.threads} threads ({wall / len(subs) * 1000:.1f} ms per digest)")
         if render_times:
-            print(f"render time per digest: mean {statistics.mean(render_times) * 1000:.2f} ms, "
-                  f"median {statistics.median(render_times) * 1000:.2f} ms, max {max(render_times) * 1000:.2f} ms")
-        ok = (statuses.get("posted", 0) == len(subs) and len(api_reqs) == len(bodies) and status_429 == 0)
+            print(
+                f"render time per digest: mean {statistics.mean(render_times) * 1000:.2f} ms, "
+                f"median {statistics.median(render_times) * 1000:.2f} ms, max {max(render_times) * 1000:.2f} ms"
+            )
+        ok = statuses.get("posted", 0) == len(subs) and len(api_reqs) == len(bodies) and status_429 == 0
         print("OK" if ok else "TARGET MISSED")
         runtime.api.http.close()
         return 0 if ok else 1

@@ -49,13 +49,19 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
     from bot.config import Settings
     from bot.runtime import build_runtime
 
-    export_jobs.DEFAULT_OPTIONS = export_jobs.QueueOptions(poll_first_s=0.05, poll_max_s=0.2,
-                                                           temp_dir=str(Path(work_dir) / "tmp"))
+    export_jobs.DEFAULT_OPTIONS = export_jobs.QueueOptions(
+        poll_first_s=0.05, poll_max_s=0.2, temp_dir=str(Path(work_dir) / "tmp")
+    )
     (Path(work_dir) / "tmp").mkdir()
-    settings = Settings(lexer_api_token="sandbox-token", lexer_api_url=f"{lexer_url}/v1",
-                        lexer_status_url=f"{lexer_url}/api/public/v1/activity/reports/status",
-                        slack_bot_token=TOKEN, slack_api_url=f"{slack_url}/api/",
-                        db_path=str(Path(work_dir) / "bench.db"), admins=frozenset({ADMIN}))
+    settings = Settings(
+        lexer_api_token="sandbox-token",
+        lexer_api_url=f"{lexer_url}/v1",
+        lexer_status_url=f"{lexer_url}/api/public/v1/activity/reports/status",
+        slack_bot_token=TOKEN,
+        slack_api_url=f"{slack_url}/api/",
+        db_path=str(Path(work_dir) / "bench.db"),
+        admins=frozenset({ADMIN}),
+    )
     runtime = build_runtime(settings)
     baseline_kb = peak_rss_kb()
     started = time.monotonic()
@@ -65,20 +71,37 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
     seconds = time.monotonic() - started
     job = next(runtime.store.db["export_jobs"].rows_where(order_by="id desc", limit=1), None) or {}
     queue.stop()
-    print(json.dumps({
-        "peak_rss_kb": peak_rss_kb(), "baseline_kb": baseline_kb,
-        "seconds": round(seconds, 1), "idle": idle, "state": job.get("state"), "error": job.get("error"),
-        "size": job.get("size_bytes"), "rows": job.get("rows"), "token": job.get("report_token"), "reply": reply.message.get("text", "")[:80],
-        "temp_left": [p.name for p in (Path(work_dir) / "tmp").iterdir()],
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "peak_rss_kb": peak_rss_kb(),
+                "baseline_kb": baseline_kb,
+                "seconds": round(seconds, 1),
+                "idle": idle,
+                "state": job.get("state"),
+                "error": job.get("error"),
+                "size": job.get("size_bytes"),
+                "rows": job.get("rows"),
+                "token": job.get("report_token"),
+                "reply": reply.message.get("text", "")[:80],
+                "temp_left": [p.name for p in (Path(work_dir) / "tmp").iterdir()],
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_one(size: int, sandbox, standin, lexer_url: str, slack_url: str) -> dict:
     sandbox.export_size_bytes = size
     work_dir = tempfile.mkdtemp(prefix="lexer-export-bench-")
     try:
-        proc = subprocess.run([sys.executable, __file__, "--child", lexer_url, slack_url, work_dir],
-                              capture_output=True, text=True, timeout=CHILD_TIMEOUT_S + 60, cwd=str(ROOT))
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", lexer_url, slack_url, work_dir],
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT_S + 60,
+            cwd=str(ROOT),
+        )
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         if proc.returncode != 0 or not lines:
             raise SystemExit(f"export of {size} bytes failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -124,10 +147,13 @@ def main() -> int:
             if size <= 100_000_000:  # re-reading 1 GB only to hash it would double the run
                 same = sandbox_sha256(lexer.url, r["token"]) == r["upload_sha256"]
             results[label] = r
-            print(f"{label:>8}: peak RSS {r['peak_rss_kb'] / 1024:6.1f} MB (after imports {r['baseline_kb'] / 1024:5.1f} MB), "
-                  f"{r['seconds']:6.1f} s, state={r['state']}, rows={r['rows']}, delivered={r['delivered']}"
-                  + (f", sha256 matches={same}" if same is not None else "")
-                  + (f", temp files left={r['temp_left']}" if r["temp_left"] else ""), flush=True)
+            print(
+                f"{label:>8}: peak RSS {r['peak_rss_kb'] / 1024:6.1f} MB (after imports {r['baseline_kb'] / 1024:5.1f} MB), "
+                f"{r['seconds']:6.1f} s, state={r['state']}, rows={r['rows']}, delivered={r['delivered']}"
+                + (f", sha256 matches={same}" if same is not None else "")
+                + (f", temp files left={r['temp_left']}" if r["temp_left"] else ""),
+                flush=True,
+            )
             if r["state"] != "done":
                 print(f"          error: {r['error']}")
     finally:
@@ -135,10 +161,16 @@ def main() -> int:
         slack.stop()
     small, big = (results[f"{s // 1_000_000} MB"]["peak_rss_kb"] / 1024 for s in SIZES)
     ratio = big / small
-    ok = small < TARGET_MB and big < TARGET_MB and ratio <= TARGET_RATIO and all(
-        r["delivered"] and r["state"] == "done" for r in results.values())
-    print(f"peak RSS 100 MB: {small:.1f} MB, 1 GB: {big:.1f} MB, ratio {ratio:.2f} "
-          f"(target < {TARGET_MB:.0f} MB each, ratio <= {TARGET_RATIO}) -> {'OK' if ok else 'MISSED'}")
+    ok = (
+        small < TARGET_MB
+        and big < TARGET_MB
+        and ratio <= TARGET_RATIO
+        and all(r["delivered"] and r["state"] == "done" for r in results.values())
+    )
+    print(
+        f"peak RSS 100 MB: {small:.1f} MB, 1 GB: {big:.1f} MB, ratio {ratio:.2f} "
+        f"(target < {TARGET_MB:.0f} MB each, ratio <= {TARGET_RATIO}) -> {'OK' if ok else 'MISSED'}"
+    )
     return 0 if ok else 1
 
 

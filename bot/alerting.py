@@ -43,6 +43,7 @@ SNOOZE_USAGE = "`/lexer alerts snooze 2h`, `/lexer alerts snooze until 17:30` or
 
 # ---------------------------------------------------------------- time helpers (pure)
 
+
 def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -60,7 +61,9 @@ def tomorrow_morning(now: datetime, tz: ZoneInfo) -> datetime:
     return _local(now.astimezone(tz).date() + timedelta(days=1), TOMORROW_AT, tz)
 
 
-_DURATION_RE = re.compile(r"^(?:for\s+)?(?:(\d+)\s*d)?\s*(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?$")
+_DURATION_RE = re.compile(
+    r"^(?:for\s+)?(?:(\d+)\s*d)?\s*(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?$"
+)
 _UNTIL_RE = re.compile(r"^until\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
 
 
@@ -127,6 +130,7 @@ def when_text(t: datetime, now: datetime, tz: ZoneInfo) -> str:
 
 # ---------------------------------------------------------------- stored state
 
+
 class AlertStore:
     """Named queries on alert_configs, alert_episodes, alert_samples and alert_baselines."""
 
@@ -145,26 +149,39 @@ class AlertStore:
     def enabled_configs(self) -> list[dict]:
         return list(self.db["alert_configs"].rows_where("enabled = 1", order_by="channel_id"))
 
-    def save_config(self, channel_id: str, *, window_minutes: int, min_count: int, sensitivity: str,
-                    user_id: str, now: datetime) -> None:
+    def save_config(
+        self, channel_id: str, *, window_minutes: int, min_count: int, sensitivity: str, user_id: str, now: datetime
+    ) -> None:
         old = self.config(channel_id) or {}
-        self.db["alert_configs"].upsert({
-            "channel_id": channel_id, "enabled": 1, "window_minutes": window_minutes, "min_count": min_count,
-            "sensitivity": sensitivity, "created_by": user_id, "snoozed_until": old.get("snoozed_until"),
-            "updated_at": iso(now)}, pk="channel_id")
+        self.db["alert_configs"].upsert(
+            {
+                "channel_id": channel_id,
+                "enabled": 1,
+                "window_minutes": window_minutes,
+                "min_count": min_count,
+                "sensitivity": sensitivity,
+                "created_by": user_id,
+                "snoozed_until": old.get("snoozed_until"),
+                "updated_at": iso(now),
+            },
+            pk="channel_id",
+        )
 
     def disable(self, channel_id: str, now: datetime) -> bool:
         if not (self.config(channel_id) or {}).get("enabled"):
             return False
         self.db["alert_configs"].update(channel_id, {"enabled": 0, "updated_at": iso(now)})
         # an episode left open would carry on in an old thread if alerts came back on later
-        self.db.execute("update alert_episodes set state = 'closed', resolved_at = ? "
-                        "where channel_id = ? and state = 'firing'", [iso(now), channel_id])
+        self.db.execute(
+            "update alert_episodes set state = 'closed', resolved_at = ? where channel_id = ? and state = 'firing'",
+            [iso(now), channel_id],
+        )
         return True
 
     def snooze(self, channel_id: str, until: datetime | None, now: datetime) -> None:
-        self.db["alert_configs"].update(channel_id, {"snoozed_until": iso(until) if until else None,
-                                                     "updated_at": iso(now)})
+        self.db["alert_configs"].update(
+            channel_id, {"snoozed_until": iso(until) if until else None, "updated_at": iso(now)}
+        )
 
     @staticmethod
     def snoozed_until(config: dict | None, now: datetime) -> datetime | None:
@@ -175,9 +192,18 @@ class AlertStore:
     def claim_sample(self, window_end: datetime, window_minutes: int, now: datetime) -> int | None:
         """Insert the slot's row; None when another process (or pass) already has it."""
         try:
-            return self.db["alert_samples"].insert({
-                "window_end": iso(window_end), "window_minutes": window_minutes, "status": "pending",
-                "checked_at": iso(now)}).last_pk
+            return (
+                self.db["alert_samples"]
+                .insert(
+                    {
+                        "window_end": iso(window_end),
+                        "window_minutes": window_minutes,
+                        "status": "pending",
+                        "checked_at": iso(now),
+                    }
+                )
+                .last_pk
+            )
         except sqlite3.IntegrityError:
             return None
 
@@ -185,13 +211,21 @@ class AlertStore:
         self.db["alert_samples"].update(sample_id, values)
 
     def samples_since(self, start: datetime) -> list[dict]:
-        return list(self.db["alert_samples"].rows_where("window_end >= ? and status = 'ok'", [iso(start)],
-                                                        order_by="window_end"))
+        return list(
+            self.db["alert_samples"].rows_where(
+                "window_end >= ? and status = 'ok'", [iso(start)], order_by="window_end"
+            )
+        )
 
     def latest_sample(self, window_minutes: int) -> dict | None:
-        rows = list(self.db["alert_samples"].rows_where(
-            "window_minutes = ? and status in ('ok', 'missing')", [window_minutes], order_by="window_end desc",
-            limit=1))
+        rows = list(
+            self.db["alert_samples"].rows_where(
+                "window_minutes = ? and status in ('ok', 'missing')",
+                [window_minutes],
+                order_by="window_end desc",
+                limit=1,
+            )
+        )
         return rows[0] if rows else None
 
     def prune_samples(self, before: datetime) -> None:
@@ -207,8 +241,11 @@ class AlertStore:
 
     # episodes
     def open_episode(self, channel_id: str) -> dict | None:
-        rows = list(self.db["alert_episodes"].rows_where("channel_id = ? and state = 'firing'", [channel_id],
-                                                         order_by="id desc", limit=1))
+        rows = list(
+            self.db["alert_episodes"].rows_where(
+                "channel_id = ? and state = 'firing'", [channel_id], order_by="id desc", limit=1
+            )
+        )
         return rows[0] if rows else None
 
     def last_episode(self, channel_id: str) -> dict | None:
@@ -224,13 +261,15 @@ class AlertStore:
 
 # ---------------------------------------------------------------- /lexer alerts
 
+
 def _target_channel(cmd, asker: Asker) -> str:
     name = getattr(cmd, "channel_name", None)
     if name and not getattr(cmd, "channel_id", None):
         # a bare "#name" (not a Slack channel link) must not silently mean this channel
-        raise CommandError(f"I could not tell which channel `#{name}` is.",
-                           hint="Pick the channel from Slack's suggestions as you type `#`, "
-                                "or run the command in that channel.")
+        raise CommandError(
+            f"I could not tell which channel `#{name}` is.",
+            hint="Pick the channel from Slack's suggestions as you type `#`, or run the command in that channel.",
+        )
     channel = getattr(cmd, "channel_id", None) or asker.channel_id
     if not channel:
         raise CommandError("Say which channel.", hint="e.g. `/lexer alerts on #support-leads`, run in Slack.")
@@ -270,14 +309,21 @@ def _on(cmd, asker: Asker, services: Services) -> Reply:
     check_bot_in_channel(services.slack, channel)
     now = services.now()
     alerts = AlertStore(services.store)
-    alerts.save_config(channel, window_minutes=window, min_count=min_count, sensitivity=sensitivity,
-                       user_id=asker.user_id, now=now)
-    services.store.audit(asker.user_id, "alerts.on", {"channel_id": channel, "window_minutes": window,
-                                                      "min_count": min_count, "sensitivity": sensitivity}, now=now)
-    text = (f"SLA-spike alerts are on for <#{channel}>. Every 5 minutes I compare the SLA breaches in "
-            f"{window_words(window)} with the team's usual rate for that time, and post here when they spike "
-            f"(at least {min_count} breaches, sensitivity {SENSITIVITY_WORDS[sensitivity]}). "
-            "One message per spike, updates in its thread, and a note when it is over.")
+    alerts.save_config(
+        channel, window_minutes=window, min_count=min_count, sensitivity=sensitivity, user_id=asker.user_id, now=now
+    )
+    services.store.audit(
+        asker.user_id,
+        "alerts.on",
+        {"channel_id": channel, "window_minutes": window, "min_count": min_count, "sensitivity": sensitivity},
+        now=now,
+    )
+    text = (
+        f"SLA-spike alerts are on for <#{channel}>. Every 5 minutes I compare the SLA breaches in "
+        f"{window_words(window)} with the team's usual rate for that time, and post here when they spike "
+        f"(at least {min_count} breaches, sensitivity {SENSITIVITY_WORDS[sensitivity]}). "
+        "One message per spike, updates in its thread, and a note when it is over."
+    )
     return Reply(messages.notice_message(text, title="Alerts on"))
 
 
@@ -287,8 +333,11 @@ def _off(cmd, asker: Asker, services: Services) -> Reply:
     if not AlertStore(services.store).disable(channel, now):
         return Reply(messages.notice_message(f"Alerts were not on for <#{channel}>; nothing changed."))
     services.store.audit(asker.user_id, "alerts.off", {"channel_id": channel}, now=now)
-    return Reply(messages.notice_message(f"SLA-spike alerts are off for <#{channel}>. "
-                                         "Turn them back on with `/lexer alerts on`.", title="Alerts off"))
+    return Reply(
+        messages.notice_message(
+            f"SLA-spike alerts are off for <#{channel}>. Turn them back on with `/lexer alerts on`.", title="Alerts off"
+        )
+    )
 
 
 def _snooze(cmd, asker: Asker, services: Services) -> Reply:
@@ -296,27 +345,41 @@ def _snooze(cmd, asker: Asker, services: Services) -> Reply:
     alerts = AlertStore(services.store)
     config = alerts.config(channel)
     if not (config or {}).get("enabled"):
-        raise CommandError("Alerts are not on for this channel, so there is nothing to snooze.",
-                           hint="Turn them on with `/lexer alerts on`.")
+        raise CommandError(
+            "Alerts are not on for this channel, so there is nothing to snooze.",
+            hint="Turn them on with `/lexer alerts on`.",
+        )
     now = services.now()
     until = parse_snooze(getattr(cmd, "snooze_text", None), now, asker.tz)
     alerts.snooze(channel, until, now)
-    services.store.audit(asker.user_id, "alerts.snooze", {"channel_id": channel, "until": iso(until) if until else None},
-                         now=now)
+    services.store.audit(
+        asker.user_id, "alerts.snooze", {"channel_id": channel, "until": iso(until) if until else None}, now=now
+    )
     if until is None:
         return Reply(messages.notice_message(f"Alerts for <#{channel}> are no longer snoozed."))
-    return Reply(messages.notice_message(
-        f"Alerts for <#{channel}> are snoozed until {when_text(until, now, asker.tz)} ({asker.tz.key}). "
-        "Spikes are still tracked; nothing is posted until then. `/lexer alerts snooze off` ends it early.",
-        title="Alerts snoozed"))
+    return Reply(
+        messages.notice_message(
+            f"Alerts for <#{channel}> are snoozed until {when_text(until, now, asker.tz)} ({asker.tz.key}). "
+            "Spikes are still tracked; nothing is posted until then. `/lexer alerts snooze off` ends it early.",
+            title="Alerts snoozed",
+        )
+    )
 
 
-def status_message(channel: str, config: dict | None, sample: dict | None, firing: dict | None,
-                   last: dict | None, now: datetime, tz: ZoneInfo) -> dict:
+def status_message(
+    channel: str,
+    config: dict | None,
+    sample: dict | None,
+    firing: dict | None,
+    last: dict | None,
+    now: datetime,
+    tz: ZoneInfo,
+) -> dict:
     """`/lexer alerts status` from stored state (pure)."""
     if not (config or {}).get("enabled"):
-        return messages.notice_message(f"SLA-spike alerts are off for <#{channel}>. "
-                                       "Turn them on with `/lexer alerts on`.", title="Alerts")
+        return messages.notice_message(
+            f"SLA-spike alerts are off for <#{channel}>. Turn them on with `/lexer alerts on`.", title="Alerts"
+        )
     window = config["window_minutes"]
     pairs: list[tuple[str, str]] = []
     if firing:
@@ -326,18 +389,32 @@ def status_message(channel: str, config: dict | None, sample: dict | None, firin
     if sample is None:
         pairs.append(("Current window", "no check yet (checks run every 5 minutes)"))
     elif sample["status"] != "ok":
-        pairs.append(("Current window", f"no data at {hhmm(parse_iso(sample['window_end']), tz)} "
-                                        "(Lexer did not answer); the next check will try again"))
+        pairs.append(
+            (
+                "Current window",
+                f"no data at {hhmm(parse_iso(sample['window_end']), tz)} "
+                "(Lexer did not answer); the next check will try again",
+            )
+        )
     else:
         end = parse_iso(sample["window_end"])
         frac = (sample["broke_sla"] / sample["responded"]) if sample["responded"] else None
         expected = sample.get("expected")
-        pairs.append(("Current window", f"{format_count(sample['broke_sla'])} breaches in {window_words(window)} "
-                                        f"(to {hhmm(end, tz)})"))
+        pairs.append(
+            (
+                "Current window",
+                f"{format_count(sample['broke_sla'])} breaches in {window_words(window)} (to {hhmm(end, tz)})",
+            )
+        )
         pairs.append(("Expected", f"about {expected:.1f}" if expected is not None else "no baseline yet"))
         usual = sample.get("expected_fraction")
-        pairs.append(("Breach rate", f"{format_percent(frac)} of {format_count(sample['responded'])} replies"
-                                     + (f" (usually {format_percent(usual)})" if usual is not None else "")))
+        pairs.append(
+            (
+                "Breach rate",
+                f"{format_percent(frac)} of {format_count(sample['responded'])} replies"
+                + (f" (usually {format_percent(usual)})" if usual is not None else ""),
+            )
+        )
     if last:
         started = parse_iso(last["started_at"])
         if last["state"] == "firing":
@@ -346,16 +423,26 @@ def status_message(channel: str, config: dict | None, sample: dict | None, firin
             state = f"resolved {when_text(parse_iso(last['resolved_at']), now, tz)}"
         else:
             state = "closed when alerts were turned off"
-        pairs.append(("Last alert", f"{when_text(started, now, tz)}, peak {format_count(last.get('last_count') or 0)}"
-                                    f" breaches · {state}"))
+        pairs.append(
+            (
+                "Last alert",
+                f"{when_text(started, now, tz)}, peak {format_count(last.get('last_count') or 0)} breaches · {state}",
+            )
+        )
     else:
         pairs.append(("Last alert", "none yet"))
     until = AlertStore.snoozed_until(config, now)
     pairs.append(("Snooze", f"until {when_text(until, now, tz)}" if until else "off"))
-    settings_text = (f"Window {window_text(window)} · min {config['min_count']} · "
-                     f"sensitivity {SENSITIVITY_WORDS.get(config['sensitivity'], config['sensitivity'])} · {tz.key}")
-    blocks = [bk.header("SLA-spike alerts"), bk.section(f"Alerts for <#{channel}>"), bk.fields_section(pairs),
-              bk.context([settings_text])]
+    settings_text = (
+        f"Window {window_text(window)} · min {config['min_count']} · "
+        f"sensitivity {SENSITIVITY_WORDS.get(config['sensitivity'], config['sensitivity'])} · {tz.key}"
+    )
+    blocks = [
+        bk.header("SLA-spike alerts"),
+        bk.section(f"Alerts for <#{channel}>"),
+        bk.fields_section(pairs),
+        bk.context([settings_text]),
+    ]
     fallback = "SLA-spike alerts: " + "; ".join(f"{k}: {v}" for k, v in pairs[:3])
     return {"text": fallback, "blocks": blocks}
 
@@ -365,8 +452,17 @@ def _status(cmd, asker: Asker, services: Services) -> Reply:
     alerts = AlertStore(services.store)
     config = alerts.config(channel)
     sample = alerts.latest_sample(config["window_minutes"]) if config else None
-    return Reply(status_message(channel, config, sample, alerts.open_episode(channel), alerts.last_episode(channel),
-                                services.now(), asker.tz))
+    return Reply(
+        status_message(
+            channel,
+            config,
+            sample,
+            alerts.open_episode(channel),
+            alerts.last_episode(channel),
+            services.now(),
+            asker.tz,
+        )
+    )
 
 
 def alerts_command(cmd, asker: Asker, services: Services) -> Reply:
@@ -379,6 +475,7 @@ def alerts_command(cmd, asker: Asker, services: Services) -> Reply:
 
 
 # ---------------------------------------------------------------- buttons
+
 
 def button_value(channel_id: str, window_end: datetime, window_minutes: int) -> str:
     return json.dumps({"c": channel_id, "end": iso(window_end), "m": window_minutes}, separators=(",", ":"))
@@ -402,8 +499,9 @@ def _snooze_button(until_fn):
         user_id = (body.get("user") or {}).get("id", "")
         if not is_admin(deps.settings, user_id):
             exc = admin_refusal(deps.settings)
-            _ephemeral(respond, messages.error_message(exc.message, exc.hint or None,
-                                                       ask_users=getattr(exc, "ask_users", ())))
+            _ephemeral(
+                respond, messages.error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ()))
+            )
             return
         channel = _value(action, body)["c"]
         tz = deps.timezones.tz_for(user_id)
@@ -414,11 +512,17 @@ def _snooze_button(until_fn):
             _ephemeral(respond, messages.error_message("Alerts are not set up for this channel any more."))
             return
         alerts.snooze(channel, until, now)
-        deps.store.audit(user_id, "alerts.snooze", {"channel_id": channel, "until": iso(until), "via": "button"},
-                         now=now)
-        _ephemeral(respond, messages.notice_message(
-            f"Alerts for <#{channel}> are snoozed until {when_text(until, now, tz)} ({tz.key}). "
-            "The spike is still tracked; `/lexer alerts snooze off` ends the snooze early."))
+        deps.store.audit(
+            user_id, "alerts.snooze", {"channel_id": channel, "until": iso(until), "via": "button"}, now=now
+        )
+        _ephemeral(
+            respond,
+            messages.notice_message(
+                f"Alerts for <#{channel}> are snoozed until {when_text(until, now, tz)} ({tz.key}). "
+                "The spike is still tracked; `/lexer alerts snooze off` ends the snooze early."
+            ),
+        )
+
     return handle
 
 

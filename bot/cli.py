@@ -18,7 +18,9 @@ logger = logging.getLogger("bot.cli")
 def _require(settings: Settings, *names: str) -> None:
     for name in names:
         if not getattr(settings, name.lower(), None):
-            raise UsageError(f"{name} is not set; set it in the environment or .env (see README, 'Set up in a workspace').")
+            raise UsageError(
+                f"{name} is not set; set it in the environment or .env (see README, 'Set up in a workspace')."
+            )
 
 
 def _tz(name: str) -> ZoneInfo:
@@ -30,6 +32,7 @@ def _tz(name: str) -> ZoneInfo:
 
 # ------------------------------------------------------------------ commands
 
+
 def cmd_ask(args, settings: Settings) -> int:
     from bot.commands import Asker, is_admin
     from bot.runtime import build_runtime
@@ -38,7 +41,9 @@ def cmd_ask(args, settings: Settings) -> int:
     runtime = build_runtime(settings, with_slack=False)
     tz = _tz(args.tz) if args.tz else settings.tz
     user = args.user or (sorted(settings.admins)[0] if settings.admins else "ULOCAL")
-    reply = runtime.runner.run(args.text, Asker(user_id=user, channel_id=None, tz=tz, is_admin=is_admin(settings, user)))
+    reply = runtime.runner.run(
+        args.text, Asker(user_id=user, channel_id=None, tz=tz, is_admin=is_admin(settings, user))
+    )
     if args.json:
         payload = {**reply.message, "response_type": "in_channel" if reply.public else "ephemeral"}
         print(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -55,9 +60,11 @@ def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 
     runtime = build_runtime(settings)
     if command_workers:
         from bot.command_workers import CommandWorkerPool
+
         runtime.command_pool = CommandWorkerPool(settings, command_workers).start()
     if scheduler:
         from digests.schedule import start_background_scheduler
+
         runtime.scheduler = start_background_scheduler(runtime)
     bolt = create_app(runtime)
     return runtime, create_wsgi_app(bolt, runtime)
@@ -97,6 +104,7 @@ def cmd_socket(args, settings: Settings) -> int:
     runtime = build_runtime(settings)
     if not args.no_scheduler:
         from digests.schedule import start_background_scheduler
+
         runtime.scheduler = start_background_scheduler(runtime)
     SocketModeHandler(create_app(runtime), settings.slack_app_token).start()
     return 0
@@ -119,8 +127,11 @@ def cmd_sandbox(args, settings: Settings) -> int:
 
     port = args.port or 8010
     app = LexerSandbox(base_url=f"http://{args.host}:{port}", gzip=args.gzip)
-    print(f"Lexer sandbox on http://{args.host}:{port}/v1 (token: any value, or unset LEXER_API_TOKEN and set "
-          f"LEXER_API_URL=http://{args.host}:{port}/v1)", flush=True)
+    print(
+        f"Lexer sandbox on http://{args.host}:{port}/v1 (token: any value, or unset LEXER_API_TOKEN and set "
+        f"LEXER_API_URL=http://{args.host}:{port}/v1)",
+        flush=True,
+    )
     serve_forever(app, args.host, port)
     return 0
 
@@ -135,8 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="0.0.0.0")
     s.add_argument("--threads", type=int, default=16)
     s.add_argument("--no-scheduler", action="store_true", help="do not run digests/alerts in this process")
-    s.add_argument("--workers", type=int, default=1,
-                   help="processes that build /lexer replies, so acks stay fast (0: answer in this process)")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes that build /lexer replies, so acks stay fast (0: answer in this process)",
+    )
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
@@ -146,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("clock", help="the scheduler alone (digests, alerts)")
     s.set_defaults(func=cmd_clock)
 
-    s = sub.add_parser("ask", help='run `/lexer TEXT` locally and print the reply')
+    s = sub.add_parser("ask", help="run `/lexer TEXT` locally and print the reply")
     s.add_argument("text", help='e.g. "team last-week"')
     s.add_argument("--json", action="store_true", help="print the Slack payload")
     s.add_argument("--tz", help="AREA/CITY, default LEXERBOT_TIMEZONE")
@@ -195,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lexer-bot: {exc}", file=sys.stderr)
         return 2
     from bot.runtime import setup_logging
-    setup_logging(settings, logging.INFO if args.command in ("serve", "socket", "clock", "sandbox") else logging.WARNING)
+
+    setup_logging(
+        settings, logging.INFO if args.command in ("serve", "socket", "clock", "sandbox") else logging.WARNING
+    )
     try:
         return args.func(args, settings) or 0
     except UsageError as exc:

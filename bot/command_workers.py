@@ -74,7 +74,7 @@ class CommandWorkerPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def start(self) -> "CommandWorkerPool":
+    def start(self) -> CommandWorkerPool:
         with self._lock:
             for _ in range(self.size):
                 self._procs.append(self._spawn())
@@ -83,9 +83,9 @@ class CommandWorkerPool:
     def _spawn(self):
         import os
 
-        proc = self._ctx.Process(target=_worker_main, args=(self.settings, self._jobs, os.getpid()),
-                                 name="lexer-bot-commands",
-                                 daemon=True)
+        proc = self._ctx.Process(
+            target=_worker_main, args=(self.settings, self._jobs, os.getpid()), name="lexer-bot-commands", daemon=True
+        )
         proc.start()
         return proc
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
@@ -58,7 +59,7 @@ class Services:
     slack: Any = None  # slack_sdk.WebClient, None for `lexer-bot ask`
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     exports: Any = None  # bot.export_jobs.ExportQueue
-    directory: "Directory" = None  # type: ignore[assignment]
+    directory: Directory = None  # type: ignore[assignment]
 
     def __post_init__(self):
         if self.directory is None:
@@ -68,7 +69,9 @@ class Services:
 class Directory:
     """Cached users, groups and forms, for resolving names in filters and FORM."""
 
-    def __init__(self, api: ActivityClient, ttl_s: float = DIRECTORY_TTL_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, api: ActivityClient, ttl_s: float = DIRECTORY_TTL_S, clock: Callable[[], float] = time.monotonic
+    ):
         self.api = api
         self.ttl_s = ttl_s
         self.clock = clock
@@ -110,8 +113,10 @@ def _match(items: list, query: str, keys: Callable[[Any], list[str]], what: str,
         return partial[0]
     names = ", ".join(listing(it) for it in items[:15]) or "none"
     if len(partial) > 1:
-        raise CommandError(f"`{query}` matches more than one {what}: {', '.join(listing(it) for it in partial[:8])}.",
-                           hint=f"Use the id or the full name of the {what}.")
+        raise CommandError(
+            f"`{query}` matches more than one {what}: {', '.join(listing(it) for it in partial[:8])}.",
+            hint=f"Use the id or the full name of the {what}.",
+        )
     raise CommandError(f"No {what} matches `{query}`.", hint=f"Known {what}s: {names}.")
 
 
@@ -130,18 +135,24 @@ def resolve_nps_form(directory: Directory, query: str | None) -> Form:
             return forms[0]
         if not forms:
             raise CommandError("There is no NPS survey in this Lexer account.")
-        raise CommandError("There is more than one NPS survey; say which.",
-                           hint="Surveys: " + ", ".join(f"{f.name} ({f.id})" for f in forms) +
-                           f". e.g. `/lexer nps {forms[0].id}`")
+        raise CommandError(
+            "There is more than one NPS survey; say which.",
+            hint="Surveys: " + ", ".join(f"{f.name} ({f.id})" for f in forms) + f". e.g. `/lexer nps {forms[0].id}`",
+        )
     try:
         return _match(forms, query, lambda f: [f.name, f.title], "NPS survey", lambda f: f"{f.name} ({f.id})")
     except CommandError:
         q = query.strip().strip('"').lower()
-        other = [f for f in directory.forms() if not f.nps and (str(f.id) == q or q in (f.name.lower(), f.title.lower()))]
+        other = [
+            f for f in directory.forms() if not f.nps and (str(f.id) == q or q in (f.name.lower(), f.title.lower()))
+        ]
         if other:  # a real form, just not a survey: say so rather than "no match"
-            raise CommandError(f"`{other[0].name}` ({other[0].id}) is a form, not an NPS survey.",
-                               hint="NPS surveys: " + (", ".join(f"{f.name} ({f.id})" for f in forms) or "none") +
-                                    ". `/lexer forms` lists them all.") from None
+            raise CommandError(
+                f"`{other[0].name}` ({other[0].id}) is a form, not an NPS survey.",
+                hint="NPS surveys: "
+                + (", ".join(f"{f.name} ({f.id})" for f in forms) or "none")
+                + ". `/lexer forms` lists them all.",
+            ) from None
         raise
 
 
@@ -166,6 +177,7 @@ def timeframe_for(cmd: Command, asker: Asker, now: datetime, default: str = DEFA
 
 # ------------------------------------------------------------------ report handlers
 
+
 def drop_future(points: list[Point], tf: Timeframe, now: datetime) -> list[Point]:
     """Buckets that start after now (the rest of `today`, `this-week`) are not zeros to draw in a trend."""
     local_now = now.astimezone(tf.tz).replace(tzinfo=None)
@@ -188,8 +200,14 @@ def _report(cmd: Command, asker: Asker, services: Services) -> dict:
         form = resolve_nps_form(services.directory, cmd.form)
         tf = timeframe_for(cmd, asker, now, DEFAULT_NPS_RANGE)
         category = cmd.category or "all"
-        return messages.nps_message(form, api.nps_summary(tf, form.id, category, filters),
-                                    api.nps_volume(tf, form.id, category, filters), tf, ctx, cmd.category)
+        return messages.nps_message(
+            form,
+            api.nps_summary(tf, form.id, category, filters),
+            api.nps_volume(tf, form.id, category, filters),
+            tf,
+            ctx,
+            cmd.category,
+        )
     tf = timeframe_for(cmd, asker, now)
     if cmd.name == "summary":
         return messages.summary_message(api.summary(tf, filters), tf, ctx)
@@ -221,8 +239,17 @@ def _lists(cmd: Command, asker: Asker, services: Services) -> dict:
     return messages.forms_message(d.forms(), ctx)
 
 
-REPORTS = {"summary", "team", "workload", "states", "classifications", "response-time", "cases",
-           "case-classifications", "nps"}
+REPORTS = {
+    "summary",
+    "team",
+    "workload",
+    "states",
+    "classifications",
+    "response-time",
+    "cases",
+    "case-classifications",
+    "nps",
+}
 LISTS = {"users", "groups", "forms"}
 
 # Feature handlers (subscriptions, exports, alerts) register here: name -> fn(cmd, asker, services) -> Reply
@@ -231,9 +258,11 @@ FEATURE_HANDLERS: dict[str, Callable[[Command, Asker, Services], Reply]] = {}
 
 def admin_refusal(settings: Settings) -> NotAllowedError:
     if not settings.admins:
-        return NotAllowedError("Admin commands are switched off: no admins are configured.",
-                               hint="Set LEXERBOT_ADMINS to a comma-separated list of Slack user IDs "
-                                    "(e.g. LEXERBOT_ADMINS=U012ABCDEF,U034GHIJKL) and restart the bot.")
+        return NotAllowedError(
+            "Admin commands are switched off: no admins are configured.",
+            hint="Set LEXERBOT_ADMINS to a comma-separated list of Slack user IDs "
+            "(e.g. LEXERBOT_ADMINS=U012ABCDEF,U034GHIJKL) and restart the bot.",
+        )
     err = NotAllowedError("Only lexer-bot admins can do that (they are listed in LEXERBOT_ADMINS).")
     err.ask_users = tuple(sorted(settings.admins))  # type: ignore[attr-defined]
     return err
@@ -246,16 +275,16 @@ class CommandRunner:
         self.services = services
 
     def run(self, text: str, asker: Asker) -> Reply:
-        public = False
         usage = None
         try:
             cmd = parse_command(text)
-            public = cmd.public
             usage = USAGE.get(cmd.name)
             return self._dispatch(cmd, asker)
         except NotAllowedError as exc:
-            return Reply(messages.error_message(exc.message, exc.hint or None,
-                                                ask_users=getattr(exc, "ask_users", ())), public=False)
+            return Reply(
+                messages.error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ())),
+                public=False,
+            )
         except CommandError as exc:
             return Reply(messages.error_message(exc.message, exc.hint or None, usage), public=False)
         except LexerApiError as exc:
@@ -265,10 +294,13 @@ class CommandRunner:
             return Reply(messages.error_message(exc.message, exc.hint or None), public=False)
         except Exception:  # never let an exception reach the user
             logger.exception("command failed: %r", text[:200])
-            return Reply(messages.error_message(
-                "Something went wrong on our side while answering that.",
-                "Try again in a minute; if it keeps happening, tell your Slack admin (the bot's log has the details)."),
-                public=False)
+            return Reply(
+                messages.error_message(
+                    "Something went wrong on our side while answering that.",
+                    "Try again in a minute; if it keeps happening, tell your Slack admin (the bot's log has the details).",
+                ),
+                public=False,
+            )
 
     def _dispatch(self, cmd: Command, asker: Asker) -> Reply:
         if cmd.name == "help":

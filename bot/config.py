@@ -131,7 +131,9 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         ids = [a.strip() for a in admins.split(",") if a.strip()]
         bad = [a for a in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", a)]
         if bad:
-            raise ConfigError("LEXERBOT_ADMINS", f"must be comma-separated Slack user IDs like U012ABCDEF; not {bad[0]!r}")
+            raise ConfigError(
+                "LEXERBOT_ADMINS", f"must be comma-separated Slack user IDs like U012ABCDEF; not {bad[0]!r}"
+            )
         kwargs["admins"] = frozenset(ids)
     if (port := get("PORT")) is not None:
         kwargs["port"] = _positive_number("PORT", port)

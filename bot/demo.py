@@ -17,10 +17,11 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bot.alerting import DEFAULT_WINDOW_MINUTES
 
@@ -54,6 +55,7 @@ class StepFailed(Exception):
 
 
 # ------------------------------------------------------------------ printing
+
 
 class Printer:
     """Plain text with simple section rules."""
@@ -91,6 +93,7 @@ class Printer:
 
 # ------------------------------------------------------------------ the demo world
 
+
 class DemoWorld:
     """Sandbox + Slack stand-in + the served bot, all on loopback, in a temp dir."""
 
@@ -101,7 +104,7 @@ class DemoWorld:
         self.runtime = None
         self.http = None
 
-    def start(self) -> "DemoWorld":
+    def start(self) -> DemoWorld:
         import httpx
 
         from bot.app import create_app
@@ -126,11 +129,18 @@ class DemoWorld:
 
         # sandbox mode (no LEXER_API_TOKEN): every message says so in its footer
         self.settings = Settings(
-            lexer_api_token=None, lexer_api_url=f"{self.lexer.base_url}/v1",
+            lexer_api_token=None,
+            lexer_api_url=f"{self.lexer.base_url}/v1",
             lexer_status_url=f"{self.lexer.base_url}/api/public/v1/activity/reports/status",
-            slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=f"{self.slack.base_url}/api/", db_path=str(self.tmp / "lexerbot.db"),
-            timezone=DEMO_TZ, admins=frozenset({ADMIN}), export_concurrency=1, export_timeout_s=EXPORT_TIMEOUT_S)
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{self.slack.base_url}/api/",
+            db_path=str(self.tmp / "lexerbot.db"),
+            timezone=DEMO_TZ,
+            admins=frozenset({ADMIN}),
+            export_concurrency=1,
+            export_timeout_s=EXPORT_TIMEOUT_S,
+        )
         self.runtime = build_runtime(self.settings)
         bolt = create_app(self.runtime)
         handle = serve_in_thread(create_wsgi_app(bolt, self.runtime), threads=8)
@@ -146,8 +156,12 @@ class DemoWorld:
         rt = self.runtime
         if rt is not None:
             exports = rt.extras.get("exports")
-            for close in (getattr(exports, "stop", None), rt.api.http.close, rt.api.download_http.close,
-                          getattr(getattr(rt, "responder", None), "close", None)):
+            for close in (
+                getattr(exports, "stop", None),
+                rt.api.http.close,
+                rt.api.download_http.close,
+                getattr(getattr(rt, "responder", None), "close", None),
+            ):
                 if close is None:
                     continue
                 try:
@@ -170,8 +184,11 @@ class DemoWorld:
 
         ts = str(int(time.time()))
         signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
-        r = self.http.post(f"{self.bot_url}/slack/events", content=body.encode(), headers={
-            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+        r = self.http.post(
+            f"{self.bot_url}/slack/events",
+            content=body.encode(),
+            headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature},
+        )
         if r.status_code != 200:
             raise StepFailed(f"the bot answered HTTP {r.status_code}")
         return r
@@ -179,17 +196,35 @@ class DemoWorld:
     def slash(self, text: str, *, user_id: str = ADMIN, channel_id: str = CHANNEL) -> dict:
         """Send `/lexer TEXT` signed, as Slack does; return the reply posted to response_url."""
         key = f"demo-{time.monotonic_ns()}"
-        form = {"token": "legacy", "team_id": self.slack.team_id, "team_domain": "demo", "channel_id": channel_id,
-                "channel_name": CHANNEL_NAME, "user_id": user_id, "user_name": ADMIN_NAME, "command": "/lexer",
-                "text": text, "api_app_id": "A0DEMO", "response_url": self.slack.new_response_url(key),
-                "trigger_id": "1.2.demo"}
+        form = {
+            "token": "legacy",
+            "team_id": self.slack.team_id,
+            "team_domain": "demo",
+            "channel_id": channel_id,
+            "channel_name": CHANNEL_NAME,
+            "user_id": user_id,
+            "user_name": ADMIN_NAME,
+            "command": "/lexer",
+            "text": text,
+            "api_app_id": "A0DEMO",
+            "response_url": self.slack.new_response_url(key),
+            "trigger_id": "1.2.demo",
+        }
         self._signed_post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
-        return wait_until(lambda: (self.slack.responses(key) or [None])[-1], REPLY_TIMEOUT_S,
-                          f"no reply to /lexer {text}")
+        return wait_until(
+            lambda: (self.slack.responses(key) or [None])[-1], REPLY_TIMEOUT_S, f"no reply to /lexer {text}"
+        )
 
     def event(self, event: dict) -> None:
-        body = {"token": "legacy", "team_id": self.slack.team_id, "api_app_id": "A0DEMO", "type": "event_callback",
-                "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()), "event": event}
+        body = {
+            "token": "legacy",
+            "team_id": self.slack.team_id,
+            "api_app_id": "A0DEMO",
+            "type": "event_callback",
+            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
         self._signed_post(json.dumps(body), "application/json")
 
 
@@ -231,6 +266,7 @@ def channel_changes(before: list[dict], after: list[dict]) -> list[tuple[str, di
 
 # ------------------------------------------------------------------ the steps
 
+
 def _reply(world: DemoWorld, p: Printer, text: str, shown: str | None = None) -> dict:
     p.said(f"@{ADMIN_NAME} in #{CHANNEL_NAME}", f"/lexer {shown or text}")
     reply = world.slash(text)
@@ -251,8 +287,7 @@ def step_report(world: DemoWorld, p: Printer, text: str) -> None:
 
 def step_digest(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
     mention = f"<#{CHANNEL}|{CHANNEL_NAME}>"
-    reply = _reply(world, p, f"subscribe sla {mention} daily at 09:00",
-                   f"subscribe sla #{CHANNEL_NAME} daily at 09:00")
+    reply = _reply(world, p, f"subscribe sla {mention} daily at 09:00", f"subscribe sla #{CHANNEL_NAME} daily at 09:00")
     if _looks_unavailable(reply):
         raise StepFailed("subscriptions are not part of this build yet")
     rows = list(world.runtime.store.db["subscriptions"].rows_where(order_by="id desc", limit=1))
@@ -269,8 +304,9 @@ def step_digest(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
 
 
 def _show_channel(world: DemoWorld, p: Printer, before: list[dict], what: str) -> None:
-    changes = wait_until(lambda: channel_changes(before, world.slack.messages(CHANNEL)), 10.0,
-                         f"{what} never reached #{CHANNEL_NAME}")
+    changes = wait_until(
+        lambda: channel_changes(before, world.slack.messages(CHANNEL)), 10.0, f"{what} never reached #{CHANNEL_NAME}"
+    )
     for kind, message in changes:
         p.message(message, f"#{CHANNEL_NAME}, {kind} from Lexer")
         p.line()
@@ -290,8 +326,9 @@ def busiest_window_end(lexer_factory: Callable[[], Any], now: datetime) -> datet
     end = now - timedelta(hours=2)
     while end > now - timedelta(hours=22):
         start = end - ALERT_WINDOW
-        count = scratch.report({"type": "summary", "date_from": start.isoformat(),
-                                "date_to": end.isoformat()}).get("broke_sla", 0)
+        count = scratch.report({"type": "summary", "date_from": start.isoformat(), "date_to": end.isoformat()}).get(
+            "broke_sla", 0
+        )
         if count > best_count:
             best, best_count = end, count
         end -= timedelta(minutes=15)
@@ -315,9 +352,11 @@ def step_alert(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
     world.lexer.inject_spike(spike_start, hours=(spike_end - spike_start).total_seconds() / 3600, factor=SPIKE_FACTOR)
     tz = world.settings.tz
     p.line()
-    p.line(f"The sandbox now replies {SPIKE_FACTOR:.0f}x slower to messages that arrived between "
-           f"{spike_start.astimezone(tz):%a %H:%M} and {spike_end.astimezone(tz):%H:%M}. "
-           f"The alert checker runs at {during.astimezone(tz):%H:%M}:")
+    p.line(
+        f"The sandbox now replies {SPIKE_FACTOR:.0f}x slower to messages that arrived between "
+        f"{spike_start.astimezone(tz):%a %H:%M} and {spike_end.astimezone(tz):%H:%M}. "
+        f"The alert checker runs at {during.astimezone(tz):%H:%M}:"
+    )
     p.line()
     before = world.slack.messages(CHANNEL)
     jobs.check_alerts(world.runtime, during)
@@ -340,8 +379,11 @@ def step_export(world: DemoWorld, p: Printer) -> None:
     reply = _reply(world, p, "export cases last-7d")
     if _looks_unavailable(reply):
         raise StepFailed("exports are not part of this build yet")
-    upload = wait_until(lambda: next((u for u in world.slack.uploads if u.completed), None), EXPORT_TIMEOUT_S,
-                        "the export never arrived as a file")
+    upload = wait_until(
+        lambda: next((u for u in world.slack.uploads if u.completed), None),
+        EXPORT_TIMEOUT_S,
+        "the export never arrived as a file",
+    )
     for message in settled(lambda: world.slack.messages(ADMIN)):
         p.message(message, f"direct message from Lexer to @{ADMIN_NAME}")
         p.line()
@@ -353,10 +395,20 @@ def step_export(world: DemoWorld, p: Printer) -> None:
 def step_home(world: DemoWorld, p: Printer) -> None:
     p.said(f"@{ADMIN_NAME}", "opens the Lexer app's Home tab")
     before = len(world.slack.views(ADMIN))
-    world.event({"type": "app_home_opened", "user": ADMIN, "channel": "D" + ADMIN[1:], "tab": "home",
-                 "event_ts": f"{time.time():.6f}"})
-    view = wait_until(lambda: world.slack.views(ADMIN)[before:] and world.slack.views(ADMIN)[-1], 10.0,
-                      "the Home tab was never published")
+    world.event(
+        {
+            "type": "app_home_opened",
+            "user": ADMIN,
+            "channel": "D" + ADMIN[1:],
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        }
+    )
+    view = wait_until(
+        lambda: world.slack.views(ADMIN)[before:] and world.slack.views(ADMIN)[-1],
+        10.0,
+        "the Home tab was never published",
+    )
     p.message({"blocks": view["blocks"]}, "Home tab")
 
 
@@ -378,7 +430,7 @@ def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None
             ("/lexer help", lambda: step_report(world, p, "help")),
             ("/lexer team last-week", lambda: step_report(world, p, "team last-week")),
             ("/lexer summary yesterday", lambda: step_report(world, p, "summary yesterday")),
-            ("/lexer nps", lambda: step_report(world, p, "nps \"NPS Survey\"")),
+            ("/lexer nps", lambda: step_report(world, p, 'nps "NPS Survey"')),
             ("A daily SLA digest", lambda: step_digest(world, p, jobs)),
             ("An SLA spike alert and its recovery", lambda: step_alert(world, p, jobs)),
             ("A CSV export, delivered as a file", lambda: step_export(world, p)),

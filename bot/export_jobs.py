@@ -18,10 +18,11 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import httpx
 from slack_sdk.errors import SlackApiError
@@ -72,6 +73,7 @@ class _Stopped(Exception):
 
 
 # ------------------------------------------------------------------ pure helpers
+
 
 class RowCounter:
     """Counts CSV rows while the bytes stream past: newlines minus the header line."""
@@ -148,8 +150,9 @@ def queue_text(ahead: int | None) -> str:
     return f"Queued — {ahead} ahead of you."
 
 
-def status_text(job: Mapping, *, ahead: int | None = None, elapsed_s: float | None = None,
-                transferred: int | None = None) -> str:
+def status_text(
+    job: Mapping, *, ahead: int | None = None, elapsed_s: float | None = None, transferred: int | None = None
+) -> str:
     """The one line that says where the export is (mrkdwn)."""
     state = job["state"]
     if state == "queued":
@@ -170,8 +173,10 @@ def status_text(job: Mapping, *, ahead: int | None = None, elapsed_s: float | No
         return ":arrow_up: Sharing the file with you…"
     if state == "done":
         rows = job.get("rows") or 0
-        return (f":white_check_mark: Done — *{mrkdwn_escape(job.get('file_name') or job_title(job))}* "
-                f"({format_size(job.get('size_bytes'))}, {rows:,} row{'s' if rows != 1 else ''}) is in this conversation.")
+        return (
+            f":white_check_mark: Done — *{mrkdwn_escape(job.get('file_name') or job_title(job))}* "
+            f"({format_size(job.get('size_bytes'))}, {rows:,} row{'s' if rows != 1 else ''}) is in this conversation."
+        )
     if state == "failed":
         text = f":x: Failed: {mrkdwn_escape(job.get('error') or 'the export did not finish.')}"
         if job.get("error_hint"):
@@ -180,8 +185,14 @@ def status_text(job: Mapping, *, ahead: int | None = None, elapsed_s: float | No
     return state
 
 
-def progress_message(job: Mapping, *, sandbox: bool, ahead: int | None = None, elapsed_s: float | None = None,
-                     transferred: int | None = None) -> dict:
+def progress_message(
+    job: Mapping,
+    *,
+    sandbox: bool,
+    ahead: int | None = None,
+    elapsed_s: float | None = None,
+    transferred: int | None = None,
+) -> dict:
     """The DM message that follows one export from queued to done or failed."""
     what = f"{export_name(job['kind'], job.get('form_name'))} export"
     when = job.get("range_desc") or ""
@@ -193,7 +204,10 @@ def progress_message(job: Mapping, *, sandbox: bool, ahead: int | None = None, e
     if sandbox:
         footer.append(SANDBOX_NOTE)
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f":inbox_tray: *{mrkdwn_escape(what)}* · {mrkdwn_escape(when)}"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f":inbox_tray: *{mrkdwn_escape(what)}* · {mrkdwn_escape(when)}"},
+        },
         {"type": "section", "text": {"type": "mrkdwn", "text": status}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]},
     ]
@@ -203,9 +217,11 @@ def progress_message(job: Mapping, *, sandbox: bool, ahead: int | None = None, e
 
 def queued_reply_text(kind: str, form_name: str | None, tf: Timeframe, filters_text: str | None) -> str:
     extra = f" ({mrkdwn_escape(filters_text)})" if filters_text else ""
-    return (f":inbox_tray: Export queued: *{mrkdwn_escape(export_name(kind, form_name))}* for {mrkdwn_escape(tf.describe())}, "
-            f"{tf.tz_name}{extra}. It will arrive as a CSV file in your direct messages with me; "
-            "the progress is shown there.")
+    return (
+        f":inbox_tray: Export queued: *{mrkdwn_escape(export_name(kind, form_name))}* for {mrkdwn_escape(tf.describe())}, "
+        f"{tf.tz_name}{extra}. It will arrive as a CSV file in your direct messages with me; "
+        "the progress is shown there."
+    )
 
 
 def slack_failure(exc: SlackApiError) -> tuple[str, str]:
@@ -213,17 +229,19 @@ def slack_failure(exc: SlackApiError) -> tuple[str, str]:
     code = slack_error_code(exc)
     category = categorize(code)
     if category == "too_large":
-        return (f"Slack refused the file as too large ({code}).",
-                "Export a shorter range, e.g. a week at a time.")
+        return (f"Slack refused the file as too large ({code}).", "Export a shorter range, e.g. a week at a time.")
     if category == "auth":
-        return (f"Slack refused the bot's token ({code}).",
-                "Ask your Slack admin to reinstall lexer-bot (it needs the files:write and im:write scopes).")
+        return (
+            f"Slack refused the bot's token ({code}).",
+            "Ask your Slack admin to reinstall lexer-bot (it needs the files:write and im:write scopes).",
+        )
     if category == "rate_limited":
         return "Slack is rate-limiting the bot right now.", "Try the export again in a few minutes."
     return f"Slack refused the upload ({code}).", "Try the export again; if it keeps failing, tell your Slack admin."
 
 
 # ------------------------------------------------------------------ the queue
+
 
 @dataclass(frozen=True)
 class QueueOptions:
@@ -257,8 +275,17 @@ class _Live:
 class ExportQueue:
     """At most `concurrency` exports at once in worker threads; the rest wait in line (jobs live in SQLite)."""
 
-    def __init__(self, *, store, api, slack, settings, options: QueueOptions = DEFAULT_OPTIONS,
-                 upload_http: httpx.Client | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        *,
+        store,
+        api,
+        slack,
+        settings,
+        options: QueueOptions = DEFAULT_OPTIONS,
+        upload_http: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.store = store
         self.api = api
         self.slack = slack
@@ -268,8 +295,9 @@ class ExportQueue:
         self.timeout_s = float(settings.export_timeout_s)
         self.clock = clock
         # the upload URL is pre-signed: no token goes with the bytes
-        self.upload_http = upload_http or httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0),
-                                                       transport=httpx.HTTPTransport(retries=1))
+        self.upload_http = upload_http or httpx.Client(
+            timeout=httpx.Timeout(300.0, connect=10.0), transport=httpx.HTTPTransport(retries=1)
+        )
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._cond = threading.Condition()
         self._pending: deque[int] = deque()
@@ -326,21 +354,48 @@ class ExportQueue:
         return True
 
     # -------------------------------------------------------------- submitting
-    def submit(self, *, user_id: str, kind: str, tf: Timeframe, form_id: int | None = None,
-               form_name: str | None = None, category: str | None = None, filters: Filters | None = None,
-               filters_text: str | None = None) -> int:
+    def submit(
+        self,
+        *,
+        user_id: str,
+        kind: str,
+        tf: Timeframe,
+        form_id: int | None = None,
+        form_name: str | None = None,
+        category: str | None = None,
+        filters: Filters | None = None,
+        filters_text: str | None = None,
+    ) -> int:
         """Record a job, post its progress message to the requester's DM, and put it in line; returns its id."""
         if kind not in EXPORT_TYPES:
             raise ValueError(f"unknown export kind {kind!r}")
         now = utcnow_iso()
         filters = filters or Filters()
-        job_id = self.store.db["export_jobs"].insert({
-            "user_id": user_id, "kind": kind, "range_text": tf.text, "tz": tf.tz_name,
-            "date_from": tf.date_from, "date_to": tf.date_to, "form_id": form_id, "form_name": form_name,
-            "category": category, "filters": json.dumps({"users": list(filters.users), "groups": list(filters.groups)}),
-            "filters_text": filters_text, "range_desc": tf.describe(), "state": "queued",
-            "created_at": now, "updated_at": now, "worker": self.worker_id, "attempts": 0,
-        }).last_pk
+        job_id = (
+            self.store.db["export_jobs"]
+            .insert(
+                {
+                    "user_id": user_id,
+                    "kind": kind,
+                    "range_text": tf.text,
+                    "tz": tf.tz_name,
+                    "date_from": tf.date_from,
+                    "date_to": tf.date_to,
+                    "form_id": form_id,
+                    "form_name": form_name,
+                    "category": category,
+                    "filters": json.dumps({"users": list(filters.users), "groups": list(filters.groups)}),
+                    "filters_text": filters_text,
+                    "range_desc": tf.describe(),
+                    "state": "queued",
+                    "created_at": now,
+                    "updated_at": now,
+                    "worker": self.worker_id,
+                    "attempts": 0,
+                }
+            )
+            .last_pk
+        )
         with self._cond:
             self._pending.append(job_id)
             self._cond.notify()
@@ -363,7 +418,8 @@ class ExportQueue:
         rows = self.store.db.execute(
             f"select id from export_jobs where state in ({marks}) and "
             "(worker is null or worker = ? or updated_at < ?) order by id",
-            [*ACTIVE_STATES, self.worker_id, stale]).fetchall()
+            [*ACTIVE_STATES, self.worker_id, stale],
+        ).fetchall()
         added = []
         with self._cond:
             for (job_id,) in rows:
@@ -391,8 +447,10 @@ class ExportQueue:
         with self._cond:
             ids = list(self._pending)
         for job_id in ids:
-            self.store.db.execute("update export_jobs set updated_at = ? where id = ? and worker = ?",
-                                  [utcnow_iso(), job_id, self.worker_id])
+            self.store.db.execute(
+                "update export_jobs set updated_at = ? where id = ? and worker = ?",
+                [utcnow_iso(), job_id, self.worker_id],
+            )
 
     def _work(self) -> None:
         while True:
@@ -431,12 +489,15 @@ class ExportQueue:
         cur = self.store.db.execute(
             "update export_jobs set worker = ?, updated_at = ?, attempts = coalesce(attempts, 0) + 1 "
             f"where id = ? and state in ({marks}) and (worker is null or worker = ? or updated_at < ?)",
-            [self.worker_id, utcnow_iso(), job_id, *ACTIVE_STATES, self.worker_id, stale])
+            [self.worker_id, utcnow_iso(), job_id, *ACTIVE_STATES, self.worker_id, stale],
+        )
         return cur.rowcount == 1
 
     def _release(self, job_id: int) -> None:
-        self.store.db.execute("update export_jobs set worker = null, updated_at = ? where id = ? and worker = ?",
-                              [utcnow_iso(), job_id, self.worker_id])
+        self.store.db.execute(
+            "update export_jobs set worker = null, updated_at = ? where id = ? and worker = ?",
+            [utcnow_iso(), job_id, self.worker_id],
+        )
 
     # -------------------------------------------------------------- the progress message
     def _show(self, job_id: int, *, force: bool = False, **live: Any) -> None:
@@ -499,11 +560,15 @@ class ExportQueue:
             job = self._job(job_id)
             if job["state"] == "sharing":
                 # we cannot tell whether Slack shared the file before the restart; say so rather than send twice
-                raise ExportError("The bot restarted while it was sharing the file with you.",
-                                  hint="If the file is not in this conversation, run the export again.")
+                raise ExportError(
+                    "The bot restarted while it was sharing the file with you.",
+                    hint="If the file is not in this conversation, run the export again.",
+                )
             if (job.get("attempts") or 0) > MAX_ATTEMPTS:
-                raise ExportError("The export was interrupted too many times (the bot kept restarting).",
-                                  hint="Run the export again; a shorter range finishes sooner.")
+                raise ExportError(
+                    "The export was interrupted too many times (the bot kept restarting).",
+                    hint="Run the export again; a shorter range finishes sooner.",
+                )
             if job["state"] == "queued":
                 self._set(job_id, state="started")
             self._show(job_id, force=True)
@@ -528,8 +593,11 @@ class ExportQueue:
             self._fail(job_id, *slack_failure(exc))
         except Exception:
             logger.exception("export %s failed", job_id)
-            self._fail(job_id, "Something went wrong on our side while preparing the file.",
-                       "Try again in a minute; if it keeps happening, tell your Slack admin (the bot's log has the details).")
+            self._fail(
+                job_id,
+                "Something went wrong on our side while preparing the file.",
+                "Try again in a minute; if it keeps happening, tell your Slack admin (the bot's log has the details).",
+            )
         finally:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
@@ -541,8 +609,9 @@ class ExportQueue:
 
     def _temp_path(self, job_id: int) -> Path:
         # the pid in the name lets a later start remove what a killed process left behind
-        fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{job_id}-p{os.getpid()}-", suffix=".csv",
-                                    dir=self.options.temp_dir)
+        fd, name = tempfile.mkstemp(
+            prefix=f"{TEMP_PREFIX}{job_id}-p{os.getpid()}-", suffix=".csv", dir=self.options.temp_dir
+        )
         os.close(fd)
         return Path(name)
 
@@ -561,8 +630,12 @@ class ExportQueue:
         return removed
 
     def _timeframe(self, job: dict) -> Timeframe:
-        return Timeframe(datetime.fromisoformat(job["date_from"]), datetime.fromisoformat(job["date_to"]),
-                         job.get("range_text") or "", job.get("range_desc") or "")
+        return Timeframe(
+            datetime.fromisoformat(job["date_from"]),
+            datetime.fromisoformat(job["date_to"]),
+            job.get("range_text") or "",
+            job.get("range_desc") or "",
+        )
 
     def _lexer_file(self, job_id: int):
         """Steps 1-2: start the export (once; the token is stored) and poll until the file is ready."""
@@ -572,8 +645,13 @@ class ExportQueue:
         if not token:
             raw = json.loads(job.get("filters") or "{}")
             filters = Filters(users=tuple(raw.get("users") or ()), groups=tuple(raw.get("groups") or ()))
-            status = self.api.start_export(job["kind"], self._timeframe(job), form_id=job.get("form_id"),
-                                           category=job.get("category") or "all", filters=filters)
+            status = self.api.start_export(
+                job["kind"],
+                self._timeframe(job),
+                form_id=job.get("form_id"),
+                category=job.get("category") or "all",
+                filters=filters,
+            )
             token = status.token
             self._set(job_id, report_token=token, started_at=utcnow_iso(), state="waiting")
         elif job["state"] != "waiting":  # resumed mid-way: the stored token is polled again
@@ -587,16 +665,25 @@ class ExportQueue:
             self._beat(job_id)
             self._show(job_id, elapsed_s=elapsed)
 
-        return wait_for_export(self.api, token, timeout_s=self.timeout_s, started_at=started_at, clock=self.clock,
-                               sleep=self._sleep, on_wait=on_wait, first_delay_s=self.options.poll_first_s,
-                               max_delay_s=self.options.poll_max_s)
+        return wait_for_export(
+            self.api,
+            token,
+            timeout_s=self.timeout_s,
+            started_at=started_at,
+            clock=self.clock,
+            sleep=self._sleep,
+            on_wait=on_wait,
+            first_delay_s=self.options.poll_first_s,
+            max_delay_s=self.options.poll_max_s,
+        )
 
     def _check_size(self, size: int | None) -> None:
         limit = self.options.max_file_bytes
         if size is not None and size > limit:
             raise FileTooLargeError(
                 f"The CSV is {format_size(size)}, over Slack's {format_size(limit)} file limit.",
-                hint="Export a shorter range, e.g. one week at a time instead of a month.")
+                hint="Export a shorter range, e.g. one week at a time instead of a month.",
+            )
 
     def _download(self, job_id: int, url: str, dest: Path) -> tuple[int, int]:
         """Step 3: Lexer -> temporary file, counting rows on the way; (bytes, rows)."""
@@ -635,8 +722,10 @@ class ExportQueue:
         for attempt in range(len(delays) + 1):
             try:
                 response = self.upload_http.post(
-                    upload_url, content=self._file_chunks(job_id, path),
-                    headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"})
+                    upload_url,
+                    content=self._file_chunks(job_id, path),
+                    headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
+                )
                 if response.status_code == 200:
                     return file_id
                 problem = f"HTTP {response.status_code}"
@@ -649,16 +738,20 @@ class ExportQueue:
                 break
             self._sleep(delays[attempt])
         tries = attempt + 1
-        raise ExportError(f"Slack did not accept the file ({problem}) after {tries} tr{'ies' if tries > 1 else 'y'}.",
-                          hint="Try the export again in a few minutes.")
+        raise ExportError(
+            f"Slack did not accept the file ({problem}) after {tries} tr{'ies' if tries > 1 else 'y'}.",
+            hint="Try the export again in a few minutes.",
+        )
 
     def _share(self, job_id: int, file_id: str) -> None:
         job = self._job(job_id)
-        self.slack.files_completeUploadExternal(files=[{"id": file_id, "title": job_title(job)}],
-                                                channel_id=self._dm_channel(job))
+        self.slack.files_completeUploadExternal(
+            files=[{"id": file_id, "title": job_title(job)}], channel_id=self._dm_channel(job)
+        )
 
 
 # ------------------------------------------------------------------ the /lexer export command
+
 
 def export_command(cmd, asker: Asker, services: Services) -> Reply:
     """`/lexer export cases|responses [RANGE]`, `export nps [FORM] [RANGE]`: validate, queue, answer at once."""
@@ -666,9 +759,12 @@ def export_command(cmd, asker: Asker, services: Services) -> Reply:
 
     queue: ExportQueue | None = services.exports
     if services.slack is None or queue is None:
-        return Reply(messages.notice_message(
-            "Exports are delivered in Slack, as a CSV file in a direct message to whoever asks. "
-            "Run `/lexer export …` in Slack to get one."))
+        return Reply(
+            messages.notice_message(
+                "Exports are delivered in Slack, as a CSV file in a direct message to whoever asks. "
+                "Run `/lexer export …` in Slack to get one."
+            )
+        )
     kind = cmd.export_kind
     if kind not in EXPORT_TYPES:
         raise CommandError("Say what to export: cases, responses or nps.")
@@ -678,12 +774,20 @@ def export_command(cmd, asker: Asker, services: Services) -> Reply:
     category = (cmd.category or "all") if kind == "nps" else None
     if category and category != "all":
         filters_text = " · ".join(x for x in (filters_text, category) if x)
-    job_id = queue.submit(user_id=asker.user_id, kind=kind, tf=tf, form_id=form.id if form else None,
-                          form_name=form.name if form else None, category=category, filters=filters,
-                          filters_text=filters_text)
+    job_id = queue.submit(
+        user_id=asker.user_id,
+        kind=kind,
+        tf=tf,
+        form_id=form.id if form else None,
+        form_name=form.name if form else None,
+        category=category,
+        filters=filters,
+        filters_text=filters_text,
+    )
     try:
-        services.store.audit(asker.user_id, "export", {"job": job_id, "kind": kind, "range": tf.text,
-                                                        "form": form.id if form else None})
+        services.store.audit(
+            asker.user_id, "export", {"job": job_id, "kind": kind, "range": tf.text, "form": form.id if form else None}
+        )
     except Exception:
         logger.warning("could not audit export %s", job_id)
     return Reply(messages.notice_message(queued_reply_text(kind, form.name if form else None, tf, filters_text)))
@@ -695,8 +799,9 @@ def install(runtime) -> None:
     if runtime.slack is None:
         return
     options = runtime.extras.get("export_options", DEFAULT_OPTIONS)
-    queue = ExportQueue(store=runtime.store, api=runtime.api, slack=runtime.slack, settings=runtime.settings,
-                        options=options)
+    queue = ExportQueue(
+        store=runtime.store, api=runtime.api, slack=runtime.slack, settings=runtime.settings, options=options
+    )
     runtime.services.exports = queue
     runtime.extras["exports"] = queue
     queue.start()

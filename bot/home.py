@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from bot import alerting, subscriptions
@@ -78,6 +78,7 @@ class HomeData:
 
 # ------------------------------------------------------------------ the view (pure)
 
+
 def slack_date(at: datetime, fallback_tz: ZoneInfo) -> str:
     """A Slack date token (Slack shows it in the viewer's own timezone) with a readable fallback."""
     local = at.astimezone(fallback_tz)
@@ -120,31 +121,45 @@ def _today_blocks(t: TodayNumbers) -> list[dict]:
     breaches = format_count(t.breaches)
     if t.responded:
         breaches += f" ({format_percent((t.breaches or 0) / t.responded)} of responses)"
-    return [b.section(title), b.fields_section([
-        ("Volume", format_count(t.volume)),
-        ("Responded", format_count(t.responded)),
-        ("SLA breaches", breaches),
-        ("Median wait", format_duration(t.median_wait_s)),
-    ])]
+    return [
+        b.section(title),
+        b.fields_section(
+            [
+                ("Volume", format_count(t.volume)),
+                ("Responded", format_count(t.responded)),
+                ("SLA breaches", breaches),
+                ("Median wait", format_duration(t.median_wait_s)),
+            ]
+        ),
+    ]
 
 
 def _confirm_delete(sub: dict) -> dict:
-    return {"title": {"type": "plain_text", "text": "Delete this digest?"},
-            "text": {"type": "mrkdwn", "text": f"{digest_name(sub)} #{sub['id']} stops posting to "
-                                               f"<#{sub['channel_id']}> for good."},
-            "confirm": {"type": "plain_text", "text": "Delete"},
-            "deny": {"type": "plain_text", "text": "Keep it"}, "style": "danger"}
+    return {
+        "title": {"type": "plain_text", "text": "Delete this digest?"},
+        "text": {
+            "type": "mrkdwn",
+            "text": f"{digest_name(sub)} #{sub['id']} stops posting to <#{sub['channel_id']}> for good.",
+        },
+        "confirm": {"type": "plain_text", "text": "Delete"},
+        "deny": {"type": "plain_text", "text": "Keep it"},
+        "style": "danger",
+    }
 
 
 def _subscription_blocks(data: HomeData, budget: int) -> list[dict]:
     out: list[dict] = [b.header("Digest subscriptions")]
     subs = data.subscriptions
     if not subs:
-        out.append(b.section("No channel gets a digest yet. An admin can start one with "
-                             "`/lexer subscribe sla #channel daily at 09:00`."))
+        out.append(
+            b.section(
+                "No channel gets a digest yet. An admin can start one with "
+                "`/lexer subscribe sla #channel daily at 09:00`."
+            )
+        )
         return out
     per_sub = 2 if data.is_admin else 1
-    shown = subs[:max(0, min(MAX_SUBSCRIPTIONS_SHOWN, (budget - 2) // per_sub))]
+    shown = subs[: max(0, min(MAX_SUBSCRIPTIONS_SHOWN, (budget - 2) // per_sub))]
     for sub in shown:
         if sub.get("broken_reason"):
             reason = subscriptions.BROKEN_WORDS.get(sub["broken_reason"], sub["broken_reason"])
@@ -155,8 +170,9 @@ def _subscription_blocks(data: HomeData, budget: int) -> list[dict]:
             status = f"Next: {slack_date(sub['next_run'], data.tz)}"
         else:
             status = "Not scheduled"
-        out.append(b.section(f"*#{sub['id']} · {digest_name(sub)}* → <#{sub['channel_id']}>\n"
-                             f"{schedule_text(sub)} · {status}"))
+        out.append(
+            b.section(f"*#{sub['id']} · {digest_name(sub)}* → <#{sub['channel_id']}>\n{schedule_text(sub)} · {status}")
+        )
         if data.is_admin:
             sid = str(sub["id"])
             toggle = b.button("Resume", RESUME, sid, "primary") if sub.get("paused") else b.button("Pause", PAUSE, sid)
@@ -174,7 +190,7 @@ def _alert_blocks(data: HomeData, budget: int) -> list[dict]:
         out.append(b.section("SLA-spike alerts are off. An admin can switch them on with `/lexer alerts on #channel`."))
         return out
     per = 2 if data.is_admin else 1
-    shown = configs[:max(0, min(MAX_ALERTS_SHOWN, (budget - 2) // per))]
+    shown = configs[: max(0, min(MAX_ALERTS_SHOWN, (budget - 2) // per))]
     for cfg in shown:
         channel = str(cfg["channel_id"])
         episode = cfg.get("open_episode")
@@ -188,10 +204,12 @@ def _alert_blocks(data: HomeData, budget: int) -> list[dict]:
         else:
             state = ":white_check_mark: Normal"
         window = cfg.get("window_minutes") or alerting.DEFAULT_WINDOW_MINUTES
-        lines = [f"*<#{channel}>* · {state}",
-                 f"{alerting.window_text(window)} window · at least "
-                 f"{cfg.get('min_count') or alerting.DEFAULT_MIN_COUNT} breaches · "
-                 f"sensitivity {cfg.get('sensitivity') or alerting.DEFAULT_SENSITIVITY}"]
+        lines = [
+            f"*<#{channel}>* · {state}",
+            f"{alerting.window_text(window)} window · at least "
+            f"{cfg.get('min_count') or alerting.DEFAULT_MIN_COUNT} breaches · "
+            f"sensitivity {cfg.get('sensitivity') or alerting.DEFAULT_SENSITIVITY}",
+        ]
         if snoozed:
             lines.append(f":zzz: Snoozed until {slack_date(until, data.tz)}")
         out.append(b.section("\n".join(lines)))
@@ -200,8 +218,10 @@ def _alert_blocks(data: HomeData, budget: int) -> list[dict]:
             if snoozed:
                 buttons = [b.button("End snooze", UNSNOOZE, value)]
             else:
-                buttons = [b.button("Snooze 1h", SNOOZE_1H, value),
-                           b.button("Snooze until tomorrow", SNOOZE_TOMORROW, value)]
+                buttons = [
+                    b.button("Snooze 1h", SNOOZE_1H, value),
+                    b.button("Snooze until tomorrow", SNOOZE_TOMORROW, value),
+                ]
             out.append(b.actions(buttons))
     if len(configs) > len(shown):
         out.append(b.context([f"…and {len(configs) - len(shown)} more: `/lexer alerts status` in a channel."]))
@@ -233,13 +253,15 @@ def home_view(data: HomeData) -> dict:
 
 # ------------------------------------------------------------------ gathering (Activity API + database)
 
+
 def today_numbers(api, tz: ZoneInfo, now: datetime) -> TodayNumbers:
     """`summary` for today in tz; an error becomes a sentence, never an exception."""
     try:
         tf = parse_range("today", tz, now)
         s = api.summary(tf)
-        return TodayNumbers(s.total_volume, s.total_responded_to, s.broke_sla, s.median_response_time,
-                            words=tf.describe())
+        return TodayNumbers(
+            s.total_volume, s.total_responded_to, s.broke_sla, s.median_response_time, words=tf.describe()
+        )
     except LexerBotError as exc:
         return TodayNumbers(error=f"Could not load today's numbers: {exc.message}")
     except Exception as exc:
@@ -265,10 +287,18 @@ def gather(runtime, user_id: str, notice: str | None = None) -> HomeData:
     settings = runtime.settings
     now = runtime.services.now()
     tz = runtime.timezones.tz_for(user_id) if user_id else settings.tz
-    return HomeData(user_id=user_id, is_admin=user_id in settings.admins, now=now, tz=tz,
-                    today=today_numbers(runtime.api, tz, now), subscriptions=load_subscriptions(runtime.store, now),
-                    alerts=load_alerts(runtime.store), sandbox=settings.sandbox_mode,
-                    admins_configured=bool(settings.admins), notice=notice)
+    return HomeData(
+        user_id=user_id,
+        is_admin=user_id in settings.admins,
+        now=now,
+        tz=tz,
+        today=today_numbers(runtime.api, tz, now),
+        subscriptions=load_subscriptions(runtime.store, now),
+        alerts=load_alerts(runtime.store),
+        sandbox=settings.sandbox_mode,
+        admins_configured=bool(settings.admins),
+        notice=notice,
+    )
 
 
 def publish_home(user_id: str, deps, client, notice: str | None = None) -> None:
@@ -279,6 +309,7 @@ def publish_home(user_id: str, deps, client, notice: str | None = None) -> None:
 
 
 # ------------------------------------------------------------------ buttons
+
 
 def _actor(body: dict) -> str:
     return str((body.get("user") or {}).get("id") or "")
@@ -297,8 +328,9 @@ def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> s
     else:
         paused = action_id == PAUSE
         store.db["subscriptions"].update(sub_id, {"paused": int(paused)})
-        store.audit(user_id, "subscription.pause" if paused else "subscription.resume", {"id": sub_id, "via": "home"},
-                    now=now)
+        store.audit(
+            user_id, "subscription.pause" if paused else "subscription.resume", {"id": sub_id, "via": "home"}, now=now
+        )
         done = f"{'Paused' if paused else 'Resumed'} digest #{sub_id}."
     subscriptions.wake_scheduler(runtime)  # in `serve`, the scheduler picks the change up at once
     return done

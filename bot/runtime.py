@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from bot.commands import CommandRunner, Directory, Services
 from bot.config import Settings
@@ -21,8 +22,11 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: list[str]):
         super().__init__()
-        self._pattern = re.compile("|".join(re.escape(s) for s in sorted(set(secrets), key=len, reverse=True) if s)) \
-            if any(secrets) else None
+        self._pattern = (
+            re.compile("|".join(re.escape(s) for s in sorted(set(secrets), key=len, reverse=True) if s))
+            if any(secrets)
+            else None
+        )
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self._pattern is None:
@@ -64,15 +68,28 @@ class Runtime:
     command_pool: Any = None  # bot.command_workers.CommandWorkerPool in `serve`
 
 
-def build_runtime(settings: Settings, *, with_slack: bool = True, sandbox_app=None, slack_client=None,
-                  now: Callable[[], datetime] | None = None, api: ActivityClient | None = None,
-                  store: Store | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    with_slack: bool = True,
+    sandbox_app=None,
+    slack_client=None,
+    now: Callable[[], datetime] | None = None,
+    api: ActivityClient | None = None,
+    store: Store | None = None,
+) -> Runtime:
     store = store or open_store(settings.db_path)
     api = api or build_activity_client(settings, store, sandbox_app=sandbox_app)
     slack = slack_client if slack_client is not None else (build_web_client(settings) if with_slack else None)
     timezones = UserTimezones(slack, settings.tz)
-    services = Services(settings=settings, api=api, store=store, slack=slack,
-                        now=now or (lambda: datetime.now(timezone.utc)), directory=Directory(api))
+    services = Services(
+        settings=settings,
+        api=api,
+        store=store,
+        slack=slack,
+        now=now or (lambda: datetime.now(timezone.utc)),
+        directory=Directory(api),
+    )
     runtime = Runtime(settings, store, api, slack, timezones, services, CommandRunner(services))
     install_features(runtime)
     return runtime

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (ConnectionErrorRetryHandler, RateLimitErrorRetryHandler,
-                                                    ServerErrorRetryHandler)
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.config import Settings
 
@@ -19,8 +22,18 @@ logger = logging.getLogger(__name__)
 
 # Slack error codes grouped the way we act on them (after sentry's integrations/slack/utils/errors.py)
 CHANNEL_GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel", "channel_is_archived"})
-AUTH_BROKEN = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-                         "missing_scope", "no_permission", "ekm_access_denied"})
+AUTH_BROKEN = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "no_permission",
+        "ekm_access_denied",
+    }
+)
 RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 TOO_LARGE = frozenset({"file_too_large", "upload_too_large", "msg_too_long", "invalid_blocks", "too_many_attachments"})
 
@@ -69,8 +82,13 @@ def build_web_client(settings: Settings, *, max_rate_limit_retries: int = 3) -> 
 class UserTimezones:
     """The asker's Slack timezone (users.info -> tz), cached; LEXERBOT_TIMEZONE when unknown."""
 
-    def __init__(self, client: WebClient | None, default: ZoneInfo, ttl_s: float = 3600.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        client: WebClient | None,
+        default: ZoneInfo,
+        ttl_s: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.client = client
         self.default = default
         self.ttl_s = ttl_s

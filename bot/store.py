@@ -31,48 +31,120 @@ def m001_core(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m002_digests(db: sqlite_utils.Database) -> None:
-    db["subscriptions"].create({
-        "id": int, "kind": str, "form_id": int, "channel_id": str,
-        "cadence": str, "weekday": int, "at_time": str, "tz": str,
-        "created_by": str, "created_at": str, "paused": int, "broken_reason": str,
-    }, pk="id", defaults={"paused": 0}, not_null={"kind", "channel_id", "cadence", "at_time", "tz"})
-    db["digest_runs"].create({
-        "id": int, "subscription_id": int, "scheduled_for": str, "status": str,
-        "claimed_by": str, "claimed_at": str, "posted_at": str, "channel_id": str,
-        "message_ts": str, "error": str, "attempts": int,
-    }, pk="id", defaults={"attempts": 0}, not_null={"subscription_id", "scheduled_for", "status"})
+    db["subscriptions"].create(
+        {
+            "id": int,
+            "kind": str,
+            "form_id": int,
+            "channel_id": str,
+            "cadence": str,
+            "weekday": int,
+            "at_time": str,
+            "tz": str,
+            "created_by": str,
+            "created_at": str,
+            "paused": int,
+            "broken_reason": str,
+        },
+        pk="id",
+        defaults={"paused": 0},
+        not_null={"kind", "channel_id", "cadence", "at_time", "tz"},
+    )
+    db["digest_runs"].create(
+        {
+            "id": int,
+            "subscription_id": int,
+            "scheduled_for": str,
+            "status": str,
+            "claimed_by": str,
+            "claimed_at": str,
+            "posted_at": str,
+            "channel_id": str,
+            "message_ts": str,
+            "error": str,
+            "attempts": int,
+        },
+        pk="id",
+        defaults={"attempts": 0},
+        not_null={"subscription_id", "scheduled_for", "status"},
+    )
     db["digest_runs"].create_index(["subscription_id", "scheduled_for"], unique=True)
 
 
 @migrations()
 def m003_exports(db: sqlite_utils.Database) -> None:
-    db["export_jobs"].create({
-        "id": int, "user_id": str, "kind": str, "range_text": str, "tz": str,
-        "date_from": str, "date_to": str, "form_id": int, "state": str,
-        "report_token": str, "dm_channel": str, "message_ts": str,
-        "created_at": str, "updated_at": str, "error": str,
-        "file_name": str, "size_bytes": int, "rows": int, "worker": str,
-    }, pk="id", not_null={"user_id", "kind", "state"})
+    db["export_jobs"].create(
+        {
+            "id": int,
+            "user_id": str,
+            "kind": str,
+            "range_text": str,
+            "tz": str,
+            "date_from": str,
+            "date_to": str,
+            "form_id": int,
+            "state": str,
+            "report_token": str,
+            "dm_channel": str,
+            "message_ts": str,
+            "created_at": str,
+            "updated_at": str,
+            "error": str,
+            "file_name": str,
+            "size_bytes": int,
+            "rows": int,
+            "worker": str,
+        },
+        pk="id",
+        not_null={"user_id", "kind", "state"},
+    )
     db["export_jobs"].create_index(["state"])
 
 
 @migrations()
 def m004_alerts(db: sqlite_utils.Database) -> None:
-    db["alert_configs"].create({
-        "channel_id": str, "enabled": int, "window_minutes": int, "min_count": int,
-        "sensitivity": str, "created_by": str, "snoozed_until": str, "updated_at": str,
-    }, pk="channel_id")
-    db["alert_episodes"].create({
-        "id": int, "channel_id": str, "state": str, "started_at": str, "resolved_at": str,
-        "message_ts": str, "last_update_at": str, "last_count": int, "expected": float,
-        "ok_streak": int, "detail": str,
-    }, pk="id")
+    db["alert_configs"].create(
+        {
+            "channel_id": str,
+            "enabled": int,
+            "window_minutes": int,
+            "min_count": int,
+            "sensitivity": str,
+            "created_by": str,
+            "snoozed_until": str,
+            "updated_at": str,
+        },
+        pk="channel_id",
+    )
+    db["alert_episodes"].create(
+        {
+            "id": int,
+            "channel_id": str,
+            "state": str,
+            "started_at": str,
+            "resolved_at": str,
+            "message_ts": str,
+            "last_update_at": str,
+            "last_count": int,
+            "expected": float,
+            "ok_streak": int,
+            "detail": str,
+        },
+        pk="id",
+    )
     db["alert_episodes"].create_index(["channel_id", "state"])
     # metric history the checks collect (UTC window ends)
-    db["alert_samples"].create({
-        "id": int, "window_end": str, "window_minutes": int, "broke_sla": int,
-        "responded": int, "volume": int,
-    }, pk="id")
+    db["alert_samples"].create(
+        {
+            "id": int,
+            "window_end": str,
+            "window_minutes": int,
+            "broke_sla": int,
+            "responded": int,
+            "volume": int,
+        },
+        pk="id",
+    )
     db["alert_samples"].create_index(["window_end"])
 
 
@@ -80,9 +152,17 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
 def m005_export_resume(db: sqlite_utils.Database) -> None:
     # what a restarted worker needs to resume an export and word its messages without asking Lexer again
     table = db["export_jobs"]
-    for name, kind in (("form_name", str), ("category", str), ("filters", str), ("filters_text", str),
-                       ("range_desc", str), ("started_at", str), ("attempts", int), ("file_id", str),
-                       ("error_hint", str)):
+    for name, kind in (
+        ("form_name", str),
+        ("category", str),
+        ("filters", str),
+        ("filters_text", str),
+        ("range_desc", str),
+        ("started_at", str),
+        ("attempts", int),
+        ("file_id", str),
+        ("error_hint", str),
+    ):
         table.add_column(name, kind)
     table.create_index(["worker", "updated_at"])
 
@@ -91,16 +171,32 @@ def m005_export_resume(db: sqlite_utils.Database) -> None:
 def m006_alert_checks(db: sqlite_utils.Database) -> None:
     # what each 5-minute check concluded, so `alerts status` and the baseline read the database only
     samples = db["alert_samples"]
-    for column, kind in (("status", str), ("checked_at", str), ("expected", float), ("expected_fraction", float),
-                         ("p_value", float), ("anomalous", int), ("baseline_source", str)):
+    for column, kind in (
+        ("status", str),
+        ("checked_at", str),
+        ("expected", float),
+        ("expected_fraction", float),
+        ("p_value", float),
+        ("anomalous", int),
+        ("baseline_source", str),
+    ):
         samples.add_column(column, kind)
     # one check per (slot, window) across processes: the insert is the claim
     samples.create_index(["window_end", "window_minutes"], unique=True, index_name="alert_samples_slot")
     # the trailing-7-day summary, fetched once a day while sample history is short
-    db["alert_baselines"].create({
-        "key": str, "date_from": str, "date_to": str, "hours": float, "broke_sla": int,
-        "responded": int, "volume": int, "fetched_at": str,
-    }, pk="key")
+    db["alert_baselines"].create(
+        {
+            "key": str,
+            "date_from": str,
+            "date_to": str,
+            "hours": float,
+            "broke_sla": int,
+            "responded": int,
+            "volume": int,
+            "fetched_at": str,
+        },
+        pk="key",
+    )
 
 
 def utcnow_iso(now: datetime | None = None) -> str:
@@ -151,8 +247,14 @@ class Store:
 
     # ------------------------------------------------------------ audit
     def audit(self, user_id: str, action: str, detail: dict | None = None, now: datetime | None = None) -> None:
-        self.db["audit_log"].insert({"at": utcnow_iso(now), "user_id": user_id, "action": action,
-                                     "detail": json.dumps(detail or {}, sort_keys=True)})
+        self.db["audit_log"].insert(
+            {
+                "at": utcnow_iso(now),
+                "user_id": user_id,
+                "action": action,
+                "detail": json.dumps(detail or {}, sort_keys=True),
+            }
+        )
 
     def healthy(self) -> bool:
         try:

@@ -58,10 +58,21 @@ class Subscription:
     broken_reason: str | None = None
 
     @classmethod
-    def from_row(cls, row: dict) -> "Subscription":
-        return cls(int(row["id"]), row["kind"], row.get("form_id"), row["channel_id"], row["cadence"],
-                   row.get("weekday"), row["at_time"], row["tz"], row.get("created_by"), row.get("created_at"),
-                   bool(row.get("paused")), row.get("broken_reason"))
+    def from_row(cls, row: dict) -> Subscription:
+        return cls(
+            int(row["id"]),
+            row["kind"],
+            row.get("form_id"),
+            row["channel_id"],
+            row["cadence"],
+            row.get("weekday"),
+            row["at_time"],
+            row["tz"],
+            row.get("created_by"),
+            row.get("created_at"),
+            bool(row.get("paused")),
+            row.get("broken_reason"),
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -85,6 +96,7 @@ class Subscription:
 
 # ------------------------------------------------------------------ trigger
 
+
 class DigestTrigger(CronTrigger):
     """CronTrigger that fires at most once per local day, at the first occurrence of the wall time.
 
@@ -101,8 +113,9 @@ class DigestTrigger(CronTrigger):
             return None
         local = nxt.astimezone(self.timezone)
         repeat = local.replace(fold=0).astimezone(timezone.utc) != nxt.astimezone(timezone.utc)
-        same_day = previous_fire_time is not None and \
-            local.date() <= previous_fire_time.astimezone(self.timezone).date()
+        same_day = (
+            previous_fire_time is not None and local.date() <= previous_fire_time.astimezone(self.timezone).date()
+        )
         if not (repeat or same_day):
             return nxt
         # this local day has had (or, for the repeat, had an hour ago) its fire: go to the next day
@@ -139,6 +152,7 @@ def when_words(dt: datetime) -> str:
 
 # ------------------------------------------------------------------ named queries
 
+
 def get_subscription(store, sub_id: int) -> Subscription | None:
     rows = list(store.db.query("select * from subscriptions where id = ?", [sub_id]))
     return Subscription.from_row(rows[0]) if rows else None
@@ -151,20 +165,43 @@ def list_subscriptions(store, *, active_only: bool = False) -> list[Subscription
     return [Subscription.from_row(r) for r in store.db.query(sql + " order by id")]
 
 
-def add_subscription(store, *, kind: str, channel_id: str, cadence: str, at_time: str, tz: str,
-                     created_by: str, form_id: int | None = None, weekday: int | None = None,
-                     now: datetime | None = None) -> Subscription:
-    row = {"kind": kind, "form_id": form_id, "channel_id": channel_id, "cadence": cadence,
-           "weekday": weekday if cadence == "weekly" else None, "at_time": at_time, "tz": tz,
-           "created_by": created_by, "created_at": utcnow_iso(now), "paused": 0, "broken_reason": None}
+def add_subscription(
+    store,
+    *,
+    kind: str,
+    channel_id: str,
+    cadence: str,
+    at_time: str,
+    tz: str,
+    created_by: str,
+    form_id: int | None = None,
+    weekday: int | None = None,
+    now: datetime | None = None,
+) -> Subscription:
+    row = {
+        "kind": kind,
+        "form_id": form_id,
+        "channel_id": channel_id,
+        "cadence": cadence,
+        "weekday": weekday if cadence == "weekly" else None,
+        "at_time": at_time,
+        "tz": tz,
+        "created_by": created_by,
+        "created_at": utcnow_iso(now),
+        "paused": 0,
+        "broken_reason": None,
+    }
     table = store.db["subscriptions"]
     table.insert(row)
     return get_subscription(store, table.last_pk)  # type: ignore[return-value]
 
 
 def find_duplicate(store, kind: str, form_id: int | None, channel_id: str) -> Subscription | None:
-    rows = store.db.query("select * from subscriptions where kind = ? and channel_id = ? and "
-                          "coalesce(form_id, 0) = ? and broken_reason is null", [kind, channel_id, form_id or 0])
+    rows = store.db.query(
+        "select * from subscriptions where kind = ? and channel_id = ? and "
+        "coalesce(form_id, 0) = ? and broken_reason is null",
+        [kind, channel_id, form_id or 0],
+    )
     return next((Subscription.from_row(r) for r in rows), None)
 
 
@@ -176,11 +213,13 @@ def delete_subscription(store, sub_id: int) -> bool:
 def mark_broken(store, sub_id: int, reason: str) -> bool:
     """Record why a subscription cannot post; True only for the call that broke it (so its creator is told once)."""
     cur = store.db.conn.execute(
-        "update subscriptions set broken_reason = ? where id = ? and broken_reason is null", (reason, sub_id))
+        "update subscriptions set broken_reason = ? where id = ? and broken_reason is null", (reason, sub_id)
+    )
     return cur.rowcount == 1
 
 
 # ------------------------------------------------------------------ /lexer handlers
+
 
 def _parse_at(text: str | None) -> str:
     raw = (text or DEFAULT_AT).strip()
@@ -198,8 +237,10 @@ def _zone_name(cmd, asker: Asker) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CommandError(f"`{name}` is not a timezone I know.",
-                           hint="Use an IANA name like `tz Australia/Sydney` or `tz America/New_York`.") from None
+        raise CommandError(
+            f"`{name}` is not a timezone I know.",
+            hint="Use an IANA name like `tz Australia/Sydney` or `tz America/New_York`.",
+        ) from None
     return name
 
 
@@ -228,8 +269,9 @@ def find_channel_id(slack, name: str) -> str:
     cursor = None
     try:
         for _ in range(20):  # 20 pages of 200 channels is plenty; past that, ask for the link form
-            page = slack.conversations_list(limit=200, cursor=cursor, exclude_archived=True,
-                                            types="public_channel,private_channel")
+            page = slack.conversations_list(
+                limit=200, cursor=cursor, exclude_archived=True, types="public_channel,private_channel"
+            )
             for ch in page.get("channels") or []:
                 if str(ch.get("name", "")).lower() == name:
                     return ch["id"]
@@ -238,9 +280,10 @@ def find_channel_id(slack, name: str) -> str:
                 break
     except Exception as exc:  # no slack client, a missing scope, or a network failure
         logger.info("conversations.list could not resolve #%s: %s", name, type(exc).__name__)
-    raise CommandError(f"I could not find a channel called #{mrkdwn_escape(name)}.",
-                       hint="Pick the channel from Slack's autocomplete as you type `#`, or run "
-                            "`/lexer subscribe` in that channel.")
+    raise CommandError(
+        f"I could not find a channel called #{mrkdwn_escape(name)}.",
+        hint="Pick the channel from Slack's autocomplete as you type `#`, or run `/lexer subscribe` in that channel.",
+    )
 
 
 def _channel_refusal(code: str, channel_id: str) -> CommandError:
@@ -256,8 +299,10 @@ def _subscription_line(sub: Subscription, now: datetime) -> str:
         what += f" (form {sub.form_id})"
     when = f"{sub.cadence_words()} at {sub.at_time} {mrkdwn_escape(sub.tz)}"
     if sub.broken_reason:
-        state = f":warning: stopped: {BROKEN_WORDS.get(sub.broken_reason, sub.broken_reason)} — " \
-                f"invite the bot (`/invite @lexer`) and subscribe again"
+        state = (
+            f":warning: stopped: {BROKEN_WORDS.get(sub.broken_reason, sub.broken_reason)} — "
+            f"invite the bot (`/invite @lexer`) and subscribe again"
+        )
     elif sub.paused:
         state = "paused"
     else:
@@ -268,8 +313,9 @@ def _subscription_line(sub: Subscription, now: datetime) -> str:
 def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     kind = getattr(cmd, "digest_kind", None)
     if kind not in KINDS:
-        raise CommandError("Say which digest: `sla` or `nps`.",
-                           hint="e.g. `/lexer subscribe sla #support daily at 09:00`")
+        raise CommandError(
+            "Say which digest: `sla` or `nps`.", hint="e.g. `/lexer subscribe sla #support daily at 09:00`"
+        )
     channel_id = getattr(cmd, "channel_id", None)
     if channel_id is None and getattr(cmd, "channel_name", None):
         channel_id = find_channel_id(services.slack, cmd.channel_name)
@@ -296,18 +342,43 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     now = services.now()
     existing = find_duplicate(services.store, kind, form_id, channel_id)
     if existing is not None:
-        raise CommandError(f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words} "
-                           f"(subscription `{existing.id}`).",
-                           hint=f"To change it, `/lexer unsubscribe {existing.id}` and subscribe again.")
-    sub = add_subscription(services.store, kind=kind, channel_id=channel_id, cadence=cadence, at_time=at_time,
-                           tz=tz, created_by=asker.user_id, form_id=form_id, weekday=weekday, now=now)
-    services.store.audit(asker.user_id, "subscribe", {"id": sub.id, "kind": kind, "form_id": form_id,
-                                                      "channel_id": channel_id, "cadence": cadence,
-                                                      "weekday": sub.weekday, "at_time": at_time, "tz": tz}, now=now)
+        raise CommandError(
+            f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words} (subscription `{existing.id}`).",
+            hint=f"To change it, `/lexer unsubscribe {existing.id}` and subscribe again.",
+        )
+    sub = add_subscription(
+        services.store,
+        kind=kind,
+        channel_id=channel_id,
+        cadence=cadence,
+        at_time=at_time,
+        tz=tz,
+        created_by=asker.user_id,
+        form_id=form_id,
+        weekday=weekday,
+        now=now,
+    )
+    services.store.audit(
+        asker.user_id,
+        "subscribe",
+        {
+            "id": sub.id,
+            "kind": kind,
+            "form_id": form_id,
+            "channel_id": channel_id,
+            "cadence": cadence,
+            "weekday": sub.weekday,
+            "at_time": at_time,
+            "tz": tz,
+        },
+        now=now,
+    )
     wake_scheduler(runtime)
-    text = (f":white_check_mark: <#{channel_id}> will get the {KIND_TITLES[kind]}{form_words} "
-            f"{sub.cadence_words()} at {at_time} ({mrkdwn_escape(tz)}).\n"
-            f"Subscription `{sub.id}` · next: {when_words(next_run(sub, now))}")
+    text = (
+        f":white_check_mark: <#{channel_id}> will get the {KIND_TITLES[kind]}{form_words} "
+        f"{sub.cadence_words()} at {at_time} ({mrkdwn_escape(tz)}).\n"
+        f"Subscription `{sub.id}` · next: {when_words(next_run(sub, now))}"
+    )
     return Reply(messages.notice_message(text), public=False)
 
 
@@ -317,22 +388,32 @@ def unsubscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
         raise CommandError("Say which subscription to stop.", hint="`/lexer subscriptions` lists them with their ids.")
     sub = get_subscription(services.store, int(sub_id))
     if sub is None or not delete_subscription(services.store, sub.id):
-        raise CommandError(f"There is no subscription `{sub_id}`.",
-                           hint="`/lexer subscriptions` lists them with their ids.")
-    services.store.audit(asker.user_id, "unsubscribe", {"id": sub.id, "kind": sub.kind, "form_id": sub.form_id,
-                                                        "channel_id": sub.channel_id}, now=services.now())
+        raise CommandError(
+            f"There is no subscription `{sub_id}`.", hint="`/lexer subscriptions` lists them with their ids."
+        )
+    services.store.audit(
+        asker.user_id,
+        "unsubscribe",
+        {"id": sub.id, "kind": sub.kind, "form_id": sub.form_id, "channel_id": sub.channel_id},
+        now=services.now(),
+    )
     wake_scheduler(runtime)
-    text = f":no_bell: <#{sub.channel_id}> will no longer get the {KIND_TITLES.get(sub.kind, sub.kind)} " \
-           f"(subscription `{sub.id}`)."
+    text = (
+        f":no_bell: <#{sub.channel_id}> will no longer get the {KIND_TITLES.get(sub.kind, sub.kind)} "
+        f"(subscription `{sub.id}`)."
+    )
     return Reply(messages.notice_message(text), public=False)
 
 
 def list_handler(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     subs = list_subscriptions(services.store)
     if not subs:
-        return Reply(messages.notice_message(
-            "No digests are scheduled. An admin can add one with `/lexer subscribe sla #channel daily at 09:00`.",
-            title="Digest subscriptions"))
+        return Reply(
+            messages.notice_message(
+                "No digests are scheduled. An admin can add one with `/lexer subscribe sla #channel daily at 09:00`.",
+                title="Digest subscriptions",
+            )
+        )
     now = services.now()
     lines = [_subscription_line(s, now) for s in subs]
     text = "\n".join(lines[:MAX_LIST_LINES])
@@ -357,4 +438,3 @@ def install(runtime) -> None:
     FEATURE_HANDLERS["subscribe"] = lambda cmd, asker, services: subscribe(cmd, asker, services, runtime)
     FEATURE_HANDLERS["unsubscribe"] = lambda cmd, asker, services: unsubscribe(cmd, asker, services, runtime)
     FEATURE_HANDLERS["subscriptions"] = lambda cmd, asker, services: list_handler(cmd, asker, services, runtime)
-

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 from bot.errors import BadRangeError
 
 RANGE_WORDS = ("today", "yesterday", "this-week", "last-week", "this-month", "last-month")
-RANGE_HELP = ("today, yesterday, this-week, last-week, this-month, last-month, last-7d, last-12h, "
-              "2026-11-02 or 2026-11-02..2026-11-08")
+RANGE_HELP = (
+    "today, yesterday, this-week, last-week, this-month, last-month, last-7d, last-12h, "
+    "2026-11-02 or 2026-11-02..2026-11-08"
+)
 MAX_DAYS_BACK = 3650
 
 # re.ASCII: \d would otherwise accept other scripts' digits (e.g. "last-٣d")
@@ -79,8 +81,10 @@ class Timeframe:
         if _HOURS_RE.match(self.text):
             if self.first_day == self.last_day:
                 return f"{self.start:%H:%M}–{self.end:%H:%M} {_day(self.end, True)}"
-            return (f"{self.start:%H:%M} {_day(self.start, self.first_day.year != self.last_day.year)} – "
-                    f"{self.end:%H:%M} {_day(self.end, True)}")
+            return (
+                f"{self.start:%H:%M} {_day(self.start, self.first_day.year != self.last_day.year)} – "
+                f"{self.end:%H:%M} {_day(self.end, True)}"
+            )
         if self.first_day == self.last_day:
             return _day(self.start, True)
         same_year = self.first_day.year == self.last_day.year
@@ -90,13 +94,15 @@ class Timeframe:
         """'last week (Mon 16 Nov – Sun 22 Nov 2026)'."""
         return f"{self.words} ({self.dates_text()})"
 
-    def shifted(self, days: int) -> "Timeframe":
+    def shifted(self, days: int) -> Timeframe:
         """The same local window `days` later (negative: earlier), DST-correct."""
         return Timeframe(
             local_midnight(self.first_day + timedelta(days=days), self.tz)
-            if self.start.time() == time(0) else _localize(self.start.replace(tzinfo=None) + timedelta(days=days), self.tz),
+            if self.start.time() == time(0)
+            else _localize(self.start.replace(tzinfo=None) + timedelta(days=days), self.tz),
             _localize(self.end.replace(tzinfo=None) + timedelta(days=days), self.tz),
-            self.text, self.words,
+            self.text,
+            self.words,
         )
 
 
@@ -143,15 +149,16 @@ def over_twelve_months(start: datetime, end: datetime) -> bool:
 
 def is_range_text(word: str) -> bool:
     w = word.strip().lower()
-    return (w in RANGE_WORDS or bool(_DAYS_RE.match(w) or _HOURS_RE.match(w)
-            or _DATE_RE.match(w) or _SPAN_RE.match(w)))
+    return w in RANGE_WORDS or bool(_DAYS_RE.match(w) or _HOURS_RE.match(w) or _DATE_RE.match(w) or _SPAN_RE.match(w))
 
 
 def _parse_date(s: str) -> date:
     try:
         d = date.fromisoformat(s)
     except ValueError:
-        raise BadRangeError(f"`{s}` is not a real date.", hint="Dates are written YYYY-MM-DD, e.g. 2026-11-02.") from None
+        raise BadRangeError(
+            f"`{s}` is not a real date.", hint="Dates are written YYYY-MM-DD, e.g. 2026-11-02."
+        ) from None
     # years 1 and 9999 overflow datetime when shifted to UTC; Lexer has nothing that old anyway
     if not 1970 <= d.year <= 9998:
         raise BadRangeError(f"`{s}` is too far from today.", hint="Pick dates from 1970 up to today.")
@@ -186,7 +193,9 @@ def parse_range(text: str, tz: ZoneInfo, now: datetime) -> Timeframe:
         if n < 1:
             raise BadRangeError("`last-0d` is an empty range.", hint="Use at least last-1d.")
         if n > MAX_DAYS_BACK:
-            raise BadRangeError(f"`{raw}` is over 12 months.", hint="Lexer answers at most 12 months at a time; try last-365d or less.")
+            raise BadRangeError(
+                f"`{raw}` is over 12 months.", hint="Lexer answers at most 12 months at a time; try last-365d or less."
+            )
         y = today - timedelta(days=1)
         tf = days_window(y - timedelta(days=n - 1), y, tz, raw, f"the last {n} day{'s' if n > 1 else ''}")
     elif m := _HOURS_RE.match(raw):
@@ -210,9 +219,13 @@ def parse_range(text: str, tz: ZoneInfo, now: datetime) -> Timeframe:
     else:
         raise BadRangeError(f"`{text.strip()}` is not a range I know.", hint=f"Ranges: {RANGE_HELP}.")
     if tf.start > now:
-        raise BadRangeError(f"{_capital(tf.describe())} starts in the future.",
-                            hint="Lexer only has numbers for the past; pick a range that starts today or earlier.")
+        raise BadRangeError(
+            f"{_capital(tf.describe())} starts in the future.",
+            hint="Lexer only has numbers for the past; pick a range that starts today or earlier.",
+        )
     if over_twelve_months(tf.start, tf.end):
-        raise BadRangeError(f"{_capital(tf.describe())} is longer than 12 months.",
-                            hint="Lexer answers at most 12 months at a time; split it into shorter ranges.")
+        raise BadRangeError(
+            f"{_capital(tf.describe())} is longer than 12 months.",
+            hint="Lexer answers at most 12 months at a time; split it into shorter ranges.",
+        )
     return tf

@@ -40,9 +40,13 @@ class HealthCheck:
         db_ok = self.runtime.store.healthy()
         sched = self.runtime.scheduler
         scheduler = "disabled" if sched is None else ("running" if getattr(sched, "running", False) else "stopped")
-        body = {"status": "ok" if db_ok and scheduler != "stopped" else "degraded",
-                "database": "ok" if db_ok else "error", "scheduler": scheduler,
-                "lexer": self.lexer_status(), "sandbox": self.runtime.settings.sandbox_mode}
+        body = {
+            "status": "ok" if db_ok and scheduler != "stopped" else "degraded",
+            "database": "ok" if db_ok else "error",
+            "scheduler": scheduler,
+            "lexer": self.lexer_status(),
+            "sandbox": self.runtime.settings.sandbox_mode,
+        }
         pool = getattr(self.runtime, "command_pool", None)
         if pool is not None:
             body["command_workers"] = pool.alive()
@@ -58,8 +62,10 @@ def create_wsgi_app(bolt_app, runtime):
         if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             status, body = health.report()
             data = json.dumps(body).encode()
-            start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+            start_response(
+                f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+            )
             return [data]
         return slack_handler(environ, start_response)
 

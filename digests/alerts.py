@@ -24,9 +24,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ UTC = timezone.utc
 
 
 # ---------------------------------------------------------------- statistics (pure)
+
 
 def poisson_sf(k: int, mu: float) -> float:
     """P(X >= k) for X ~ Poisson(mu), summed in log space so tiny tails do not underflow early."""
@@ -105,6 +107,7 @@ def binom_sf(k: int, n: int, p: float) -> float:
 
 
 # ---------------------------------------------------------------- detection (pure)
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -160,8 +163,13 @@ def expected_in_window(baseline: Baseline, window_minutes: int) -> float:
     return max(baseline.breaches_per_hour * window_minutes / 60.0, MIN_EXPECTED_PER_WINDOW)
 
 
-def detect(obs: Observation | None, baseline: Baseline | None, *, min_count: int = DEFAULT_MIN_COUNT,
-           sensitivity: str = DEFAULT_SENSITIVITY) -> Verdict:
+def detect(
+    obs: Observation | None,
+    baseline: Baseline | None,
+    *,
+    min_count: int = DEFAULT_MIN_COUNT,
+    sensitivity: str = DEFAULT_SENSITIVITY,
+) -> Verdict:
     """Judge one window against the baseline; no data (or no baseline) is 'unknown', never a spike or recovery."""
     if obs is None or baseline is None:
         return UNKNOWN
@@ -176,12 +184,23 @@ def detect(obs: Observation | None, baseline: Baseline | None, *, min_count: int
             # a steady share of breaches on a surge of replies is a volume surge, not a service failure
             if binom_sf(obs.broke_sla, obs.responded, baseline.breach_fraction) >= FRACTION_P:
                 cause = "volume"
-    return Verdict("spike" if spike else "normal", obs.broke_sla, expected, p, cause, fraction,
-                   baseline.breach_fraction, obs.responded,
-                   baseline.responded_per_hour * obs.window_minutes / 60.0, obs.window_minutes, obs.window_end)
+    return Verdict(
+        "spike" if spike else "normal",
+        obs.broke_sla,
+        expected,
+        p,
+        cause,
+        fraction,
+        baseline.breach_fraction,
+        obs.responded,
+        baseline.responded_per_hour * obs.window_minutes / 60.0,
+        obs.window_minutes,
+        obs.window_end,
+    )
 
 
 # ---------------------------------------------------------------- baseline (pure)
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -232,15 +251,21 @@ def baseline_from_samples(samples: Sequence[Sample], now: datetime, tz: ZoneInfo
     how_b, how_r, how_f = _rates(same)
     w = weeks / (weeks + 1.0)
     fraction = how_f if all_f is None else all_f if how_f is None else w * how_f + (1 - w) * all_f
-    return Baseline(w * how_b + (1 - w) * all_b, w * how_r + (1 - w) * all_r, fraction, "hour-of-week",
-                    sum(s.window_minutes for s in same) / 60.0)
+    return Baseline(
+        w * how_b + (1 - w) * all_b,
+        w * how_r + (1 - w) * all_r,
+        fraction,
+        "hour-of-week",
+        sum(s.window_minutes for s in same) / 60.0,
+    )
 
 
 def baseline_from_summary(broke_sla: int, responded: int, hours: float) -> Baseline:
     """Trailing-window baseline from one long `summary` call."""
     hours = max(hours, 1.0)
-    return Baseline(broke_sla / hours, responded / hours, (broke_sla / responded if responded else None),
-                    "trailing-7d", hours)
+    return Baseline(
+        broke_sla / hours, responded / hours, (broke_sla / responded if responded else None), "trailing-7d", hours
+    )
 
 
 def is_anomalous(obs: Observation, baseline: Baseline | None) -> bool:
@@ -252,6 +277,7 @@ def is_anomalous(obs: Observation, baseline: Baseline | None) -> bool:
 
 
 # ---------------------------------------------------------------- episodes (pure)
+
 
 @dataclass(frozen=True)
 class Episode:
@@ -280,18 +306,26 @@ class Step:
 
 def _detail(verdict: Verdict, previous: dict | None = None) -> dict:
     d = dict(previous or {})
-    d.update({"cause": verdict.cause or d.get("cause"), "breach_fraction": verdict.breach_fraction,
-              "expected_fraction": verdict.expected_fraction, "responded": verdict.responded,
-              "expected_responded": round(verdict.expected_responded, 2), "p_value": verdict.p_value,
-              "window_minutes": verdict.window_minutes,
-              "window_end": verdict.window_end.isoformat() if verdict.window_end else None})
+    d.update(
+        {
+            "cause": verdict.cause or d.get("cause"),
+            "breach_fraction": verdict.breach_fraction,
+            "expected_fraction": verdict.expected_fraction,
+            "responded": verdict.responded,
+            "expected_responded": round(verdict.expected_responded, 2),
+            "p_value": verdict.p_value,
+            "window_minutes": verdict.window_minutes,
+            "window_end": verdict.window_end.isoformat() if verdict.window_end else None,
+        }
+    )
     d.setdefault("peak", verdict.count)
     d["peak"] = max(d["peak"], verdict.count)
     return d
 
 
-def step_episode(current: Episode | None, verdict: Verdict, now: datetime, *, channel_id: str,
-                 snoozed: bool = False) -> Step:
+def step_episode(
+    current: Episode | None, verdict: Verdict, now: datetime, *, channel_id: str, snoozed: bool = False
+) -> Step:
     """Advance a channel's episode by one check (pure). Snooze holds back new posts, never the tracking."""
     if not verdict.known:
         return Step(current)  # missing data: neither a spike nor a recovery
@@ -299,12 +333,18 @@ def step_episode(current: Episode | None, verdict: Verdict, now: datetime, *, ch
     if firing is None:
         if verdict.state != "spike":
             return Step(None)
-        episode = Episode(channel_id, "firing", now, last_count=verdict.count, expected=verdict.expected,
-                          detail=_detail(verdict))
+        episode = Episode(
+            channel_id, "firing", now, last_count=verdict.count, expected=verdict.expected, detail=_detail(verdict)
+        )
         return Step(episode, () if snoozed else ("post_alert",))
     if verdict.state == "spike":
-        episode = replace(firing, ok_streak=0, last_count=verdict.count, expected=verdict.expected,
-                          detail=_detail(verdict, firing.detail))
+        episode = replace(
+            firing,
+            ok_streak=0,
+            last_count=verdict.count,
+            expected=verdict.expected,
+            detail=_detail(verdict, firing.detail),
+        )
         if snoozed:
             return Step(episode)
         if firing.message_ts is None:
@@ -321,12 +361,27 @@ def step_episode(current: Episode | None, verdict: Verdict, now: datetime, *, ch
 
 # ---------------------------------------------------------------- messages (pure)
 
-POSTED_KEYS = ("cause", "breach_fraction", "expected_fraction", "responded", "expected_responded", "p_value",
-               "window_end", "window_minutes", "baseline_source")
-BASELINE_WORDS = {"hour-of-week": "this hour in past weeks", "trailing-7d": "the last 7 days",
-                  "samples": "the last week's checks"}
-BASELINE_PHRASES = {"hour-of-week": "for this hour of the week", "trailing-7d": "at the last 7 days' rate",
-                    "samples": "at the last week's rate"}
+POSTED_KEYS = (
+    "cause",
+    "breach_fraction",
+    "expected_fraction",
+    "responded",
+    "expected_responded",
+    "p_value",
+    "window_end",
+    "window_minutes",
+    "baseline_source",
+)
+BASELINE_WORDS = {
+    "hour-of-week": "this hour in past weeks",
+    "trailing-7d": "the last 7 days",
+    "samples": "the last week's checks",
+}
+BASELINE_PHRASES = {
+    "hour-of-week": "for this hour of the week",
+    "trailing-7d": "at the last 7 days' rate",
+    "samples": "at the last week's rate",
+}
 ALERT_TITLE = "SLA breach spike"
 VOLUME_TITLE = "SLA breaches up with a volume surge"
 RESOLVED_PREFIX = "Resolved: "
@@ -346,8 +401,10 @@ def _cause_text(detail: dict) -> str:
     from bot.slack.format import format_count
 
     if detail.get("cause") == "volume":
-        return (f"*A volume surge, not a service failure:* {format_count(detail.get('responded') or 0)} replies vs "
-                f"about {detail.get('expected_responded', 0):.0f} usually, and the share breaking SLA is about normal.")
+        return (
+            f"*A volume surge, not a service failure:* {format_count(detail.get('responded') or 0)} replies vs "
+            f"about {detail.get('expected_responded', 0):.0f} usually, and the share breaking SLA is about normal."
+        )
     return "*The share of replies breaking SLA is up*: the team is falling behind, not just busier."
 
 
@@ -388,8 +445,9 @@ def _footer(tf, sandbox: bool, detail: dict) -> str:
     return " · ".join(parts)
 
 
-def alert_message(episode: Episode, tf, *, sandbox: bool, button_value: str, resolved: bool = False,
-                  now: datetime | None = None) -> dict:
+def alert_message(
+    episode: Episode, tf, *, sandbox: bool, button_value: str, resolved: bool = False, now: datetime | None = None
+) -> dict:
     """The one message of an episode: what spiked, the window, contributors, buttons (or, resolved, the outcome)."""
     from bot.alerting import ACTION_SHOW_TEAM, ACTION_SNOOZE_1H, ACTION_SNOOZE_TOMORROW
     from bot.slack import blocks as bk
@@ -399,27 +457,45 @@ def alert_message(episode: Episode, tf, *, sandbox: bool, button_value: str, res
     title = VOLUME_TITLE if d.get("cause") == "volume" else ALERT_TITLE
     count = d.get("count", episode.last_count)
     expected = d.get("expected", episode.expected)
-    headline = (f"*{format_count(count)} SLA breaches in {tf.words}*, about {expected:.1f} expected "
-                f"{BASELINE_PHRASES.get(d.get('baseline_source'), '')}".rstrip() + ".")
-    pairs = [("Breaches", f"{format_count(count)} (expected ~{expected:.1f})"),
-             ("Breach rate", _fraction_text(d.get("breach_fraction"), d.get("expected_fraction"),
-                                            d.get("responded") or 0))]
-    blocks = [bk.header((RESOLVED_PREFIX if resolved else ":rotating_light: ") + title), bk.section(headline),
-              bk.fields_section(pairs), bk.section(_cause_text(d))]
+    headline = (
+        f"*{format_count(count)} SLA breaches in {tf.words}*, about {expected:.1f} expected "
+        f"{BASELINE_PHRASES.get(d.get('baseline_source'), '')}".rstrip()
+        + "."
+    )
+    pairs = [
+        ("Breaches", f"{format_count(count)} (expected ~{expected:.1f})"),
+        ("Breach rate", _fraction_text(d.get("breach_fraction"), d.get("expected_fraction"), d.get("responded") or 0)),
+    ]
+    blocks = [
+        bk.header((RESOLVED_PREFIX if resolved else ":rotating_light: ") + title),
+        bk.section(headline),
+        bk.fields_section(pairs),
+        bk.section(_cause_text(d)),
+    ]
     contributors = _contributors_text(d)
     if contributors:
         blocks.append(bk.section("\n".join(contributors)))
     if resolved:
         ended = episode.resolved_at or now or episode.started_at
         lasted = format_duration((ended - episode.started_at).total_seconds())
-        blocks.append(bk.section(f":white_check_mark: *Resolved* at {ended.astimezone(tf.tz):%H:%M}: back to "
-                                 f"normal after {lasted}, peaking at {format_count(d.get('peak', count))} breaches."))
+        blocks.append(
+            bk.section(
+                f":white_check_mark: *Resolved* at {ended.astimezone(tf.tz):%H:%M}: back to "
+                f"normal after {lasted}, peaking at {format_count(d.get('peak', count))} breaches."
+            )
+        )
         blocks.append(bk.actions([bk.button("Show team", ACTION_SHOW_TEAM, button_value)]))
         text = f"Resolved: {title.lower()} ({format_count(count)} breaches in {tf.words}, ~{expected:.1f} expected)"
     else:
-        blocks.append(bk.actions([bk.button("Snooze 1h", ACTION_SNOOZE_1H, button_value),
-                                  bk.button("Snooze until tomorrow", ACTION_SNOOZE_TOMORROW, button_value),
-                                  bk.button("Show team", ACTION_SHOW_TEAM, button_value)]))
+        blocks.append(
+            bk.actions(
+                [
+                    bk.button("Snooze 1h", ACTION_SNOOZE_1H, button_value),
+                    bk.button("Snooze until tomorrow", ACTION_SNOOZE_TOMORROW, button_value),
+                    bk.button("Show team", ACTION_SHOW_TEAM, button_value),
+                ]
+            )
+        )
         text = f"{title}: {format_count(count)} SLA breaches in {tf.words}, about {expected:.1f} expected"
     blocks.append(bk.context([_footer(tf, sandbox, d)]))
     return {"text": text, "blocks": blocks}
@@ -428,21 +504,26 @@ def alert_message(episode: Episode, tf, *, sandbox: bool, button_value: str, res
 def update_text(verdict: Verdict, tf) -> str:
     from bot.slack.format import format_count
 
-    return (f"Still spiking: {format_count(verdict.count)} SLA breaches in {tf.words} (to {tf.end:%H:%M}), "
-            f"about {verdict.expected:.1f} expected; "
-            f"{_fraction_text(verdict.breach_fraction, verdict.expected_fraction, verdict.responded)}.")
+    return (
+        f"Still spiking: {format_count(verdict.count)} SLA breaches in {tf.words} (to {tf.end:%H:%M}), "
+        f"about {verdict.expected:.1f} expected; "
+        f"{_fraction_text(verdict.breach_fraction, verdict.expected_fraction, verdict.responded)}."
+    )
 
 
 def resolution_text(episode: Episode, verdict: Verdict, tf) -> str:
     from bot.slack.format import format_count, format_duration
 
     lasted = format_duration(((episode.resolved_at or tf.end) - episode.started_at).total_seconds())
-    return (f":white_check_mark: Back to normal: {format_count(verdict.count)} SLA breaches in {tf.words}, "
-            f"about {verdict.expected:.1f} expected, for {RESOLVE_AFTER_OK_CHECKS} checks in a row. "
-            f"The spike lasted {lasted} and peaked at {format_count(episode.detail.get('peak', 0))}.")
+    return (
+        f":white_check_mark: Back to normal: {format_count(verdict.count)} SLA breaches in {tf.words}, "
+        f"about {verdict.expected:.1f} expected, for {RESOLVE_AFTER_OK_CHECKS} checks in a row. "
+        f"The spike lasted {lasted} and peaked at {format_count(episode.detail.get('peak', 0))}."
+    )
 
 
 # ---------------------------------------------------------------- the check runner (API, database, Slack)
+
 
 def check_slot(now: datetime) -> datetime:
     """The 5-minute slot a check at `now` belongs to (UTC)."""
@@ -462,15 +543,23 @@ class CheckReport:
         if self.slot is None:
             return ["No channel has alerts on; nothing to check."]
         out = [f"check at {self.slot.isoformat(timespec='minutes')}"]
-        out += [f"window {m} min: {s}" + (" (this slot was already checked)" if s == "skipped" else "")
-                for m, s in sorted(self.windows.items())]
+        out += [
+            f"window {m} min: {s}" + (" (this slot was already checked)" if s == "skipped" else "")
+            for m, s in sorted(self.windows.items())
+        ]
         out += [f"{c}: {v}" + (f" -> {', '.join(a)}" if a else "") for c, (v, a) in sorted(self.channels.items())]
         return out
 
 
 def _sample_of(row: dict) -> Sample:
-    return Sample(datetime.fromisoformat(row["window_end"]), row["window_minutes"], row["broke_sla"],
-                  row["responded"], row["volume"], bool(row.get("anomalous")))
+    return Sample(
+        datetime.fromisoformat(row["window_end"]),
+        row["window_minutes"],
+        row["broke_sla"],
+        row["responded"],
+        row["volume"],
+        bool(row.get("anomalous")),
+    )
 
 
 BASELINE_RETRY = timedelta(hours=1)
@@ -484,12 +573,20 @@ def trailing_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | No
     tf = parse_range("last-7d", tz, now)
     key = f"7d:{tf.date_from}:{tf.date_to}"
     row = alerts.baseline(key)
-    fresh = row is not None and (row["broke_sla"] is not None or
-                                 now - datetime.fromisoformat(row["fetched_at"]) < BASELINE_RETRY)
+    fresh = row is not None and (
+        row["broke_sla"] is not None or now - datetime.fromisoformat(row["fetched_at"]) < BASELINE_RETRY
+    )
     if not fresh:
-        row = {"key": key, "date_from": tf.date_from, "date_to": tf.date_to,
-               "hours": tf.span.total_seconds() / 3600.0, "fetched_at": now.astimezone(UTC).isoformat(timespec="seconds"),
-               "broke_sla": None, "responded": None, "volume": None}
+        row = {
+            "key": key,
+            "date_from": tf.date_from,
+            "date_to": tf.date_to,
+            "hours": tf.span.total_seconds() / 3600.0,
+            "fetched_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+            "broke_sla": None,
+            "responded": None,
+            "volume": None,
+        }
         try:
             s = api.summary(tf)
             row.update(broke_sla=s.broke_sla, responded=s.total_responded_to, volume=s.total_volume)
@@ -515,25 +612,45 @@ def fetch_observation(api, slot: datetime, window_minutes: int, tz: ZoneInfo) ->
     try:
         s = api.summary(tf)
     except LexerApiError as exc:
-        logger.warning("alerts: no data for the %d-minute window to %s: %s", window_minutes, slot.isoformat(),
-                       type(exc).__name__)
+        logger.warning(
+            "alerts: no data for the %d-minute window to %s: %s", window_minutes, slot.isoformat(), type(exc).__name__
+        )
         return None
     return Observation(slot, window_minutes, s.broke_sla, s.total_responded_to, s.total_volume)
 
 
 def _episode_of(row: dict) -> Episode:
     parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
-    return Episode(row["channel_id"], row["state"], parse(row["started_at"]), row["id"], parse(row["resolved_at"]),
-                   row["message_ts"], parse(row["last_update_at"]), row["last_count"] or 0, row["expected"] or 0.0,
-                   row["ok_streak"] or 0, json.loads(row["detail"] or "{}"))
+    return Episode(
+        row["channel_id"],
+        row["state"],
+        parse(row["started_at"]),
+        row["id"],
+        parse(row["resolved_at"]),
+        row["message_ts"],
+        parse(row["last_update_at"]),
+        row["last_count"] or 0,
+        row["expected"] or 0.0,
+        row["ok_streak"] or 0,
+        json.loads(row["detail"] or "{}"),
+    )
 
 
 def _row_of(ep: Episode) -> dict:
     fmt = lambda v: v.astimezone(UTC).isoformat(timespec="seconds") if v else None  # noqa: E731
-    return {"id": ep.id, "channel_id": ep.channel_id, "state": ep.state, "started_at": fmt(ep.started_at),
-            "resolved_at": fmt(ep.resolved_at), "message_ts": ep.message_ts, "last_update_at": fmt(ep.last_update_at),
-            "last_count": ep.last_count, "expected": ep.expected, "ok_streak": ep.ok_streak,
-            "detail": json.dumps(ep.detail, sort_keys=True)}
+    return {
+        "id": ep.id,
+        "channel_id": ep.channel_id,
+        "state": ep.state,
+        "started_at": fmt(ep.started_at),
+        "resolved_at": fmt(ep.resolved_at),
+        "message_ts": ep.message_ts,
+        "last_update_at": fmt(ep.last_update_at),
+        "last_count": ep.last_count,
+        "expected": ep.expected,
+        "ok_streak": ep.ok_streak,
+        "detail": json.dumps(ep.detail, sort_keys=True),
+    }
 
 
 class AlertChecker:
@@ -569,20 +686,29 @@ class AlertChecker:
             if not baseline_loaded:
                 baseline, baseline_loaded = current_baseline(self.api, self.alerts, slot, self.tz), True
             reference = detect(obs, baseline)
-            self.alerts.record_sample(sample_id, {
-                "status": "ok" if obs is not None else "missing",
-                "broke_sla": obs.broke_sla if obs else None, "responded": obs.responded if obs else None,
-                "volume": obs.volume if obs else None,
-                "expected": expected_in_window(baseline, window) if baseline else None,
-                "expected_fraction": baseline.breach_fraction if baseline else None,
-                "p_value": reference.p_value if reference.known else None,
-                "anomalous": int(obs is not None and is_anomalous(obs, baseline)),
-                "baseline_source": baseline.source if baseline else None})
+            self.alerts.record_sample(
+                sample_id,
+                {
+                    "status": "ok" if obs is not None else "missing",
+                    "broke_sla": obs.broke_sla if obs else None,
+                    "responded": obs.responded if obs else None,
+                    "volume": obs.volume if obs else None,
+                    "expected": expected_in_window(baseline, window) if baseline else None,
+                    "expected_fraction": baseline.breach_fraction if baseline else None,
+                    "p_value": reference.p_value if reference.known else None,
+                    "anomalous": int(obs is not None and is_anomalous(obs, baseline)),
+                    "baseline_source": baseline.source if baseline else None,
+                },
+            )
             report.windows[window] = "ok" if obs is not None else "missing"
             for cfg in cfgs:
                 try:  # one channel's trouble never silences the others
-                    verdict = detect(obs, baseline, min_count=cfg["min_count"] or DEFAULT_MIN_COUNT,
-                                     sensitivity=cfg["sensitivity"] or DEFAULT_SENSITIVITY)
+                    verdict = detect(
+                        obs,
+                        baseline,
+                        min_count=cfg["min_count"] or DEFAULT_MIN_COUNT,
+                        sensitivity=cfg["sensitivity"] or DEFAULT_SENSITIVITY,
+                    )
                     actions = self._advance(cfg, verdict, now, baseline)
                     report.channels[cfg["channel_id"]] = (verdict.state, actions)
                 except Exception:
@@ -656,24 +782,31 @@ class AlertChecker:
             ep = replace(ep, detail={**ep.detail, **self._contributors(tf), "contributors_fetched": True})
             self.alerts.save_episode(_row_of(ep))  # a failed post must not cost the calls again
         message = alert_message(ep, tf, sandbox=self.sandbox, button_value=self._value(ep))
-        response = self.slack.chat_postMessage(channel=ep.channel_id, text=message["text"], blocks=message["blocks"],
-                                               unfurl_links=False)
+        response = self.slack.chat_postMessage(
+            channel=ep.channel_id, text=message["text"], blocks=message["blocks"], unfurl_links=False
+        )
         return replace(ep, message_ts=response["ts"], last_update_at=now)
 
     def _post_update(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
-        self.slack.chat_postMessage(channel=ep.channel_id, thread_ts=ep.message_ts,
-                                    text=update_text(verdict, self._tf(verdict.window_end, verdict.window_minutes)))
+        self.slack.chat_postMessage(
+            channel=ep.channel_id,
+            thread_ts=ep.message_ts,
+            text=update_text(verdict, self._tf(verdict.window_end, verdict.window_minutes)),
+        )
         return replace(ep, last_update_at=now)
 
     def _resolve(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
         # the edit is quiet, so it happens even while snoozed; the thread post waits for no snooze
-        message = alert_message(ep, self._posted_tf(ep), sandbox=self.sandbox, button_value=self._value(ep), resolved=True,
-                                now=now)
+        message = alert_message(
+            ep, self._posted_tf(ep), sandbox=self.sandbox, button_value=self._value(ep), resolved=True, now=now
+        )
         self.slack.chat_update(channel=ep.channel_id, ts=ep.message_ts, text=message["text"], blocks=message["blocks"])
         if not snoozed:
-            self.slack.chat_postMessage(channel=ep.channel_id, thread_ts=ep.message_ts,
-                                        text=resolution_text(ep, verdict, self._tf(verdict.window_end,
-                                                                                   verdict.window_minutes)))
+            self.slack.chat_postMessage(
+                channel=ep.channel_id,
+                thread_ts=ep.message_ts,
+                text=resolution_text(ep, verdict, self._tf(verdict.window_end, verdict.window_minutes)),
+            )
         return ep
 
     def _post_failed(self, channel: str, action: str, exc: Exception, now: datetime) -> None:
@@ -709,5 +842,14 @@ def scheduled_check(runtime) -> None:
 
 def schedule_checks(scheduler, runtime) -> None:
     """Every 5 minutes on the clock; a late or overlapping run is dropped, not doubled."""
-    scheduler.add_job(scheduled_check, "cron", minute="*/5", args=[runtime], id="alerts-check",
-                      replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=240)
+    scheduler.add_job(
+        scheduled_check,
+        "cron",
+        minute="*/5",
+        args=[runtime],
+        id="alerts-check",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=240,
+    )

@@ -31,8 +31,8 @@ def register(sub) -> None:
 
 def _render(args, settings, *, with_slack: bool):
     from bot.cli import _tz
-    from bot.errors import UsageError
     from bot.commands import resolve_nps_form
+    from bot.errors import UsageError
     from bot.runtime import build_runtime
     from digests.jobs import build_digest, deps_from
 
@@ -80,6 +80,7 @@ def cmd_send(args, settings) -> int:
     except SlackApiError as exc:
         code = slack_error_code(exc)
         raise UsageError(f"Slack refused the post ({code}). {CHANNEL_HELP.get(code, '')}".strip()) from None
-    print(f"posted the {args.kind} digest to {args.channel} (ts {ts}) at "
-          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"posted the {args.kind} digest to {args.channel} (ts {ts}) at {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
     return 0

@@ -73,6 +73,7 @@ def nps_windows(scheduled_for: datetime, tz: ZoneInfo) -> NpsWindows:
 
 # ------------------------------------------------------------------ contexts
 
+
 @dataclass(frozen=True)
 class Metric:
     """One row of the SLA table: value yesterday, the day before and a week before (None = not fetched)."""
@@ -150,13 +151,16 @@ def _get(s: Summary | None, attr: str) -> float | None:
 
 
 def sla_metrics(y: Summary | None, before: Summary | None, week: Summary | None) -> list[Metric]:
-    rows = (("Volume", "count", "total_volume", True), ("Responded", "count", "total_responded_to", True),
-            ("Breaches", "count", "broke_sla", False), ("Breach rate", "percent", "breach_fraction", False),
-            ("Avg customer wait", "duration", "avg_response_time", False),
-            ("Median customer wait", "duration", "median_response_time", False),
-            ("Agent response", "duration", "avg_action_response_time", False))
-    return [Metric(label, kind, _get(y, a), _get(before, a), _get(week, a), better)
-            for label, kind, a, better in rows]
+    rows = (
+        ("Volume", "count", "total_volume", True),
+        ("Responded", "count", "total_responded_to", True),
+        ("Breaches", "count", "broke_sla", False),
+        ("Breach rate", "percent", "breach_fraction", False),
+        ("Avg customer wait", "duration", "avg_response_time", False),
+        ("Median customer wait", "duration", "median_response_time", False),
+        ("Agent response", "duration", "avg_action_response_time", False),
+    )
+    return [Metric(label, kind, _get(y, a), _get(before, a), _get(week, a), better) for label, kind, a, better in rows]
 
 
 def _agent(a: AgentSummary) -> AgentLine:
@@ -183,10 +187,20 @@ def daily_values(points, days: list[date]) -> list[SparkDay]:
     return [SparkDay(d, by_day.get(d)) for d in days]
 
 
-def compose_sla(windows: SlaWindows, *, yesterday: Summary | None, day_before: Summary | None,
-                week_ago: Summary | None, response: ResponseVolume | None, agents: list[AgentSummary] | None,
-                cases: CaseSummary | None, case_volume: CaseVolume | None, sandbox: bool = False,
-                missing: list[str] | None = None, notes: list[str] | None = None) -> DigestContext:
+def compose_sla(
+    windows: SlaWindows,
+    *,
+    yesterday: Summary | None,
+    day_before: Summary | None,
+    week_ago: Summary | None,
+    response: ResponseVolume | None,
+    agents: list[AgentSummary] | None,
+    cases: CaseSummary | None,
+    case_volume: CaseVolume | None,
+    sandbox: bool = False,
+    missing: list[str] | None = None,
+    notes: list[str] | None = None,
+) -> DigestContext:
     """The SLA digest's context; any report may be None (not fetched), which the template shows as missing."""
     tf = windows.yesterday
     spark = daily_values(response.avg_response_time, windows.last_7d.days()) if response is not None else []
@@ -194,11 +208,21 @@ def compose_sla(windows: SlaWindows, *, yesterday: Summary | None, day_before: S
     if case_volume is not None and case_volume.open:
         open_now = int(case_volume.open[-1].value)
     return DigestContext(
-        kind="sla", title="SLA digest", tz_name=tf.tz_name, day=tf.first_day, day_words=_day_words(tf.first_day),
-        sandbox=sandbox, metrics=sla_metrics(yesterday, day_before, week_ago), spark=spark,
-        top_breaches=top_breaches(agents or []), slowest=slowest(agents or []),
-        cases_closed=cases.total_cases if cases is not None else None, cases_open=open_now,
-        missing=list(missing or []), notes=list(notes or []))
+        kind="sla",
+        title="SLA digest",
+        tz_name=tf.tz_name,
+        day=tf.first_day,
+        day_words=_day_words(tf.first_day),
+        sandbox=sandbox,
+        metrics=sla_metrics(yesterday, day_before, week_ago),
+        spark=spark,
+        top_breaches=top_breaches(agents or []),
+        slowest=slowest(agents or []),
+        cases_closed=cases.total_cases if cases is not None else None,
+        cases_open=open_now,
+        missing=list(missing or []),
+        notes=list(notes or []),
+    )
 
 
 def nps_score(s: NpsSummary) -> float | None:
@@ -206,18 +230,35 @@ def nps_score(s: NpsSummary) -> float | None:
     return s.nps_score if s.total_received else None
 
 
-def compose_nps(windows: NpsWindows, form_name: str, *, yesterday: NpsSummary | None, last_7d: NpsSummary | None,
-                prev_7d: NpsSummary | None, days: list[NpsDay] | None, sandbox: bool = False,
-                missing: list[str] | None = None, notes: list[str] | None = None) -> DigestContext:
+def compose_nps(
+    windows: NpsWindows,
+    form_name: str,
+    *,
+    yesterday: NpsSummary | None,
+    last_7d: NpsSummary | None,
+    prev_7d: NpsSummary | None,
+    days: list[NpsDay] | None,
+    sandbox: bool = False,
+    missing: list[str] | None = None,
+    notes: list[str] | None = None,
+) -> DigestContext:
     tf = windows.yesterday
     tz = tf.tz
     by_day = {d.date.astimezone(tz).date(): d.data for d in (days or [])}
-    trend = [SparkDay(d, nps_score(by_day[d]) if d in by_day else None) for d in windows.trend.days()] \
-        if days is not None else []
+    trend = (
+        [SparkDay(d, nps_score(by_day[d]) if d in by_day else None) for d in windows.trend.days()]
+        if days is not None
+        else []
+    )
     before_day = tf.first_day - timedelta(days=1)
     return DigestContext(
-        kind="nps", title="NPS digest", tz_name=tf.tz_name, day=tf.first_day, day_words=_day_words(tf.first_day),
-        sandbox=sandbox, form_name=form_name,
+        kind="nps",
+        title="NPS digest",
+        tz_name=tf.tz_name,
+        day=tf.first_day,
+        day_words=_day_words(tf.first_day),
+        sandbox=sandbox,
+        form_name=form_name,
         score_yesterday=nps_score(yesterday) if yesterday is not None else None,
         score_day_before=nps_score(by_day[before_day]) if before_day in by_day else None,
         score_7d=nps_score(last_7d) if last_7d is not None else None,
@@ -227,4 +268,7 @@ def compose_nps(windows: NpsWindows, form_name: str, *, yesterday: NpsSummary | 
         detractors=last_7d.total_detractors if last_7d is not None else None,
         received_7d=last_7d.total_received if last_7d is not None else None,
         response_rate_7d=last_7d.response_rate if last_7d is not None and last_7d.total_sent else None,
-        trend=trend, missing=list(missing or []), notes=list(notes or []))
+        trend=trend,
+        missing=list(missing or []),
+        notes=list(notes or []),
+    )

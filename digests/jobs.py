@@ -20,13 +20,14 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import Directory
-from bot.errors import (LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError)
+from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
 from bot.subscriptions import KIND_TITLES, Subscription, get_subscription, mark_broken, when_words
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
 from digests.render import DigestRenderer
@@ -84,9 +85,14 @@ def deps_from(runtime_or_deps) -> DigestDeps:
     if isinstance(extras, dict) and isinstance(extras.get("digest_deps"), DigestDeps):
         return extras["digest_deps"]
     services = getattr(runtime_or_deps, "services", None)
-    deps = DigestDeps(runtime_or_deps.settings, runtime_or_deps.store, runtime_or_deps.api, runtime_or_deps.slack,
-                      now=getattr(services, "now", None) or (lambda: datetime.now(timezone.utc)),
-                      directory=getattr(services, "directory", None))
+    deps = DigestDeps(
+        runtime_or_deps.settings,
+        runtime_or_deps.store,
+        runtime_or_deps.api,
+        runtime_or_deps.slack,
+        now=getattr(services, "now", None) or (lambda: datetime.now(timezone.utc)),
+        directory=getattr(services, "directory", None),
+    )
     if isinstance(extras, dict):
         extras["digest_deps"] = deps
     return deps
@@ -102,6 +108,7 @@ class RunOutcome:
 
 # ------------------------------------------------------------------ digest_runs named queries
 
+
 def claim_run(store, sub_id: int, slot: str, worker: str, now: datetime) -> int | None:
     """Insert the run as claimed; None when another process has it (the unique index refuses)."""
     import sqlite3
@@ -109,7 +116,9 @@ def claim_run(store, sub_id: int, slot: str, worker: str, now: datetime) -> int 
     try:
         cur = store.db.conn.execute(
             "insert into digest_runs (subscription_id, scheduled_for, status, claimed_by, claimed_at, attempts) "
-            "values (?, ?, 'claimed', ?, ?, 1)", (sub_id, slot, worker, iso(now)))
+            "values (?, ?, 'claimed', ?, ?, 1)",
+            (sub_id, slot, worker, iso(now)),
+        )
     except sqlite3.IntegrityError:
         return None
     return cur.lastrowid
@@ -122,17 +131,22 @@ def reclaim_stale_run(store, sub_id: int, slot: str, worker: str, now: datetime,
     cur = conn.execute(
         "update digest_runs set claimed_by = ?, claimed_at = ?, attempts = attempts + 1 "
         "where subscription_id = ? and scheduled_for = ? and status = 'claimed' and message_ts is null "
-        "and claimed_at < ?", (worker, iso(now), sub_id, slot, stale_before))
+        "and claimed_at < ?",
+        (worker, iso(now), sub_id, slot, stale_before),
+    )
     if cur.rowcount != 1:
         return None
-    row = conn.execute("select id from digest_runs where subscription_id = ? and scheduled_for = ?",
-                       (sub_id, slot)).fetchone()
+    row = conn.execute(
+        "select id from digest_runs where subscription_id = ? and scheduled_for = ?", (sub_id, slot)
+    ).fetchone()
     return row[0]
 
 
 def refresh_claim(store, run_id: int, worker: str, now: datetime) -> bool:
-    cur = store.db.conn.execute("update digest_runs set claimed_at = ? where id = ? and claimed_by = ? "
-                                "and status = 'claimed'", (iso(now), run_id, worker))
+    cur = store.db.conn.execute(
+        "update digest_runs set claimed_at = ? where id = ? and claimed_by = ? and status = 'claimed'",
+        (iso(now), run_id, worker),
+    )
     return cur.rowcount == 1
 
 
@@ -140,15 +154,20 @@ def begin_post(store, run_id: int, worker: str, channel_id: str, now: datetime) 
     """claimed -> posting, only for the current claimer: after this no other process may post the run."""
     cur = store.db.conn.execute(
         "update digest_runs set status = 'posting', claimed_at = ?, channel_id = ? "
-        "where id = ? and claimed_by = ? and status = 'claimed'", (iso(now), channel_id, run_id, worker))
+        "where id = ? and claimed_by = ? and status = 'claimed'",
+        (iso(now), channel_id, run_id, worker),
+    )
     return cur.rowcount == 1
 
 
-def finish_run(store, run_id: int, status: str, now: datetime, *, message_ts: str | None = None,
-               error: str | None = None) -> None:
+def finish_run(
+    store, run_id: int, status: str, now: datetime, *, message_ts: str | None = None, error: str | None = None
+) -> None:
     store.db.conn.execute(
         "update digest_runs set status = ?, posted_at = ?, message_ts = coalesce(?, message_ts), error = ? "
-        "where id = ?", (status, iso(now) if status == "posted" else None, message_ts, error, run_id))
+        "where id = ?",
+        (status, iso(now) if status == "posted" else None, message_ts, error, run_id),
+    )
 
 
 def record_missed(store, sub_id: int, slot: str, now: datetime, reason: str) -> None:
@@ -157,17 +176,19 @@ def record_missed(store, sub_id: int, slot: str, now: datetime, reason: str) -> 
     try:
         store.db.conn.execute(
             "insert into digest_runs (subscription_id, scheduled_for, status, claimed_at, error, attempts) "
-            "values (?, ?, 'missed', ?, ?, 0)", (sub_id, slot, iso(now), reason))
+            "values (?, ?, 'missed', ?, ?, 0)",
+            (sub_id, slot, iso(now), reason),
+        )
     except sqlite3.IntegrityError:
         pass  # claimed or posted by someone: nothing to record
 
 
 def runs_for(store, sub_id: int) -> list[dict]:
-    return list(store.db.query("select * from digest_runs where subscription_id = ? order by scheduled_for",
-                               [sub_id]))
+    return list(store.db.query("select * from digest_runs where subscription_id = ? order by scheduled_for", [sub_id]))
 
 
 # ------------------------------------------------------------------ fetch
+
 
 @dataclass
 class Fetch:
@@ -178,9 +199,14 @@ class Fetch:
     call: Callable[[], Any]
 
 
-def fetch_all(fetches: list[Fetch], *, deadline: datetime, now: Callable[[], datetime],
-              sleep: Callable[[float], None], heartbeat: Callable[[], None] | None = None
-              ) -> tuple[dict[str, Any], list[str]]:
+def fetch_all(
+    fetches: list[Fetch],
+    *,
+    deadline: datetime,
+    now: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    heartbeat: Callable[[], None] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
     """Fetch each report, retrying Lexer's transient errors until `deadline`; returns (results, missing labels)."""
     results: dict[str, Any] = {}
     pending = list(fetches)
@@ -223,9 +249,17 @@ def _form_name(deps: DigestDeps, form_id: int) -> str:
     return f"form {form_id}"
 
 
-def build_digest(deps: DigestDeps, kind: str, tz: ZoneInfo, scheduled_for: datetime, *, form_id: int | None = None,
-                 notes: list[str] | None = None, deadline: datetime | None = None,
-                 heartbeat: Callable[[], None] | None = None) -> tuple[dict, DigestContext]:
+def build_digest(
+    deps: DigestDeps,
+    kind: str,
+    tz: ZoneInfo,
+    scheduled_for: datetime,
+    *,
+    form_id: int | None = None,
+    notes: list[str] | None = None,
+    deadline: datetime | None = None,
+    heartbeat: Callable[[], None] | None = None,
+) -> tuple[dict, DigestContext]:
     """Fetch, compose and render one digest for the local day before scheduled_for."""
     api = deps.api
     deadline = deadline or deps.now()
@@ -242,10 +276,19 @@ def build_digest(deps: DigestDeps, kind: str, tz: ZoneInfo, scheduled_for: datet
             Fetch("case_volume", "open cases", lambda: api.case_volume(w.yesterday)),
         ]
         got, missing = fetch_all(fetches, deadline=deadline, now=deps.now, sleep=deps.sleep, heartbeat=heartbeat)
-        ctx = compose_sla(w, yesterday=got.get("yesterday"), day_before=got.get("day_before"),
-                          week_ago=got.get("week_ago"), response=got.get("response"), agents=got.get("agents"),
-                          cases=got.get("cases"), case_volume=got.get("case_volume"), sandbox=sandbox,
-                          missing=missing, notes=notes)
+        ctx = compose_sla(
+            w,
+            yesterday=got.get("yesterday"),
+            day_before=got.get("day_before"),
+            week_ago=got.get("week_ago"),
+            response=got.get("response"),
+            agents=got.get("agents"),
+            cases=got.get("cases"),
+            case_volume=got.get("case_volume"),
+            sandbox=sandbox,
+            missing=missing,
+            notes=notes,
+        )
     elif kind == "nps":
         if form_id is None:
             raise ValueError("an NPS digest needs a form")
@@ -257,9 +300,17 @@ def build_digest(deps: DigestDeps, kind: str, tz: ZoneInfo, scheduled_for: datet
             Fetch("days", "the 14-day trend", lambda: api.nps_volume(w.trend, form_id)),
         ]
         got, missing = fetch_all(fetches, deadline=deadline, now=deps.now, sleep=deps.sleep, heartbeat=heartbeat)
-        ctx = compose_nps(w, _form_name(deps, form_id), yesterday=got.get("yesterday"), last_7d=got.get("last_7d"),
-                          prev_7d=got.get("prev_7d"), days=got.get("days"), sandbox=sandbox, missing=missing,
-                          notes=notes)
+        ctx = compose_nps(
+            w,
+            _form_name(deps, form_id),
+            yesterday=got.get("yesterday"),
+            last_7d=got.get("last_7d"),
+            prev_7d=got.get("prev_7d"),
+            days=got.get("days"),
+            sandbox=sandbox,
+            missing=missing,
+            notes=notes,
+        )
     else:
         raise ValueError(f"unknown digest kind {kind!r}")
     return deps.renderer.render(ctx), ctx
@@ -267,10 +318,16 @@ def build_digest(deps: DigestDeps, kind: str, tz: ZoneInfo, scheduled_for: datet
 
 # ------------------------------------------------------------------ post
 
+
 def post_message(slack, channel_id: str, message: dict, metadata: dict | None = None) -> str:
     """chat.postMessage; returns the ts. SlackApiError propagates."""
-    kwargs: dict[str, Any] = {"channel": channel_id, "text": message["text"], "blocks": message.get("blocks"),
-                              "unfurl_links": False, "unfurl_media": False}
+    kwargs: dict[str, Any] = {
+        "channel": channel_id,
+        "text": message["text"],
+        "blocks": message.get("blocks"),
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
     if metadata is not None:
         kwargs["metadata"] = metadata
     return str(slack.chat_postMessage(**kwargs)["ts"])
@@ -282,12 +339,15 @@ def _tell_creator(deps: DigestDeps, sub: Subscription, code: str) -> None:
 
     if not sub.created_by:
         return
-    text = (f":warning: Your {KIND_TITLES.get(sub.kind, sub.kind)} for <#{sub.channel_id}> (subscription `{sub.id}`) "
-            f"has stopped: Slack said `{code}`. {CHANNEL_HELP.get(code, '')} "
-            f"Then `/lexer subscribe` it again.").replace("  ", " ")
+    text = (
+        f":warning: Your {KIND_TITLES.get(sub.kind, sub.kind)} for <#{sub.channel_id}> (subscription `{sub.id}`) "
+        f"has stopped: Slack said `{code}`. {CHANNEL_HELP.get(code, '')} "
+        f"Then `/lexer subscribe` it again."
+    ).replace("  ", " ")
     try:
-        deps.slack.chat_postMessage(channel=sub.created_by, text=text,
-                                    blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+        deps.slack.chat_postMessage(
+            channel=sub.created_by, text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        )
     except Exception as exc:
         logger.warning("could not tell %s that subscription %s broke: %s", sub.created_by, sub.id, type(exc).__name__)
 
@@ -323,9 +383,16 @@ def send_digest(runtime_or_deps, subscription: Subscription | int, scheduled_for
     if late_s > LATE_NOTE_AFTER_S:
         notes.append(f"Posted late: this digest was due at {when_words(due.astimezone(sub.zone))}.")
     try:
-        message, _ = build_digest(deps, sub.kind, sub.zone, due, form_id=sub.form_id, notes=notes,
-                                  deadline=due + timedelta(seconds=grace),
-                                  heartbeat=lambda: refresh_claim(store, run_id, deps.worker_id, deps.now()))
+        message, _ = build_digest(
+            deps,
+            sub.kind,
+            sub.zone,
+            due,
+            form_id=sub.form_id,
+            notes=notes,
+            deadline=due + timedelta(seconds=grace),
+            heartbeat=lambda: refresh_claim(store, run_id, deps.worker_id, deps.now()),
+        )
     except Exception as exc:
         logger.exception("digest %s for %s could not be built", sub.id, slot)
         finish_run(store, run_id, "failed", deps.now(), error=f"build: {type(exc).__name__}")
@@ -361,17 +428,26 @@ def recover_stale_runs(runtime_or_deps) -> list[RunOutcome]:
     now = deps.now()
     stale_before = iso(now - timedelta(seconds=deps.lease_s))
     conn = deps.store.db.conn
-    conn.execute("update digest_runs set status = 'uncertain', "
-                 "error = 'the process stopped while posting; not re-posted, to never post twice' "
-                 "where status = 'posting' and message_ts is null and claimed_at < ?", (stale_before,))
-    rows = conn.execute("select subscription_id, scheduled_for from digest_runs where status = 'claimed' "
-                        "and message_ts is null and claimed_at < ?", (stale_before,)).fetchall()
+    conn.execute(
+        "update digest_runs set status = 'uncertain', "
+        "error = 'the process stopped while posting; not re-posted, to never post twice' "
+        "where status = 'posting' and message_ts is null and claimed_at < ?",
+        (stale_before,),
+    )
+    rows = conn.execute(
+        "select subscription_id, scheduled_for from digest_runs where status = 'claimed' "
+        "and message_ts is null and claimed_at < ?",
+        (stale_before,),
+    ).fetchall()
     outcomes = []
     for sub_id, slot in rows:
         outcome = send_digest(deps, sub_id, datetime.fromisoformat(slot))
         if outcome.status in ("skipped", "missed"):  # unsubscribed, broken or too late now: close the run
-            conn.execute("update digest_runs set status = ?, error = 'recovered after its claimer stopped' "
-                         "where subscription_id = ? and scheduled_for = ? and status = 'claimed' "
-                         "and claimed_at < ?", (outcome.status, sub_id, slot, stale_before))
+            conn.execute(
+                "update digest_runs set status = ?, error = 'recovered after its claimer stopped' "
+                "where subscription_id = ? and scheduled_for = ? and status = 'claimed' "
+                "and claimed_at < ?",
+                (outcome.status, sub_id, slot, stale_before),
+            )
         outcomes.append(outcome)
     return outcomes

@@ -28,8 +28,12 @@ TEMPLATE_NAMES = {"sla": "sla.json.j2", "nps": "nps.json.j2"}
 
 def _metric(value: Any, kind: str) -> str:
     """A number as its kind shows it."""
-    return {"count": fmt.format_count, "duration": fmt.format_duration, "percent": fmt.format_percent,
-            "nps": fmt.format_nps}[kind](value)
+    return {
+        "count": fmt.format_count,
+        "duration": fmt.format_duration,
+        "percent": fmt.format_percent,
+        "nps": fmt.format_nps,
+    }[kind](value)
 
 
 def _spark(days) -> str:
@@ -74,8 +78,14 @@ def build_environment(templates_dir: str | Path | None = None) -> jinja2.Environ
     if templates_dir:
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
     loaders.append(jinja2.FileSystemLoader(str(BUILTIN_DIR)))
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
-                             autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
     env.filters.update(FILTERS)
     return env
 
@@ -100,8 +110,10 @@ class DigestRenderer:
                 return _render(self.env, name, ctx)
             except TemplateOverrideError as exc:
                 logger.warning("digest template override %s is broken, using the built-in: %s", name, exc)
-                ctx.notes.append(f"This digest uses the built-in layout: the custom template `{name}` "
-                                 f"could not be used ({_mrkdwn(exc)}).")
+                ctx.notes.append(
+                    f"This digest uses the built-in layout: the custom template `{name}` "
+                    f"could not be used ({_mrkdwn(exc)})."
+                )
         return _render(self.builtin_env, name, ctx)
 
 

@@ -30,18 +30,38 @@ EXECUTOR_THREADS = 20
 def configure(scheduler, runtime) -> None:
     """Add the recurring jobs."""
     add_digest_jobs(scheduler, runtime)
-    from digests.alerts import schedule_checks; schedule_checks(scheduler, runtime)  # noqa: E702 -- SLA-spike alerts, every 5 minutes
+    from digests.alerts import schedule_checks  # SLA-spike alerts, every 5 minutes
+
+    schedule_checks(scheduler, runtime)
 
 
 def add_digest_jobs(scheduler, runtime) -> None:
     """The sync job (one cron job per subscription) and the recovery of stale claims, both run at once."""
     now = datetime.now(timezone.utc)
-    scheduler.add_job(sync_digest_jobs, "interval", seconds=SYNC_EVERY_S, args=[scheduler, runtime], id=SYNC_JOB_ID,
-                      replace_existing=True, coalesce=True, max_instances=1, next_run_time=now)
+    scheduler.add_job(
+        sync_digest_jobs,
+        "interval",
+        seconds=SYNC_EVERY_S,
+        args=[scheduler, runtime],
+        id=SYNC_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=now,
+    )
     # recovering a claim means building a whole digest (Lexer retries included): a job of its own, so syncing
     # new subscriptions never waits behind it
-    scheduler.add_job(recover_stale_digests, "interval", seconds=RECOVER_EVERY_S, args=[runtime], id=RECOVER_JOB_ID,
-                      replace_existing=True, coalesce=True, max_instances=1, next_run_time=now)
+    scheduler.add_job(
+        recover_stale_digests,
+        "interval",
+        seconds=RECOVER_EVERY_S,
+        args=[runtime],
+        id=RECOVER_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=now,
+    )
 
 
 def recover_stale_digests(runtime) -> None:
@@ -62,7 +82,7 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
     added = removed = changed = 0
     # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
     seen = scheduler.__dict__.setdefault("_lexer_digests_seen", set())
-    for job_id, job in have.items():
+    for job_id in have:
         if job_id not in wanted:
             scheduler.remove_job(job_id)
             removed += 1
@@ -70,9 +90,17 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
         job = have.get(job_id)
         if job is not None and job.name == sub.schedule_key():
             continue
-        scheduler.add_job(run_scheduled_digest, digest_trigger(sub), args=[runtime, sub.id], id=job_id,
-                          name=sub.schedule_key(), replace_existing=True, coalesce=True, max_instances=1,
-                          misfire_grace_time=grace)
+        scheduler.add_job(
+            run_scheduled_digest,
+            digest_trigger(sub),
+            args=[runtime, sub.id],
+            id=job_id,
+            name=sub.schedule_key(),
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=grace,
+        )
         if job is None:
             added += 1
             if sub.id not in seen:
@@ -110,8 +138,9 @@ def missed_slot(store, sub, now: datetime, grace_s: float) -> datetime | None:
     from digests.jobs import slot_key
 
     slot = times[-1]
-    ran = store.db.conn.execute("select 1 from digest_runs where subscription_id = ? and scheduled_for = ?",
-                                (sub.id, slot_key(slot))).fetchone()
+    ran = store.db.conn.execute(
+        "select 1 from digest_runs where subscription_id = ? and scheduled_for = ?", (sub.id, slot_key(slot))
+    ).fetchone()
     return None if ran else slot
 
 
@@ -125,8 +154,15 @@ def _catch_up(scheduler, runtime, sub, grace: int) -> None:
         if slot is None:
             return
         logger.info("digest %s missed its run at %s; posting it now", sub.id, slot.isoformat())
-        scheduler.add_job(run_missed_digest, "date", run_date=datetime.now(timezone.utc), args=[runtime, sub.id, slot],
-                          id=f"catch-up:{sub.id}:{slot.isoformat()}", replace_existing=True, misfire_grace_time=grace)
+        scheduler.add_job(
+            run_missed_digest,
+            "date",
+            run_date=datetime.now(timezone.utc),
+            args=[runtime, sub.id, slot],
+            id=f"catch-up:{sub.id}:{slot.isoformat()}",
+            replace_existing=True,
+            misfire_grace_time=grace,
+        )
     except Exception:
         logger.exception("checking digest %s for a missed run failed", sub.id)
 

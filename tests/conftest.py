@@ -86,22 +86,48 @@ class Bot:
         self.slack = slack
         self.http = httpx.Client(timeout=10)
 
-    def signed_post(self, body: str, *, content_type="application/x-www-form-urlencoded",
-                    timestamp: int | None = None, secret: str = SIGNING_SECRET) -> httpx.Response:
+    def signed_post(
+        self,
+        body: str,
+        *,
+        content_type="application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> httpx.Response:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-        return self.http.post(f"{self.url}/slack/events", content=body.encode(), headers={
-            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+        return self.http.post(
+            f"{self.url}/slack/events",
+            content=body.encode(),
+            headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature},
+        )
 
-    def command(self, text: str, *, user_id: str = USER_SYDNEY, channel_id: str = CHANNEL,
-                wait: bool = True, timeout: float = 15.0) -> dict | httpx.Response:
+    def command(
+        self,
+        text: str,
+        *,
+        user_id: str = USER_SYDNEY,
+        channel_id: str = CHANNEL,
+        wait: bool = True,
+        timeout: float = 15.0,
+    ) -> dict | httpx.Response:
         """Send `/lexer TEXT` as Slack does; return the reply posted to response_url."""
         key = f"cmd-{time.monotonic_ns()}"
         response_url = self.slack.app.new_response_url(key)
-        form = {"token": "legacy", "team_id": "T0TEST", "team_domain": "test", "channel_id": channel_id,
-                "channel_name": "general", "user_id": user_id, "user_name": "someone", "command": "/lexer",
-                "text": text, "api_app_id": "A0TEST", "response_url": response_url,
-                "trigger_id": "1.2.abc"}
+        form = {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "team_domain": "test",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": "someone",
+            "command": "/lexer",
+            "text": text,
+            "api_app_id": "A0TEST",
+            "response_url": response_url,
+            "trigger_id": "1.2.abc",
+        }
         r = self.signed_post(urllib.parse.urlencode(form))
         assert r.status_code == 200, r.text
         if not wait:
@@ -110,12 +136,21 @@ class Bot:
 
     def action(self, payload: dict) -> httpx.Response:
         import json
+
         return self.signed_post(urllib.parse.urlencode({"payload": json.dumps(payload)}))
 
     def event(self, event: dict) -> httpx.Response:
         import json
-        body = {"token": "legacy", "team_id": "T0TEST", "api_app_id": "A0TEST", "type": "event_callback",
-                "event_id": f"Ev{time.monotonic_ns()}", "event_time": int(time.time()), "event": event}
+
+        body = {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "api_app_id": "A0TEST",
+            "type": "event_callback",
+            "event_id": f"Ev{time.monotonic_ns()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
         return self.signed_post(json.dumps(body), content_type="application/json")
 
 

@@ -9,8 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alerting import (ACTION_SHOW_TEAM, ACTION_SNOOZE_1H, ACTION_SNOOZE_TOMORROW, AlertStore, button_value,
-                          parse_snooze, status_message)
+from bot.alerting import (
+    ACTION_SHOW_TEAM,
+    ACTION_SNOOZE_1H,
+    ACTION_SNOOZE_TOMORROW,
+    AlertStore,
+    button_value,
+    parse_snooze,
+    status_message,
+)
 from bot.errors import CommandError
 from tests.conftest import ADMIN, CHANNEL, USER_SYDNEY, wait_for
 
@@ -38,17 +45,21 @@ def audit(bot, action):
 
 # ---------------------------------------------------------------- snooze wording (pure)
 
-@pytest.mark.parametrize("text, expected", [
-    ("2h", NOW + timedelta(hours=2)),
-    ("30m", NOW + timedelta(minutes=30)),
-    ("1d", NOW + timedelta(days=1)),
-    ("1h 30m", NOW + timedelta(minutes=90)),
-    ("until 17:30", datetime(2026, 11, 26, 17, 30, tzinfo=SYD)),
-    ("until 9:00", datetime(2026, 11, 27, 9, 0, tzinfo=SYD)),  # already past today: tomorrow
-    ("until 5pm", datetime(2026, 11, 26, 17, 0, tzinfo=SYD)),
-    ("until tomorrow", datetime(2026, 11, 27, 9, 0, tzinfo=SYD)),
-    ("off", None),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2h", NOW + timedelta(hours=2)),
+        ("30m", NOW + timedelta(minutes=30)),
+        ("1d", NOW + timedelta(days=1)),
+        ("1h 30m", NOW + timedelta(minutes=90)),
+        ("until 17:30", datetime(2026, 11, 26, 17, 30, tzinfo=SYD)),
+        ("until 9:00", datetime(2026, 11, 27, 9, 0, tzinfo=SYD)),  # already past today: tomorrow
+        ("until 5pm", datetime(2026, 11, 26, 17, 0, tzinfo=SYD)),
+        ("until tomorrow", datetime(2026, 11, 27, 9, 0, tzinfo=SYD)),
+        ("off", None),
+    ],
+)
 def test_parse_snooze(text, expected):
     assert parse_snooze(text, NOW, SYD) == expected
 
@@ -60,28 +71,58 @@ def test_parse_snooze_refuses(text):
 
 
 def test_status_message_from_stored_state():
-    config = {"channel_id": CHANNEL, "enabled": 1, "window_minutes": 60, "min_count": 5, "sensitivity": "normal",
-              "snoozed_until": (NOW + timedelta(hours=1)).isoformat()}
-    sample = {"status": "ok", "window_end": NOW.isoformat(), "broke_sla": 12, "responded": 40, "expected": 3.5,
-              "expected_fraction": 0.1}
-    firing = {"started_at": (NOW - timedelta(minutes=20)).isoformat(), "state": "firing", "last_count": 12,
-              "resolved_at": None}
+    config = {
+        "channel_id": CHANNEL,
+        "enabled": 1,
+        "window_minutes": 60,
+        "min_count": 5,
+        "sensitivity": "normal",
+        "snoozed_until": (NOW + timedelta(hours=1)).isoformat(),
+    }
+    sample = {
+        "status": "ok",
+        "window_end": NOW.isoformat(),
+        "broke_sla": 12,
+        "responded": 40,
+        "expected": 3.5,
+        "expected_fraction": 0.1,
+    }
+    firing = {
+        "started_at": (NOW - timedelta(minutes=20)).isoformat(),
+        "state": "firing",
+        "last_count": 12,
+        "resolved_at": None,
+    }
     text = text_of(status_message(CHANNEL, config, sample, firing, firing, NOW, SYD))
-    for part in ("spiking since 13:40", "12 breaches in the last hour", "about 3.5", "30% of 40 replies",
-                 "usually 10%", "until 15:00", "ongoing"):
+    for part in (
+        "spiking since 13:40",
+        "12 breaches in the last hour",
+        "about 3.5",
+        "30% of 40 replies",
+        "usually 10%",
+        "until 15:00",
+        "ongoing",
+    ):
         assert part in text, part
 
 
 # ---------------------------------------------------------------- commands
+
 
 def test_alerts_on_status_snooze_off(bot, slack):
     reply = bot.command("alerts on window 30m min 3 sensitivity high", user_id=ADMIN)
     assert "alerts are on" in text_of(reply) and "at least 3 breaches" in text_of(reply)
     assert reply["response_type"] == "ephemeral"
     config = AlertStore(bot.runtime.store).config(CHANNEL)
-    assert (config["enabled"], config["window_minutes"], config["min_count"], config["sensitivity"]) == (1, 30, 3, "high")
-    assert audit(bot, "alerts.on") == [{"channel_id": CHANNEL, "min_count": 3, "sensitivity": "high",
-                                       "window_minutes": 30}]
+    assert (config["enabled"], config["window_minutes"], config["min_count"], config["sensitivity"]) == (
+        1,
+        30,
+        3,
+        "high",
+    )
+    assert audit(bot, "alerts.on") == [
+        {"channel_id": CHANNEL, "min_count": 3, "sensitivity": "high", "window_minutes": 30}
+    ]
 
     status = text_of(bot.command("alerts status"))  # anyone may look
     assert "normal" in status and "no check yet" in status and "Snooze" in status
@@ -150,6 +191,7 @@ def test_status_shows_the_latest_check(bot):
 
 # ---------------------------------------------------------------- buttons
 
+
 def _posted_alert(bot, slack) -> str:
     """Post an alert message as the checker would, and return its ts."""
     ts = bot.runtime.slack.chat_postMessage(channel=CHANNEL, text="SLA breach spike")["ts"]
@@ -161,14 +203,26 @@ def click(bot, slack, action_id: str, *, user_id: str = ADMIN, end: datetime | N
     key = f"act-{time.monotonic_ns()}"
     end = end or datetime.now(UTC).replace(second=0, microsecond=0)
     payload = {
-        "type": "block_actions", "token": "legacy", "api_app_id": "A0TEST", "trigger_id": "1.2.abc",
-        "team": {"id": "T0TEST", "domain": "test"}, "user": {"id": user_id, "username": "someone", "team_id": "T0TEST"},
+        "type": "block_actions",
+        "token": "legacy",
+        "api_app_id": "A0TEST",
+        "trigger_id": "1.2.abc",
+        "team": {"id": "T0TEST", "domain": "test"},
+        "user": {"id": user_id, "username": "someone", "team_id": "T0TEST"},
         "channel": {"id": CHANNEL, "name": "general"},
         "container": {"type": "message", "message_ts": ts, "channel_id": CHANNEL, "is_ephemeral": False},
         "message": {"ts": ts, "text": "SLA breach spike", "type": "message"},
         "response_url": slack.app.new_response_url(key),
-        "actions": [{"action_id": action_id, "block_id": "alert", "type": "button", "action_ts": str(time.time()),
-                     "value": button_value(CHANNEL, end, 60), "text": {"type": "plain_text", "text": "x"}}],
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "alert",
+                "type": "button",
+                "action_ts": str(time.time()),
+                "value": button_value(CHANNEL, end, 60),
+                "text": {"type": "plain_text", "text": "x"},
+            }
+        ],
     }
     r = bot.action(payload)
     assert r.status_code == 200, r.text

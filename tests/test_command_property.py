@@ -5,7 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.commands import Asker
 from bot.config import Settings
@@ -15,15 +16,81 @@ from bot.sandbox.lexer_app import LexerSandbox
 from bot.slack.blocks import validate_message
 from bot.store import open_store
 
-WORDS = ["summary", "sla", "team", "workload", "states", "classifications", "response-time", "cases",
-         "case-classifications", "nps", "users", "groups", "forms", "export", "subscribe", "unsubscribe",
-         "subscriptions", "alerts", "help", "public", "today", "yesterday", "this-week", "last-week",
-         "this-month", "last-month", "last-7d", "last-3h", "last-400d", "2026-11-02", "2026-02-30",
-         "2026-11-01..2026-11-07", "2031-01-01", "group:Email", "group:999", "agent:nobody@x.io", "agent:1",
-         "promoters", "detractors", "passives", "cases", "responses", "on", "off", "snooze", "status",
-         "daily", "weekly", "mon", "at", "09:00", "tz", "Australia/Sydney", "<#C0GENERAL|general>",
-         "<@U123>", "\"NPS Survey\"", "55", "min", "window", "1h", "sensitivity", "high", "#", "..",
-         "\u00e9t\u00e9", "\U0001f600", "x" * 300, "", "-", "'", "`", "*bold*", "<!channel>"]
+WORDS = [
+    "summary",
+    "sla",
+    "team",
+    "workload",
+    "states",
+    "classifications",
+    "response-time",
+    "cases",
+    "case-classifications",
+    "nps",
+    "users",
+    "groups",
+    "forms",
+    "export",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "alerts",
+    "help",
+    "public",
+    "today",
+    "yesterday",
+    "this-week",
+    "last-week",
+    "this-month",
+    "last-month",
+    "last-7d",
+    "last-3h",
+    "last-400d",
+    "2026-11-02",
+    "2026-02-30",
+    "2026-11-01..2026-11-07",
+    "2031-01-01",
+    "group:Email",
+    "group:999",
+    "agent:nobody@x.io",
+    "agent:1",
+    "promoters",
+    "detractors",
+    "passives",
+    "cases",
+    "responses",
+    "on",
+    "off",
+    "snooze",
+    "status",
+    "daily",
+    "weekly",
+    "mon",
+    "at",
+    "09:00",
+    "tz",
+    "Australia/Sydney",
+    "<#C0GENERAL|general>",
+    "<@U123>",
+    '"NPS Survey"',
+    "55",
+    "min",
+    "window",
+    "1h",
+    "sensitivity",
+    "high",
+    "#",
+    "..",
+    "\u00e9t\u00e9",
+    "\U0001f600",
+    "x" * 300,
+    "",
+    "-",
+    "'",
+    "`",
+    "*bold*",
+    "<!channel>",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +98,9 @@ def runner(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("prop")
     settings = Settings(db_path=str(tmp / "p.db"), admins=frozenset({"UADMIN01"}))
     store = open_store(settings.db_path)
-    api = build_activity_client(settings, store, sandbox_app=LexerSandbox(rate_limit=1_000_000),
-                                rate_limit=1_000_000, sleep=lambda s: None)
+    api = build_activity_client(
+        settings, store, sandbox_app=LexerSandbox(rate_limit=1_000_000), rate_limit=1_000_000, sleep=lambda s: None
+    )
     runtime = build_runtime(settings, with_slack=False, api=api, store=store)
     return runtime.runner
 

@@ -19,14 +19,17 @@ def test_env_file_is_read_and_environment_wins(tmp_path):
     assert s.timezone == "Australia/Sydney" and s.port == 5000 and s.admins == {"U1AAA", "U2BBB"}
 
 
-@pytest.mark.parametrize("env,variable", [
-    ({"LEXERBOT_TIMEZONE": "Mars/Base"}, "LEXERBOT_TIMEZONE"),
-    ({"PORT": "abc"}, "PORT"),
-    ({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN"),
-    ({"SLACK_APP_TOKEN": "xoxb-nope"}, "SLACK_APP_TOKEN"),
-    ({"LEXERBOT_ADMINS": "bob"}, "LEXERBOT_ADMINS"),
-    ({"LEXER_API_URL": "ftp://x"}, "LEXER_API_URL"),
-])
+@pytest.mark.parametrize(
+    "env,variable",
+    [
+        ({"LEXERBOT_TIMEZONE": "Mars/Base"}, "LEXERBOT_TIMEZONE"),
+        ({"PORT": "abc"}, "PORT"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xoxb-nope"}, "SLACK_APP_TOKEN"),
+        ({"LEXERBOT_ADMINS": "bob"}, "LEXERBOT_ADMINS"),
+        ({"LEXER_API_URL": "ftp://x"}, "LEXER_API_URL"),
+    ],
+)
 def test_bad_values_name_the_variable(tmp_path, env, variable):
     with pytest.raises(ConfigError) as err:
         load_settings(env, env_file=tmp_path / "none")
@@ -34,8 +37,10 @@ def test_bad_values_name_the_variable(tmp_path, env, variable):
 
 
 def test_secrets_are_not_in_repr(tmp_path):
-    s = load_settings({"LEXER_API_TOKEN": "lexsecret", "SLACK_BOT_TOKEN": "xoxb-sekrit",
-                       "SLACK_SIGNING_SECRET": "signsecret"}, env_file=tmp_path / "none")
+    s = load_settings(
+        {"LEXER_API_TOKEN": "lexsecret", "SLACK_BOT_TOKEN": "xoxb-sekrit", "SLACK_SIGNING_SECRET": "signsecret"},
+        env_file=tmp_path / "none",
+    )
     text = repr(s)
     assert "lexsecret" not in text and "sekrit" not in text and "signsecret" not in text
     assert not s.sandbox_mode

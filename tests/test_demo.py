@@ -32,12 +32,18 @@ def demo_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("fresh")
     tmp = tmp_path_factory.mktemp("tmp")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK_"))}
-    env.update(PYTHONPATH=str(ROOT), TMPDIR=str(tmp), PYTHONIOENCODING="utf-8",
-               # a proxy in the environment must not divert the demo's loopback calls (port 9: nothing listens)
-               HTTPS_PROXY="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TMPDIR=str(tmp),
+        PYTHONIOENCODING="utf-8",
+        # a proxy in the environment must not divert the demo's loopback calls (port 9: nothing listens)
+        HTTPS_PROXY="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+    )
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "demo"], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
     return proc, time.monotonic() - started, cwd, tmp
 
 
@@ -85,12 +91,18 @@ def test_no_secret_like_values_printed(demo_run):
     assert "demo-signing-secret" not in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("before, after, expected", [
-    ([], [{"ts": "1.0", "text": "a"}], [("new message", {"ts": "1.0", "text": "a"})]),
-    ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "a"}], []),
-    ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "b"}], [("updated message", {"ts": "1.0", "text": "b"})]),
-    ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "a"}, {"ts": "2.0", "text": "r", "thread_ts": "1.0"}],
-     [("reply in thread", {"ts": "2.0", "text": "r", "thread_ts": "1.0"})]),
-])
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        ([], [{"ts": "1.0", "text": "a"}], [("new message", {"ts": "1.0", "text": "a"})]),
+        ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "a"}], []),
+        ([{"ts": "1.0", "text": "a"}], [{"ts": "1.0", "text": "b"}], [("updated message", {"ts": "1.0", "text": "b"})]),
+        (
+            [{"ts": "1.0", "text": "a"}],
+            [{"ts": "1.0", "text": "a"}, {"ts": "2.0", "text": "r", "thread_ts": "1.0"}],
+            [("reply in thread", {"ts": "2.0", "text": "r", "thread_ts": "1.0"})],
+        ),
+    ],
+)
 def test_channel_changes(before, after, expected):
     assert channel_changes(before, after) == expected

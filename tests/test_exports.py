@@ -13,8 +13,16 @@ import pytest
 
 from bot import export_jobs
 from bot.commands import Asker
-from bot.export_jobs import (QueueOptions, RowCounter, export_filename, export_title, format_elapsed, format_size,
-                             progress_message, queue_text)
+from bot.export_jobs import (
+    QueueOptions,
+    RowCounter,
+    export_filename,
+    export_title,
+    format_elapsed,
+    format_size,
+    progress_message,
+    queue_text,
+)
 from bot.sandbox.server import serve_in_thread
 from bot.sandbox.slack_standin import render_message_text
 from tests.conftest import ADMIN, USER_SYDNEY, Bot, make_settings, wait_for
@@ -33,6 +41,7 @@ def fast_exports(monkeypatch):
     def start(self):
         started.append(self)
         real_start(self)
+
     monkeypatch.setattr(export_jobs.ExportQueue, "start", start)
     yield
     for queue in started:
@@ -41,14 +50,18 @@ def fast_exports(monkeypatch):
 
 # ------------------------------------------------------------------ pure helpers
 
-@pytest.mark.parametrize("chunks, rows", [
-    ([b""], 0),
-    ([b"a,b\n"], 0),
-    ([b"a,b\n1,2\n"], 1),
-    ([b"a,b\n1,2\n3,4"], 2),  # no newline at the end
-    ([b"a,b", b"\n1,", b"2\n", b"3,4\n"], 2),
-    ([b"a,b\n" + b"1,2\n" * 1000], 1000),
-])
+
+@pytest.mark.parametrize(
+    "chunks, rows",
+    [
+        ([b""], 0),
+        ([b"a,b\n"], 0),
+        ([b"a,b\n1,2\n"], 1),
+        ([b"a,b\n1,2\n3,4"], 2),  # no newline at the end
+        ([b"a,b", b"\n1,", b"2\n", b"3,4\n"], 2),
+        ([b"a,b\n" + b"1,2\n" * 1000], 1000),
+    ],
+)
 def test_row_counter(chunks, rows):
     counter = RowCounter()
     for c in chunks:
@@ -57,8 +70,9 @@ def test_row_counter(chunks, rows):
     assert counter.size == sum(map(len, chunks))
 
 
-@pytest.mark.parametrize("n, text", [(0, "0 KB"), (400, "1 KB"), (812_000, "812 KB"), (12_400_000, "12.4 MB"),
-                                     (1_070_000_000, "1.07 GB")])
+@pytest.mark.parametrize(
+    "n, text", [(0, "0 KB"), (400, "1 KB"), (812_000, "812 KB"), (12_400_000, "12.4 MB"), (1_070_000_000, "1.07 GB")]
+)
 def test_format_size(n, text):
     assert format_size(n) == text
 
@@ -68,34 +82,55 @@ def test_format_elapsed(s, text):
     assert format_elapsed(s) == text
 
 
-@pytest.mark.parametrize("ahead, text", [(None, "Queued."), (0, "Queued — you're next."), (2, "Queued — 2 ahead of you.")])
+@pytest.mark.parametrize(
+    "ahead, text", [(None, "Queued."), (0, "Queued — you're next."), (2, "Queued — 2 ahead of you.")]
+)
 def test_queue_text(ahead, text):
     assert queue_text(ahead) == text
 
 
 def test_titles_and_file_names():
-    assert export_title("cases", date(2026, 11, 16), date(2026, 11, 22), "Australia/Sydney") == \
-        "Cases 2026-11-16 to 2026-11-22 (Australia/Sydney).csv"
-    assert export_title("nps", date(2026, 11, 22), date(2026, 11, 22), "UTC", "Post-chat") == \
-        "NPS submissions (Post-chat) 2026-11-22 (UTC).csv"
-    assert export_filename("responses", date(2026, 11, 16), date(2026, 11, 22)) == \
-        "lexer-responses-2026-11-16-to-2026-11-22.csv"
+    assert (
+        export_title("cases", date(2026, 11, 16), date(2026, 11, 22), "Australia/Sydney")
+        == "Cases 2026-11-16 to 2026-11-22 (Australia/Sydney).csv"
+    )
+    assert (
+        export_title("nps", date(2026, 11, 22), date(2026, 11, 22), "UTC", "Post-chat")
+        == "NPS submissions (Post-chat) 2026-11-22 (UTC).csv"
+    )
+    assert (
+        export_filename("responses", date(2026, 11, 16), date(2026, 11, 22))
+        == "lexer-responses-2026-11-16-to-2026-11-22.csv"
+    )
 
 
-JOB = {"kind": "cases", "form_name": None, "range_desc": "last week (Mon 16 Nov – Sun 22 Nov 2026)",
-       "tz": "Australia/Sydney", "date_from": "2026-11-16T00:00:00+11:00", "date_to": "2026-11-22T23:59:59+11:00",
-       "filters_text": None, "size_bytes": 12_400_000, "rows": 10234, "file_name": None, "error": None,
-       "error_hint": None}
+JOB = {
+    "kind": "cases",
+    "form_name": None,
+    "range_desc": "last week (Mon 16 Nov – Sun 22 Nov 2026)",
+    "tz": "Australia/Sydney",
+    "date_from": "2026-11-16T00:00:00+11:00",
+    "date_to": "2026-11-22T23:59:59+11:00",
+    "filters_text": None,
+    "size_bytes": 12_400_000,
+    "rows": 10234,
+    "file_name": None,
+    "error": None,
+    "error_hint": None,
+}
 
 
-@pytest.mark.parametrize("state, live, expect", [
-    ("queued", {"ahead": 2}, "Queued — 2 ahead of you."),
-    ("started", {}, "Started"),
-    ("waiting", {"elapsed_s": 75}, "Waiting for Lexer to prepare the file (1m 15s so far)."),
-    ("downloading", {"transferred": 5_000_000}, "Downloading from Lexer: 5.0 MB so far."),
-    ("uploading", {"transferred": 6_200_000}, "Uploading to Slack: 6.2 MB of 12.4 MB."),
-    ("done", {}, "Cases 2026-11-16 to 2026-11-22 (Australia/Sydney).csv* (12.4 MB, 10,234 rows)"),
-])
+@pytest.mark.parametrize(
+    "state, live, expect",
+    [
+        ("queued", {"ahead": 2}, "Queued — 2 ahead of you."),
+        ("started", {}, "Started"),
+        ("waiting", {"elapsed_s": 75}, "Waiting for Lexer to prepare the file (1m 15s so far)."),
+        ("downloading", {"transferred": 5_000_000}, "Downloading from Lexer: 5.0 MB so far."),
+        ("uploading", {"transferred": 6_200_000}, "Uploading to Slack: 6.2 MB of 12.4 MB."),
+        ("done", {}, "Cases 2026-11-16 to 2026-11-22 (Australia/Sydney).csv* (12.4 MB, 10,234 rows)"),
+    ],
+)
 def test_progress_message_states(state, live, expect):
     message = progress_message({**JOB, "state": state}, sandbox=True, **live)
     assert expect in message["blocks"][1]["text"]["text"]
@@ -104,8 +139,15 @@ def test_progress_message_states(state, live, expect):
 
 
 def test_progress_message_failed_says_what_to_try():
-    message = progress_message({**JOB, "state": "failed", "error": "Lexer reported the export as 'failed'.",
-                                "error_hint": "Try again; a shorter range often helps."}, sandbox=False)
+    message = progress_message(
+        {
+            **JOB,
+            "state": "failed",
+            "error": "Lexer reported the export as 'failed'.",
+            "error_hint": "Try again; a shorter range often helps.",
+        },
+        sandbox=False,
+    )
     text = render_message_text(message)
     assert "Failed: Lexer reported the export as 'failed'." in text
     assert "What to try" in text and "shorter range" in text
@@ -113,6 +155,7 @@ def test_progress_message_failed_says_what_to_try():
 
 
 # ------------------------------------------------------------------ end to end
+
 
 def dm_messages(slack, user=ADMIN) -> list[dict]:
     return slack.app.messages(user)
@@ -141,8 +184,12 @@ def sandbox_csv_sha256(sandbox, settings, token: str) -> tuple[str, bytes]:
 
 
 def starts(sandbox) -> list[dict]:
-    return [r for r in sandbox.app.requests if r["path"].endswith("/activity/reports")
-            and (r.get("body") or {}).get("type") in ("case_details", "mention_sla_export", "nps_submissions")]
+    return [
+        r
+        for r in sandbox.app.requests
+        if r["path"].endswith("/activity/reports")
+        and (r.get("body") or {}).get("type") in ("case_details", "mention_sla_export", "nps_submissions")
+    ]
 
 
 def test_export_cases_lands_in_requesters_dm_byte_for_byte(bot, sandbox, slack, settings):
@@ -171,8 +218,10 @@ def test_export_cases_lands_in_requesters_dm_byte_for_byte(bot, sandbox, slack, 
     assert len(slack.app.calls_to("chat.update")) <= 4
 
 
-@pytest.mark.parametrize("text, report_type", [("export responses yesterday", "mention_sla_export"),
-                                                ("export nps post-chat last-7d", "nps_submissions")])
+@pytest.mark.parametrize(
+    "text, report_type",
+    [("export responses yesterday", "mention_sla_export"), ("export nps post-chat last-7d", "nps_submissions")],
+)
 def test_other_exports(bot, sandbox, slack, text, report_type):
     bot.command(text, user_id=ADMIN)
     assert queue_of(bot.runtime).wait_idle(20)
@@ -227,6 +276,7 @@ def start_bot(settings, slack) -> tuple[Bot, callable]:
         queue_of(runtime).stop()
         handle.stop()
         runtime.store.close()
+
     return Bot(handle.url, runtime, slack), stop
 
 
@@ -284,7 +334,9 @@ def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot,
     job = wait_for(lambda: next((j for j in job_rows(bot.runtime) if j["state"] == "waiting"), None))
     queue_of(bot.runtime).stop()  # …and the process goes away mid-export
     # as if it died hard: another worker's claim, long untouched
-    bot.runtime.store.db["export_jobs"].update(job["id"], {"worker": "gone:1:x", "updated_at": "2000-01-01T00:00:00+00:00"})
+    bot.runtime.store.db["export_jobs"].update(
+        job["id"], {"worker": "gone:1:x", "updated_at": "2000-01-01T00:00:00+00:00"}
+    )
     sandbox.app.set_export_status(None, None)
     sandbox.app.set_export_status(job["report_token"], None)  # Lexer finishes meanwhile
 
@@ -310,10 +362,21 @@ def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox,
 
     settings = make_settings(sandbox, slack, tmp_path)
     store = open_store(settings.db_path)
-    store.db["export_jobs"].insert({
-        "user_id": ADMIN, "kind": "cases", "range_text": "yesterday", "tz": "UTC", "state": "sharing",
-        "date_from": "2026-11-22T00:00:00+00:00", "date_to": "2026-11-22T23:59:59+00:00",
-        "range_desc": "yesterday (Sun 22 Nov 2026)", "report_token": "tok", "worker": None, "attempts": 1})
+    store.db["export_jobs"].insert(
+        {
+            "user_id": ADMIN,
+            "kind": "cases",
+            "range_text": "yesterday",
+            "tz": "UTC",
+            "state": "sharing",
+            "date_from": "2026-11-22T00:00:00+00:00",
+            "date_to": "2026-11-22T23:59:59+00:00",
+            "range_desc": "yesterday (Sun 22 Nov 2026)",
+            "report_token": "tok",
+            "worker": None,
+            "attempts": 1,
+        }
+    )
     store.close()
     runtime = build_runtime(settings)
     try:
@@ -352,8 +415,9 @@ def test_ask_says_exports_are_delivered_in_slack(settings):
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings, with_slack=False)
-    reply = runtime.runner.run("export cases last-week",
-                               Asker(user_id=ADMIN, channel_id=None, tz=ZoneInfo("UTC"), is_admin=True))
+    reply = runtime.runner.run(
+        "export cases last-week", Asker(user_id=ADMIN, channel_id=None, tz=ZoneInfo("UTC"), is_admin=True)
+    )
     assert "delivered in Slack" in render_message_text(reply.message)
     assert "exports" not in runtime.extras and job_rows(runtime) == []
     runtime.store.close()
@@ -386,8 +450,9 @@ def test_30mb_export_streams_without_holding_the_file(bot, sandbox, slack, setti
 
     sandbox.app.export_size_bytes = BIG_EXPORT_BYTES
     # warm the sandbox's generated data for the range, so the measure is of the export itself
-    sandbox.app.report({"type": "case_summary", "date_from": "2026-01-01T00:00:00+00:00",
-                        "date_to": "2026-01-01T00:00:01+00:00"})
+    sandbox.app.report(
+        {"type": "case_summary", "date_from": "2026-01-01T00:00:00+00:00", "date_to": "2026-01-01T00:00:01+00:00"}
+    )
     bot.command("cases last-week", user_id=ADMIN)
     tracemalloc.start()
     try:

@@ -18,22 +18,56 @@ SYD = ZoneInfo("Australia/Sydney")
 NOW = utc(2026, 1, 14, 21, 0)
 
 
-def sub_row(id=1, kind="sla", channel_id=CHANNEL, cadence="daily", weekday=None, at_time="09:00",
-            tz="Australia/Sydney", paused=False, broken_reason=None, next_run=datetime(2026, 1, 15, 9, tzinfo=SYD),
-            **extra) -> dict:
-    return {"id": id, "kind": kind, "form_id": None, "channel_id": channel_id, "cadence": cadence,
-            "weekday": weekday, "at_time": at_time, "tz": tz, "created_by": ADMIN, "paused": paused,
-            "broken_reason": broken_reason, "next_run": None if paused or broken_reason else next_run, **extra}
+def sub_row(
+    id=1,
+    kind="sla",
+    channel_id=CHANNEL,
+    cadence="daily",
+    weekday=None,
+    at_time="09:00",
+    tz="Australia/Sydney",
+    paused=False,
+    broken_reason=None,
+    next_run=datetime(2026, 1, 15, 9, tzinfo=SYD),
+    **extra,
+) -> dict:
+    return {
+        "id": id,
+        "kind": kind,
+        "form_id": None,
+        "channel_id": channel_id,
+        "cadence": cadence,
+        "weekday": weekday,
+        "at_time": at_time,
+        "tz": tz,
+        "created_by": ADMIN,
+        "paused": paused,
+        "broken_reason": broken_reason,
+        "next_run": None if paused or broken_reason else next_run,
+        **extra,
+    }
 
 
 def alert_row(channel_id=CHANNEL, snoozed_until=None, open_episode=None) -> dict:
-    return {"channel_id": channel_id, "enabled": 1, "window_minutes": 60, "min_count": 5, "sensitivity": "normal",
-            "snoozed_until": snoozed_until, "open_episode": open_episode}
+    return {
+        "channel_id": channel_id,
+        "enabled": 1,
+        "window_minutes": 60,
+        "min_count": 5,
+        "sensitivity": "normal",
+        "snoozed_until": snoozed_until,
+        "open_episode": open_episode,
+    }
 
 
 def data(**kw) -> home.HomeData:
-    values = dict(user_id=ADMIN, is_admin=True, now=NOW, tz=SYD,
-                  today=home.TodayNumbers(120, 96, 7, 1290.0, words="today (Thu 15 Jan 2026)"))
+    values = dict(
+        user_id=ADMIN,
+        is_admin=True,
+        now=NOW,
+        tz=SYD,
+        today=home.TodayNumbers(120, 96, 7, 1290.0, words="today (Thu 15 Jan 2026)"),
+    )
     values.update(kw)
     return home.HomeData(**values)
 
@@ -43,8 +77,7 @@ def texts(view: dict) -> str:
 
 
 def action_ids(view: dict) -> list[tuple[str, str]]:
-    return [(e["action_id"], e["value"]) for blk in view["blocks"] if blk["type"] == "actions"
-            for e in blk["elements"]]
+    return [(e["action_id"], e["value"]) for blk in view["blocks"] if blk["type"] == "actions" for e in blk["elements"]]
 
 
 def channel_value(channel: str = CHANNEL) -> str:
@@ -53,32 +86,67 @@ def channel_value(channel: str = CHANNEL) -> str:
 
 # ------------------------------------------------------------------ the view (pure)
 
-@pytest.mark.parametrize("sub, text", [
-    (sub_row(), "every day at 09:00 (Australia/Sydney)"),
-    (sub_row(cadence="weekdays", at_time="08:05"), "weekdays at 08:05 (Australia/Sydney)"),
-    (sub_row(cadence="weekly", weekday=4, tz="UTC"), "every Friday at 09:00 (UTC)"),
-])
+
+@pytest.mark.parametrize(
+    "sub, text",
+    [
+        (sub_row(), "every day at 09:00 (Australia/Sydney)"),
+        (sub_row(cadence="weekdays", at_time="08:05"), "weekdays at 08:05 (Australia/Sydney)"),
+        (sub_row(cadence="weekly", weekday=4, tz="UTC"), "every Friday at 09:00 (UTC)"),
+    ],
+)
 def test_schedule_text(sub, text):
     assert home.schedule_text(sub) == text
 
 
 def test_view_shows_today_subscriptions_alerts_and_how_to():
     episode = {"started_at": "2026-01-14T20:00:00+00:00", "last_count": 14}
-    view = home.home_view(data(subscriptions=[sub_row(1), sub_row(2, kind="nps", form_id=3, paused=True),
-                                              sub_row(3, broken_reason="is_archived")],
-                               alerts=[alert_row(open_episode=episode)]))
+    view = home.home_view(
+        data(
+            subscriptions=[
+                sub_row(1),
+                sub_row(2, kind="nps", form_id=3, paused=True),
+                sub_row(3, broken_reason="is_archived"),
+            ],
+            alerts=[alert_row(open_episode=episode)],
+        )
+    )
     validate_view(view)
     out = texts(view)
-    for expected in ("Today so far", "120", "96", "7 (7% of responses)", "21m 30s", "#1 · SLA digest",
-                     "Next: Thu 15 Jan 09:00 AEDT", "NPS digest (form 3)", "Paused",
-                     "Stopped: the channel is archived", "Spike in progress", "14 breaches",
-                     "1h window", "/lexer team last-week"):
+    for expected in (
+        "Today so far",
+        "120",
+        "96",
+        "7 (7% of responses)",
+        "21m 30s",
+        "#1 · SLA digest",
+        "Next: Thu 15 Jan 09:00 AEDT",
+        "NPS digest (form 3)",
+        "Paused",
+        "Stopped: the channel is archived",
+        "Spike in progress",
+        "14 breaches",
+        "1h window",
+        "/lexer team last-week",
+    ):
         assert expected in out, expected
-    assert action_ids(view) == [(home.PAUSE, "1"), (home.DELETE, "1"), (home.RESUME, "2"), (home.DELETE, "2"),
-                                (home.PAUSE, "3"), (home.DELETE, "3"),
-                                (home.SNOOZE_1H, channel_value()), (home.SNOOZE_TOMORROW, channel_value())]
-    delete = next(e for blk in view["blocks"] if blk["type"] == "actions" for e in blk["elements"]
-                  if e["action_id"] == home.DELETE)
+    assert action_ids(view) == [
+        (home.PAUSE, "1"),
+        (home.DELETE, "1"),
+        (home.RESUME, "2"),
+        (home.DELETE, "2"),
+        (home.PAUSE, "3"),
+        (home.DELETE, "3"),
+        (home.SNOOZE_1H, channel_value()),
+        (home.SNOOZE_TOMORROW, channel_value()),
+    ]
+    delete = next(
+        e
+        for blk in view["blocks"]
+        if blk["type"] == "actions"
+        for e in blk["elements"]
+        if e["action_id"] == home.DELETE
+    )
     assert delete["confirm"]["confirm"]["text"] == "Delete"
 
 
@@ -116,10 +184,18 @@ def test_view_stays_within_slack_limits(n_subs, n_alerts, admin):
 
 # ------------------------------------------------------------------ end to end (signed requests, stand-in)
 
+
 def open_home(bot, user_id: str) -> dict:
     before = len(bot.slack.app.views(user_id))
-    r = bot.event({"type": "app_home_opened", "user": user_id, "channel": "D" + user_id[1:], "tab": "home",
-                   "event_ts": f"{time.time():.6f}"})
+    r = bot.event(
+        {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        }
+    )
     assert r.status_code == 200
     return wait_for(lambda: bot.slack.app.views(user_id)[before:] and bot.slack.app.views(user_id)[-1])
 
@@ -127,14 +203,34 @@ def open_home(bot, user_id: str) -> dict:
 def click(bot, user_id: str, action_id: str, value: str) -> dict:
     """A button on the Home tab, as Slack sends it; returns the republished view."""
     before = len(bot.slack.app.views(user_id))
-    payload = {"type": "block_actions", "token": "legacy", "api_app_id": "A0TEST", "trigger_id": "1.2.abc",
-               "team": {"id": "T0TEST", "domain": "test"},
-               "user": {"id": user_id, "username": "someone", "team_id": "T0TEST"},
-               "container": {"type": "view", "view_id": "V0HOME"},
-               "view": {"id": "V0HOME", "type": "home", "callback_id": "lexer.home", "blocks": [],
-                        "private_metadata": "", "state": {"values": {}}, "hash": "1.2"},
-               "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                            "text": {"type": "plain_text", "text": "x"}, "action_ts": f"{time.time():.6f}"}]}
+    payload = {
+        "type": "block_actions",
+        "token": "legacy",
+        "api_app_id": "A0TEST",
+        "trigger_id": "1.2.abc",
+        "team": {"id": "T0TEST", "domain": "test"},
+        "user": {"id": user_id, "username": "someone", "team_id": "T0TEST"},
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {
+            "id": "V0HOME",
+            "type": "home",
+            "callback_id": "lexer.home",
+            "blocks": [],
+            "private_metadata": "",
+            "state": {"values": {}},
+            "hash": "1.2",
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "text": {"type": "plain_text", "text": "x"},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
     r = bot.action(payload)
     assert r.status_code == 200, r.text
     return wait_for(lambda: bot.slack.app.views(user_id)[before:] and bot.slack.app.views(user_id)[-1])

@@ -7,8 +7,9 @@ from bot.runtime import RedactingFilter
 
 
 def test_log_records_with_a_secret_are_redacted(caplog):
-    settings = Settings(lexer_api_token="lex-tok-123456", slack_bot_token="xoxb-abc-999",
-                        slack_signing_secret="sign-sec-777")
+    settings = Settings(
+        lexer_api_token="lex-tok-123456", slack_bot_token="xoxb-abc-999", slack_signing_secret="sign-sec-777"
+    )
     logger = logging.getLogger("test.redaction")
     caplog.handler.addFilter(RedactingFilter(settings.secrets()))
     with caplog.at_level(logging.INFO, logger="test.redaction"):

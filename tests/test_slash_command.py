@@ -16,7 +16,7 @@ import pytest
 import time_machine
 
 from bot.slack.blocks import validate_message
-from tests.conftest import ADMIN, CHANNEL, USER_NEW_YORK, USER_SYDNEY, make_settings, wait_for
+from tests.conftest import USER_NEW_YORK, USER_SYDNEY, make_settings, wait_for
 
 # Lexer behind a compressing proxy: every answer here arrives gzip-encoded
 pytestmark = pytest.mark.gzip
@@ -33,8 +33,9 @@ def report_bodies(sandbox, report_type: str) -> list[dict]:
 
 
 def test_bad_signature_and_old_timestamp_get_401_and_no_api_call(bot, sandbox, slack):
-    body = urllib.parse.urlencode({"command": "/lexer", "text": "team", "user_id": USER_SYDNEY,
-                                   "response_url": slack.app.new_response_url("x")})
+    body = urllib.parse.urlencode(
+        {"command": "/lexer", "text": "team", "user_id": USER_SYDNEY, "response_url": slack.app.new_response_url("x")}
+    )
     assert bot.signed_post(body, secret="wrong-secret").status_code == 401
     assert bot.signed_post(body, timestamp=int(time.time()) - 360).status_code == 401
     time.sleep(0.3)
@@ -43,14 +44,17 @@ def test_bad_signature_and_old_timestamp_get_401_and_no_api_call(bot, sandbox, s
     assert slack.app.responses() == []
 
 
-@pytest.mark.parametrize("frozen,user,date_from,date_to", [
-    ("2026-11-27 03:00Z", USER_SYDNEY, "2026-11-16T00:00:00+11:00", "2026-11-22T23:59:59+11:00"),
-    ("2026-11-27 03:00Z", USER_NEW_YORK, "2026-11-16T00:00:00-05:00", "2026-11-22T23:59:59-05:00"),
-    # the week Sydney left daylight saving (Sun 5 Apr 2026)
-    ("2026-04-08 03:00Z", USER_SYDNEY, "2026-03-30T00:00:00+11:00", "2026-04-05T23:59:59+10:00"),
-    # the week New York entered it (Sun 8 Mar 2026)
-    ("2026-03-11 15:00Z", USER_NEW_YORK, "2026-03-02T00:00:00-05:00", "2026-03-08T23:59:59-04:00"),
-])
+@pytest.mark.parametrize(
+    "frozen,user,date_from,date_to",
+    [
+        ("2026-11-27 03:00Z", USER_SYDNEY, "2026-11-16T00:00:00+11:00", "2026-11-22T23:59:59+11:00"),
+        ("2026-11-27 03:00Z", USER_NEW_YORK, "2026-11-16T00:00:00-05:00", "2026-11-22T23:59:59-05:00"),
+        # the week Sydney left daylight saving (Sun 5 Apr 2026)
+        ("2026-04-08 03:00Z", USER_SYDNEY, "2026-03-30T00:00:00+11:00", "2026-04-05T23:59:59+10:00"),
+        # the week New York entered it (Sun 8 Mar 2026)
+        ("2026-03-11 15:00Z", USER_NEW_YORK, "2026-03-02T00:00:00-05:00", "2026-03-08T23:59:59-04:00"),
+    ],
+)
 def test_team_last_week_in_the_askers_timezone_with_the_sandbox_numbers(bot, sandbox, frozen, user, date_from, date_to):
     with time_machine.travel(frozen, tick=True):
         reply = bot.command("team last-week", user_id=user)
@@ -79,22 +83,25 @@ def test_summary_numbers_equal_the_sandbox(bot, sandbox):
     assert "yesterday" in text
 
 
-@pytest.mark.parametrize("text,report_types", [
-    ("workload last-7d", {"user_volume"}),
-    ("states last-7d", {"states_volume"}),
-    ("states today", {"states_volume"}),
-    ("classifications last-week", {"classifications"}),
-    ("response-time last-week", {"response_volume"}),
-    ("cases last-week", {"case_summary", "case_volume"}),
-    ("case-classifications last-week", {"case_classifications"}),
-    ("nps \"NPS Survey\" last-7d promoters", {"nps_summary", "nps_volume"}),
-    ("sla yesterday group:\"Email Support\"", {"summary"}),
-    ("users", set()),
-    ("groups", set()),
-    ("forms", set()),
-    ("help", set()),
-    ("", set()),
-])
+@pytest.mark.parametrize(
+    "text,report_types",
+    [
+        ("workload last-7d", {"user_volume"}),
+        ("states last-7d", {"states_volume"}),
+        ("states today", {"states_volume"}),
+        ("classifications last-week", {"classifications"}),
+        ("response-time last-week", {"response_volume"}),
+        ("cases last-week", {"case_summary", "case_volume"}),
+        ("case-classifications last-week", {"case_classifications"}),
+        ('nps "NPS Survey" last-7d promoters', {"nps_summary", "nps_volume"}),
+        ('sla yesterday group:"Email Support"', {"summary"}),
+        ("users", set()),
+        ("groups", set()),
+        ("forms", set()),
+        ("help", set()),
+        ("", set()),
+    ],
+)
 def test_every_report_answers_with_valid_block_kit(bot, sandbox, text, report_types):
     reply = bot.command(text)
     validate_message(reply)
@@ -110,17 +117,20 @@ def test_group_filter_is_sent_as_ids(bot, sandbox):
     assert body["groups"] == [groups["Email Support"]]
 
 
-@pytest.mark.parametrize("text,expect", [
-    ("frobnicate", "not a command"),
-    ("team 2099-01-01", "future"),
-    ("team 2024-01-01..2025-06-30", "12 months"),
-    ("team group:nosuchgroup", "No group"),
-    ("export cases", "admin"),
-    ("nps 70", "is a form, not an NPS survey"),
-    ("nps 55 lastweek", "did you mean `last-week`"),
-    ("team agent:Jane Remington", "in double quotes"),
-    ("team last 7 days", "did you mean `last-7d`"),
-])
+@pytest.mark.parametrize(
+    "text,expect",
+    [
+        ("frobnicate", "not a command"),
+        ("team 2099-01-01", "future"),
+        ("team 2024-01-01..2025-06-30", "12 months"),
+        ("team group:nosuchgroup", "No group"),
+        ("export cases", "admin"),
+        ("nps 70", "is a form, not an NPS survey"),
+        ("nps 55 lastweek", "did you mean `last-week`"),
+        ("team agent:Jane Remington", "in double quotes"),
+        ("team last 7 days", "did you mean `last-7d`"),
+    ],
+)
 def test_bad_input_gets_a_message_that_says_what_to_do(bot, sandbox, text, expect):
     reply = bot.command(text)
     validate_message(reply)
@@ -190,10 +200,15 @@ def _env(**extra) -> dict:
 
 def test_serve_starts_with_only_bot_token_and_signing_secret(tmp_path):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--no-scheduler"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=_env(SLACK_BOT_TOKEN="xoxb-only-this", SLACK_SIGNING_SECRET="only-that",
-                                     SLACK_API_URL="http://127.0.0.1:9/api/"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=_env(
+            SLACK_BOT_TOKEN="xoxb-only-this", SLACK_SIGNING_SECRET="only-that", SLACK_API_URL="http://127.0.0.1:9/api/"
+        ),
+    )
     try:
         r = wait_for(lambda: _try_get(f"http://127.0.0.1:{port}/healthz"), timeout=20)
         assert r.status_code == 200 and r.json()["sandbox"] is True
@@ -210,28 +225,49 @@ def _try_get(url):
         return None
 
 
-@pytest.mark.parametrize("argv,env,variable", [
-    (["serve"], {"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_SIGNING_SECRET"),
-    (["serve"], {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
-    (["socket"], {"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_APP_TOKEN"),
-    (["clock"], {}, "SLACK_BOT_TOKEN"),
-    (["digest", "send", "sla", "--channel", "C1"], {}, "SLACK_BOT_TOKEN"),
-    (["ask", "team"], {"LEXERBOT_TIMEZONE": "Mars/Base"}, "LEXERBOT_TIMEZONE"),
-])
+@pytest.mark.parametrize(
+    "argv,env,variable",
+    [
+        (["serve"], {"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_SIGNING_SECRET"),
+        (["serve"], {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
+        (["socket"], {"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_APP_TOKEN"),
+        (["clock"], {}, "SLACK_BOT_TOKEN"),
+        (["digest", "send", "sla", "--channel", "C1"], {}, "SLACK_BOT_TOKEN"),
+        (["ask", "team"], {"LEXERBOT_TIMEZONE": "Mars/Base"}, "LEXERBOT_TIMEZONE"),
+    ],
+)
 def test_misconfigured_exits_2_naming_the_variable(tmp_path, argv, env, variable):
-    r = subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=tmp_path, capture_output=True, text=True,
-                       env=_env(**env), timeout=30)
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(**env),
+        timeout=30,
+    )
     assert r.returncode == 2
     assert variable in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_ask_prints_readable_text_on_sandbox_data(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "team last-week", "--tz", "Australia/Sydney"],
-                       cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "team last-week", "--tz", "Australia/Sydney"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "sandbox data" in r.stdout and "last week" in r.stdout
-    j = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "summary", "--json"], cwd=tmp_path,
-                       capture_output=True, text=True, env=_env(), timeout=60)
+    j = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "summary", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
     validate_message(json.loads(j.stdout))
 
 
@@ -257,18 +293,40 @@ def test_lexer_bot_serve_answers_from_its_command_worker(sandbox, slack, tmp_pat
     from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Bot
 
     port = _free_port()
-    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{slack.url}/api/",
-               LEXER_API_TOKEN="sandbox-token", LEXER_API_URL=f"{sandbox.url}/v1",
-               LEXER_STATUS_URL=f"{sandbox.url}/api/public/v1/activity/reports/status",
-               LEXERBOT_DB=str(tmp_path / "served.db"))
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--no-scheduler", "--workers", "1"], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = _env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=f"{slack.url}/api/",
+        LEXER_API_TOKEN="sandbox-token",
+        LEXER_API_URL=f"{sandbox.url}/v1",
+        LEXER_STATUS_URL=f"{sandbox.url}/api/public/v1/activity/reports/status",
+        LEXERBOT_DB=str(tmp_path / "served.db"),
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-scheduler",
+            "--workers",
+            "1",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         health = wait_for(lambda: _try_get(f"http://127.0.0.1:{port}/healthz"), timeout=20)
         assert health.json()["command_workers"] == 1
-        reply = Bot(f"http://127.0.0.1:{port}", None, slack).command("team last-week", user_id=USER_NEW_YORK,
-                                                                     timeout=30)
+        reply = Bot(f"http://127.0.0.1:{port}", None, slack).command(
+            "team last-week", user_id=USER_NEW_YORK, timeout=30
+        )
         validate_message(reply)
         (body,) = report_bodies(sandbox, "user_summary")
         assert body["date_from"].endswith("-05:00")  # the worker looked up the asker's timezone too
@@ -281,10 +339,21 @@ def test_lexer_bot_serve_answers_from_its_command_worker(sandbox, slack, tmp_pat
 def test_clock_stops_cleanly_on_sigterm(sandbox, slack, tmp_path):
     from tests.conftest import BOT_TOKEN
 
-    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=f"{slack.url}/api/", LEXER_API_TOKEN="sandbox-token",
-               LEXER_API_URL=f"{sandbox.url}/v1", LEXERBOT_DB=str(tmp_path / "clock.db"))
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "clock"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = _env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=f"{slack.url}/api/",
+        LEXER_API_TOKEN="sandbox-token",
+        LEXER_API_URL=f"{sandbox.url}/v1",
+        LEXERBOT_DB=str(tmp_path / "clock.db"),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "clock"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     time.sleep(3)
     proc.terminate()
     out = proc.communicate(timeout=20)[0]

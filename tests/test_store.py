@@ -22,8 +22,12 @@ def test_migrations_apply_once_and_reopen_cleanly(tmp_path):
 def test_processes_starting_together_migrate_once(tmp_path):
     db = tmp_path / "shared.db"
     code = "import sys; from bot.store import open_store; open_store(sys.argv[1]); print('ok')"
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(db)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
     results = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _, err in results]
     store = open_store(db)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 
@@ -21,16 +21,25 @@ def uses_in_process_sandbox(settings: Settings) -> bool:
     return settings.sandbox_mode and settings.lexer_api_url == DEFAULT_API_URL
 
 
-def build_activity_client(settings: Settings, store, *, sandbox_app=None, base_transport: httpx.BaseTransport | None = None,
-                          clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-                          max_wait_s: float = 20.0, max_retries: int = 3,
-                          rate_limit: int | None = None) -> ActivityClient:
+def build_activity_client(
+    settings: Settings,
+    store,
+    *,
+    sandbox_app=None,
+    base_transport: httpx.BaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    max_wait_s: float = 20.0,
+    max_retries: int = 3,
+    rate_limit: int | None = None,
+) -> ActivityClient:
     """Compose cache -> retry -> rate limit -> transport; in-process sandbox when configured so."""
     api_url, status_url = settings.lexer_api_url, settings.lexer_status_url
     if base_transport is None:
         if uses_in_process_sandbox(settings):
             if sandbox_app is None:
                 from bot.sandbox.lexer_app import LexerSandbox
+
                 sandbox_app = LexerSandbox(base_url=SANDBOX_BASE)
             base_transport = httpx.WSGITransport(app=sandbox_app)
             api_url = f"{SANDBOX_BASE}/v1"
@@ -41,16 +50,28 @@ def build_activity_client(settings: Settings, store, *, sandbox_app=None, base_t
                 # a served sandbox (`lexer-bot sandbox`) keeps its status endpoint beside the API
                 root = api_url.rstrip("/").removesuffix("/v1")
                 status_url = f"{root}/api/public/v1/activity/reports/status"
-    limiter = SqliteRateLimiter(store, settings.api_token, clock=clock, sleep=sleep, max_wait_s=max_wait_s,
-                                **({"limit": rate_limit} if rate_limit else {}))
-    stack = CachingTransport(RetryTransport(RateLimitTransport(base_transport, limiter),
-                                            sleep=sleep, max_retries=max_retries), clock=clock)
-    headers = {"Auth-Api-Token": settings.api_token, "Content-Type": "application/json",
-               "User-Agent": "lexer-slack/0.1"}
+    limiter = SqliteRateLimiter(
+        store,
+        settings.api_token,
+        clock=clock,
+        sleep=sleep,
+        max_wait_s=max_wait_s,
+        **({"limit": rate_limit} if rate_limit else {}),
+    )
+    stack = CachingTransport(
+        RetryTransport(RateLimitTransport(base_transport, limiter), sleep=sleep, max_retries=max_retries), clock=clock
+    )
+    headers = {
+        "Auth-Api-Token": settings.api_token,
+        "Content-Type": "application/json",
+        "User-Agent": "lexer-slack/0.1",
+    }
     http = httpx.Client(transport=stack, headers=headers)
     # downloads are pre-signed file URLs, not API calls: no rate limit, no cache, no token header
-    download = httpx.Client(transport=base_transport if uses_in_process_sandbox(settings) else httpx.HTTPTransport(retries=2),
-                            follow_redirects=True)
+    download = httpx.Client(
+        transport=base_transport if uses_in_process_sandbox(settings) else httpx.HTTPTransport(retries=2),
+        follow_redirects=True,
+    )
     client = ActivityClient(http, api_url=api_url, status_url=status_url, download_http=download)
     client.limiter = limiter  # type: ignore[attr-defined]
     client.cache = stack  # type: ignore[attr-defined]

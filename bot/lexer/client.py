@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
-from bot.errors import (BadRequestError, ExportError, LexerApiError, LexerUnavailableError,
-                        MalformedResponseError, NotFoundError, RateLimitedError, UnauthorizedError)
+from bot.errors import (
+    BadRequestError,
+    ExportError,
+    LexerApiError,
+    LexerUnavailableError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+)
 from bot.lexer import models
 from bot.lexer.transport import parse_retry_after
 from bot.timeframe import Timeframe
@@ -69,27 +78,35 @@ def error_for(response: httpx.Response) -> LexerApiError:
     detail = _error_text(response).lower()
     if status == 400:
         if "too long" in detail or "12 months" in detail:
-            return BadRequestError("Lexer refused the range: it is longer than 12 months.",
-                                   hint="Ask for 12 months or less at a time.")
+            return BadRequestError(
+                "Lexer refused the range: it is longer than 12 months.", hint="Ask for 12 months or less at a time."
+            )
         if "future" in detail or "in the past" in detail:
-            return BadRequestError("Lexer refused the range: it starts in the future.",
-                                   hint="Pick a range that starts today or earlier.")
+            return BadRequestError(
+                "Lexer refused the range: it starts in the future.", hint="Pick a range that starts today or earlier."
+            )
         if "invalid type" in detail or "chart type" in detail:
-            return BadRequestError("Lexer does not know that report type.",
-                                   hint="This is a bug in lexer-bot; please report it.")
+            return BadRequestError(
+                "Lexer does not know that report type.", hint="This is a bug in lexer-bot; please report it."
+            )
         return BadRequestError("Lexer refused the request as invalid.", hint="Check the range and filters.")
     if status == 401:
         if "missing" in detail:
             return UnauthorizedError("Lexer did not receive an API token.")
         return UnauthorizedError("Lexer did not accept the API token (it may have been reset or deleted).")
     if status == 404:
-        return NotFoundError("Lexer could not find what was asked for.",
-                             hint="Check the form or filter ids; if it keeps happening, report it.")
+        return NotFoundError(
+            "Lexer could not find what was asked for.",
+            hint="Check the form or filter ids; if it keeps happening, report it.",
+        )
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         wait = f"in {int(retry_after + 0.999)} s" if retry_after is not None else "in a few minutes"
-        return RateLimitedError(f"Lexer's rate limit is reached; try again {wait}.", retry_after=retry_after,
-                                hint="Lexer allows 100 requests every 5 minutes per API token.")
+        return RateLimitedError(
+            f"Lexer's rate limit is reached; try again {wait}.",
+            retry_after=retry_after,
+            hint="Lexer allows 100 requests every 5 minutes per API token.",
+        )
     if status >= 500:
         return LexerUnavailableError(f"Lexer is having problems (HTTP {status}).")
     return LexerApiError(f"Lexer answered with an unexpected HTTP {status}.")
@@ -98,8 +115,7 @@ def error_for(response: httpx.Response) -> LexerApiError:
 class ActivityClient:
     """The Activity API: GET users/groups/forms, POST reports, the export status endpoint."""
 
-    def __init__(self, http: httpx.Client, *, api_url: str, status_url: str,
-                 download_http: httpx.Client | None = None):
+    def __init__(self, http: httpx.Client, *, api_url: str, status_url: str, download_http: httpx.Client | None = None):
         self.http = http
         self.api_url = api_url.rstrip("/")
         self.status_url = status_url
@@ -126,8 +142,7 @@ class ActivityClient:
     def _get(self, path: str) -> Any:
         return self._send("GET", f"{self.api_url}{path}")
 
-    def report(self, report_type: str, tf: Timeframe | None = None, filters: Filters = NO_FILTERS,
-               **extra: Any) -> Any:
+    def report(self, report_type: str, tf: Timeframe | None = None, filters: Filters = NO_FILTERS, **extra: Any) -> Any:
         """POST /activity/reports and return the raw JSON."""
         body: dict[str, Any] = {"type": report_type}
         if tf is not None:
@@ -175,17 +190,26 @@ class ActivityClient:
     def case_classifications(self, tf: Timeframe, filters: Filters = NO_FILTERS) -> list[models.CaseClassification]:
         return models.parse_case_classifications(self.report("case_classifications", tf, filters))
 
-    def nps_summary(self, tf: Timeframe, form_id: int, category: str = "all",
-                    filters: Filters = NO_FILTERS) -> models.NpsSummary:
+    def nps_summary(
+        self, tf: Timeframe, form_id: int, category: str = "all", filters: Filters = NO_FILTERS
+    ) -> models.NpsSummary:
         return models.parse_nps_summary(self.report("nps_summary", tf, filters, form=form_id, nps_category=category))
 
-    def nps_volume(self, tf: Timeframe, form_id: int, category: str = "all",
-                   filters: Filters = NO_FILTERS) -> list[models.NpsDay]:
+    def nps_volume(
+        self, tf: Timeframe, form_id: int, category: str = "all", filters: Filters = NO_FILTERS
+    ) -> list[models.NpsDay]:
         return models.parse_nps_volume(self.report("nps_volume", tf, filters, form=form_id, nps_category=category))
 
     # -------------------------------------------------------------- exports
-    def start_export(self, kind: str, tf: Timeframe, *, form_id: int | None = None,
-                     category: str = "all", filters: Filters = NO_FILTERS) -> models.ExportStatus:
+    def start_export(
+        self,
+        kind: str,
+        tf: Timeframe,
+        *,
+        form_id: int | None = None,
+        category: str = "all",
+        filters: Filters = NO_FILTERS,
+    ) -> models.ExportStatus:
         """Step 1 of an export: kind is cases|responses|nps."""
         report_type = EXPORT_TYPES[kind]
         extra: dict[str, Any] = {}
@@ -201,10 +225,16 @@ class ActivityClient:
         status = models.parse_export_status(self._send("GET", self.status_url, params={"token": report_token}))
         return status if status.token else models.ExportStatus(status.status, report_token, status.url)
 
-    def download(self, url: str, dest: Path, *, on_progress: Callable[[int], None] | None = None,
-                 on_chunk: Callable[[bytes], None] | None = None,
-                 on_start: Callable[[int | None], None] | None = None,
-                 chunk_size: int = 1 << 16) -> int:
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+        on_chunk: Callable[[bytes], None] | None = None,
+        on_start: Callable[[int | None], None] | None = None,
+        chunk_size: int = 1 << 16,
+    ) -> int:
         """Step 3: stream the CSV to `dest`; returns bytes written. Never holds the file in memory.
 
         on_start gets the announced Content-Length (or None) before any byte is written; on_chunk sees
@@ -214,8 +244,10 @@ class ActivityClient:
         try:
             with self.download_http.stream("GET", url, timeout=httpx.Timeout(120.0, connect=10.0)) as response:
                 if response.status_code != 200:
-                    raise ExportError(f"Downloading the CSV from Lexer failed (HTTP {response.status_code}).",
-                                      hint="Try the export again.")
+                    raise ExportError(
+                        f"Downloading the CSV from Lexer failed (HTTP {response.status_code}).",
+                        hint="Try the export again.",
+                    )
                 if on_start is not None:
                     length = response.headers.get("Content-Length")
                     on_start(int(length) if length and length.isdigit() else None)

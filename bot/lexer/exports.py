@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bot.errors import ExportError, ExportTimeoutError, LexerUnavailableError, RateLimitedError
 from bot.lexer.client import ActivityClient
@@ -42,11 +42,18 @@ class ExportResult:
     size_bytes: int
 
 
-def wait_for_export(client: ActivityClient, report_token: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                    started_at: float | None = None, clock: Callable[[], float] = time.monotonic,
-                    sleep: Callable[[float], None] = time.sleep,
-                    on_wait: Callable[[float], None] | None = None,
-                    first_delay_s: float = POLL_FIRST_S, max_delay_s: float = POLL_MAX_S) -> ExportStatus:
+def wait_for_export(
+    client: ActivityClient,
+    report_token: str,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    started_at: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_wait: Callable[[float], None] | None = None,
+    first_delay_s: float = POLL_FIRST_S,
+    max_delay_s: float = POLL_MAX_S,
+) -> ExportStatus:
     """Poll until complete; ExportError when Lexer reports anything but pending/complete, ExportTimeoutError past the timeout."""
     start = clock() if started_at is None else started_at
     for delay in poll_delays(first_delay_s, max_delay_s):
@@ -58,27 +65,43 @@ def wait_for_export(client: ActivityClient, report_token: str, *, timeout_s: flo
         if status.complete:
             return status
         if status.failed:
-            raise ExportError(f"Lexer reported the export as {status.status!r}.",
-                              hint="Try again; a shorter range often helps.")
+            raise ExportError(
+                f"Lexer reported the export as {status.status!r}.", hint="Try again; a shorter range often helps."
+            )
         elapsed = clock() - start
         if elapsed + delay > timeout_s:
-            raise ExportTimeoutError(f"Lexer did not finish the export within {_span(timeout_s)}.",
-                                     hint="Try a shorter range, or try again later.")
+            raise ExportTimeoutError(
+                f"Lexer did not finish the export within {_span(timeout_s)}.",
+                hint="Try a shorter range, or try again later.",
+            )
         if on_wait is not None:
             on_wait(elapsed)
         sleep(delay)
     raise AssertionError("unreachable")
 
 
-def run_export(client: ActivityClient, kind: str, tf, dest: Path, *, form_id: int | None = None,
-               timeout_s: float = DEFAULT_TIMEOUT_S, sleep: Callable[[float], None] = time.sleep,
-               clock: Callable[[], float] = time.monotonic,
-               on_progress: Callable[[int], None] | None = None,
-               first_delay_s: float = POLL_FIRST_S) -> ExportResult:
+def run_export(
+    client: ActivityClient,
+    kind: str,
+    tf,
+    dest: Path,
+    *,
+    form_id: int | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_progress: Callable[[int], None] | None = None,
+    first_delay_s: float = POLL_FIRST_S,
+) -> ExportResult:
     """All three steps; the CSV lands in `dest` (partial files are removed on failure)."""
     started = client.start_export(kind, tf, form_id=form_id)
-    status = started if started.complete else wait_for_export(
-        client, started.token, timeout_s=timeout_s, clock=clock, sleep=sleep, first_delay_s=first_delay_s)
+    status = (
+        started
+        if started.complete
+        else wait_for_export(
+            client, started.token, timeout_s=timeout_s, clock=clock, sleep=sleep, first_delay_s=first_delay_s
+        )
+    )
     try:
         size = client.download(status.url or "", dest, on_progress=on_progress)
     except BaseException:

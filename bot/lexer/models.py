@@ -13,8 +13,8 @@ from typing import Any
 
 from bot.errors import MalformedResponseError
 
-
 # ---------------------------------------------------------------- helpers
+
 
 def _num(d: dict, key: str) -> float:
     v = d.get(key)
@@ -68,6 +68,7 @@ def parse_bucket_start(text: str) -> datetime:
 
 # ---------------------------------------------------------------- lists
 
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -112,8 +113,17 @@ def parse_users(payload: Any) -> list[User]:
         uid = parse_id(d.get("id"))
         if uid is None:
             continue
-        out.append(User(uid, _str(d, "email"), _str(d, "first_name"), _str(d, "last_name"),
-                        _str(d, "timezone"), bool(d.get("archived")), _ids(d.get("groups"))))
+        out.append(
+            User(
+                uid,
+                _str(d, "email"),
+                _str(d, "first_name"),
+                _str(d, "last_name"),
+                _str(d, "timezone"),
+                bool(d.get("archived")),
+                _ids(d.get("groups")),
+            )
+        )
     return out
 
 
@@ -131,12 +141,21 @@ def parse_forms(payload: Any) -> list[Form]:
     for d in _dicts(payload, "forms"):
         fid = parse_id(d.get("id"))
         if fid is not None:
-            out.append(Form(fid, _str(d, "name"), _str(d, "title"), bool(d.get("archived")),
-                            bool(d.get("nps")), _ids(d.get("groups"))))
+            out.append(
+                Form(
+                    fid,
+                    _str(d, "name"),
+                    _str(d, "title"),
+                    bool(d.get("archived")),
+                    bool(d.get("nps")),
+                    _ids(d.get("groups")),
+                )
+            )
     return out
 
 
 # ---------------------------------------------------------------- reports
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -163,10 +182,18 @@ class Summary:
 def parse_summary(payload: Any) -> Summary:
     d = _expect(payload, dict, "summary")
     return Summary(
-        _int(d, "total_volume"), _int(d, "total_responded_to"), _int(d, "broke_sla"), _int(d, "broke_action_sla"),
-        _num(d, "avg_response_time"), _num(d, "median_response_time"), _num(d, "min_response_time"),
-        _num(d, "max_response_time"), _num(d, "avg_action_response_time"), _num(d, "median_action_response_time"),
-        _num(d, "min_action_response_time"), _num(d, "max_action_response_time"),
+        _int(d, "total_volume"),
+        _int(d, "total_responded_to"),
+        _int(d, "broke_sla"),
+        _int(d, "broke_action_sla"),
+        _num(d, "avg_response_time"),
+        _num(d, "median_response_time"),
+        _num(d, "min_response_time"),
+        _num(d, "max_response_time"),
+        _num(d, "avg_action_response_time"),
+        _num(d, "median_action_response_time"),
+        _num(d, "min_action_response_time"),
+        _num(d, "max_action_response_time"),
     )
 
 
@@ -216,9 +243,15 @@ class ClassificationCount:
 
 
 def parse_classifications(payload: Any) -> list[ClassificationCount]:
-    return [ClassificationCount(parse_id(d.get("classification_id")) or 0, _str(d, "classification"),
-                                _str(d, "state") or "all_states", _int(d, "volume"))
-            for d in _dicts(payload, "classifications")]
+    return [
+        ClassificationCount(
+            parse_id(d.get("classification_id")) or 0,
+            _str(d, "classification"),
+            _str(d, "state") or "all_states",
+            _int(d, "volume"),
+        )
+        for d in _dicts(payload, "classifications")
+    ]
 
 
 @dataclass(frozen=True)
@@ -257,13 +290,26 @@ class AgentSummary:
 
 
 def parse_user_summary(payload: Any) -> list[AgentSummary]:
-    return [AgentSummary(
-        parse_id(d.get("user_id")) or 0, _str(d, "first_name"), _str(d, "last_name"),
-        _int(d, "mentions_assigned"), _int(d, "responded_to"), _int(d, "responded_to_in_private"),
-        _int(d, "total_responded_to"), _int(d, "broke_sla"), _int(d, "broke_action_sla"),
-        _num(d, "avg_response_time"), _num(d, "min_response_time"), _num(d, "max_response_time"),
-        _num(d, "avg_action_response_time"), _num(d, "fraction_responded_to"), _num(d, "fraction_broke_sla"),
-    ) for d in _dicts(payload, "user_summary")]
+    return [
+        AgentSummary(
+            parse_id(d.get("user_id")) or 0,
+            _str(d, "first_name"),
+            _str(d, "last_name"),
+            _int(d, "mentions_assigned"),
+            _int(d, "responded_to"),
+            _int(d, "responded_to_in_private"),
+            _int(d, "total_responded_to"),
+            _int(d, "broke_sla"),
+            _int(d, "broke_action_sla"),
+            _num(d, "avg_response_time"),
+            _num(d, "min_response_time"),
+            _num(d, "max_response_time"),
+            _num(d, "avg_action_response_time"),
+            _num(d, "fraction_responded_to"),
+            _num(d, "fraction_broke_sla"),
+        )
+        for d in _dicts(payload, "user_summary")
+    ]
 
 
 @dataclass(frozen=True)
@@ -284,8 +330,14 @@ def parse_user_volume(payload: Any) -> list[AgentVolume]:
         if "states" not in d:  # the "Workflow States" shape (SPEC §6) is not used
             continue
         states = d.get("states") if isinstance(d.get("states"), dict) else {}
-        out.append(AgentVolume(parse_id(d.get("user_id")) or 0, _str(d, "first_name"), _str(d, "last_name"),
-                               {str(k): _int(states, k) for k in states}))
+        out.append(
+            AgentVolume(
+                parse_id(d.get("user_id")) or 0,
+                _str(d, "first_name"),
+                _str(d, "last_name"),
+                {str(k): _int(states, k) for k in states},
+            )
+        )
     return out
 
 
@@ -302,9 +354,15 @@ class CaseSummary:
 
 def parse_case_summary(payload: Any) -> CaseSummary:
     d = _expect(payload, dict, "case_summary")
-    return CaseSummary(_int(d, "total_cases"), _num(d, "first_reply_time"), _num(d, "resolution_time"),
-                       _num(d, "median_first_reply_time"), _num(d, "median_resolution_time"),
-                       _num(d, "agent_interactions"), _num(d, "agents_involved"))
+    return CaseSummary(
+        _int(d, "total_cases"),
+        _num(d, "first_reply_time"),
+        _num(d, "resolution_time"),
+        _num(d, "median_first_reply_time"),
+        _num(d, "median_resolution_time"),
+        _num(d, "agent_interactions"),
+        _num(d, "agents_involved"),
+    )
 
 
 @dataclass(frozen=True)
@@ -325,8 +383,10 @@ class CaseClassification:
 
 
 def parse_case_classifications(payload: Any) -> list[CaseClassification]:
-    return [CaseClassification(parse_id(d.get("classification_id")) or 0, _str(d, "classification"), _int(d, "volume"))
-            for d in _dicts(payload, "case_classifications")]
+    return [
+        CaseClassification(parse_id(d.get("classification_id")) or 0, _str(d, "classification"), _int(d, "volume"))
+        for d in _dicts(payload, "case_classifications")
+    ]
 
 
 @dataclass(frozen=True)
@@ -344,8 +404,14 @@ class NpsSummary:
 
 
 def _nps_summary(d: dict) -> NpsSummary:
-    return NpsSummary(_int(d, "total_sent"), _int(d, "total_received"), _int(d, "total_promoters"),
-                      _int(d, "total_passives"), _int(d, "total_detractors"), _num(d, "nps_score"))
+    return NpsSummary(
+        _int(d, "total_sent"),
+        _int(d, "total_received"),
+        _int(d, "total_promoters"),
+        _int(d, "total_passives"),
+        _int(d, "total_detractors"),
+        _num(d, "nps_score"),
+    )
 
 
 def parse_nps_summary(payload: Any) -> NpsSummary:

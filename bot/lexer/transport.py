@@ -12,13 +12,12 @@ import hashlib
 import json
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 import httpx
 
@@ -46,9 +45,18 @@ class SqliteRateLimiter:
     the answer (and counting requests still in flight) never under-counts.
     """
 
-    def __init__(self, store, token: str, *, limit: int = RATE_LIMIT, window_s: float = RATE_WINDOW_S,
-                 max_wait_s: float = 20.0, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, poll_s: float = 0.25):
+    def __init__(
+        self,
+        store,
+        token: str,
+        *,
+        limit: int = RATE_LIMIT,
+        window_s: float = RATE_WINDOW_S,
+        max_wait_s: float = 20.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_s: float = 0.25,
+    ):
         self.store = store
         self.key = token_key(token)
         self.limit = limit
@@ -67,8 +75,9 @@ class SqliteRateLimiter:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 rows = conn.execute(
-                    "select sent_at, done_at from rate_log where token_key = ? and "
-                    "(done_at is null or done_at > ?)", (self.key, now - self.window_s)).fetchall()
+                    "select sent_at, done_at from rate_log where token_key = ? and (done_at is null or done_at > ?)",
+                    (self.key, now - self.window_s),
+                ).fetchall()
                 ends = []
                 for sent_at, done_at in rows:
                     if done_at is None:  # in flight: counts until window after its answer, at least
@@ -79,8 +88,9 @@ class SqliteRateLimiter:
                 if len(ends) < self.limit:
                     cur = conn.execute("insert into rate_log (token_key, sent_at) values (?, ?)", (self.key, now))
                     if random.random() < 0.02:  # prune old rows now and then
-                        conn.execute("delete from rate_log where done_at is not null and done_at < ?",
-                                     (now - 2 * self.window_s,))
+                        conn.execute(
+                            "delete from rate_log where done_at is not null and done_at < ?", (now - 2 * self.window_s,)
+                        )
                     conn.execute("COMMIT")
                     return cur.lastrowid, 0.0
                 conn.execute("COMMIT")
@@ -100,9 +110,11 @@ class SqliteRateLimiter:
             if row_id is not None:
                 return row_id
             if waited + wait > self.max_wait_s:
-                raise BusyError(f"Lexer is busy, try again in {max(1, int(wait + 0.999))} s.",
-                                retry_after=wait,
-                                hint="Lexer allows 100 requests every 5 minutes; this bot has used them all for now.")
+                raise BusyError(
+                    f"Lexer is busy, try again in {max(1, int(wait + 0.999))} s.",
+                    retry_after=wait,
+                    hint="Lexer allows 100 requests every 5 minutes; this bot has used them all for now.",
+                )
             step = min(wait, self.poll_s * 4) if wait > self.poll_s else wait
             self.sleep(step)
             waited += step
@@ -114,8 +126,8 @@ class SqliteRateLimiter:
 
     def sends_between(self, start: float, end: float) -> int:
         return self.store.db.conn.execute(
-            "select count(*) from rate_log where token_key = ? and sent_at >= ? and sent_at < ?",
-            (self.key, start, end)).fetchone()[0]
+            "select count(*) from rate_log where token_key = ? and sent_at >= ? and sent_at < ?", (self.key, start, end)
+        ).fetchone()[0]
 
 
 class RateLimitTransport(httpx.BaseTransport):
@@ -162,9 +174,16 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 class RetryTransport(httpx.BaseTransport):
     """Retry 429 (after Retry-After, else backoff with jitter), 502/503/504 and network errors."""
 
-    def __init__(self, inner: httpx.BaseTransport, *, max_retries: int = 3, backoff_s: float = 0.5,
-                 max_backoff_s: float = 8.0, max_retry_after_s: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        *,
+        max_retries: int = 3,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 8.0,
+        max_retry_after_s: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.inner = inner
         self.max_retries = max_retries
         self.backoff_s = backoff_s
@@ -173,7 +192,7 @@ class RetryTransport(httpx.BaseTransport):
         self.sleep = sleep
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self.max_backoff_s, self.backoff_s * (2 ** attempt))
+        base = min(self.max_backoff_s, self.backoff_s * (2**attempt))
         return base / 2 + random.uniform(0, base / 2)  # "equal jitter"
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -322,8 +341,9 @@ class CachingTransport(httpx.BaseTransport):
         try:
             response = self.inner.handle_request(request)
             content = response.read()
-            entry = _Entry(response.status_code, decoded_headers(response), content,
-                           self.clock() + ttl_for(request, now))
+            entry = _Entry(
+                response.status_code, decoded_headers(response), content, self.clock() + ttl_for(request, now)
+            )
             flight.entry = entry
             if response.status_code == 200:
                 with self._lock:

@@ -27,8 +27,11 @@ def register(app, deps) -> None:
             except Exception:
                 logger.exception("action %s failed", action.get("action_id"))
                 try:
-                    respond(text=":warning: That did not work; try again in a minute.", response_type="ephemeral",
-                            replace_original=False)
+                    respond(
+                        text=":warning: That did not work; try again in a minute.",
+                        response_type="ephemeral",
+                        replace_original=False,
+                    )
                 except Exception:
                     pass
 

@@ -11,8 +11,15 @@ from bot.slack import messages
 logger = logging.getLogger(__name__)
 
 
-def send_reply(poster, response_url: str | None, reply: Reply, *, client=None, channel_id: str | None = None,
-               user_id: str | None = None) -> None:
+def send_reply(
+    poster,
+    response_url: str | None,
+    reply: Reply,
+    *,
+    client=None,
+    channel_id: str | None = None,
+    user_id: str | None = None,
+) -> None:
     """Post through response_url; if that fails, fall back to an ephemeral chat message."""
     payload = dict(reply.message)
     payload["response_type"] = "in_channel" if reply.public else "ephemeral"
@@ -23,8 +30,9 @@ def send_reply(poster, response_url: str | None, reply: Reply, *, client=None, c
         logger.warning("response_url answered HTTP %s (attempt %d)", status, attempt + 1)
     if client is not None and channel_id and user_id:
         try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, text=reply.message.get("text", ""),
-                                      blocks=reply.message.get("blocks"))
+            client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=reply.message.get("text", ""), blocks=reply.message.get("blocks")
+            )
         except Exception as exc:
             logger.error("could not deliver a reply to %s: %s", user_id, type(exc).__name__)
 
@@ -37,15 +45,19 @@ def answer_command(deps, job: dict, client) -> None:
     user_id = job.get("user_id") or ""
     channel_id = job.get("channel_id")
     try:
-        asker = Asker(user_id=user_id, channel_id=channel_id, tz=deps.timezones.tz_for(user_id),
-                      is_admin=is_admin(deps.settings, user_id))
+        asker = Asker(
+            user_id=user_id,
+            channel_id=channel_id,
+            tz=deps.timezones.tz_for(user_id),
+            is_admin=is_admin(deps.settings, user_id),
+        )
         reply = deps.runner.run(job.get("text") or "", asker)
     except Exception:
         logger.exception("/lexer failed before it could answer")
-        reply = Reply(messages.error_message("Something went wrong on our side while answering that.",
-                                             "Try again in a minute."))
-    send_reply(deps.responder, job.get("response_url"), reply, client=client, channel_id=channel_id,
-               user_id=user_id)
+        reply = Reply(
+            messages.error_message("Something went wrong on our side while answering that.", "Try again in a minute.")
+        )
+    send_reply(deps.responder, job.get("response_url"), reply, client=client, channel_id=channel_id, user_id=user_id)
     if reply.after is not None:
         try:
             reply.after()

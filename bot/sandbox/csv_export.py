@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from itertools import islice
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
+from itertools import islice
 
 from bot.sandbox.data import CLASSIFICATIONS, FORMS, ActivityData, Case, Message, Query, Survey, iso_z, nps_submissions
 
@@ -20,14 +20,56 @@ _CLASS_NAMES = {c[0]: c[1] for c in CLASSIFICATIONS}
 _FORM_NAMES = {f["id"]: f["name"] for f in FORMS}
 
 COLUMNS = {
-    "case_details": ["case_id", "created_at", "closed_at", "customer_handle", "channel", "group", "agent_id",
-                     "agent_name", "agent_email", "agents_involved", "agent_interactions", "messages",
-                     "first_reply_time_s", "resolution_time_s", "classifications", "state"],
-    "mention_sla_export": ["message_id", "case_id", "received_at", "assigned_at", "responded_at", "channel",
-                           "customer_handle", "agent_id", "agent_name", "state", "customer_wait_s",
-                           "agent_response_s", "broke_sla", "broke_action_sla", "private", "classifications", "notes"],
-    "nps_submissions": ["submission_id", "form_id", "form_name", "sent_at", "submitted_at", "score", "category",
-                        "comment", "agent_id", "agent_name", "customer_handle"],
+    "case_details": [
+        "case_id",
+        "created_at",
+        "closed_at",
+        "customer_handle",
+        "channel",
+        "group",
+        "agent_id",
+        "agent_name",
+        "agent_email",
+        "agents_involved",
+        "agent_interactions",
+        "messages",
+        "first_reply_time_s",
+        "resolution_time_s",
+        "classifications",
+        "state",
+    ],
+    "mention_sla_export": [
+        "message_id",
+        "case_id",
+        "received_at",
+        "assigned_at",
+        "responded_at",
+        "channel",
+        "customer_handle",
+        "agent_id",
+        "agent_name",
+        "state",
+        "customer_wait_s",
+        "agent_response_s",
+        "broke_sla",
+        "broke_action_sla",
+        "private",
+        "classifications",
+        "notes",
+    ],
+    "nps_submissions": [
+        "submission_id",
+        "form_id",
+        "form_name",
+        "sent_at",
+        "submitted_at",
+        "score",
+        "category",
+        "comment",
+        "agent_id",
+        "agent_name",
+        "customer_handle",
+    ],
 }
 
 
@@ -41,26 +83,65 @@ def _classes(ids) -> str:
 
 def _case_row(data: ActivityData, c: Case) -> list:
     lead = data.agents[c.messages[0].agent]
-    return [c.id, iso_z(c.created), iso_z(c.closed_at), c.customer, c.channel,
-            "Social Customer Care" if c.group == 123 else "Email Support", lead.id, lead.name, lead.email,
-            len(c.replying_agents), c.interactions, len(c.messages), _secs(c.first_reply), _secs(c.resolution),
-            _classes(c.classes), "closed"]
+    return [
+        c.id,
+        iso_z(c.created),
+        iso_z(c.closed_at),
+        c.customer,
+        c.channel,
+        "Social Customer Care" if c.group == 123 else "Email Support",
+        lead.id,
+        lead.name,
+        lead.email,
+        len(c.replying_agents),
+        c.interactions,
+        len(c.messages),
+        _secs(c.first_reply),
+        _secs(c.resolution),
+        _classes(c.classes),
+        "closed",
+    ]
 
 
 def _message_row(data: ActivityData, m: Message, now: float) -> list:
     a = data.agents[m.agent]
     responded = m.responded_by(now)
-    return [m.id, m.case_id, iso_z(m.ts), iso_z(m.pick_ts) if now >= m.pick_ts else "",
-            iso_z(m.done_ts) if responded else "", m.channel, m.customer, a.id, a.name, m.state_at(now),
-            _secs(m.wait) if responded else "", _secs(m.action) if responded else "",
-            str(responded and m.broke).lower(), str(responded and m.broke_action).lower(),
-            str(responded and m.private).lower(), _classes(m.classes), m.note]
+    return [
+        m.id,
+        m.case_id,
+        iso_z(m.ts),
+        iso_z(m.pick_ts) if now >= m.pick_ts else "",
+        iso_z(m.done_ts) if responded else "",
+        m.channel,
+        m.customer,
+        a.id,
+        a.name,
+        m.state_at(now),
+        _secs(m.wait) if responded else "",
+        _secs(m.action) if responded else "",
+        str(responded and m.broke).lower(),
+        str(responded and m.broke_action).lower(),
+        str(responded and m.private).lower(),
+        _classes(m.classes),
+        m.note,
+    ]
 
 
 def _survey_row(data: ActivityData, s: Survey) -> list:
     a = data.agents[s.agent]
-    return [s.id, s.form, _FORM_NAMES.get(s.form, ""), iso_z(s.sent_ts), iso_z(s.submitted_ts or 0), s.score,
-            s.category, s.comment, a.id, a.name, s.customer]
+    return [
+        s.id,
+        s.form,
+        _FORM_NAMES.get(s.form, ""),
+        iso_z(s.sent_ts),
+        iso_z(s.submitted_ts or 0),
+        s.score,
+        s.category,
+        s.comment,
+        a.id,
+        a.name,
+        s.customer,
+    ]
 
 
 def real_rows(data: ActivityData, q: Query, now_dt: datetime) -> Iterator[list]:
@@ -88,11 +169,11 @@ def _encode(rows: list[list]) -> bytes:
 # one synthetic row per kind; "{n}" is the varying 12-digit row number, NOTE the padding point
 _SYNTHETIC = {
     "case_details": "9{n},2026-01-05T01:00:00Z,2026-01-06T09:30:00Z,@synthetic_{n},twitter,Social Customer Care,"
-                    "20481,Jane Remington,jane.remington@brightwave.example,1,2,2,612.500,3720.250,delivery,closed,NOTE",
+    "20481,Jane Remington,jane.remington@brightwave.example,1,2,2,612.500,3720.250,delivery,closed,NOTE",
     "mention_sla_export": "9{n},9{n},2026-01-05T01:00:00Z,2026-01-05T01:08:00Z,2026-01-05T01:10:12Z,twitter,"
-                          "@synthetic_{n},20481,Jane Remington,closed,612.500,132.250,false,false,false,delivery,NOTE",
+    "@synthetic_{n},20481,Jane Remington,closed,612.500,132.250,false,false,false,delivery,NOTE",
     "nps_submissions": "9{n},55,NPS Survey,2026-01-05T01:00:00Z,2026-01-05T03:00:00Z,10,promoters,Great service,"
-                       "20481,Jane Remington,@synthetic_{n}NOTE",
+    "20481,Jane Remington,@synthetic_{n}NOTE",
 }
 _ROW_VARIANTS = ("", "x", "follow-up", "refund issued", "tracking sent", "escalated")
 
@@ -124,8 +205,15 @@ def _zeros(fmt: bytes) -> tuple:
     return tuple([0] * fmt.count(b"%012d"))
 
 
-def _real_chunks(data: ActivityData, q: Query, now: datetime, header: bytes, budget: int | None = None,
-                 min_tail: int = 0, used_out: list[int] | None = None) -> Iterator[bytes]:
+def _real_chunks(
+    data: ActivityData,
+    q: Query,
+    now: datetime,
+    header: bytes,
+    budget: int | None = None,
+    min_tail: int = 0,
+    used_out: list[int] | None = None,
+) -> Iterator[bytes]:
     """Header then the real rows; with a budget, stop before a row would leave less than min_tail (but not 0)."""
     parts, pending, used = [header], len(header), len(header)
     rows = real_rows(data, q, now)

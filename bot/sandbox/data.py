@@ -14,9 +14,10 @@ import math
 import random
 import statistics
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -49,46 +50,148 @@ ARCHIVED_AGO_DAYS = 75
 EMAIL_DOMAIN = "brightwave.example"
 
 FORMS: list[dict] = [
-    {"id": 55, "name": "NPS Survey", "title": "Brightwave NPS Survey", "archived": False,
-     "created_at": "2018-05-26T21:54:19Z", "groups": [123, 456], "nps": True,
-     "form_url": "https://forms.lexer-sandbox.example/55/1/form"},
-    {"id": 61, "name": "Post-chat NPS", "title": "How did we do?", "archived": False,
-     "created_at": "2021-02-11T03:12:44Z", "groups": [123], "nps": True,
-     "form_url": "https://forms.lexer-sandbox.example/61/1/form"},
-    {"id": 70, "name": "Contact details", "title": "Confirm your details", "archived": False,
-     "created_at": "2019-09-03T23:40:05Z", "groups": [123, 456], "nps": False,
-     "form_url": "https://forms.lexer-sandbox.example/70/1/form"},
+    {
+        "id": 55,
+        "name": "NPS Survey",
+        "title": "Brightwave NPS Survey",
+        "archived": False,
+        "created_at": "2018-05-26T21:54:19Z",
+        "groups": [123, 456],
+        "nps": True,
+        "form_url": "https://forms.lexer-sandbox.example/55/1/form",
+    },
+    {
+        "id": 61,
+        "name": "Post-chat NPS",
+        "title": "How did we do?",
+        "archived": False,
+        "created_at": "2021-02-11T03:12:44Z",
+        "groups": [123],
+        "nps": True,
+        "form_url": "https://forms.lexer-sandbox.example/61/1/form",
+    },
+    {
+        "id": 70,
+        "name": "Contact details",
+        "title": "Confirm your details",
+        "archived": False,
+        "created_at": "2019-09-03T23:40:05Z",
+        "groups": [123, 456],
+        "nps": False,
+        "form_url": "https://forms.lexer-sandbox.example/70/1/form",
+    },
 ]
 # surveys sent per weekday per NPS form
 _FORM_DAILY_SENT = {55: 18, 61: 10}
 
 CLASSIFICATIONS: list[tuple[int, str, float]] = [
-    (466, "positive", 1.2), (526, "social nps", 0.5), (528, "feedback", 1.0), (1246, "amusing", 0.3),
-    (1465, "image", 0.4), (1467, "loyalty", 0.6), (1472, "bot", 0.3), (1480, "complaint", 1.1),
-    (1481, "delivery", 1.6), (1482, "refund", 0.9), (1490, "product question", 1.4),
+    (466, "positive", 1.2),
+    (526, "social nps", 0.5),
+    (528, "feedback", 1.0),
+    (1246, "amusing", 0.3),
+    (1465, "image", 0.4),
+    (1467, "loyalty", 0.6),
+    (1472, "bot", 0.3),
+    (1480, "complaint", 1.1),
+    (1481, "delivery", 1.6),
+    (1482, "refund", 0.9),
+    (1490, "product question", 1.4),
 ]
 
-STATES = ("new", "assigned", "in_progress", "responded", "awaiting_approval", "redirected",
-          "irrelevant", "duplicate", "closed", "no_response_required")
+STATES = (
+    "new",
+    "assigned",
+    "in_progress",
+    "responded",
+    "awaiting_approval",
+    "redirected",
+    "irrelevant",
+    "duplicate",
+    "closed",
+    "no_response_required",
+)
 CLOSED_STATES = frozenset({"redirected", "irrelevant", "duplicate", "closed", "no_response_required"})
 NPS_CATEGORIES = ("all", "promoters", "passives", "detractors")
 
 # customer messages by hour of the team's day (Sydney, UTC+10): quiet nights, busy days
-_LOCAL_HOUR_WEIGHT = [0.15, 0.1, 0.08, 0.08, 0.1, 0.15, 0.3, 0.6, 1.0, 1.1, 1.1, 1.05,
-                      0.95, 1.0, 1.05, 1.0, 0.95, 0.85, 0.75, 0.7, 0.65, 0.55, 0.4, 0.25]
+_LOCAL_HOUR_WEIGHT = [
+    0.15,
+    0.1,
+    0.08,
+    0.08,
+    0.1,
+    0.15,
+    0.3,
+    0.6,
+    1.0,
+    1.1,
+    1.1,
+    1.05,
+    0.95,
+    1.0,
+    1.05,
+    1.0,
+    0.95,
+    0.85,
+    0.75,
+    0.7,
+    0.65,
+    0.55,
+    0.4,
+    0.25,
+]
 _UTC_HOUR_WEIGHT = [_LOCAL_HOUR_WEIGHT[(h + 10) % 24] for h in range(24)]
 _DOW_FACTOR = [1.0, 1.05, 1.0, 0.97, 0.9, 0.55, 0.5]  # Mon..Sun
 _CHANNELS = {123: ("twitter", "facebook", "instagram", "facebook messenger"), 456: ("email", "web form")}
-_HANDLE_WORDS = ("sunny", "koala", "harbour", "maple", "river", "pixel", "coffee", "surf", "bluey",
-                 "wattle", "nova", "tiger", "lemon", "ocean", "bright", "jazz", "mango", "echo")
-_NOTES = ("", "", "", "customer followed up in DM", "escalated to billing", "refund issued",
-          "tracking number sent", "known outage", "needs manager approval", "duplicate of earlier tweet")
+_HANDLE_WORDS = (
+    "sunny",
+    "koala",
+    "harbour",
+    "maple",
+    "river",
+    "pixel",
+    "coffee",
+    "surf",
+    "bluey",
+    "wattle",
+    "nova",
+    "tiger",
+    "lemon",
+    "ocean",
+    "bright",
+    "jazz",
+    "mango",
+    "echo",
+)
+_NOTES = (
+    "",
+    "",
+    "",
+    "customer followed up in DM",
+    "escalated to billing",
+    "refund issued",
+    "tracking number sent",
+    "known outage",
+    "needs manager approval",
+    "duplicate of earlier tweet",
+)
 _COMMENTS = {
-    "promoter": ("Super quick and friendly, thanks!", "Sorted in minutes", "Great service as always",
-                 "Jane was brilliant", "", ""),
+    "promoter": (
+        "Super quick and friendly, thanks!",
+        "Sorted in minutes",
+        "Great service as always",
+        "Jane was brilliant",
+        "",
+        "",
+    ),
     "passive": ("Fine, took a while though", "Got there in the end", "OK", ""),
-    "detractor": ("Waited two days for a reply", "Still no refund", "Had to repeat myself three times",
-                  "Nobody answered on the weekend", ""),
+    "detractor": (
+        "Waited two days for a reply",
+        "Still no refund",
+        "Had to repeat myself three times",
+        "Nobody answered on the weekend",
+        "",
+    ),
 }
 
 
@@ -110,20 +213,21 @@ def iso_z(ts: float) -> str:
 
 # ---------------------------------------------------------------- records
 
+
 @dataclass(slots=True)
 class Message:
     id: int
     case_id: int
-    ts: int                 # received, epoch seconds
-    agent: int              # user id of the agent it is assigned to
+    ts: int  # received, epoch seconds
+    agent: int  # user id of the agent it is assigned to
     channel: str
     customer: str
     classes: tuple[int, ...]
-    final: str              # the state it ends in
-    done_ts: float          # when it reaches `final` (replied, or otherwise handled)
-    pick_ts: float          # when the agent opened it (assigned -> in_progress)
-    wait: float | None      # customer wait, s (None: never replied to)
-    action: float | None    # agent response (assign -> reply), s
+    final: str  # the state it ends in
+    done_ts: float  # when it reaches `final` (replied, or otherwise handled)
+    pick_ts: float  # when the agent opened it (assigned -> in_progress)
+    wait: float | None  # customer wait, s (None: never replied to)
+    action: float | None  # agent response (assign -> reply), s
     private: bool
     broke: bool
     broke_action: bool
@@ -146,12 +250,12 @@ class Case:
     channel: str
     group: int
     messages: list[Message]
-    agents: frozenset[int]            # every agent with a message in the case
+    agents: frozenset[int]  # every agent with a message in the case
     replying_agents: frozenset[int]
-    first_reply: float | None         # s from created
-    resolution: float | None          # s from created to the last reply
-    interactions: int                 # agent replies
-    closed_at: float                  # 24 h after the last activity
+    first_reply: float | None  # s from created
+    resolution: float | None  # s from created to the last reply
+    interactions: int  # agent replies
+    closed_at: float  # 24 h after the last activity
     classes: tuple[int, ...]
 
     @property
@@ -230,6 +334,7 @@ class Spike:
 
 # ---------------------------------------------------------------- the generator
 
+
 class ActivityData:
     """The sandbox's world: agents, and messages/cases/surveys generated lazily per UTC day."""
 
@@ -256,15 +361,26 @@ class ActivityData:
             rng = random.Random(f"{self.seed}:user:{a.id}")
             off = now.astimezone(ZoneInfo(a.timezone)).utcoffset() or timedelta(0)
             hours = off.total_seconds() / 3600
-            last = (datetime.combine(a.archived_on, datetime.min.time(), UTC) - timedelta(days=3)
-                    if a.archived_on else now.astimezone(UTC) - timedelta(hours=rng.randint(1, 40)))
+            last = (
+                datetime.combine(a.archived_on, datetime.min.time(), UTC) - timedelta(days=3)
+                if a.archived_on
+                else now.astimezone(UTC) - timedelta(hours=rng.randint(1, 40))
+            )
             last = last.replace(minute=rng.randint(0, 59), second=rng.randint(0, 59), microsecond=0)
-            out.append({
-                "id": a.id, "email": a.email, "first_name": a.first_name, "last_name": a.last_name,
-                "timezone": a.timezone, "gmtoffset": int(hours) if hours == int(hours) else hours,
-                "sign_in_count": a.sign_in_count, "last_sign_in_at": last.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "archived": a.archived_on is not None, "groups": list(a.groups),
-            })
+            out.append(
+                {
+                    "id": a.id,
+                    "email": a.email,
+                    "first_name": a.first_name,
+                    "last_name": a.last_name,
+                    "timezone": a.timezone,
+                    "gmtoffset": int(hours) if hours == int(hours) else hours,
+                    "sign_in_count": a.sign_in_count,
+                    "last_sign_in_at": last.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "archived": a.archived_on is not None,
+                    "groups": list(a.groups),
+                }
+            )
         return out
 
     def agents_in_groups(self, group_ids: Iterable[int]) -> frozenset[int]:
@@ -338,8 +454,11 @@ class ActivityData:
             group = agent.groups[0] if len(agent.groups) == 1 else rng.choice(agent.groups)
             mates = [a for a in agents if group in a.groups and a.id != agent.id]
             channel = rng.choice(_CHANNELS[group])
-            customer = (f"{rng.choice(_HANDLE_WORDS)}.{rng.choice(_HANDLE_WORDS)}{rng.randint(1, 99)}@mail.example"
-                        if group == 456 else f"@{rng.choice(_HANDLE_WORDS)}_{rng.choice(_HANDLE_WORDS)}{rng.randint(1, 999)}")
+            customer = (
+                f"{rng.choice(_HANDLE_WORDS)}.{rng.choice(_HANDLE_WORDS)}{rng.randint(1, 99)}@mail.example"
+                if group == 456
+                else f"@{rng.choice(_HANDLE_WORDS)}_{rng.choice(_HANDLE_WORDS)}{rng.randint(1, 999)}"
+            )
             n_msgs = rng.choices((1, 2, 3, 4), weights=(55, 28, 12, 5))[0]
             case_classes = tuple(sorted(set(rng.choices(class_ids, weights=class_w, k=rng.choice((1, 1, 2))))))
             msgs = []
@@ -348,26 +467,71 @@ class ActivityData:
                 if j:
                     ts = min(created + 47 * 3600, ts + int(rng.expovariate(1 / 10800)) + 60)
                 who = agent.id if not mates or rng.random() > 0.12 else rng.choice(mates).id
-                msgs.append(self._message(rng, case_id * 10 + j, case_id, ts, who, channel, customer,
-                                          case_classes, private_bias=group == 456))
+                msgs.append(
+                    self._message(
+                        rng,
+                        case_id * 10 + j,
+                        case_id,
+                        ts,
+                        who,
+                        channel,
+                        customer,
+                        case_classes,
+                        private_bias=group == 456,
+                    )
+                )
             msgs.sort(key=lambda m: m.ts)
             replies = [m for m in msgs if m.wait is not None]
             last_activity = max(max(m.done_ts for m in msgs), msgs[-1].ts)
-            cases.append(Case(
-                case_id, created, customer, channel, group, msgs,
-                frozenset(m.agent for m in msgs), frozenset(m.agent for m in replies),
-                min(m.done_ts for m in replies) - created if replies else None,
-                max(m.done_ts for m in replies) - created if replies else None,
-                len(replies), last_activity + DAY_S, case_classes,
-            ))
+            cases.append(
+                Case(
+                    case_id,
+                    created,
+                    customer,
+                    channel,
+                    group,
+                    msgs,
+                    frozenset(m.agent for m in msgs),
+                    frozenset(m.agent for m in replies),
+                    min(m.done_ts for m in replies) - created if replies else None,
+                    max(m.done_ts for m in replies) - created if replies else None,
+                    len(replies),
+                    last_activity + DAY_S,
+                    case_classes,
+                )
+            )
         return cases
 
-    def _message(self, rng: random.Random, mid: int, case_id: int, ts: int, agent: int, channel: str,
-                 customer: str, case_classes: tuple[int, ...], private_bias: bool) -> Message:
+    def _message(
+        self,
+        rng: random.Random,
+        mid: int,
+        case_id: int,
+        ts: int,
+        agent: int,
+        channel: str,
+        customer: str,
+        case_classes: tuple[int, ...],
+        private_bias: bool,
+    ) -> Message:
         r = rng.random()
-        final = ("closed" if r < 0.585 else "responded" if r < 0.78 else "no_response_required" if r < 0.86
-                 else "duplicate" if r < 0.90 else "irrelevant" if r < 0.94 else "redirected" if r < 0.96
-                 else "closed" if r < 0.99 else "awaiting_approval")
+        final = (
+            "closed"
+            if r < 0.585
+            else "responded"
+            if r < 0.78
+            else "no_response_required"
+            if r < 0.86
+            else "duplicate"
+            if r < 0.90
+            else "irrelevant"
+            if r < 0.94
+            else "redirected"
+            if r < 0.96
+            else "closed"
+            if r < 0.99
+            else "awaiting_approval"
+        )
         replied = r < 0.78
         classes = case_classes if rng.random() < 0.8 else case_classes[:1]
         note = rng.choice(_NOTES)
@@ -379,14 +543,44 @@ class ActivityData:
             wait = round(min(7 * DAY_S, max(15.0 + rng.random() * 20, wait * self._spike_factor(ts))), 6)
             action = round(max(3.0 + rng.random() * 4, wait * (0.06 + 0.5 * rng.random() ** 2)), 6)
             done = ts + wait
-            return Message(mid, case_id, ts, agent, channel, customer, classes, final, done, done - action,
-                           wait, action, channel in ("email", "web form", "facebook messenger") or
-                           (not private_bias and rng.random() < 0.3),
-                           wait > SLA_S, action > ACTION_SLA_S, note)
+            return Message(
+                mid,
+                case_id,
+                ts,
+                agent,
+                channel,
+                customer,
+                classes,
+                final,
+                done,
+                done - action,
+                wait,
+                action,
+                channel in ("email", "web form", "facebook messenger") or (not private_bias and rng.random() < 0.3),
+                wait > SLA_S,
+                action > ACTION_SLA_S,
+                note,
+            )
         handle = rng.lognormvariate(math.log(1200), 0.8)
         done = ts + handle
-        return Message(mid, case_id, ts, agent, channel, customer, classes, final, done, ts + handle * 0.4,
-                       None, None, False, False, False, note)
+        return Message(
+            mid,
+            case_id,
+            ts,
+            agent,
+            channel,
+            customer,
+            classes,
+            final,
+            done,
+            ts + handle * 0.4,
+            None,
+            None,
+            False,
+            False,
+            False,
+            note,
+        )
 
     def messages_on(self, d: date) -> tuple[list[int], list[Message]]:
         """Messages received on UTC day d, sorted by time, with their timestamps for bisecting."""
@@ -396,8 +590,13 @@ class ActivityData:
                 got = self._messages.get(d)
                 if got is None:
                     lo, hi = day_start(d), day_start(d) + DAY_S
-                    msgs = [m for dd in (d - timedelta(days=2), d - timedelta(days=1), d)
-                            for c in self.cases_created_on(dd) for m in c.messages if lo <= m.ts < hi]
+                    msgs = [
+                        m
+                        for dd in (d - timedelta(days=2), d - timedelta(days=1), d)
+                        for c in self.cases_created_on(dd)
+                        for m in c.messages
+                        if lo <= m.ts < hi
+                    ]
                     msgs.sort(key=lambda m: (m.ts, m.id))
                     got = ([m.ts for m in msgs], msgs)
                     self._messages[d] = got
@@ -417,7 +616,7 @@ class ActivityData:
             if t0 <= ds and ds + DAY_S - 1 <= t1:
                 out.extend(msgs)
             else:
-                out.extend(msgs[bisect.bisect_left(ts, t0):bisect.bisect_right(ts, t1)])
+                out.extend(msgs[bisect.bisect_left(ts, t0) : bisect.bisect_right(ts, t1)])
             d += timedelta(days=1)
         return out
 
@@ -431,8 +630,9 @@ class ActivityData:
 
     def cases_closed_between(self, t0: int, t1: int, now: float) -> list[Case]:
         t1 = min(t1, int(now))
-        return [c for c in self.cases_touching(t0, t1)
-                if c.is_case and t0 <= c.closed_at < t1 + 1 and c.closed_at <= now]
+        return [
+            c for c in self.cases_touching(t0, t1) if c.is_case and t0 <= c.closed_at < t1 + 1 and c.closed_at <= now
+        ]
 
     # ------------------------------------------------------------ NPS
 
@@ -469,12 +669,27 @@ class ActivityData:
             if rng.random() < 0.42:
                 submitted = sent + min(2 * DAY_S - 1, int(rng.expovariate(1 / 9000)) + 30)
                 r = rng.random() + mood
-                score = (rng.choice((9, 10, 10)) if r < 0.56 else rng.choice((7, 8)) if r < 0.80
-                         else rng.choice((0, 2, 3, 4, 5, 6, 6)))
+                score = (
+                    rng.choice((9, 10, 10))
+                    if r < 0.56
+                    else rng.choice((7, 8))
+                    if r < 0.80
+                    else rng.choice((0, 2, 3, 4, 5, 6, 6))
+                )
                 kind = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
                 comment = rng.choice(_COMMENTS[kind])
-            out.append(Survey(form_id * 10**10 + d.toordinal() * 1000 + i, form_id, agent.id, sent,
-                              submitted, score, comment, customer))
+            out.append(
+                Survey(
+                    form_id * 10**10 + d.toordinal() * 1000 + i,
+                    form_id,
+                    agent.id,
+                    sent,
+                    submitted,
+                    score,
+                    comment,
+                    customer,
+                )
+            )
         return out
 
     def surveys_submitted_on(self, d: date, form: int) -> tuple[list[int], list[Survey]]:
@@ -485,9 +700,12 @@ class ActivityData:
                 got = self._submitted.get(key)
                 if got is None:
                     lo, hi = day_start(d), day_start(d) + DAY_S
-                    subs = [s for dd in (d - timedelta(days=2), d - timedelta(days=1), d)
-                            for s in self.surveys_sent_on(dd, form)
-                            if s.submitted_ts is not None and lo <= s.submitted_ts < hi]
+                    subs = [
+                        s
+                        for dd in (d - timedelta(days=2), d - timedelta(days=1), d)
+                        for s in self.surveys_sent_on(dd, form)
+                        if s.submitted_ts is not None and lo <= s.submitted_ts < hi
+                    ]
                     subs.sort(key=lambda s: (s.submitted_ts, s.id))
                     got = ([s.submitted_ts for s in subs], subs)  # type: ignore[misc]
                     self._submitted[key] = got
@@ -499,7 +717,7 @@ class ActivityData:
         d, last = utc_date(t0), utc_date(t1)
         while t0 <= t1 and d <= last:
             ts, items = day_lists(d)
-            out.extend(items[bisect.bisect_left(ts, t0):bisect.bisect_right(ts, t1)])
+            out.extend(items[bisect.bisect_left(ts, t0) : bisect.bisect_right(ts, t1)])
             d += timedelta(days=1)
         return out
 
@@ -507,6 +725,7 @@ class ActivityData:
         def day(d):
             s = self.surveys_sent_on(d, form)
             return [x.sent_ts for x in s], s
+
         return self._between(t0, t1, now, day)
 
     def submissions_between(self, t0: int, t1: int, now: float, form: int) -> list[Survey]:
@@ -514,6 +733,7 @@ class ActivityData:
 
 
 # ---------------------------------------------------------------- buckets
+
 
 @dataclass(frozen=True)
 class Buckets:
@@ -551,6 +771,7 @@ def make_buckets(start: datetime, end: datetime, hourly: bool) -> Buckets:
 
 
 # ---------------------------------------------------------------- reports
+
 
 def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
@@ -605,8 +826,10 @@ def _states_volume(msgs: list[Message], q: Query, now: float) -> dict:
     counts = {s: [0] * b.count for s in STATES}
     for m in msgs:
         counts[m.state_at(now)][b.index(m.ts)] += 1
-    return {s: [{"state": s, "value": v, "date_range": {"date_from": b.label(i)}} for i, v in enumerate(vals)]
-            for s, vals in counts.items()}
+    return {
+        s: [{"state": s, "value": v, "date_range": {"date_from": b.label(i)}} for i, v in enumerate(vals)]
+        for s, vals in counts.items()
+    }
 
 
 def _response_volume(msgs: list[Message], q: Query, now: float) -> dict:
@@ -618,8 +841,12 @@ def _response_volume(msgs: list[Message], q: Query, now: float) -> dict:
             i = b.index(m.ts)
             sums[i] += m.wait
             ns[i] += 1
-    return {"avg_response_time": [{"value": sums[i] / ns[i] if ns[i] else 0.0, "date_range": {"date_from": b.label(i)}}
-                                  for i in range(b.count)]}
+    return {
+        "avg_response_time": [
+            {"value": sums[i] / ns[i] if ns[i] else 0.0, "date_range": {"date_from": b.label(i)}}
+            for i in range(b.count)
+        ]
+    }
 
 
 def _classifications(msgs: list[Message], now: float) -> list[dict]:
@@ -631,8 +858,10 @@ def _classifications(msgs: list[Message], now: float) -> list[dict]:
             counts[(c, "all_states")] = counts.get((c, "all_states"), 0) + 1
     names = {c[0]: c[1] for c in CLASSIFICATIONS}
     order = {s: i for i, s in enumerate(("all_states",) + STATES)}
-    return [{"classification_id": c, "classification": names[c], "state": s, "volume": v}
-            for (c, s), v in sorted(counts.items(), key=lambda kv: (kv[0][0], order[kv[0][1]]))]
+    return [
+        {"classification_id": c, "classification": names[c], "state": s, "volume": v}
+        for (c, s), v in sorted(counts.items(), key=lambda kv: (kv[0][0], order[kv[0][1]]))
+    ]
 
 
 def _per_agent(msgs: list[Message]) -> dict[int, list[Message]]:
@@ -654,22 +883,32 @@ def _user_summary(data: ActivityData, msgs: list[Message], now: float) -> list[d
         broke = sum(m.broke for m in replied)
         broke_a = sum(m.broke_action for m in replied)
         avg_w, avg_a = _mean(waits), _mean(actions)  # type: ignore[arg-type]
-        out.append({
-            "first_name": a.first_name, "last_name": a.last_name, "mentions_assigned": n,
-            "user_id": str(uid),  # a string here, a number in user_volume: as the seed shows
-            "responded_to": r, "responded_to_in_private": private,
-            "avg_response_time": avg_w, "min_response_time": min(waits, default=0.0),
-            "max_response_time": max(waits, default=0.0),
-            "avg_action_response_time": avg_a, "min_action_response_time": min(actions, default=0.0),
-            "max_action_response_time": max(actions, default=0.0),
-            "total_responded_to": r, "broke_sla": broke, "broke_action_sla": broke_a,
-            "avg_response_time_min": avg_w / 60, "avg_action_response_time_min": avg_a / 60,
-            # the seed's example numbers divide these by responded_to, not by mentions_assigned
-            "fraction_responded_to": r / n if n else 0.0,
-            "fraction_responded_to_in_private": private / r if r else 0.0,
-            "fraction_broke_sla": broke / r if r else 0.0,
-            "fraction_broke_action_sla": broke_a / r if r else 0.0,
-        })
+        out.append(
+            {
+                "first_name": a.first_name,
+                "last_name": a.last_name,
+                "mentions_assigned": n,
+                "user_id": str(uid),  # a string here, a number in user_volume: as the seed shows
+                "responded_to": r,
+                "responded_to_in_private": private,
+                "avg_response_time": avg_w,
+                "min_response_time": min(waits, default=0.0),
+                "max_response_time": max(waits, default=0.0),
+                "avg_action_response_time": avg_a,
+                "min_action_response_time": min(actions, default=0.0),
+                "max_action_response_time": max(actions, default=0.0),
+                "total_responded_to": r,
+                "broke_sla": broke,
+                "broke_action_sla": broke_a,
+                "avg_response_time_min": avg_w / 60,
+                "avg_action_response_time_min": avg_a / 60,
+                # the seed's example numbers divide these by responded_to, not by mentions_assigned
+                "fraction_responded_to": r / n if n else 0.0,
+                "fraction_responded_to_in_private": private / r if r else 0.0,
+                "fraction_broke_sla": broke / r if r else 0.0,
+                "fraction_broke_action_sla": broke_a / r if r else 0.0,
+            }
+        )
     return out
 
 
@@ -680,10 +919,18 @@ def _user_volume(data: ActivityData, msgs: list[Message], now: float) -> list[di
         states = dict.fromkeys(STATES, 0)
         for m in ms:
             states[m.state_at(now)] += 1
-        out.append({"user_id": uid, "first_name": a.first_name, "last_name": a.last_name,
-                    "states": {"all_states": len(ms),
-                               "all_closed_states": sum(v for s, v in states.items() if s in CLOSED_STATES),
-                               **states}})
+        out.append(
+            {
+                "user_id": uid,
+                "first_name": a.first_name,
+                "last_name": a.last_name,
+                "states": {
+                    "all_states": len(ms),
+                    "all_closed_states": sum(v for s, v in states.items() if s in CLOSED_STATES),
+                    **states,
+                },
+            }
+        )
     return out
 
 
@@ -746,8 +993,14 @@ def nps_numbers(sent: int, subs: Iterable[Survey]) -> dict:
         else:
             de += 1
     received = p + pa + de
-    return {"total_sent": sent, "total_received": received, "total_promoters": p, "total_passives": pa,
-            "total_detractors": de, "nps_score": (p - de) * 100 / received if received else 0.0}
+    return {
+        "total_sent": sent,
+        "total_received": received,
+        "total_promoters": p,
+        "total_passives": pa,
+        "total_detractors": de,
+        "nps_score": (p - de) * 100 / received if received else 0.0,
+    }
 
 
 def nps_submissions(data: ActivityData, q: Query, now: float) -> list[Survey]:
@@ -773,13 +1026,25 @@ def _nps_volume(data: ActivityData, q: Query, now: float) -> list[dict]:
     out = []
     for i in range(b.count):
         start = b.start_utc(i)
-        out.append({"date": start.isoformat(), "timestamp": int(start.timestamp()),
-                    "data": nps_numbers(sent_n[i], subs[i])})
+        out.append(
+            {"date": start.isoformat(), "timestamp": int(start.timestamp()), "data": nps_numbers(sent_n[i], subs[i])}
+        )
     return out
 
 
-REPORT_TYPES = ("summary", "states_volume", "user_volume", "classifications", "response_volume", "user_summary",
-                "case_summary", "case_volume", "case_classifications", "nps_summary", "nps_volume")
+REPORT_TYPES = (
+    "summary",
+    "states_volume",
+    "user_volume",
+    "classifications",
+    "response_volume",
+    "user_summary",
+    "case_summary",
+    "case_volume",
+    "case_classifications",
+    "nps_summary",
+    "nps_volume",
+)
 EXPORT_TYPES = ("case_details", "mention_sla_export", "nps_submissions")
 NPS_TYPES = ("nps_summary", "nps_volume", "nps_submissions")
 

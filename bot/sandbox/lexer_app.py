@@ -17,9 +17,10 @@ import math
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 from bot.config import SANDBOX_TOKEN
@@ -42,8 +43,17 @@ ERR_TYPE = ("Invalid report - invalid type", "Chart type provided is invalid")
 ERR_NOT_FOUND = ("Not found", "General error for malformed request")
 ERR_RATE = ("Rate limited exceeded", "You're making too many requests")
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
-            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class SandboxHTTPError(Exception):
@@ -110,11 +120,20 @@ def _parse_ids(value: Any) -> list[int] | None:
 class LexerSandbox:
     """WSGI app + introspection for tests; all numbers come from one seeded ActivityData."""
 
-    def __init__(self, *, seed: int = 7, clock: Callable[[], datetime] | None = None,
-                 tokens: Iterable[str] = (SANDBOX_TOKEN,), rate_limit: int = 100, rate_window_s: float = 300.0,
-                 export_polls: int = 2, export_size_bytes: int | None = None,
-                 base_url: str = "http://lexer-sandbox", rate_clock: Callable[[], float] | None = None,
-                 gzip: bool = False):
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        clock: Callable[[], datetime] | None = None,
+        tokens: Iterable[str] = (SANDBOX_TOKEN,),
+        rate_limit: int = 100,
+        rate_window_s: float = 300.0,
+        export_polls: int = 2,
+        export_size_bytes: int | None = None,
+        base_url: str = "http://lexer-sandbox",
+        rate_clock: Callable[[], float] | None = None,
+        gzip: bool = False,
+    ):
         self.seed = seed
         self.gzip = gzip  # answer JSON gzip-compressed when asked, as nginx or a CDN in front of Lexer does
         self.clock = clock or _utc_now
@@ -197,8 +216,15 @@ class LexerSandbox:
             self._windows.clear()
             self._failures.clear()
 
-    def fail_next(self, status: int, *, times: int = 1, body: bytes | None = None, retry_after: int | None = None,
-                  path_prefix: str | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        body: bytes | None = None,
+        retry_after: int | None = None,
+        path_prefix: str | None = None,
+    ) -> None:
         """Answer the next `times` requests (whose path starts with path_prefix) with this status instead."""
         with self._lock:
             self._failures.append(_Failure(status, times, body, retry_after, path_prefix))
@@ -230,9 +256,15 @@ class LexerSandbox:
                 parsed = json.loads(raw)
             except ValueError:
                 parsed = None
-        record = {"method": method, "path": path, "query": {k: v for k, v in query.items() if k != "api_token"},
-                  "type": parsed.get("type") if isinstance(parsed, dict) else None,
-                  "body": parsed, "at": self.clock(), "status": None}
+        record = {
+            "method": method,
+            "path": path,
+            "query": {k: v for k, v in query.items() if k != "api_token"},
+            "type": parsed.get("type") if isinstance(parsed, dict) else None,
+            "body": parsed,
+            "at": self.clock(),
+            "status": None,
+        }
         with self._lock:
             self.requests.append(record)
             if len(self.requests) > MAX_RECORDED:  # a long-running `lexer-bot sandbox` must not grow forever
@@ -255,7 +287,7 @@ class LexerSandbox:
         if failure is not None:
             return _failure_answer(failure)
         if path.startswith(DOWNLOAD_PREFIX) and method == "GET":
-            return self._download(path[len(DOWNLOAD_PREFIX):])
+            return self._download(path[len(DOWNLOAD_PREFIX) :])
         token = environ.get("HTTP_AUTH_API_TOKEN") or (query.get("api_token") if path == STATUS_PATH else None)
         self._authenticate(token)
         self._count(token)  # type: ignore[arg-type]
@@ -322,11 +354,17 @@ class LexerSandbox:
         token = name[:-4] if name.endswith(".csv") else None
         with self._lock:
             job = self._jobs.get(token) if token else None
-        if job is None or (job.forced or "complete") != "complete" or (not job.forced and job.polls <= self.export_polls):
+        if (
+            job is None
+            or (job.forced or "complete") != "complete"
+            or (not job.forced and job.polls <= self.export_polls)
+        ):
             raise SandboxHTTPError(404, ERR_NOT_FOUND)
         chunks, length = stream_csv(self.data, job.query, job.created, self.export_size_bytes)
-        headers = [("Content-Type", "text/csv; charset=utf-8"),
-                   ("Content-Disposition", f'attachment; filename="{job.query.type}.csv"')]
+        headers = [
+            ("Content-Type", "text/csv; charset=utf-8"),
+            ("Content-Disposition", f'attachment; filename="{job.query.type}.csv"'),
+        ]
         if length is not None:
             headers.append(("Content-Length", str(length)))
         return 200, headers, chunks
@@ -353,7 +391,9 @@ def _gzip_answer(headers: list[tuple[str, str]], chunks) -> tuple[list[tuple[str
         return headers, chunks
     body = gzip.compress(b"".join(chunks))
     kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    return kept + [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"), ("Content-Length", str(len(body)))], [body]
+    return kept + [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"), ("Content-Length", str(len(body)))], [
+        body
+    ]
 
 
 def _failure_answer(f: _Failure):
@@ -364,7 +404,10 @@ def _failure_answer(f: _Failure):
     elif f.status == 429:
         body, ctype = json.dumps({"error": ERR_RATE[0], "message": ERR_RATE[1]}).encode(), "application/json"
     elif f.status >= 500:  # what a proxy in front of Lexer sends
-        body, ctype = f"<html><body><h1>{f.status} {_REASONS.get(f.status, 'Error')}</h1></body></html>".encode(), "text/html"
+        body, ctype = (
+            f"<html><body><h1>{f.status} {_REASONS.get(f.status, 'Error')}</h1></body></html>".encode(),
+            "text/html",
+        )
     else:
         body, ctype = json.dumps({"error": _REASONS.get(f.status, "Error")}).encode(), "application/json"
     return f.status, [("Content-Type", ctype), ("Content-Length", str(len(body)))] + extra, [body]
@@ -376,4 +419,3 @@ def create_sandbox_app(**kw) -> LexerSandbox:
 
 
 __all__ = ["SANDBOX_TOKEN", "LexerSandbox", "SandboxHTTPError", "create_sandbox_app", "STATUS_PATH"]
-

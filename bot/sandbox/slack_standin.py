@@ -18,10 +18,11 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -40,8 +41,16 @@ TEAM_DOMAIN = "standin"
 
 # the default `error` of fail_next; with a non-429 status the status decides what the failure looks like
 _DEFAULT_FAILURE = "ratelimited"
-_STATUS_ERRORS = {400: "invalid_request", 403: "forbidden", 404: "not_found", 410: "expired_url",
-                  500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "request_timeout"}
+_STATUS_ERRORS = {
+    400: "invalid_request",
+    403: "forbidden",
+    404: "not_found",
+    410: "expired_url",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "request_timeout",
+}
 _JSON_PARAMS = ("blocks", "attachments", "view", "files")
 
 
@@ -95,9 +104,16 @@ class _ApiError(Exception):
 class SlackStandIn:
     """WSGI app answering Slack Web API methods from an in-memory workspace."""
 
-    def __init__(self, *, bot_token: str = "xoxb-test-token", team_id: str = "T0TEST", bot_user_id: str = "UBOT",
-                 base_url: str = "http://slack-standin", keep_uploads_dir: str | None = None,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        team_id: str = "T0TEST",
+        bot_user_id: str = "UBOT",
+        base_url: str = "http://slack-standin",
+        keep_uploads_dir: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self._bot_token = bot_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -146,35 +162,60 @@ class SlackStandIn:
 
     # ---- world setup ---------------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, *, name: str = "", real_name: str = "", tz: str = "UTC",
-                 is_admin: bool = False) -> None:
+    def add_user(
+        self, user_id: str, *, name: str = "", real_name: str = "", tz: str = "UTC", is_admin: bool = False
+    ) -> None:
         """Add (or replace) a workspace member; `tz` must be an IANA zone."""
         ZoneInfo(tz)  # fail at setup, not in the middle of a request
         with self._lock:
-            self._users[user_id] = {"id": user_id, "name": name or user_id.lower(),
-                                    "real_name": real_name or name or user_id, "tz": tz,
-                                    "is_admin": is_admin, "is_bot": False}
+            self._users[user_id] = {
+                "id": user_id,
+                "name": name or user_id.lower(),
+                "real_name": real_name or name or user_id,
+                "tz": tz,
+                "is_admin": is_admin,
+                "is_bot": False,
+            }
 
-    def add_channel(self, channel_id: str, name: str, *, member: bool = True, archived: bool = False,
-                    is_private: bool = False) -> None:
+    def add_channel(
+        self, channel_id: str, name: str, *, member: bool = True, archived: bool = False, is_private: bool = False
+    ) -> None:
         """Add (or replace) a channel; `member` says whether the bot is in it."""
         with self._lock:
-            self._channels[channel_id] = {"id": channel_id, "name": name, "is_member": member,
-                                          "is_archived": archived, "is_private": is_private}
+            self._channels[channel_id] = {
+                "id": channel_id,
+                "name": name,
+                "is_member": member,
+                "is_archived": archived,
+                "is_private": is_private,
+            }
 
     def post_as_user(self, channel: str, user_id: str, text: str, *, thread_ts: str | None = None) -> str:
         """Put a message by a human in a channel (e.g. to check the bot can't edit it); returns its ts."""
         with self._lock:
             channel_id = self._dm_for(channel) if channel in self._users else channel
-            message = {"type": "message", "ts": self._next_ts(), "text": text, "blocks": None,
-                       "thread_ts": thread_ts, "user": user_id}
+            message = {
+                "type": "message",
+                "ts": self._next_ts(),
+                "text": text,
+                "blocks": None,
+                "thread_ts": thread_ts,
+                "user": user_id,
+            }
             self._store_message(channel_id, message)
             return message["ts"]
 
     # ---- fault injection ------------------------------------------------------------------------------
 
-    def fail_next(self, method: str, *, error: str = _DEFAULT_FAILURE, status: int = 200,
-                  retry_after: int | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str = _DEFAULT_FAILURE,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         """Make the next `times` calls to `method` ("upload", "response_url" for those endpoints) fail."""
         if error in ("ratelimited", "rate_limited") and status == 200:
             status = 429
@@ -253,11 +294,11 @@ class SlackStandIn:
         path = environ.get("PATH_INFO", "") or "/"
         try:
             if path.startswith("/api/"):
-                status, headers, body = self._serve_api(environ, path[len("/api/"):].strip("/"))
+                status, headers, body = self._serve_api(environ, path[len("/api/") :].strip("/"))
             elif path.startswith("/upload/"):
-                status, headers, body = self._serve_upload(environ, path[len("/upload/"):].strip("/"))
+                status, headers, body = self._serve_upload(environ, path[len("/upload/") :].strip("/"))
             elif path.startswith("/response/"):
-                status, headers, body = self._serve_response_url(environ, path[len("/response/"):].strip("/"))
+                status, headers, body = self._serve_response_url(environ, path[len("/response/") :].strip("/"))
             else:
                 status, headers, body = _text(404, "not_found")
         except Exception:  # a bug here must show up as a 500, like a real server's, not kill the worker
@@ -328,8 +369,7 @@ class SlackStandIn:
         self._dms[dm_id] = user_id
         return dm_id
 
-    def _resolve_channel(self, channel: str, *, for_posting: bool = True,
-                         not_found: str = "channel_not_found") -> str:
+    def _resolve_channel(self, channel: str, *, for_posting: bool = True, not_found: str = "channel_not_found") -> str:
         """Channel id to post in, with Slack's errors; a user id opens (or reuses) the DM."""
         if not channel:
             raise _ApiError(not_found)
@@ -369,17 +409,39 @@ class SlackStandIn:
 
     def _channel_object(self, channel_id: str) -> dict:
         if channel_id in self._dms:
-            return {"id": channel_id, "is_im": True, "is_channel": False, "is_private": True,
-                    "user": self._dms[channel_id], "is_archived": False, "is_open": True}
+            return {
+                "id": channel_id,
+                "is_im": True,
+                "is_channel": False,
+                "is_private": True,
+                "user": self._dms[channel_id],
+                "is_archived": False,
+                "is_open": True,
+            }
         info = self._channels[channel_id]
-        return {"id": channel_id, "name": info["name"], "is_channel": not info["is_private"],
-                "is_group": info["is_private"], "is_im": False, "is_private": info["is_private"],
-                "is_archived": info["is_archived"], "is_member": info["is_member"], "context_team_id": self.team_id}
+        return {
+            "id": channel_id,
+            "name": info["name"],
+            "is_channel": not info["is_private"],
+            "is_group": info["is_private"],
+            "is_im": False,
+            "is_private": info["is_private"],
+            "is_archived": info["is_archived"],
+            "is_member": info["is_member"],
+            "context_team_id": self.team_id,
+        }
 
     def _bot_message(self, params: dict, ts: str) -> dict:
-        message = {"type": "message", "ts": ts, "text": params.get("text") or "", "blocks": params.get("blocks"),
-                   "thread_ts": params.get("thread_ts") or None, "user": self.bot_user_id, "bot_id": self.bot_id,
-                   "team": self.team_id}
+        message = {
+            "type": "message",
+            "ts": ts,
+            "text": params.get("text") or "",
+            "blocks": params.get("blocks"),
+            "thread_ts": params.get("thread_ts") or None,
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "team": self.team_id,
+        }
         if params.get("attachments") is not None:
             message["attachments"] = params["attachments"]
         if params.get("metadata") is not None:
@@ -394,9 +456,15 @@ class SlackStandIn:
         return {"args": params}
 
     def _auth_test(self, params: dict) -> dict:
-        return {"url": f"https://{TEAM_DOMAIN}.slack.com/", "team": "Stand-in", "user": "lexer-bot",
-                "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
-                "is_enterprise_install": False}
+        return {
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": "Stand-in",
+            "user": "lexer-bot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def _chat_post_message(self, params: dict) -> dict:
         channel_id = self._resolve_channel(str(params.get("channel") or ""))
@@ -447,8 +515,9 @@ class SlackStandIn:
     def _conversations_open(self, params: dict) -> dict:
         if params.get("channel"):
             channel_id = self._resolve_channel(str(params["channel"]), for_posting=False)
-            return {"channel": self._channel_object(channel_id) if _truthy(params.get("return_im"))
-                    else {"id": channel_id}}
+            return {
+                "channel": self._channel_object(channel_id) if _truthy(params.get("return_im")) else {"id": channel_id}
+            }
         users = [u for u in str(params.get("users") or "").split(",") if u]
         if not users:
             raise _ApiError("users_list_not_supplied")
@@ -494,13 +563,22 @@ class SlackStandIn:
         zone = ZoneInfo(user["tz"])
         now = datetime.fromtimestamp(self._clock(), zone)
         offset = now.utcoffset()
-        return {"user": {
-            "id": user["id"], "team_id": self.team_id, "name": user["name"], "deleted": False,
-            "real_name": user["real_name"], "tz": user["tz"], "tz_label": _tz_label(now),
-            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
-            "is_admin": user["is_admin"], "is_owner": False, "is_bot": user["is_bot"],
-            "profile": {"real_name": user["real_name"], "display_name": user["name"]},
-        }}
+        return {
+            "user": {
+                "id": user["id"],
+                "team_id": self.team_id,
+                "name": user["name"],
+                "deleted": False,
+                "real_name": user["real_name"],
+                "tz": user["tz"],
+                "tz_label": _tz_label(now),
+                "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+                "is_admin": user["is_admin"],
+                "is_owner": False,
+                "is_bot": user["is_bot"],
+                "profile": {"real_name": user["real_name"], "display_name": user["name"]},
+            }
+        }
 
     def _views_publish(self, params: dict) -> dict:
         user_id = str(params.get("user_id") or "")
@@ -515,10 +593,18 @@ class SlackStandIn:
         if problems:
             raise _ApiError("invalid_arguments", *problems)
         view_id = f"V{next(self._ids):08d}"
-        published = {"id": view_id, "team_id": self.team_id, "type": "home", "blocks": view.get("blocks", []),
-                     "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
-                     "external_id": view.get("external_id", ""), "hash": self._next_ts(),
-                     "root_view_id": view_id, "bot_id": self.bot_id}
+        published = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": "home",
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "external_id": view.get("external_id", ""),
+            "hash": self._next_ts(),
+            "root_view_id": view_id,
+            "bot_id": self.bot_id,
+        }
         self._views.setdefault(user_id, []).append(copy.deepcopy(published))
         return {"view": published}
 
@@ -556,12 +642,27 @@ class SlackStandIn:
             upload.initial_comment = comment
             upload.thread_ts = thread_ts
             upload.completed = True
-            shared.append({"id": upload.file_id, "name": upload.filename, "title": upload.title,
-                           "size": upload.size, "channels": channel_ids})
+            shared.append(
+                {
+                    "id": upload.file_id,
+                    "name": upload.filename,
+                    "title": upload.title,
+                    "size": upload.size,
+                    "channels": channel_ids,
+                }
+            )
         for channel_id in channel_ids:  # the share shows up in the channel as a message from the bot
-            message = {"type": "message", "ts": self._next_ts(), "text": comment or "", "blocks": None,
-                       "thread_ts": thread_ts, "user": self.bot_user_id, "bot_id": self.bot_id, "team": self.team_id,
-                       "files": [{"id": s["id"], "name": s["name"], "title": s["title"]} for s in shared]}
+            message = {
+                "type": "message",
+                "ts": self._next_ts(),
+                "text": comment or "",
+                "blocks": None,
+                "thread_ts": thread_ts,
+                "user": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "team": self.team_id,
+                "files": [{"id": s["id"], "name": s["name"], "title": s["title"]} for s in shared],
+            }
             self._store_message(channel_id, message)
         return {"files": shared}
 
@@ -859,7 +960,7 @@ class _MultipartFileParser:
                 if self._in_file:
                     self._sink(self._buffer[:index])
                 self._in_file = False
-                self._buffer = self._buffer[index + len(self._delimiter):]
+                self._buffer = self._buffer[index + len(self._delimiter) :]
                 self._state = "after_delimiter"
             if self._state == "after_delimiter":
                 if len(self._buffer) < 2:
@@ -875,7 +976,7 @@ class _MultipartFileParser:
                         raise ValueError("multipart part headers too long")
                     return
                 headers = self._buffer[:end].decode("latin-1").lower()
-                self._buffer = self._buffer[end + 4:]
+                self._buffer = self._buffer[end + 4 :]
                 if not self._file_seen and ("filename=" in headers or 'name="file"' in headers):
                     self._in_file = self._file_seen = True
                 self._state = "body"

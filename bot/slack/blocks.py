@@ -7,7 +7,8 @@ slack_sdk's block models are used only to parse and validate, never to send.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -87,14 +88,19 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> d
     """A button element; style is 'primary', 'danger' or None."""
     if style is not None and style not in BUTTON_STYLES:
         raise ValueError(f"button style must be one of {BUTTON_STYLES}, got {style!r}")
-    b: dict[str, Any] = {"type": "button", "text": _plain(text, MAX_BUTTON_TEXT),
-                         "action_id": action_id[:MAX_ACTION_ID], "value": value[:MAX_BUTTON_VALUE]}
+    b: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(text, MAX_BUTTON_TEXT),
+        "action_id": action_id[:MAX_ACTION_ID],
+        "value": value[:MAX_BUTTON_VALUE],
+    }
     if style:
         b["style"] = style
     return b
 
 
 # ---------------------------------------------------------------- validation
+
 
 def _text_of(obj: Any) -> str:
     return obj.get("text", "") if isinstance(obj, dict) else ""
@@ -114,8 +120,9 @@ def _check_limits(i: int, block: dict) -> None:
         if "text" not in block and "fields" not in block:
             raise ValueError(f"{where}: a section needs text or fields")
         if "text" in block and len(_text_of(block["text"])) > MAX_SECTION_TEXT:
-            raise ValueError(f"{where}: section text is {len(_text_of(block['text']))} characters, "
-                             f"over {MAX_SECTION_TEXT}")
+            raise ValueError(
+                f"{where}: section text is {len(_text_of(block['text']))} characters, over {MAX_SECTION_TEXT}"
+            )
         fields = block.get("fields") or []
         if len(fields) > MAX_FIELDS:
             raise ValueError(f"{where}: {len(fields)} fields, over {MAX_FIELDS}")
@@ -127,7 +134,11 @@ def _check_limits(i: int, block: dict) -> None:
         if not 1 <= len(elements) <= MAX_CONTEXT_ELEMENTS:
             raise ValueError(f"{where}: {len(elements)} elements; a context block holds 1 to {MAX_CONTEXT_ELEMENTS}")
         for j, e in enumerate(elements):
-            if isinstance(e, dict) and e.get("type") in ("mrkdwn", "plain_text") and len(_text_of(e)) > MAX_CONTEXT_TEXT:
+            if (
+                isinstance(e, dict)
+                and e.get("type") in ("mrkdwn", "plain_text")
+                and len(_text_of(e)) > MAX_CONTEXT_TEXT
+            ):
                 raise ValueError(f"{where}: element {j} is over {MAX_CONTEXT_TEXT} characters")
     elif kind == "actions":
         elements = block.get("elements") or []
@@ -164,8 +175,7 @@ def _validate_blocks(blocks: Any, max_blocks: int) -> None:
             raise ValueError(f"block {i} ({raw['type']}): {e}") from None
         # slack_sdk drops keys it does not know; Slack itself would refuse them
         if again != raw:
-            raise ValueError(f"block {i} ({raw['type']}): has attributes Slack does not accept "
-                             f"(parsed as {again!r})")
+            raise ValueError(f"block {i} ({raw['type']}): has attributes Slack does not accept (parsed as {again!r})")
 
 
 def validate_message(message: dict, *, max_blocks: int = MAX_BLOCKS) -> None:

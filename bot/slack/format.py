@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Literal
+from typing import Literal
 
 MISSING = "–"
 ELLIPSIS = "…"
@@ -141,8 +142,9 @@ def sparkline(values: Iterable[float | None]) -> str:
     return "".join(out)
 
 
-def downsample(values: list[float | None], width: int, how: Literal["sum", "mean"] = "sum"
-               ) -> tuple[list[float | None], int]:
+def downsample(
+    values: list[float | None], width: int, how: Literal["sum", "mean"] = "sum"
+) -> tuple[list[float | None], int]:
     """Group consecutive values so at most `width` remain; returns (values, group size)."""
     if width < 1:
         raise ValueError("width must be at least 1")
@@ -151,7 +153,7 @@ def downsample(values: list[float | None], width: int, how: Literal["sum", "mean
         return list(values), 1
     out: list[float | None] = []
     for i in range(0, len(values), size):
-        chunk = [v for v in (_number(x) for x in values[i:i + size]) if v is not None]
+        chunk = [v for v in (_number(x) for x in values[i : i + size]) if v is not None]
         if not chunk:
             out.append(None)
         else:
@@ -170,7 +172,7 @@ def truncate(text: str, limit: int) -> str:
         return ""
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1]
+    cut = text[: limit - 1]
     amp = cut.rfind("&")
     # an entity cut in half would show as raw "&am" in Slack
     if amp != -1 and ";" not in cut[amp:] and _ENTITY_RE.match(text, amp):

@@ -9,22 +9,42 @@ pings, and an `&amp;` entity is never cut in half.
 
 from __future__ import annotations
 
-import re
-
 import math
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
 
 from bot.lexer.models import (
-    AgentSummary, AgentVolume, CaseClassification, CaseSummary, CaseVolume, ClassificationCount, Form, Group,
-    NpsDay, NpsSummary, Point, ResponseVolume, StatesVolume, Summary, User,
+    AgentSummary,
+    AgentVolume,
+    CaseClassification,
+    CaseSummary,
+    CaseVolume,
+    ClassificationCount,
+    Form,
+    Group,
+    NpsDay,
+    NpsSummary,
+    Point,
+    ResponseVolume,
+    StatesVolume,
+    Summary,
+    User,
 )
 from bot.slack import blocks as bk
 from bot.slack.format import (
-    MISSING, downsample, format_count, format_duration, format_nps, format_percent, mrkdwn_escape, one_line,
-    sparkline, truncate,
+    MISSING,
+    downsample,
+    format_count,
+    format_duration,
+    format_nps,
+    format_percent,
+    mrkdwn_escape,
+    one_line,
+    sparkline,
+    truncate,
 )
 from bot.timeframe import RANGE_HELP, Timeframe
 
@@ -52,11 +72,15 @@ GROUPS_TITLE = "Lexer groups"
 FORMS_TITLE = "Lexer forms"
 HELP_TITLE = "/lexer commands"
 
-WORKLOAD_LEGEND = ("Open = New + Asgn (assigned) + Prog (in progress) + Resp (responded) + "
-                   "Appr (awaiting approval). Closed counts every closed state.")
-HELP_FOOTER = (f"*Ranges:* {RANGE_HELP}.\n"
-               "*Filters:* `group:NAME_OR_ID`, `agent:EMAIL_OR_ID`. "
-               "Add `public` to post the answer in the channel; otherwise only you see it.")
+WORKLOAD_LEGEND = (
+    "Open = New + Asgn (assigned) + Prog (in progress) + Resp (responded) + "
+    "Appr (awaiting approval). Closed counts every closed state."
+)
+HELP_FOOTER = (
+    f"*Ranges:* {RANGE_HELP}.\n"
+    "*Filters:* `group:NAME_OR_ID`, `agent:EMAIL_OR_ID`. "
+    "Add `public` to post the answer in the channel; otherwise only you see it."
+)
 USERS_TIP = "Filter a report by agent with `agent:EMAIL_OR_ID`."
 GROUPS_TIP = "Filter a report by group with `group:NAME_OR_ID`."
 FORMS_TIP = "Ask for a form's NPS with `/lexer nps FORM_ID_OR_NAME`."
@@ -64,9 +88,16 @@ FORMS_TIP = "Ask for a form's NPS with `/lexer nps FORM_ID_OR_NAME`."
 OPEN_STATES = ("new", "assigned", "in_progress", "responded", "awaiting_approval")
 CLOSED_STATES = ("closed", "redirected", "irrelevant", "duplicate", "no_response_required")
 STATE_LABELS = {
-    "new": "New", "assigned": "Assigned", "in_progress": "In progress", "responded": "Responded",
-    "awaiting_approval": "Awaiting approval", "redirected": "Redirected", "irrelevant": "Irrelevant",
-    "duplicate": "Duplicate", "closed": "Closed", "no_response_required": "No response required",
+    "new": "New",
+    "assigned": "Assigned",
+    "in_progress": "In progress",
+    "responded": "Responded",
+    "awaiting_approval": "Awaiting approval",
+    "redirected": "Redirected",
+    "irrelevant": "Irrelevant",
+    "duplicate": "Duplicate",
+    "closed": "Closed",
+    "no_response_required": "No response required",
 }
 
 # ---------------------------------------------------------------- layout limits
@@ -90,6 +121,7 @@ class ReplyContext:
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def esc(text: object) -> str:
     """Data text for mrkdwn: one line, escaped."""
@@ -145,8 +177,9 @@ def _no_data_hint(tf: Timeframe | None) -> str:
     return NO_DATA_HINT_LONG if tf is not None and tf.span >= timedelta(days=6) else NO_DATA_HINT
 
 
-def _empty(title: str, tf: Timeframe | None, ctx: ReplyContext | None, text: str = NO_DATA,
-           hint: str | None = NO_DATA_HINT) -> dict:
+def _empty(
+    title: str, tf: Timeframe | None, ctx: ReplyContext | None, text: str = NO_DATA, hint: str | None = NO_DATA_HINT
+) -> dict:
     body = [bk.section(f":zzz: {text}")]
     if hint:
         body.append(bk.context([_no_data_hint(tf) if hint == NO_DATA_HINT else hint]))
@@ -157,8 +190,13 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{format_count(n)} {one if n == 1 else (many or one + 's')}"
 
 
-def _chunk(lines: Sequence[str], limit: int, wrap: tuple[str, str] = ("", ""),
-           head: str | None = None, max_chunks: int = bk.MAX_BLOCKS) -> tuple[list[str], int]:
+def _chunk(
+    lines: Sequence[str],
+    limit: int,
+    wrap: tuple[str, str] = ("", ""),
+    head: str | None = None,
+    max_chunks: int = bk.MAX_BLOCKS,
+) -> tuple[list[str], int]:
     """Join lines into texts of <= limit chars (each wrapped, each starting with head).
 
     Returns (texts, number of lines that fit); lines past max_chunks are left out.
@@ -207,7 +245,7 @@ def _table_lines(cols: Sequence[_Col], rows: Sequence[Sequence[str]]) -> tuple[s
 
     def line(values: Sequence[str]) -> str:
         out = []
-        for v, col, w in zip(values, cols, widths):
+        for v, col, w in zip(values, cols, widths, strict=False):
             v = truncate(v, w)
             out.append(v.rjust(w) if col.right else v.ljust(w))
         return mrkdwn_escape("  ".join(out).rstrip())
@@ -220,9 +258,13 @@ def _more(n: int, what: str) -> str:
     return MORE_ROWS.format(n=format_count(n), what=what[:-1] if n == 1 and what.endswith("s") else what)
 
 
-def _table_blocks(cols: Sequence[_Col], rows: Sequence[Sequence[str]], what: str,
-                  max_rows: int = MAX_TABLE_ROWS, max_sections: int = bk.MAX_BLOCKS - RESERVED_BLOCKS
-                  ) -> list[dict]:
+def _table_blocks(
+    cols: Sequence[_Col],
+    rows: Sequence[Sequence[str]],
+    what: str,
+    max_rows: int = MAX_TABLE_ROWS,
+    max_sections: int = bk.MAX_BLOCKS - RESERVED_BLOCKS,
+) -> list[dict]:
     """A monospace table in as many sections as it takes, then '…and N more' if cut."""
     head, lines = _table_lines(cols, rows[:max_rows])
     texts, used = _chunk(lines, bk.MAX_SECTION_TEXT, ("```\n", "\n```"), head=head, max_chunks=max_sections)
@@ -232,8 +274,9 @@ def _table_blocks(cols: Sequence[_Col], rows: Sequence[Sequence[str]], what: str
     return out
 
 
-def _list_blocks(lines: Sequence[str], what: str, total: int | None = None,
-                 max_sections: int = bk.MAX_BLOCKS - RESERVED_BLOCKS) -> list[dict]:
+def _list_blocks(
+    lines: Sequence[str], what: str, total: int | None = None, max_sections: int = bk.MAX_BLOCKS - RESERVED_BLOCKS
+) -> list[dict]:
     """Mrkdwn lines in sections of <= 3000 chars, then '…and N more' if cut."""
     texts, used = _chunk(lines, bk.MAX_SECTION_TEXT, max_chunks=max_sections)
     out = [bk.section(t) for t in texts]
@@ -249,9 +292,10 @@ def state_label(state: str) -> str:
 
 # ---------------------------------------------------------------- time series
 
+
 def _is_hourly(starts: Sequence[datetime]) -> bool:
     if len(starts) >= 2:
-        return min(b - a for a, b in zip(starts, starts[1:])) < timedelta(days=1)
+        return min(b - a for a, b in zip(starts, starts[1:], strict=False)) < timedelta(days=1)
     return bool(starts) and (starts[0].hour, starts[0].minute) != (0, 0)
 
 
@@ -272,12 +316,15 @@ def _trend(values: Sequence[float | None], how: str = "sum") -> tuple[str, int]:
 
 # ---------------------------------------------------------------- reports
 
+
 def summary_message(s: Summary, tf: Timeframe, ctx: ReplyContext) -> dict:
     """`summary`: volume, responded, breaches, customer wait and agent response."""
     if s.total_volume == 0 and s.total_responded_to == 0:
         return _empty(SUMMARY_TITLE, tf, ctx)
     answered = s.total_responded_to > 0
-    breach = f"{format_count(s.broke_sla)} ({format_percent(s.breach_fraction)})" if answered else format_count(s.broke_sla)
+    breach = (
+        f"{format_count(s.broke_sla)} ({format_percent(s.breach_fraction)})" if answered else format_count(s.broke_sla)
+    )
 
     def dur(x: float) -> str:
         return format_duration(x) if answered else MISSING
@@ -292,9 +339,11 @@ def summary_message(s: Summary, tf: Timeframe, ctx: ReplyContext) -> dict:
         ("Avg agent response", dur(s.avg_action_response_time)),
         ("Median agent response", dur(s.median_action_response_time)),
     ]
-    fallback = (f"{_plural(s.total_volume, 'conversation')}, {format_count(s.total_responded_to)} responded, "
-                f"{_plural(s.broke_sla, 'SLA breach', 'SLA breaches')}"
-                + (f" ({format_percent(s.breach_fraction)}), median wait {dur(s.median_response_time)}" if answered else ""))
+    fallback = (
+        f"{_plural(s.total_volume, 'conversation')}, {format_count(s.total_responded_to)} responded, "
+        f"{_plural(s.broke_sla, 'SLA breach', 'SLA breaches')}"
+        + (f" ({format_percent(s.breach_fraction)}), median wait {dur(s.median_response_time)}" if answered else "")
+    )
     return _report(SUMMARY_TITLE, tf, ctx, [bk.fields_section(fields)], fallback)
 
 
@@ -307,19 +356,39 @@ def team_message(agents: list[AgentSummary], tf: Timeframe, ctx: ReplyContext) -
     responded = sum(a.total_responded_to for a in agents)
     breaches = sum(a.broke_sla for a in agents)
     share = f" ({format_percent(responded / assigned)})" if assigned else ""
-    intro = (f"*{_plural(len(agents), 'agent')}* · {format_count(assigned)} assigned · "
-             f"{format_count(responded)} responded{share} · {_plural(breaches, 'SLA breach', 'SLA breaches')}")
-    cols = [_Col("Agent", right=False, max_width=MAX_NAME), _Col("Assigned"), _Col("Responded"), _Col("%"),
-            _Col("Avg resp"), _Col("Breaches")]
-    rows = [[a.name, format_count(a.mentions_assigned), format_count(a.total_responded_to),
-             format_percent(a.fraction_responded_to) if a.mentions_assigned else MISSING,
-             format_duration(a.avg_response_time) if a.total_responded_to else MISSING,
-             format_count(a.broke_sla)] for a in ordered]
+    intro = (
+        f"*{_plural(len(agents), 'agent')}* · {format_count(assigned)} assigned · "
+        f"{format_count(responded)} responded{share} · {_plural(breaches, 'SLA breach', 'SLA breaches')}"
+    )
+    cols = [
+        _Col("Agent", right=False, max_width=MAX_NAME),
+        _Col("Assigned"),
+        _Col("Responded"),
+        _Col("%"),
+        _Col("Avg resp"),
+        _Col("Breaches"),
+    ]
+    rows = [
+        [
+            a.name,
+            format_count(a.mentions_assigned),
+            format_count(a.total_responded_to),
+            format_percent(a.fraction_responded_to) if a.mentions_assigned else MISSING,
+            format_duration(a.avg_response_time) if a.total_responded_to else MISSING,
+            format_count(a.broke_sla),
+        ]
+        for a in ordered
+    ]
     body = [bk.section(intro), *_table_blocks(cols, rows, "agents")]
-    body.append(bk.context(["Avg resp = average customer wait for the agent's replies. "
-                            "Breaches = replies over the customer SLA."]))
-    fallback = (f"{_plural(len(agents), 'agent')}, {format_count(assigned)} assigned, "
-                f"{format_count(responded)} responded, {_plural(breaches, 'SLA breach', 'SLA breaches')}")
+    body.append(
+        bk.context(
+            ["Avg resp = average customer wait for the agent's replies. Breaches = replies over the customer SLA."]
+        )
+    )
+    fallback = (
+        f"{_plural(len(agents), 'agent')}, {format_count(assigned)} assigned, "
+        f"{format_count(responded)} responded, {_plural(breaches, 'SLA breach', 'SLA breaches')}"
+    )
     return _report(TEAM_TITLE, tf, ctx, body, fallback)
 
 
@@ -340,14 +409,33 @@ def workload_message(agents: list[AgentVolume], tf: Timeframe, ctx: ReplyContext
     ordered = sorted(agents, key=lambda a: (-_open(a.states), -_closed(a.states), a.name.casefold()))
     total_open = sum(_open(a.states) for a in agents)
     total_closed = sum(_closed(a.states) for a in agents)
-    intro = (f"*{format_count(total_open)} open* · {format_count(total_closed)} closed · "
-             f"across {_plural(len(agents), 'agent')}")
-    cols = [_Col("Agent", right=False, max_width=MAX_NAME), _Col("Open"), _Col("New"), _Col("Asgn"), _Col("Prog"),
-            _Col("Resp"), _Col("Appr"), _Col("Closed")]
-    rows = [[a.name, format_count(_open(a.states)), *(format_count(a.states.get(s, 0)) for s in OPEN_STATES),
-             format_count(_closed(a.states))] for a in ordered]
+    intro = (
+        f"*{format_count(total_open)} open* · {format_count(total_closed)} closed · "
+        f"across {_plural(len(agents), 'agent')}"
+    )
+    cols = [
+        _Col("Agent", right=False, max_width=MAX_NAME),
+        _Col("Open"),
+        _Col("New"),
+        _Col("Asgn"),
+        _Col("Prog"),
+        _Col("Resp"),
+        _Col("Appr"),
+        _Col("Closed"),
+    ]
+    rows = [
+        [
+            a.name,
+            format_count(_open(a.states)),
+            *(format_count(a.states.get(s, 0)) for s in OPEN_STATES),
+            format_count(_closed(a.states)),
+        ]
+        for a in ordered
+    ]
     body = [bk.section(intro), *_table_blocks(cols, rows, "agents"), bk.context([WORKLOAD_LEGEND])]
-    fallback = f"{format_count(total_open)} open, {format_count(total_closed)} closed across {_plural(len(agents), 'agent')}"
+    fallback = (
+        f"{format_count(total_open)} open, {format_count(total_closed)} closed across {_plural(len(agents), 'agent')}"
+    )
     return _report(WORKLOAD_TITLE, tf, ctx, body, fallback)
 
 
@@ -378,15 +466,17 @@ def states_message(sv: StatesVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
         rows.append([state_label(k), format_count(totals[k]), bars])
     cols = [_Col("State", right=False, max_width=MAX_NAME), _Col("Total"), _Col("Trend", right=False)]
     body = _table_blocks(cols, rows, "states")
-    span = (f"{_bucket_label(starts[0], hourly)} – {_bucket_label(starts[-1], hourly)}"
-            if len(starts) > 1 else _bucket_label(starts[0], hourly))
+    span = (
+        f"{_bucket_label(starts[0], hourly)} – {_bucket_label(starts[-1], hourly)}"
+        if len(starts) > 1
+        else _bucket_label(starts[0], hourly)
+    )
     body.append(bk.context([f"Trend: {_bar_note(hourly, group)}, {span}; each bar scaled to that state's peak."]))
     top = ", ".join(f"{format_count(totals[k])} {esc(state_label(k).lower())}" for k in order[:3])
     return _report(STATES_TITLE, tf, ctx, body, top)
 
 
-def classifications_message(items: list[ClassificationCount], tf: Timeframe, ctx: ReplyContext,
-                            top: int = 10) -> dict:
+def classifications_message(items: list[ClassificationCount], tf: Timeframe, ctx: ReplyContext, top: int = 10) -> dict:
     """`classifications`: top N by all_states volume, each with its state breakdown."""
     names: dict[tuple[int, str], str] = {}
     totals: dict[tuple[int, str], int] = {}
@@ -400,8 +490,7 @@ def classifications_message(items: list[ClassificationCount], tf: Timeframe, ctx
             by_state[key][c.state] = by_state[key].get(c.state, 0) + c.volume
     for key, states in by_state.items():
         totals.setdefault(key, sum(states.values()))  # no all_states row: the states add up
-    ranked = sorted((k for k in names if totals.get(k, 0) > 0),
-                    key=lambda k: (-totals[k], names[k].casefold()))
+    ranked = sorted((k for k in names if totals.get(k, 0) > 0), key=lambda k: (-totals[k], names[k].casefold()))
     if not ranked:
         return _empty(CLASSIFICATIONS_TITLE, tf, ctx)
     top = max(1, top)
@@ -409,8 +498,9 @@ def classifications_message(items: list[ClassificationCount], tf: Timeframe, ctx
     for i, k in enumerate(ranked[:top], 1):
         parts = sorted(((s, v) for s, v in by_state.get(k, {}).items() if v), key=lambda sv: (-sv[1], sv[0]))
         detail = ", ".join(f"{esc(state_label(s).lower())} {format_count(v)}" for s, v in parts)
-        lines.append(f"{i}. *{esc(names[k]) or '(unnamed)'}* — {format_count(totals[k])}"
-                     + (f"  ({detail})" if detail else ""))
+        lines.append(
+            f"{i}. *{esc(names[k]) or '(unnamed)'}* — {format_count(totals[k])}" + (f"  ({detail})" if detail else "")
+        )
     body = _list_blocks(lines, "classifications", total=len(ranked))
     fallback = ", ".join(f"{esc(names[k]) or '(unnamed)'} {format_count(totals[k])}" for k in ranked[:3])
     return _report(CLASSIFICATIONS_TITLE, tf, ctx, body, fallback)
@@ -434,12 +524,16 @@ def response_time_message(rv: ResponseVolume, tf: Timeframe, ctx: ReplyContext) 
         (f"Best {unit}", f"{format_duration(best.value)} · {_bucket_label(best.start, hourly)}"),
         (f"Worst {unit}", f"{format_duration(worst.value)} · {_bucket_label(worst.start, hourly)}"),
     ]
-    body = [bk.fields_section(fields), bk.section(f"*Trend* `{bars}`"),
-            bk.context([f"Average customer wait, {_bar_note(hourly, group)}; higher is slower, "
-                        f"blank = no replies."])]
-    fallback = (f"average {format_duration(avg)}, best {format_duration(best.value)} "
-                f"({_bucket_label(best.start, hourly)}), worst {format_duration(worst.value)} "
-                f"({_bucket_label(worst.start, hourly)})")
+    body = [
+        bk.fields_section(fields),
+        bk.section(f"*Trend* `{bars}`"),
+        bk.context([f"Average customer wait, {_bar_note(hourly, group)}; higher is slower, blank = no replies."]),
+    ]
+    fallback = (
+        f"average {format_duration(avg)}, best {format_duration(best.value)} "
+        f"({_bucket_label(best.start, hourly)}), worst {format_duration(worst.value)} "
+        f"({_bucket_label(worst.start, hourly)})"
+    )
     return _report(RESPONSE_TIME_TITLE, tf, ctx, body, fallback)
 
 
@@ -467,24 +561,32 @@ def cases_message(cs: CaseSummary, cv: CaseVolume, tf: Timeframe, ctx: ReplyCont
         # open cases is a level, not a flow: group buckets by their mean
         bars, group = _trend([p.value for p in cv.open], how="mean")
         peak = max(cv.open, key=lambda p: (p.value, p.start))
-        body.append(bk.section(
-            f"*Open cases* `{bars}`\n{format_count(cv.open[-1].value)} open at {_bucket_label(cv.open[-1].start, hourly)}"
-            f" · peak {format_count(peak.value)} on {_bucket_label(peak.start, hourly)}"))
+        body.append(
+            bk.section(
+                f"*Open cases* `{bars}`\n{format_count(cv.open[-1].value)} open at {_bucket_label(cv.open[-1].start, hourly)}"
+                f" · peak {format_count(peak.value)} on {_bucket_label(peak.start, hourly)}"
+            )
+        )
         body.append(bk.context([f"Open cases, {_bar_note(hourly, group)}."]))
-    fallback = (f"{_plural(cs.total_cases, 'case')} closed, avg first reply {dur(cs.first_reply_time)}, "
-                f"avg resolution {dur(cs.resolution_time)}")
+    fallback = (
+        f"{_plural(cs.total_cases, 'case')} closed, avg first reply {dur(cs.first_reply_time)}, "
+        f"avg resolution {dur(cs.resolution_time)}"
+    )
     return _report(CASES_TITLE, tf, ctx, body, fallback)
 
 
-def case_classifications_message(items: list[CaseClassification], tf: Timeframe, ctx: ReplyContext,
-                                 top: int = 10) -> dict:
+def case_classifications_message(
+    items: list[CaseClassification], tf: Timeframe, ctx: ReplyContext, top: int = 10
+) -> dict:
     """`case_classifications`: top N classifications by cases."""
     ranked = sorted((c for c in items if c.volume > 0), key=lambda c: (-c.volume, c.classification.casefold()))
     if not ranked:
         return _empty(CASE_CLASSIFICATIONS_TITLE, tf, ctx)
     top = max(1, top)
-    lines = [f"{i}. *{esc(c.classification) or '(unnamed)'}* — {_plural(c.volume, 'case')}"
-             for i, c in enumerate(ranked[:top], 1)]
+    lines = [
+        f"{i}. *{esc(c.classification) or '(unnamed)'}* — {_plural(c.volume, 'case')}"
+        for i, c in enumerate(ranked[:top], 1)
+    ]
     body = _list_blocks(lines, "classifications", total=len(ranked))
     body.append(bk.context(["A classification counts once per case."]))
     fallback = ", ".join(f"{esc(c.classification) or '(unnamed)'} {format_count(c.volume)}" for c in ranked[:3])
@@ -503,8 +605,9 @@ def _day_score(d: NpsSummary) -> float | None:
     return (d.total_promoters - d.total_detractors) / d.total_received * 100
 
 
-def nps_message(form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ctx: ReplyContext,
-                category: str | None = None) -> dict:
+def nps_message(
+    form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ctx: ReplyContext, category: str | None = None
+) -> dict:
     """`nps_summary` + `nps_volume`: signed score, the three groups with %, response rate, daily trend."""
     name = _form_name(form)
     only = f" · {esc(category)} only" if category and category != "all" else ""
@@ -516,8 +619,12 @@ def nps_message(form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ct
     r = s.total_received
     fields = [
         ("NPS", f"*{format_nps(s.nps_score)}*"),
-        ("Responses", f"{format_count(r)} of {format_count(s.total_sent)} sent ({format_percent(s.response_rate)})"
-         if s.total_sent else format_count(r)),
+        (
+            "Responses",
+            f"{format_count(r)} of {format_count(s.total_sent)} sent ({format_percent(s.response_rate)})"
+            if s.total_sent
+            else format_count(r),
+        ),
         ("Promoters (9–10)", f"{format_count(s.total_promoters)} ({format_percent(s.total_promoters / r)})"),
         ("Passives (7–8)", f"{format_count(s.total_passives)} ({format_percent(s.total_passives / r)})"),
         ("Detractors (0–6)", f"{format_count(s.total_detractors)} ({format_percent(s.total_detractors / r)})"),
@@ -529,22 +636,32 @@ def nps_message(form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ct
         group = max(1, math.ceil(len(days) / SPARK_WIDTH))
         pooled = []
         for i in range(0, len(days), group):
-            chunk = [d.data for d in days[i:i + group]]
-            pooled.append(_day_score(NpsSummary(
-                sum(c.total_sent for c in chunk), sum(c.total_received for c in chunk),
-                sum(c.total_promoters for c in chunk), sum(c.total_passives for c in chunk),
-                sum(c.total_detractors for c in chunk),
-                sum(c.nps_score * c.total_received for c in chunk) / max(1, sum(c.total_received for c in chunk)),
-            )))
+            chunk = [d.data for d in days[i : i + group]]
+            pooled.append(
+                _day_score(
+                    NpsSummary(
+                        sum(c.total_sent for c in chunk),
+                        sum(c.total_received for c in chunk),
+                        sum(c.total_promoters for c in chunk),
+                        sum(c.total_passives for c in chunk),
+                        sum(c.total_detractors for c in chunk),
+                        sum(c.nps_score * c.total_received for c in chunk)
+                        / max(1, sum(c.total_received for c in chunk)),
+                    )
+                )
+            )
         body.append(bk.section(f"*Daily NPS* `{sparkline(pooled)}`"))
         body.append(bk.context([f"{_bar_note(False, group).capitalize()}; blank = no responses."]))
-    fallback = (f"{name} {format_nps(s.nps_score)} from {_plural(r, 'response')} "
-                f"({_plural(s.total_promoters, 'promoter')}, {_plural(s.total_passives, 'passive')}, "
-                f"{_plural(s.total_detractors, 'detractor')})")
+    fallback = (
+        f"{name} {format_nps(s.nps_score)} from {_plural(r, 'response')} "
+        f"({_plural(s.total_promoters, 'promoter')}, {_plural(s.total_passives, 'passive')}, "
+        f"{_plural(s.total_detractors, 'detractor')})"
+    )
     return _report(NPS_TITLE, tf, ctx, body, fallback)
 
 
 # ---------------------------------------------------------------- lists
+
 
 def users_message(users: list[User], groups: list[Group], ctx: ReplyContext) -> dict:
     """GET /users: active users with id, email and groups."""
@@ -602,6 +719,7 @@ def forms_message(forms: list[Form], ctx: ReplyContext) -> dict:
 
 # ---------------------------------------------------------------- help, errors, notices
 
+
 def help_message(usage: dict[str, str], order: list[str], topic: str | None = None) -> dict:
     """Every command with its usage line (mrkdwn from the parser), in `order`, then any others."""
     names = [n for n in order if n in usage] + sorted(n for n in usage if n not in order)
@@ -619,8 +737,9 @@ def help_message(usage: dict[str, str], order: list[str], topic: str | None = No
     return _message("/lexer commands: " + ", ".join(names), blocks)
 
 
-def error_message(problem: str, hint: str | None = None, usage: str | None = None, *,
-                  ask_users: tuple[str, ...] = ()) -> dict:
+def error_message(
+    problem: str, hint: str | None = None, usage: str | None = None, *, ask_users: tuple[str, ...] = ()
+) -> dict:
     """A refusal or failure; texts may echo user input, so & < > are escaped (backticks stay).
 
     `ask_users` are Slack user ids (validated at config time) shown as real mentions.

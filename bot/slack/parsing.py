@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Iterable
 from zoneinfo import available_timezones
 
 from bot.errors import BadRangeError, CommandError
 from bot.timeframe import RANGE_HELP, RANGE_WORDS, is_range_text
 
 __all__ = [
-    "ADMIN_COMMANDS", "ALERTS_ADMIN_ACTIONS", "COMMANDS", "Command", "FILTER_COMMANDS", "HELP_ORDER",
-    "REPORT_COMMANDS", "USAGE", "is_admin_command", "parse_command", "suggest",
+    "ADMIN_COMMANDS",
+    "ALERTS_ADMIN_ACTIONS",
+    "COMMANDS",
+    "Command",
+    "FILTER_COMMANDS",
+    "HELP_ORDER",
+    "REPORT_COMMANDS",
+    "USAGE",
+    "is_admin_command",
+    "parse_command",
+    "suggest",
 ]
 
 
@@ -55,15 +64,39 @@ class Command:
 # --- vocabulary -------------------------------------------------------------------------------
 
 HELP_ORDER: list[str] = [
-    "summary", "team", "workload", "states", "classifications", "response-time", "cases",
-    "case-classifications", "nps", "users", "groups", "forms", "export", "subscribe",
-    "unsubscribe", "subscriptions", "alerts", "help",
+    "summary",
+    "team",
+    "workload",
+    "states",
+    "classifications",
+    "response-time",
+    "cases",
+    "case-classifications",
+    "nps",
+    "users",
+    "groups",
+    "forms",
+    "export",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "alerts",
+    "help",
 ]
 COMMANDS = frozenset(HELP_ORDER)
-REPORT_COMMANDS = frozenset({
-    "summary", "team", "workload", "states", "classifications", "response-time", "cases",
-    "case-classifications", "nps",
-})
+REPORT_COMMANDS = frozenset(
+    {
+        "summary",
+        "team",
+        "workload",
+        "states",
+        "classifications",
+        "response-time",
+        "cases",
+        "case-classifications",
+        "nps",
+    }
+)
 #: commands that take group:/agent: (the reports and the exports of them)
 FILTER_COMMANDS = REPORT_COMMANDS | {"export"}
 #: names with an admin form; `alerts` only for ALERTS_ADMIN_ACTIONS — ask is_admin_command
@@ -106,27 +139,33 @@ _FILTERS = "[group:NAME] [agent:EMAIL] [public]"
 USAGE: dict[str, str] = {
     "summary": f"summary [RANGE] {_FILTERS}  (alias `sla`) — e.g. `/lexer summary last-week`",
     "team": f"team [RANGE] {_FILTERS}  — e.g. `/lexer team last-week`",
-    "workload": f"workload [RANGE] {_FILTERS}  — e.g. `/lexer workload today group:\"Email Support\"`",
+    "workload": f'workload [RANGE] {_FILTERS}  — e.g. `/lexer workload today group:"Email Support"`',
     "states": f"states [RANGE] {_FILTERS}  — e.g. `/lexer states this-week`",
     "classifications": f"classifications [RANGE] {_FILTERS}  — e.g. `/lexer classifications last-month`",
     "response-time": f"response-time [RANGE] {_FILTERS}  — e.g. `/lexer response-time last-7d`",
     "cases": f"cases [RANGE] {_FILTERS}  — e.g. `/lexer cases yesterday agent:jane@example.com`",
     "case-classifications": f"case-classifications [RANGE] {_FILTERS}  — e.g. `/lexer case-classifications 2026-11-02..2026-11-08`",
-    "nps": f"nps [FORM] [RANGE] [promoters|passives|detractors] {_FILTERS}  — e.g. `/lexer nps \"Customer NPS\" last-30d detractors`",
+    "nps": f'nps [FORM] [RANGE] [promoters|passives|detractors] {_FILTERS}  — e.g. `/lexer nps "Customer NPS" last-30d detractors`',
     "users": "users [public]  — e.g. `/lexer users`",
     "groups": "groups [public]  — e.g. `/lexer groups`",
     "forms": "forms [public]  — e.g. `/lexer forms`",
-    "export": ("export cases|responses [RANGE] [group:NAME] [agent:EMAIL]  — e.g. `/lexer export cases last-week`\n"
-               "export nps [FORM] [RANGE] [promoters|passives|detractors]  — e.g. `/lexer export nps 123 last-month`\n"
-               "(the CSV comes to you by direct message)"),
-    "subscribe": ("subscribe sla|nps [FORM] [#channel] [daily|weekdays|weekly DAY] [at HH:MM] [tz AREA/CITY]"
-                  "  — e.g. `/lexer subscribe sla #support weekdays at 09:00 tz Australia/Sydney`"),
+    "export": (
+        "export cases|responses [RANGE] [group:NAME] [agent:EMAIL]  — e.g. `/lexer export cases last-week`\n"
+        "export nps [FORM] [RANGE] [promoters|passives|detractors]  — e.g. `/lexer export nps 123 last-month`\n"
+        "(the CSV comes to you by direct message)"
+    ),
+    "subscribe": (
+        "subscribe sla|nps [FORM] [#channel] [daily|weekdays|weekly DAY] [at HH:MM] [tz AREA/CITY]"
+        "  — e.g. `/lexer subscribe sla #support weekdays at 09:00 tz Australia/Sydney`"
+    ),
     "unsubscribe": "unsubscribe ID  — e.g. `/lexer unsubscribe 12` (`/lexer subscriptions` shows the numbers)",
     "subscriptions": "subscriptions  — e.g. `/lexer subscriptions`",
-    "alerts": ("alerts [status]  — e.g. `/lexer alerts`\n"
-               "alerts on [#channel] [window 2h|90m] [min N] [low|normal|high]  — e.g. `/lexer alerts on #support window 2h min 5`\n"
-               "alerts off  — e.g. `/lexer alerts off`\n"
-               "alerts snooze 2h|30m|1d|until HH:MM|off  — e.g. `/lexer alerts snooze until 17:30`"),
+    "alerts": (
+        "alerts [status]  — e.g. `/lexer alerts`\n"
+        "alerts on [#channel] [window 2h|90m] [min N] [low|normal|high]  — e.g. `/lexer alerts on #support window 2h min 5`\n"
+        "alerts off  — e.g. `/lexer alerts off`\n"
+        "alerts snooze 2h|30m|1d|until HH:MM|off  — e.g. `/lexer alerts snooze until 17:30`"
+    ),
     "help": "help [COMMAND]  — e.g. `/lexer help team`",
 }
 
@@ -186,8 +225,15 @@ MSG_SNOOZE_MISSING = "For how long? e.g. `alerts snooze 2h`, `alerts snooze unti
 MSG_SNOOZE_BAD = "`{word}` is not a snooze I understand; try `2h`, `30m`, `1d` or `until 17:30`."
 MSG_SNOOZE_TOO_LONG = "Alerts snooze for at most 7 days (`{word}`); use `/lexer alerts off` to stop them."
 
-_EXAMPLES = {"group": 'group:"Email Support"', "agent": "agent:jane@example.com", "form": "form:123",
-             "window": "window 30m", "min": "min 5", "sensitivity": "sensitivity high", "tz": "tz Australia/Sydney"}
+_EXAMPLES = {
+    "group": 'group:"Email Support"',
+    "agent": "agent:jane@example.com",
+    "form": "form:123",
+    "window": "window 30m",
+    "min": "min 5",
+    "sensitivity": "sensitivity high",
+    "tz": "tz Australia/Sydney",
+}
 
 # tokens someone might paste by mistake; never echoed back
 _SECRET_RE = re.compile(r"xox[a-z]-|xapp-|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", re.IGNORECASE)
@@ -226,6 +272,7 @@ def is_admin_command(cmd: Command) -> bool:
 
 
 # --- tokens -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Item:
@@ -287,12 +334,12 @@ def _split(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
             if j < 0:
                 raise CommandError(MSG_UNCLOSED_QUOTE, hint=HINT_QUOTES)
             flush_buf()
-            segs.append(("quoted", text[i + 1:j]))
+            segs.append(("quoted", text[i + 1 : j]))
             i = j + 1
         elif c == "<" and i < last_gt:
             j = text.find(">", i + 1)
             flush_buf()
-            segs.append(("angle", text[i + 1:j]))
+            segs.append(("angle", text[i + 1 : j]))
             i = j + 1
         else:
             buf.append(c)
@@ -309,7 +356,7 @@ def _angle_value(inner: str) -> str:
         return f"<{inner}>"
     target, _, label = inner.partition("|")
     if target.lower().startswith("mailto:"):
-        return _unescape(target[len("mailto:"):])
+        return _unescape(target[len("mailto:") :])
     return _unescape(label or target)
 
 
@@ -375,6 +422,7 @@ def _known_key(key: str) -> bool:
 
 
 # --- small value parsers -----------------------------------------------------------------------
+
 
 def _canonical(word: str | None, names: Iterable[str], aliases: dict[str, str]) -> str | None:
     if word is None:
@@ -466,8 +514,9 @@ def _range_error(item: _Item) -> BadRangeError:
         return BadRangeError(MSG_BAD_RANGE.format(word=_show(item.raw)), hint=HINT_DATES)
     s = suggest(w.replace("_", "-"), RANGE_WORDS)
     if s:
-        return BadRangeError(MSG_BAD_RANGE_SUGGEST.format(word=_show(item.raw), suggestion=s),
-                             hint=f"Ranges: {RANGE_HELP}.")
+        return BadRangeError(
+            MSG_BAD_RANGE_SUGGEST.format(word=_show(item.raw), suggestion=s), hint=f"Ranges: {RANGE_HELP}."
+        )
     return BadRangeError(MSG_BAD_RANGE.format(word=_show(item.raw)), hint=f"Ranges: {RANGE_HELP}.")
 
 
@@ -492,6 +541,7 @@ def _looks_like_range(item: _Item) -> bool:
 
 # --- the parser --------------------------------------------------------------------------------
 
+
 class _Fields(dict):
     """Command fields being collected; remembers what was typed, to name both words of a clash."""
 
@@ -502,8 +552,10 @@ class _Fields(dict):
 
     def set_once(self, field: str, value: object, item: _Item, what: str) -> None:
         if self.get(field) is not None:
-            raise CommandError(MSG_TWO.format(what=what, first=_show(self.raws[field]), second=_show(item.raw)),
-                               hint=_usage_hint(self.command))
+            raise CommandError(
+                MSG_TWO.format(what=what, first=_show(self.raws[field]), second=_show(item.raw)),
+                hint=_usage_hint(self.command),
+            )
         self[field] = value
         self.raws[field] = item.raw
 
@@ -517,8 +569,9 @@ def _unknown(command: str, item: _Item, vocabulary: Iterable[str] = ()) -> Comma
     if item.kind == "mention":
         return CommandError(MSG_MENTION.format(command=command, word=_show(item.raw)), hint=HINT_AGENT)
     if item.kind in ("channel", "channel_name"):
-        return CommandError(MSG_CHANNEL_NOT_HERE.format(command=command, word=_show(item.raw)),
-                            hint=_usage_hint(command))
+        return CommandError(
+            MSG_CHANNEL_NOT_HERE.format(command=command, word=_show(item.raw)), hint=_usage_hint(command)
+        )
     if _is_range(item):
         return BadRangeError(MSG_NO_RANGE.format(command=command, word=_show(item.raw)), hint=_usage_hint(command))
     if item.kind == "kv" and item.key in _FILTER_KEYS and command not in FILTER_COMMANDS:
@@ -530,8 +583,10 @@ def _unknown(command: str, item: _Item, vocabulary: Iterable[str] = ()) -> Comma
         return _range_error(item)
     s = suggest(word, vocabulary) if word else None
     if s:
-        return CommandError(MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(item.raw), command=command, suggestion=s),
-                            hint=_usage_hint(command))
+        return CommandError(
+            MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(item.raw), command=command, suggestion=s),
+            hint=_usage_hint(command),
+        )
     return CommandError(MSG_UNKNOWN_WORD.format(word=_show(item.raw), command=command), hint=_usage_hint(command))
 
 
@@ -544,8 +599,9 @@ def _filter(f: _Fields, item: _Item, *, allow_form: bool) -> None:
     key = _KEY_ALIASES.get(item.key, item.key)
     if key in _KEY_MISTAKES or key not in _FILTER_KEYS + _OPTION_KEYS:
         s = _KEY_MISTAKES.get(key) or suggest(key, _FILTER_KEYS)
-        raise CommandError(MSG_KEY_MISTAKE.format(key=_show(item.key), suggestion=s or "group"),
-                           hint=_usage_hint(f.command))
+        raise CommandError(
+            MSG_KEY_MISTAKE.format(key=_show(item.key), suggestion=s or "group"), hint=_usage_hint(f.command)
+        )
     if key not in _FILTER_KEYS:
         raise _unknown(f.command, item, _REPORT_VOCAB)
     if key == "form" and not allow_form:
@@ -569,9 +625,10 @@ def _form_words(f: _Fields, items: list[_Item]) -> None:
     for i in range(len(items)):
         spaced = _spaced_range(items, i)
         if spaced:  # "nps 55 last 30 days": a range in words, not more of the form's name
-            raise BadRangeError(MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command,
-                                                                suggestion=spaced[1]),
-                                hint=f"A range is one word. Ranges: {RANGE_HELP}.")
+            raise BadRangeError(
+                MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command, suggestion=spaced[1]),
+                hint=f"A range is one word. Ranges: {RANGE_HELP}.",
+            )
     vocab = _REPORT_VOCAB + NPS_CATEGORIES
     anchors = [it for it in items if it.kind == "text" or (it.kind == "word" and it.text.isdigit())]
     if f.get("form") is not None or (len(items) > 1 and len(anchors) == 1):
@@ -593,17 +650,17 @@ _N_UNIT_RE = re.compile(r"^(\d{1,4})(d|h)$", re.ASCII)
 
 def _spaced_range(items: list[_Item], i: int) -> tuple[str, str] | None:
     """`7d` or `last 7 days` / `last 12 hours` at items[i]: (what was typed, the RANGE meant)."""
-    words = [it.word or "" for it in items[i:i + 3]]
+    words = [it.word or "" for it in items[i : i + 3]]
     if m := _N_UNIT_RE.match(words[0]):
         return items[i].raw, f"last-{m.group(1)}{m.group(2)}"
     if len(words) >= 2 and words[0] in ("last", "past") and words[1].isascii() and words[1].isdigit():
         n, unit = int(words[1]), (words[2] if len(words) > 2 else "")
         if unit.startswith(("day", "hour", "hr", "week", "wk")):
-            typed = " ".join(it.raw for it in items[i:i + 3])
+            typed = " ".join(it.raw for it in items[i : i + 3])
             return typed, (f"last-{n}h" if unit[:1] == "h" else f"last-{n * 7 if unit[:1] == 'w' else n}d")
         if unit.isalpha():  # months, years…: no one-word range says that
             return None
-        return " ".join(it.raw for it in items[i:i + 2]), f"last-{n}d"
+        return " ".join(it.raw for it in items[i : i + 2]), f"last-{n}d"
     return None
 
 
@@ -618,8 +675,10 @@ def _report(f: _Fields, items: list[_Item], *, allow_form: bool, allow_category:
             first = f.get("range_text")
             if first and _SINGLE_DATE_RE.match(first) and _SINGLE_DATE_RE.match(it.text):
                 # two dates typed apart: they meant a span
-                raise BadRangeError(MSG_TWO.format(what="range", first=_show(f.raws["range_text"]), second=_show(it.raw)),
-                                    hint=f"For several days write one range: `{first}..{it.text.lower()}`.")
+                raise BadRangeError(
+                    MSG_TWO.format(what="range", first=_show(f.raws["range_text"]), second=_show(it.raw)),
+                    hint=f"For several days write one range: `{first}..{it.text.lower()}`.",
+                )
             f.set_once("range_text", _checked_range(it), it, "range")
         elif allow_category and it.word in _CATEGORY_WORDS:
             f.set_once("category", _CATEGORY_WORDS[it.word], it, "category")  # type: ignore[index]
@@ -628,15 +687,19 @@ def _report(f: _Fields, items: list[_Item], *, allow_form: bool, allow_category:
         else:
             spaced = _spaced_range(items, i)
             if spaced:
-                raise BadRangeError(MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command,
-                                                                    suggestion=spaced[1]),
-                                    hint=f"A range is one word. Ranges: {RANGE_HELP}.")
+                raise BadRangeError(
+                    MSG_UNKNOWN_WORD_SUGGEST.format(word=_show(spaced[0]), command=f.command, suggestion=spaced[1]),
+                    hint=f"A range is one word. Ranges: {RANGE_HELP}.",
+                )
             err = _unknown(f.command, it, _REPORT_VOCAB + (NPS_CATEGORIES if allow_category else ()))
             plain = MSG_UNKNOWN_WORD.format(word=_show(it.raw), command=f.command)
             if err.message == plain and prev is not None and prev.kind == "kv" and prev.key in ("group", "agent"):
                 # `agent:Jane Remington`: likely the rest of an unquoted name; say how to quote it
-                err = CommandError(plain, hint=f'Put a name with spaces in double quotes, e.g. '
-                                               f'{prev.key}:"{_show(prev.text)} {_show(it.raw)}".')
+                err = CommandError(
+                    plain,
+                    hint=f"Put a name with spaces in double quotes, e.g. "
+                    f'{prev.key}:"{_show(prev.text)} {_show(it.raw)}".',
+                )
             raise err
         prev = it
     _form_words(f, leftovers)
@@ -655,16 +718,20 @@ def _help(f: _Fields, items: list[_Item]) -> None:
     topic = _canonical(first.word, COMMANDS, _COMMAND_ALIASES)
     if topic is None:
         s = suggest(first.word or first.text, COMMANDS)
-        msg = (MSG_UNKNOWN_TOPIC.format(word=_show(first.raw), suggestion=s) if s
-               else MSG_UNKNOWN_TOPIC_PLAIN.format(word=_show(first.raw)))
+        msg = (
+            MSG_UNKNOWN_TOPIC.format(word=_show(first.raw), suggestion=s)
+            if s
+            else MSG_UNKNOWN_TOPIC_PLAIN.format(word=_show(first.raw))
+        )
         raise CommandError(msg, hint=HINT_COMMANDS)
     f["topic"] = topic
     for it in items[1:]:
         raise _unknown("help", it)
 
 
-def _pick_kind(f: _Fields, items: list[_Item], names: tuple[str, ...], aliases: dict[str, str],
-               field: str, what: str) -> list[_Item]:
+def _pick_kind(
+    f: _Fields, items: list[_Item], names: tuple[str, ...], aliases: dict[str, str], field: str, what: str
+) -> list[_Item]:
     """Find the export/digest kind word anywhere; return the other items."""
     rest = []
     for it in items:
@@ -685,8 +752,9 @@ def _export(f: _Fields, items: list[_Item]) -> None:
         if first is None:
             raise CommandError(MSG_EXPORT_KIND_MISSING, hint=_usage_hint("export"))
         if s:
-            raise CommandError(MSG_EXPORT_KIND_UNKNOWN.format(word=_show(first.raw), suggestion=s),
-                               hint=_usage_hint("export"))
+            raise CommandError(
+                MSG_EXPORT_KIND_UNKNOWN.format(word=_show(first.raw), suggestion=s), hint=_usage_hint("export")
+            )
         raise CommandError(MSG_EXPORT_KIND_UNKNOWN_PLAIN.format(word=_show(first.raw)), hint=_usage_hint("export"))
     _report(f, rest, allow_form=kind == "nps", allow_category=kind == "nps")
 
@@ -722,8 +790,9 @@ def _channel(f: _Fields, it: _Item) -> None:
     field = "channel_id" if it.kind == "channel" else "channel_name"
     if f.get("channel_id") is not None or f.get("channel_name") is not None:
         prev = f.raws.get("channel_id") or f.raws.get("channel_name") or ""
-        raise CommandError(MSG_TWO.format(what="channel", first=_show(prev), second=_show(it.raw)),
-                           hint=_usage_hint(f.command))
+        raise CommandError(
+            MSG_TWO.format(what="channel", first=_show(prev), second=_show(it.raw)), hint=_usage_hint(f.command)
+        )
     f.set_once(field, it.text, it, "channel")
 
 
@@ -731,8 +800,19 @@ def _is_channel(it: _Item) -> bool:
     return it.kind in ("channel", "channel_name")
 
 
-_SUBSCRIBE_VOCAB = (*CADENCES, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-                    "at", "tz", "public")
+_SUBSCRIBE_VOCAB = (
+    *CADENCES,
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "at",
+    "tz",
+    "public",
+)
 
 
 def _subscribe(f: _Fields, items: list[_Item]) -> None:
@@ -741,8 +821,9 @@ def _subscribe(f: _Fields, items: list[_Item]) -> None:
         first = next((it for it in items if it.word), None)
         s = suggest(first.word, DIGEST_KINDS) if first and first.word else None
         if s and first:
-            raise CommandError(MSG_DIGEST_KIND_UNKNOWN.format(word=_show(first.raw), suggestion=s),
-                               hint=_usage_hint("subscribe"))
+            raise CommandError(
+                MSG_DIGEST_KIND_UNKNOWN.format(word=_show(first.raw), suggestion=s), hint=_usage_hint("subscribe")
+            )
         raise CommandError(MSG_DIGEST_KIND_MISSING, hint=_usage_hint("subscribe"))
     is_nps = f["digest_kind"] == "nps"
     leftovers: list[_Item] = []
@@ -754,7 +835,9 @@ def _subscribe(f: _Fields, items: list[_Item]) -> None:
             _channel(f, it)
         elif w in ("in", "to") and nxt is not None and _is_channel(nxt):
             pass  # "subscribe sla to #support"
-        elif w in ("on", "every") and nxt is not None and (nxt.word in _WEEKDAYS or nxt.word in ("weekday", "weekdays")):
+        elif (
+            w in ("on", "every") and nxt is not None and (nxt.word in _WEEKDAYS or nxt.word in ("weekday", "weekdays"))
+        ):
             pass  # "weekly on monday", "every monday"
         elif (cadence := _canonical(w, CADENCES, _CADENCE_ALIASES)) is not None:
             f.set_once("cadence", cadence, it, "schedule")
@@ -819,8 +902,11 @@ def _alerts(f: _Fields, items: list[_Item]) -> None:
     action = _canonical(first.word, ALERTS_ACTIONS, _ALERTS_ALIASES)
     if action is None:
         s = suggest(first.word or "", ALERTS_ACTIONS)
-        msg = (MSG_ALERTS_UNKNOWN.format(word=_show(first.raw), suggestion=s) if s
-               else MSG_ALERTS_UNKNOWN_PLAIN.format(word=_show(first.raw)))
+        msg = (
+            MSG_ALERTS_UNKNOWN.format(word=_show(first.raw), suggestion=s)
+            if s
+            else MSG_ALERTS_UNKNOWN_PLAIN.format(word=_show(first.raw))
+        )
         raise CommandError(msg, hint=_usage_hint("alerts"))
     f["alerts_action"] = action
     if action in ("status", "off"):
@@ -905,8 +991,11 @@ def _command_name(item: _Item) -> str:
     if _is_range(item) or item.kind == "kv":
         raise CommandError(MSG_NEEDS_COMMAND.format(word=_show(item.raw)), hint=HINT_COMMANDS)
     s = suggest((item.word or "").replace("_", "-"), COMMANDS)
-    msg = (MSG_UNKNOWN_COMMAND.format(word=_show(item.raw), suggestion=s) if s
-           else MSG_UNKNOWN_COMMAND_PLAIN.format(word=_show(item.raw)))
+    msg = (
+        MSG_UNKNOWN_COMMAND.format(word=_show(item.raw), suggestion=s)
+        if s
+        else MSG_UNKNOWN_COMMAND_PLAIN.format(word=_show(item.raw))
+    )
     raise CommandError(msg, hint=HINT_COMMANDS)
 
 

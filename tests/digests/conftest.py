@@ -44,13 +44,40 @@ class DigestWorld:
         self.stores.append(store)
         api = build_activity_client(self.settings, store, sleep=lambda s: None, max_retries=0)
         self.clients.append(api)
-        return DigestDeps(self.settings, store, api, build_web_client(self.settings), now=clock or self.clock,
-                          sleep=lambda s: (clock or self.clock).advance(s), worker_id=worker_id, lease_s=lease_s)
+        return DigestDeps(
+            self.settings,
+            store,
+            api,
+            build_web_client(self.settings),
+            now=clock or self.clock,
+            sleep=lambda s: (clock or self.clock).advance(s),
+            worker_id=worker_id,
+            lease_s=lease_s,
+        )
 
-    def subscribe(self, kind="sla", channel_id="C0GENERAL", *, form_id=None, at_time="09:00",
-                  tz="Australia/Sydney", cadence="daily", weekday=None, created_by=ADMIN):
-        return add_subscription(self.store, kind=kind, channel_id=channel_id, cadence=cadence, at_time=at_time, tz=tz,
-                                created_by=created_by, form_id=form_id, weekday=weekday)
+    def subscribe(
+        self,
+        kind="sla",
+        channel_id="C0GENERAL",
+        *,
+        form_id=None,
+        at_time="09:00",
+        tz="Australia/Sydney",
+        cadence="daily",
+        weekday=None,
+        created_by=ADMIN,
+    ):
+        return add_subscription(
+            self.store,
+            kind=kind,
+            channel_id=channel_id,
+            cadence=cadence,
+            at_time=at_time,
+            tz=tz,
+            created_by=created_by,
+            form_id=form_id,
+            weekday=weekday,
+        )
 
     def close(self):
         for api in self.clients:
@@ -65,4 +92,3 @@ def world(sandbox, slack, tmp_path):
     w = DigestWorld(sandbox, slack, tmp_path)
     yield w
     w.close()
-

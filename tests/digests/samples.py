@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.lexer.models import (AgentSummary, CaseSummary, CaseVolume, NpsDay, NpsSummary, Point, ResponseVolume,
-                              Summary)
+from bot.lexer.models import AgentSummary, CaseSummary, CaseVolume, NpsDay, NpsSummary, Point, ResponseVolume, Summary
 from digests.compose import compose_nps, compose_sla, nps_windows, sla_windows
 
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -18,8 +17,23 @@ def summary(volume, responded, breaches, avg, median, action) -> Summary:
 
 
 def agent(uid, first, last, responded, breaches, avg) -> AgentSummary:
-    return AgentSummary(uid, first, last, responded, responded, 0, responded, breaches, 0, avg, 1, 9000, 60,
-                        1.0, breaches / responded if responded else 0.0)
+    return AgentSummary(
+        uid,
+        first,
+        last,
+        responded,
+        responded,
+        0,
+        responded,
+        breaches,
+        0,
+        avg,
+        1,
+        9000,
+        60,
+        1.0,
+        breaches / responded if responded else 0.0,
+    )
 
 
 AGENTS = [
@@ -33,13 +47,21 @@ AGENTS = [
 
 def sla_context(**overrides):
     w = sla_windows(DUE, SYDNEY)
-    kw = dict(yesterday=summary(412, 398, 21, 1830, 960, 240), day_before=summary(380, 371, 14, 1500, 900, 250),
-              week_ago=summary(455, 440, 30, 2100, 1000, 200),
-              response=ResponseVolume([Point(datetime(2024, 11, 25) + timedelta(days=i), v)
-                                       for i, v in enumerate([1200, 1500, 900, 2500, 1800, 1700, 1830])]),
-              agents=AGENTS, cases=CaseSummary(57, 300, 8000, 200, 6000, 3, 1.4),
-              case_volume=CaseVolume([Point(datetime(2024, 12, 1, 22), 20), Point(datetime(2024, 12, 1, 23), 18)]),
-              sandbox=True)
+    kw = dict(
+        yesterday=summary(412, 398, 21, 1830, 960, 240),
+        day_before=summary(380, 371, 14, 1500, 900, 250),
+        week_ago=summary(455, 440, 30, 2100, 1000, 200),
+        response=ResponseVolume(
+            [
+                Point(datetime(2024, 11, 25) + timedelta(days=i), v)
+                for i, v in enumerate([1200, 1500, 900, 2500, 1800, 1700, 1830])
+            ]
+        ),
+        agents=AGENTS,
+        cases=CaseSummary(57, 300, 8000, 200, 6000, 3, 1.4),
+        case_volume=CaseVolume([Point(datetime(2024, 12, 1, 22), 20), Point(datetime(2024, 12, 1, 23), 18)]),
+        sandbox=True,
+    )
     kw.update(overrides)
     return compose_sla(w, **kw)
 
@@ -57,7 +79,12 @@ def nps_context(**overrides):
             continue  # a day without answers is a gap in the trend
         midnight = datetime(d.year, d.month, d.day, tzinfo=SYDNEY).astimezone(timezone.utc)
         days.append(NpsDay(midnight, nps(20, 8, 4 + i % 3, 2, 2 - i % 2)))
-    kw = dict(yesterday=nps(20, 9, 6, 2, 1), last_7d=nps(140, 60, 38, 14, 8), prev_7d=nps(130, 55, 30, 15, 10),
-              days=days, sandbox=True)
+    kw = dict(
+        yesterday=nps(20, 9, 6, 2, 1),
+        last_7d=nps(140, 60, 38, 14, 8),
+        prev_7d=nps(130, 55, 30, 15, 10),
+        days=days,
+        sandbox=True,
+    )
     kw.update(overrides)
     return compose_nps(w, "Brightwave NPS <Survey>", **kw)

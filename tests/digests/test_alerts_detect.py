@@ -5,34 +5,51 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digests.alerts import (UNKNOWN, Baseline, Episode, Observation, Sample, baseline_from_samples,
-                            baseline_from_summary, binom_sf, detect, poisson_sf, step_episode)
+from digests.alerts import (
+    UNKNOWN,
+    Baseline,
+    Episode,
+    Observation,
+    Sample,
+    baseline_from_samples,
+    baseline_from_summary,
+    binom_sf,
+    detect,
+    poisson_sf,
+    step_episode,
+)
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 SYD = ZoneInfo("Australia/Sydney")
 
 
-@pytest.mark.parametrize("k, mu, expected", [
-    (0, 3.0, 1.0),
-    (1, 0.0, 0.0),
-    (1, 2.0, 1 - 0.1353352832366127),
-    (12, 5.0, 0.005453),
-    (5, 0.5, 0.0001721),
-    (3, 10.0, 0.997231),
-    (60, 4.0, 1.6e-47),
-])
+@pytest.mark.parametrize(
+    "k, mu, expected",
+    [
+        (0, 3.0, 1.0),
+        (1, 0.0, 0.0),
+        (1, 2.0, 1 - 0.1353352832366127),
+        (12, 5.0, 0.005453),
+        (5, 0.5, 0.0001721),
+        (3, 10.0, 0.997231),
+        (60, 4.0, 1.6e-47),
+    ],
+)
 def test_poisson_sf(k, mu, expected):
     assert poisson_sf(k, mu) == pytest.approx(expected, rel=1e-3)
 
 
-@pytest.mark.parametrize("k, n, p, expected", [
-    (0, 10, 0.5, 1.0),
-    (11, 10, 0.5, 0.0),
-    (8, 10, 0.5, 0.0546875),
-    (20, 200, 0.1, 0.5398),
-    (20, 45, 0.1, 2.6177e-9),
-])
+@pytest.mark.parametrize(
+    "k, n, p, expected",
+    [
+        (0, 10, 0.5, 1.0),
+        (11, 10, 0.5, 0.0),
+        (8, 10, 0.5, 0.0546875),
+        (20, 200, 0.1, 0.5398),
+        (20, 45, 0.1, 2.6177e-9),
+    ],
+)
 def test_binom_sf(k, n, p, expected):
     assert binom_sf(k, n, p) == pytest.approx(expected, rel=2e-2)
 
@@ -46,23 +63,34 @@ def obs(broke, responded, minutes=60):
     return Observation(NOW, minutes, broke, responded, responded + 5)
 
 
-@pytest.mark.parametrize("name, observation, baseline, min_count, sensitivity, state, cause", [
-    ("steady", obs(5, 50), BASE, 5, "normal", "normal", None),
-    ("steady at the edge", obs(9, 45), BASE, 5, "normal", "normal", None),
-    ("service failure", obs(20, 45), BASE, 5, "normal", "spike", "service"),
-    ("volume surge, steady breach rate", obs(20, 200), BASE, 5, "normal", "spike", "volume"),
-    ("breaches but nothing answered", obs(20, 0), BASE, 5, "normal", "spike", "service"),
-    ("low-volume noise under min", obs(3, 6), QUIET, 5, "normal", "normal", None),
-    ("min reached on a quiet team", obs(5, 8), QUIET, 5, "normal", "spike", "service"),
-    ("min raised", obs(20, 45), BASE, 25, "normal", "normal", None),
-    ("no history at all", obs(5, 10), EMPTY, 5, "normal", "spike", "service"),
-    ("sensitivity high catches a moderate rise", obs(12, 50), Baseline(5.0, 50.0, 0.1, "x"), 5, "high", "spike", "service"),
-    ("normal does not", obs(12, 50), Baseline(5.0, 50.0, 0.1, "x"), 5, "normal", "normal", None),
-    ("low does not", obs(12, 50), Baseline(5.0, 50.0, 0.1, "x"), 5, "low", "normal", None),
-    ("half-hour window halves expected", obs(9, 30, minutes=30), BASE, 5, "normal", "spike", "service"),
-    ("missing data", None, BASE, 5, "normal", "unknown", None),
-    ("missing baseline", obs(50, 60), None, 5, "normal", "unknown", None),
-])
+@pytest.mark.parametrize(
+    "name, observation, baseline, min_count, sensitivity, state, cause",
+    [
+        ("steady", obs(5, 50), BASE, 5, "normal", "normal", None),
+        ("steady at the edge", obs(9, 45), BASE, 5, "normal", "normal", None),
+        ("service failure", obs(20, 45), BASE, 5, "normal", "spike", "service"),
+        ("volume surge, steady breach rate", obs(20, 200), BASE, 5, "normal", "spike", "volume"),
+        ("breaches but nothing answered", obs(20, 0), BASE, 5, "normal", "spike", "service"),
+        ("low-volume noise under min", obs(3, 6), QUIET, 5, "normal", "normal", None),
+        ("min reached on a quiet team", obs(5, 8), QUIET, 5, "normal", "spike", "service"),
+        ("min raised", obs(20, 45), BASE, 25, "normal", "normal", None),
+        ("no history at all", obs(5, 10), EMPTY, 5, "normal", "spike", "service"),
+        (
+            "sensitivity high catches a moderate rise",
+            obs(12, 50),
+            Baseline(5.0, 50.0, 0.1, "x"),
+            5,
+            "high",
+            "spike",
+            "service",
+        ),
+        ("normal does not", obs(12, 50), Baseline(5.0, 50.0, 0.1, "x"), 5, "normal", "normal", None),
+        ("low does not", obs(12, 50), Baseline(5.0, 50.0, 0.1, "x"), 5, "low", "normal", None),
+        ("half-hour window halves expected", obs(9, 30, minutes=30), BASE, 5, "normal", "spike", "service"),
+        ("missing data", None, BASE, 5, "normal", "unknown", None),
+        ("missing baseline", obs(50, 60), None, 5, "normal", "unknown", None),
+    ],
+)
 def test_detect(name, observation, baseline, min_count, sensitivity, state, cause):
     v = detect(observation, baseline, min_count=min_count, sensitivity=sensitivity)
     assert (v.state, v.cause) == (state, cause), (name, v)

@@ -14,8 +14,7 @@ from bot.lexer.build import build_activity_client
 from bot.runtime import build_runtime
 from bot.sandbox.server import serve_in_thread
 from bot.store import open_store
-from digests.alerts import (BASELINE_REQUESTS_PER_DAY, CHECKS_PER_HOUR, REQUESTS_PER_CHECK_PER_WINDOW,
-                            run_alert_checks)
+from digests.alerts import BASELINE_REQUESTS_PER_DAY, CHECKS_PER_HOUR, REQUESTS_PER_CHECK_PER_WINDOW, run_alert_checks
 from tests.conftest import ADMIN, BOT_TOKEN, CHANNEL, SIGNING_SECRET
 
 UTC = timezone.utc
@@ -49,13 +48,29 @@ class ScriptedLexer:
         elif kind == "summary":
             payload = {"broke_sla": self.breaches, "total_responded_to": self.responded, "total_volume": self.volume}
         elif kind == "user_summary":
-            payload = [{"user_id": "7", "first_name": "Ada", "last_name": "Agent", "mentions_assigned": 20,
-                        "total_responded_to": 18, "broke_sla": 12},
-                       {"user_id": "8", "first_name": "Bo", "last_name": "Backup", "mentions_assigned": 10,
-                        "total_responded_to": 9, "broke_sla": 0}]
+            payload = [
+                {
+                    "user_id": "7",
+                    "first_name": "Ada",
+                    "last_name": "Agent",
+                    "mentions_assigned": 20,
+                    "total_responded_to": 18,
+                    "broke_sla": 12,
+                },
+                {
+                    "user_id": "8",
+                    "first_name": "Bo",
+                    "last_name": "Backup",
+                    "mentions_assigned": 10,
+                    "total_responded_to": 9,
+                    "broke_sla": 0,
+                },
+            ]
         elif kind == "classifications":
-            payload = [{"classification_id": 1, "classification": "Billing", "state": "closed", "volume": 14},
-                       {"classification_id": 2, "classification": "Login", "state": "closed", "volume": 6}]
+            payload = [
+                {"classification_id": 1, "classification": "Billing", "state": "closed", "volume": 14},
+                {"classification_id": 2, "classification": "Login", "state": "closed", "volume": 6},
+            ]
         else:
             payload = {}
         start_response("200 OK", [("Content-Type", "application/json")])
@@ -102,14 +117,22 @@ def lexer():
 def world(lexer, slack, tmp_path):
     """A runtime on the scripted Lexer and the Slack stand-in, alerts on in CHANNEL, a movable clock."""
     app, url = lexer
-    settings = Settings(lexer_api_token=SANDBOX_TOKEN, lexer_api_url=f"{url}/v1",
-                        lexer_status_url=f"{url}/status", slack_bot_token=BOT_TOKEN,
-                        slack_signing_secret=SIGNING_SECRET, slack_api_url=f"{slack.url}/api/",
-                        db_path=str(tmp_path / "lexerbot.db"), admins=frozenset({ADMIN}), timezone="Australia/Sydney")
+    settings = Settings(
+        lexer_api_token=SANDBOX_TOKEN,
+        lexer_api_url=f"{url}/v1",
+        lexer_status_url=f"{url}/status",
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=f"{slack.url}/api/",
+        db_path=str(tmp_path / "lexerbot.db"),
+        admins=frozenset({ADMIN}),
+        timezone="Australia/Sydney",
+    )
     clock = Clock(T0)
     runtime = _runtime(settings, clock)
-    AlertStore(runtime.store).save_config(CHANNEL, window_minutes=60, min_count=5, sensitivity="normal",
-                                          user_id=ADMIN, now=clock.now)
+    AlertStore(runtime.store).save_config(
+        CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
+    )
     yield app, slack.app, runtime, clock, settings
     _close(runtime)
 
@@ -257,6 +280,7 @@ def test_no_channel_with_alerts_on_costs_no_requests(world):
 
 # ---------------------------------------------------------------- the real sandbox: missing data, API budget
 
+
 @pytest.fixture
 def sandboxed(slack, tmp_path):
     from bot.sandbox.lexer_app import LexerSandbox
@@ -264,14 +288,21 @@ def sandboxed(slack, tmp_path):
     clock = Clock(T0)
     app = LexerSandbox(clock=clock)
     handle = serve_in_thread(app)
-    settings = Settings(lexer_api_token=SANDBOX_TOKEN, lexer_api_url=f"{handle.url}/v1",
-                        lexer_status_url=f"{handle.url}/api/public/v1/activity/reports/status",
-                        slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET,
-                        slack_api_url=f"{slack.url}/api/", db_path=str(tmp_path / "lexerbot.db"),
-                        admins=frozenset({ADMIN}), timezone="Australia/Sydney")
+    settings = Settings(
+        lexer_api_token=SANDBOX_TOKEN,
+        lexer_api_url=f"{handle.url}/v1",
+        lexer_status_url=f"{handle.url}/api/public/v1/activity/reports/status",
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=f"{slack.url}/api/",
+        db_path=str(tmp_path / "lexerbot.db"),
+        admins=frozenset({ADMIN}),
+        timezone="Australia/Sydney",
+    )
     runtime = _runtime(settings, clock)
-    AlertStore(runtime.store).save_config(CHANNEL, window_minutes=60, min_count=5, sensitivity="normal",
-                                          user_id=ADMIN, now=clock.now)
+    AlertStore(runtime.store).save_config(
+        CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
+    )
     yield app, runtime, clock
     _close(runtime)
     handle.stop()
@@ -332,8 +363,9 @@ def test_cli_alerts_check_runs_one_pass(sandbox, slack, tmp_path, monkeypatch, c
     assert main(["alerts", "check"]) == 0
     assert "No channel has alerts on" in capsys.readouterr().out
     store = open_store(tmp_path / "cli.db")
-    AlertStore(store).save_config(CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN,
-                                  now=datetime.now(UTC))
+    AlertStore(store).save_config(
+        CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=datetime.now(UTC)
+    )
     store.close()
     assert main(["alerts", "check"]) == 0
     out = capsys.readouterr().out
@@ -389,11 +421,13 @@ def test_alerts_off_closes_an_open_episode(world):
 def test_one_channels_broken_state_does_not_silence_the_others(world):
     lexer, standin, runtime, clock, _ = world
     standin.add_channel("C0SECOND", "second", member=True)
-    AlertStore(runtime.store).save_config("C0SECOND", window_minutes=60, min_count=5, sensitivity="normal",
-                                          user_id=ADMIN, now=clock.now)
+    AlertStore(runtime.store).save_config(
+        "C0SECOND", window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
+    )
     # CHANNEL's open episode is corrupt (a bad hand edit, a half-written row): its pass fails, logged
-    runtime.store.db["alert_episodes"].insert({"channel_id": CHANNEL, "state": "firing", "detail": "{not json",
-                                              "started_at": "garbage"})
+    runtime.store.db["alert_episodes"].insert(
+        {"channel_id": CHANNEL, "state": "firing", "detail": "{not json", "started_at": "garbage"}
+    )
     lexer.breaches, lexer.responded = 30, 45
     report = check(runtime, clock)
     assert report.channels[CHANNEL] == ("error", ())

@@ -9,8 +9,15 @@ from tests.conftest import BOT_TOKEN, CHANNEL
 @pytest.fixture
 def env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no stray .env
-    for name in ("LEXER_API_TOKEN", "LEXER_API_URL", "LEXER_STATUS_URL", "SLACK_BOT_TOKEN", "SLACK_API_URL",
-                 "LEXERBOT_TEMPLATES", "LEXERBOT_ADMINS"):
+    for name in (
+        "LEXER_API_TOKEN",
+        "LEXER_API_URL",
+        "LEXER_STATUS_URL",
+        "SLACK_BOT_TOKEN",
+        "SLACK_API_URL",
+        "LEXERBOT_TEMPLATES",
+        "LEXERBOT_ADMINS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LEXERBOT_DB", str(tmp_path / "cli.db"))
     monkeypatch.setenv("LEXERBOT_TIMEZONE", "Australia/Sydney")
@@ -40,7 +47,8 @@ def test_preview_uses_an_override_from_lexerbot_templates(env, capsys, tmp_path)
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "sla.json.j2").write_text(
         '{"text": "custom", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": '
-        '{{ ("Custom for " ~ ctx.day_words)|tojson }}}}]}')
+        '{{ ("Custom for " ~ ctx.day_words)|tojson }}}}]}'
+    )
     env.setenv("LEXERBOT_TEMPLATES", str(tmp_path / "tpl"))
     assert main(["digest", "preview", "sla"]) == 0
     assert capsys.readouterr().out.startswith("Custom for ")

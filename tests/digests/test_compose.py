@@ -10,18 +10,33 @@ SYD = ZoneInfo("Australia/Sydney")
 NYC = ZoneInfo("America/New_York")
 
 
-@pytest.mark.parametrize("due, tz, yesterday, week_ago, spark_from", [
-    (datetime(2024, 12, 2, 9, 0, tzinfo=SYD), SYD,
-     ("2024-12-01T00:00:00+11:00", "2024-12-01T23:59:59+11:00"), "2024-11-24T00:00:00+11:00",
-     "2024-11-25T00:00:00+11:00"),
-    # the day clocks went back in Sydney is 25 hours long, and each end carries its own offset
-    (datetime(2026, 4, 6, 9, 0, tzinfo=SYD), SYD,
-     ("2026-04-05T00:00:00+11:00", "2026-04-05T23:59:59+10:00"), "2026-03-29T00:00:00+11:00",
-     "2026-03-30T00:00:00+11:00"),
-    (datetime(2026, 3, 9, 0, 30, tzinfo=NYC), NYC,
-     ("2026-03-08T00:00:00-05:00", "2026-03-08T23:59:59-04:00"), "2026-03-01T00:00:00-05:00",
-     "2026-03-02T00:00:00-05:00"),
-])
+@pytest.mark.parametrize(
+    "due, tz, yesterday, week_ago, spark_from",
+    [
+        (
+            datetime(2024, 12, 2, 9, 0, tzinfo=SYD),
+            SYD,
+            ("2024-12-01T00:00:00+11:00", "2024-12-01T23:59:59+11:00"),
+            "2024-11-24T00:00:00+11:00",
+            "2024-11-25T00:00:00+11:00",
+        ),
+        # the day clocks went back in Sydney is 25 hours long, and each end carries its own offset
+        (
+            datetime(2026, 4, 6, 9, 0, tzinfo=SYD),
+            SYD,
+            ("2026-04-05T00:00:00+11:00", "2026-04-05T23:59:59+10:00"),
+            "2026-03-29T00:00:00+11:00",
+            "2026-03-30T00:00:00+11:00",
+        ),
+        (
+            datetime(2026, 3, 9, 0, 30, tzinfo=NYC),
+            NYC,
+            ("2026-03-08T00:00:00-05:00", "2026-03-08T23:59:59-04:00"),
+            "2026-03-01T00:00:00-05:00",
+            "2026-03-02T00:00:00-05:00",
+        ),
+    ],
+)
 def test_sla_windows(due, tz, yesterday, week_ago, spark_from):
     w = sla_windows(due, tz)
     assert (w.yesterday.date_from, w.yesterday.date_to) == yesterday

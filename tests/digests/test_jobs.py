@@ -48,8 +48,12 @@ def test_nps_digest_names_the_form(world, slack):
 
 
 def test_two_schedulers_on_one_database_post_each_digest_once(world, slack):
-    subs = [world.subscribe("sla"), world.subscribe("nps", form_id=55), world.subscribe("nps", form_id=61),
-            world.subscribe("sla", tz="America/New_York")]
+    subs = [
+        world.subscribe("sla"),
+        world.subscribe("nps", form_id=55),
+        world.subscribe("nps", form_id=61),
+        world.subscribe("sla", tz="America/New_York"),
+    ]
     due = due_before(world.clock())
     procs = [world.deps("proc-a"), world.deps("proc-b")]
     outcomes: list = []
@@ -86,9 +90,20 @@ def test_a_process_killed_between_claim_and_post_is_posted_once_after_restart(wo
     sub = world.subscribe("sla")
     due = due_before(world.clock(), minutes=3)
     claimed_at = world.clock() - timedelta(minutes=2)
-    proc = subprocess.Popen([sys.executable, "-c", CLAIM_THEN_HANG, world.settings.db_path, str(sub.id),
-                             slot_key(due), claimed_at.isoformat()],
-                            stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CLAIM_THEN_HANG,
+            world.settings.db_path,
+            str(sub.id),
+            slot_key(due),
+            claimed_at.isoformat(),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
+    )
     try:
         assert proc.stdout.readline().startswith("claimed")
     finally:
@@ -119,10 +134,16 @@ def test_a_process_killed_between_claim_and_post_is_posted_once_after_restart(wo
 def test_a_run_that_died_while_posting_is_never_posted_again(world, slack):
     sub = world.subscribe("sla")
     due = due_before(world.clock(), minutes=10)
-    world.store.db["digest_runs"].insert({"subscription_id": sub.id, "scheduled_for": slot_key(due),
-                                          "status": "posting", "claimed_by": "dead",
-                                          "claimed_at": (world.clock() - timedelta(minutes=9)).isoformat(),
-                                          "attempts": 1})
+    world.store.db["digest_runs"].insert(
+        {
+            "subscription_id": sub.id,
+            "scheduled_for": slot_key(due),
+            "status": "posting",
+            "claimed_by": "dead",
+            "claimed_at": (world.clock() - timedelta(minutes=9)).isoformat(),
+            "attempts": 1,
+        }
+    )
     assert recover_stale_runs(world.deps(lease_s=60)) == []
     assert send_digest(world.deps(), sub, due).status == "duplicate"
     assert digests_in(slack) == []
@@ -130,12 +151,15 @@ def test_a_run_that_died_while_posting_is_never_posted_again(world, slack):
     assert run["status"] == "uncertain"
 
 
-@pytest.mark.parametrize("late_min, status, note", [
-    (0, "posted", False),
-    (20, "posted", True),
-    (59, "posted", True),
-    (61, "missed", None),
-])
+@pytest.mark.parametrize(
+    "late_min, status, note",
+    [
+        (0, "posted", False),
+        (20, "posted", True),
+        (59, "posted", True),
+        (61, "missed", None),
+    ],
+)
 def test_misfire_grace(world, slack, late_min, status, note):
     sub = world.subscribe("sla")
     due = due_before(world.clock(), minutes=late_min + 1)
@@ -202,6 +226,7 @@ def test_a_lexer_hiccup_is_retried_and_the_digest_is_whole(world, slack, sandbox
 
 def test_unsubscribed_before_it_fires_is_skipped(world, slack):
     from bot.subscriptions import delete_subscription
+
     sub = world.subscribe("sla")
     delete_subscription(world.store, sub.id)
     assert send_digest(world.deps(), sub, due_before(world.clock())).status == "skipped"

@@ -22,14 +22,24 @@ def check_snapshot(name: str, message: dict) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{name} changed; rerun with LEXERBOT_UPDATE_SNAPSHOTS=1"
 
 
-@pytest.mark.parametrize("name, ctx", [
-    ("sla_full", lambda: sla_context()),
-    ("sla_missing", lambda: sla_context(week_ago=None, agents=None, missing=["the same day last week", "agents"],
-                                        notes=["Posted late: this digest was due at Mon 2 Dec 09:00 AEDT."])),
-    ("sla_quiet_day", lambda: sla_context(agents=[], response=None, cases=None, case_volume=None)),
-    ("nps_full", lambda: nps_context()),
-    ("nps_nobody_answered", lambda: nps_context(yesterday=None, days=[], missing=["yesterday's NPS"])),
-])
+@pytest.mark.parametrize(
+    "name, ctx",
+    [
+        ("sla_full", lambda: sla_context()),
+        (
+            "sla_missing",
+            lambda: sla_context(
+                week_ago=None,
+                agents=None,
+                missing=["the same day last week", "agents"],
+                notes=["Posted late: this digest was due at Mon 2 Dec 09:00 AEDT."],
+            ),
+        ),
+        ("sla_quiet_day", lambda: sla_context(agents=[], response=None, cases=None, case_volume=None)),
+        ("nps_full", lambda: nps_context()),
+        ("nps_nobody_answered", lambda: nps_context(yesterday=None, days=[], missing=["yesterday's NPS"])),
+    ],
+)
 def test_digest_snapshots(name, ctx):
     message = DigestRenderer().render(ctx())
     validate_message(message)
@@ -63,8 +73,10 @@ def test_nps_digest_reads_well():
     assert "&lt;Survey&gt;" in message["text"]
 
 
-GOOD_OVERRIDE = '{"text": {{ ("Custom " ~ ctx.day_words)|tojson }}, "blocks": [{"type": "section", ' \
-                '"text": {"type": "mrkdwn", "text": {{ ("Breaches: " ~ ctx.metrics[2].value|count)|tojson }}}}]}'
+GOOD_OVERRIDE = (
+    '{"text": {{ ("Custom " ~ ctx.day_words)|tojson }}, "blocks": [{"type": "section", '
+    '"text": {"type": "mrkdwn", "text": {{ ("Breaches: " ~ ctx.metrics[2].value|count)|tojson }}}}]}'
+)
 
 
 def test_override_by_name_is_used(tmp_path):
@@ -77,14 +89,17 @@ def test_override_by_name_is_used(tmp_path):
     assert renderer.render(nps_context())["blocks"][0]["type"] == "header"
 
 
-@pytest.mark.parametrize("template, why", [
-    ("{% if %}", "syntax error"),
-    ('{"text": "{{ ctx.no_such_field }}", "blocks": []}', "UndefinedError"),
-    ('{"text": "x", "blocks": [}', "not JSON"),
-    ('{"text": "x", "blocks": [{"type": "section"}]}', "Slack would refuse"),
-    ('{"blocks": []}', "Slack would refuse"),
-    ('{% import "_macros.j2" as m %}{{ m.message("x", [m.header("")]) }}', "Slack would refuse"),
-])
+@pytest.mark.parametrize(
+    "template, why",
+    [
+        ("{% if %}", "syntax error"),
+        ('{"text": "{{ ctx.no_such_field }}", "blocks": []}', "UndefinedError"),
+        ('{"text": "x", "blocks": [}', "not JSON"),
+        ('{"text": "x", "blocks": [{"type": "section"}]}', "Slack would refuse"),
+        ('{"blocks": []}', "Slack would refuse"),
+        ('{% import "_macros.j2" as m %}{{ m.message("x", [m.header("")]) }}', "Slack would refuse"),
+    ],
+)
 def test_broken_override_falls_back_with_a_note(tmp_path, caplog, template, why):
     (tmp_path / "sla.json.j2").write_text(template)
     message = DigestRenderer(tmp_path).render(sla_context())
@@ -97,6 +112,7 @@ def test_broken_override_falls_back_with_a_note(tmp_path, caplog, template, why)
 
 def test_too_many_agents_or_long_names_stay_within_limits():
     from tests.digests.samples import agent
+
     many = [agent(i, "A" * 400, "B" * 400, 10, i % 7, 100 * i) for i in range(1, 200)]
     message = DigestRenderer().render(sla_context(agents=many))
     validate_message(message)

@@ -9,7 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.subscriptions import Subscription, fire_times, next_run, when_words
 from digests.jobs import runs_for
-from digests.schedule import (JOB_PREFIX, configure, run_scheduled_digest, scheduled_time, sync_digest_jobs)
+from digests.schedule import JOB_PREFIX, configure, run_scheduled_digest, scheduled_time, sync_digest_jobs
 from tests.conftest import CHANNEL, wait_for
 
 UTC = timezone.utc
@@ -49,7 +49,7 @@ def test_one_fire_per_local_day_across_dst(tz, at, first):
             naive = datetime.combine(local.date(), datetime.min.time()).replace(hour=hour, minute=minute)
             assert naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive
     # fires are at least 23 hours apart (a 25-hour day at most)
-    gaps = {round((b - a).total_seconds() / 3600) for a, b in zip(times, times[1:])}
+    gaps = {round((b - a).total_seconds() / 3600) for a, b in zip(times, times[1:], strict=False)}
     assert gaps <= {23, 24, 25}
 
 
@@ -59,21 +59,27 @@ def test_a_process_started_between_the_two_0130s_does_not_fire_the_second():
     assert next_run(s, between) == datetime(2026, 11, 2, 1, 30, tzinfo=ZoneInfo("America/New_York"))
 
 
-@pytest.mark.parametrize("cadence, weekday, now, expected", [
-    ("daily", None, datetime(2024, 12, 1, 21, 0, tzinfo=UTC), "Mon 2 Dec 09:00 AEDT"),
-    ("daily", None, datetime(2024, 12, 1, 23, 0, tzinfo=UTC), "Tue 3 Dec 09:00 AEDT"),
-    ("weekdays", None, datetime(2024, 12, 5, 23, 0, tzinfo=UTC), "Mon 9 Dec 09:00 AEDT"),  # Fri 10:00 local
-    ("weekly", 2, datetime(2024, 12, 1, 21, 0, tzinfo=UTC), "Wed 4 Dec 09:00 AEDT"),
-    ("daily", None, datetime(2026, 5, 31, 22, 0, tzinfo=UTC), "Mon 1 Jun 09:00 AEST"),
-])
+@pytest.mark.parametrize(
+    "cadence, weekday, now, expected",
+    [
+        ("daily", None, datetime(2024, 12, 1, 21, 0, tzinfo=UTC), "Mon 2 Dec 09:00 AEDT"),
+        ("daily", None, datetime(2024, 12, 1, 23, 0, tzinfo=UTC), "Tue 3 Dec 09:00 AEDT"),
+        ("weekdays", None, datetime(2024, 12, 5, 23, 0, tzinfo=UTC), "Mon 9 Dec 09:00 AEDT"),  # Fri 10:00 local
+        ("weekly", 2, datetime(2024, 12, 1, 21, 0, tzinfo=UTC), "Wed 4 Dec 09:00 AEDT"),
+        ("daily", None, datetime(2026, 5, 31, 22, 0, tzinfo=UTC), "Mon 1 Jun 09:00 AEST"),
+    ],
+)
 def test_next_run_in_words(cadence, weekday, now, expected):
     assert when_words(next_run(sub(cadence=cadence, weekday=weekday), now)) == expected
 
 
-@pytest.mark.parametrize("cadence, weekday, local_days", [
-    ("weekdays", None, ["Mon", "Tue", "Wed", "Thu", "Fri"]),
-    ("weekly", 6, ["Sun"]),
-])
+@pytest.mark.parametrize(
+    "cadence, weekday, local_days",
+    [
+        ("weekdays", None, ["Mon", "Tue", "Wed", "Thu", "Fri"]),
+        ("weekly", 6, ["Sun"]),
+    ],
+)
 def test_cadences(cadence, weekday, local_days):
     zone = ZoneInfo("Australia/Sydney")
     start = datetime(2026, 3, 30, tzinfo=zone)
@@ -160,15 +166,19 @@ def test_a_real_background_scheduler_fires_the_digest_once_at_the_dst_change(wor
     assert len(slack.app.messages(CHANNEL)) == 1
 
 
-@pytest.mark.parametrize("created_min_before_fire, down_min, posts", [
-    (60 * 24, 1, True),  # the clock restarted a minute after 09:00: posted late, once
-    (60 * 24, 50, True),
-    (60 * 24, 70, False),  # past the grace
-    (1, 1, True),  # subscribed just before 09:00, picked up by the sync job just after
-    (-1, 1, False),  # subscribed after 09:00: today's run is not owed
-])
-def test_a_fire_missed_while_no_scheduler_held_the_job_is_posted_late_once(world, slack, created_min_before_fire,
-                                                                             down_min, posts):
+@pytest.mark.parametrize(
+    "created_min_before_fire, down_min, posts",
+    [
+        (60 * 24, 1, True),  # the clock restarted a minute after 09:00: posted late, once
+        (60 * 24, 50, True),
+        (60 * 24, 70, False),  # past the grace
+        (1, 1, True),  # subscribed just before 09:00, picked up by the sync job just after
+        (-1, 1, False),  # subscribed after 09:00: today's run is not owed
+    ],
+)
+def test_a_fire_missed_while_no_scheduler_held_the_job_is_posted_late_once(
+    world, slack, created_min_before_fire, down_min, posts
+):
     s = world.subscribe("sla", at_time="09:00", tz="Australia/Sydney")
     fire = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Australia/Sydney")).astimezone(UTC)
     created = fire - timedelta(minutes=created_min_before_fire)

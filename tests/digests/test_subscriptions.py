@@ -14,40 +14,70 @@ def text_of(reply: dict) -> str:
 
 
 def audit(bot) -> list[tuple[str, str, dict]]:
-    return [(r["user_id"], r["action"], json.loads(r["detail"]))
-            for r in bot.runtime.store.db.query("select * from audit_log order by id")]
+    return [
+        (r["user_id"], r["action"], json.loads(r["detail"]))
+        for r in bot.runtime.store.db.query("select * from audit_log order by id")
+    ]
 
 
 def test_subscribe_with_defaults_replies_with_the_id_and_next_run(bot):
     reply = bot.command("subscribe sla", user_id=ADMIN)
     [sub] = list_subscriptions(bot.runtime.store)
-    assert (sub.kind, sub.channel_id, sub.cadence, sub.at_time, sub.tz, sub.created_by) == \
-        ("sla", CHANNEL, "daily", "09:00", "Australia/Sydney", ADMIN)  # this channel, the asker's timezone
+    assert (sub.kind, sub.channel_id, sub.cadence, sub.at_time, sub.tz, sub.created_by) == (
+        "sla",
+        CHANNEL,
+        "daily",
+        "09:00",
+        "Australia/Sydney",
+        ADMIN,
+    )  # this channel, the asker's timezone
     text = text_of(reply)
     assert f"Subscription `{sub.id}`" in reply["blocks"][0]["text"]["text"]
     assert "next: " in text and ("AEDT" in text or "AEST" in text) and "09:00" in text
     assert reply["response_type"] == "ephemeral"
-    assert audit(bot) == [(ADMIN, "subscribe", {"id": sub.id, "kind": "sla", "form_id": None, "channel_id": CHANNEL,
-                                                "cadence": "daily", "weekday": None, "at_time": "09:00",
-                                                "tz": "Australia/Sydney"})]
+    assert audit(bot) == [
+        (
+            ADMIN,
+            "subscribe",
+            {
+                "id": sub.id,
+                "kind": "sla",
+                "form_id": None,
+                "channel_id": CHANNEL,
+                "cadence": "daily",
+                "weekday": None,
+                "at_time": "09:00",
+                "tz": "Australia/Sydney",
+            },
+        )
+    ]
 
 
 def test_subscribe_nps_weekly_in_another_channel_and_zone(bot, slack):
     slack.app.add_channel("C0SUPPORT", "support", member=True)
-    reply = bot.command("subscribe nps 55 <#C0SUPPORT|support> weekly mon at 08:30 tz America/New_York",
-                        user_id=ADMIN)
+    reply = bot.command("subscribe nps 55 <#C0SUPPORT|support> weekly mon at 08:30 tz America/New_York", user_id=ADMIN)
     [sub] = list_subscriptions(bot.runtime.store)
-    assert (sub.kind, sub.form_id, sub.channel_id, sub.cadence, sub.weekday, sub.at_time, sub.tz) == \
-        ("nps", 55, "C0SUPPORT", "weekly", 0, "08:30", "America/New_York")
+    assert (sub.kind, sub.form_id, sub.channel_id, sub.cadence, sub.weekday, sub.at_time, sub.tz) == (
+        "nps",
+        55,
+        "C0SUPPORT",
+        "weekly",
+        0,
+        "08:30",
+        "America/New_York",
+    )
     text = text_of(reply)
     assert "every Monday at 08:30" in text and "next: Mon " in text and ("EST" in text or "EDT" in text)
 
 
-@pytest.mark.parametrize("channel, expect", [
-    ("<#C0NOTIN|random>", "/invite @lexer"),
-    ("<#C0ARCHIV|old>", "archived"),
-    ("<#C0NOPE|nope>", "could not be found"),
-])
+@pytest.mark.parametrize(
+    "channel, expect",
+    [
+        ("<#C0NOTIN|random>", "/invite @lexer"),
+        ("<#C0ARCHIV|old>", "archived"),
+        ("<#C0NOPE|nope>", "could not be found"),
+    ],
+)
 def test_a_channel_the_bot_cannot_post_in_is_refused_with_what_to_do(bot, channel, expect):
     reply = bot.command(f"subscribe sla {channel}", user_id=ADMIN)
     assert expect in text_of(reply)

@@ -12,22 +12,34 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.errors import (BadRequestError, ExportError, ExportTimeoutError, LexerApiError, LexerUnavailableError,
-                        MalformedResponseError, NotFoundError, RateLimitedError, UnauthorizedError)
+from bot.errors import (
+    BadRequestError,
+    ExportError,
+    ExportTimeoutError,
+    LexerApiError,
+    LexerUnavailableError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+)
 from bot.lexer import models
 from bot.lexer.build import build_activity_client
 from bot.lexer.client import Filters
 from bot.lexer.exports import run_export, wait_for_export
 from bot.store import open_store
-from bot.timeframe import days_window, parse_range
+from bot.timeframe import parse_range
 
 SYD = ZoneInfo("Australia/Sydney")
 
 
 def client_for(sandbox, tmp_path, token="sandbox-token", **kw):
-    settings = Settings(lexer_api_token=token, lexer_api_url=f"{sandbox.url}/v1",
-                        lexer_status_url=f"{sandbox.url}/api/public/v1/activity/reports/status",
-                        db_path=str(tmp_path / "c.db"))
+    settings = Settings(
+        lexer_api_token=token,
+        lexer_api_url=f"{sandbox.url}/v1",
+        lexer_status_url=f"{sandbox.url}/api/public/v1/activity/reports/status",
+        db_path=str(tmp_path / "c.db"),
+    )
     kw.setdefault("sleep", lambda s: None)
     return build_activity_client(settings, open_store(settings.db_path), **kw)
 
@@ -61,7 +73,10 @@ def test_every_report_type_parses_to_typed_results(client, sandbox):
     assert {v.user_id for v in volumes} == {a.user_id for a in agents}  # string and number ids agree
     sv = client.states_volume(tf)
     assert sv.series and all(len(pts) == 7 for pts in sv.series.values())  # daily for a week
-    assert len(next(iter(client.states_volume(parse_range("yesterday", SYD, datetime.now(timezone.utc))).series.values()))) == 24
+    assert (
+        len(next(iter(client.states_volume(parse_range("yesterday", SYD, datetime.now(timezone.utc))).series.values())))
+        == 24
+    )
     assert client.classifications(tf)
     rv = client.response_volume(tf)
     assert len(rv.avg_response_time) == 7
@@ -85,18 +100,33 @@ def test_filters_are_sent_and_restrict(client, sandbox):
     assert bodies[-1]["groups"] == [group.id]
 
 
-@pytest.mark.parametrize("body,status,error,words", [
-    ({"date_from": "2024-01-01T00:00:00+00:00", "date_to": "2025-06-30T23:59:59+00:00"}, 400, BadRequestError, "12 months"),
-    ({"date_from": "2099-01-01T00:00:00+00:00", "date_to": "2099-01-02T23:59:59+00:00"}, 400, BadRequestError, "future"),
-    ({"type": "nonsense"}, 400, BadRequestError, "report type"),
-    ({"date_from": "garbage"}, 404, NotFoundError, "could not find"),
-])
+@pytest.mark.parametrize(
+    "body,status,error,words",
+    [
+        (
+            {"date_from": "2024-01-01T00:00:00+00:00", "date_to": "2025-06-30T23:59:59+00:00"},
+            400,
+            BadRequestError,
+            "12 months",
+        ),
+        (
+            {"date_from": "2099-01-01T00:00:00+00:00", "date_to": "2099-01-02T23:59:59+00:00"},
+            400,
+            BadRequestError,
+            "future",
+        ),
+        ({"type": "nonsense"}, 400, BadRequestError, "report type"),
+        ({"date_from": "garbage"}, 404, NotFoundError, "could not find"),
+    ],
+)
 def test_documented_400s_and_404_are_typed(client, body, status, error, words):
     payload = {"type": "summary", "date_from": "2026-01-01T00:00:00+00:00", "date_to": "2026-01-02T00:00:00+00:00"}
     payload.update(body)
     extra = {k: v for k, v in payload.items() if k not in ("type", "date_from", "date_to")}
     with pytest.raises(error) as err:
-        client.report(payload["type"], None, **{**extra, "date_from": payload["date_from"], "date_to": payload["date_to"]})
+        client.report(
+            payload["type"], None, **{**extra, "date_from": payload["date_from"], "date_to": payload["date_to"]}
+        )
     assert err.value.status == status and words in str(err.value)
 
 
@@ -108,6 +138,7 @@ def test_both_401s_never_show_the_token(sandbox, tmp_path):
     raw = httpx.post(f"{sandbox.url}/v1/activity/reports", json={"type": "summary"})
     assert raw.status_code == 401
     from bot.lexer.client import error_for
+
     missing = error_for(raw)
     assert isinstance(missing, UnauthorizedError) and "did not receive" in str(missing)
 
@@ -177,8 +208,9 @@ def test_twenty_concurrent_identical_queries_send_one_request(client, sandbox):
     assert len([r for r in sandbox.app.requests if r.get("type") == "user_summary"]) == 1
 
 
-@pytest.mark.parametrize("kind,report_type", [("cases", "case_details"), ("responses", "mention_sla_export"),
-                                              ("nps", "nps_submissions")])
+@pytest.mark.parametrize(
+    "kind,report_type", [("cases", "case_details"), ("responses", "mention_sla_export"), ("nps", "nps_submissions")]
+)
 def test_exports_start_poll_download(client, sandbox, tmp_path, kind, report_type):
     form = next(f for f in client.forms() if f.nps).id if kind == "nps" else None
     dest = tmp_path / f"{kind}.csv"
@@ -241,12 +273,14 @@ def gzip_sandbox():
 
 
 def test_gzip_sandbox_answers_compressed(gzip_sandbox):
-    r = httpx.get(f"{gzip_sandbox.url}/v1/users", headers={"Auth-Api-Token": "sandbox-token",
-                                                             "Accept-Encoding": "gzip"})
+    r = httpx.get(
+        f"{gzip_sandbox.url}/v1/users", headers={"Auth-Api-Token": "sandbox-token", "Accept-Encoding": "gzip"}
+    )
     assert r.headers["content-encoding"] == "gzip"
     assert r.json()  # httpx decodes it
-    plain = httpx.get(f"{gzip_sandbox.url}/v1/users", headers={"Auth-Api-Token": "sandbox-token",
-                                                                 "Accept-Encoding": "identity"})
+    plain = httpx.get(
+        f"{gzip_sandbox.url}/v1/users", headers={"Auth-Api-Token": "sandbox-token", "Accept-Encoding": "identity"}
+    )
     assert "content-encoding" not in plain.headers
 
 

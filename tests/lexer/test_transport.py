@@ -10,8 +10,14 @@ import httpx
 import pytest
 
 from bot.errors import BusyError
-from bot.lexer.transport import (CachingTransport, RateLimitTransport, RetryTransport, SqliteRateLimiter,
-                                 parse_retry_after, token_key)
+from bot.lexer.transport import (
+    CachingTransport,
+    RateLimitTransport,
+    RetryTransport,
+    SqliteRateLimiter,
+    parse_retry_after,
+    token_key,
+)
 from bot.store import open_store
 
 
@@ -144,7 +150,9 @@ def test_retry_502_then_success_and_network_errors():
 
 def test_retry_gives_up_after_max_retries():
     handler = lambda request: httpx.Response(503)  # noqa: E731
-    r = httpx.Client(transport=RetryTransport(httpx.MockTransport(handler), sleep=lambda s: None, max_retries=2)).get("http://x/")
+    r = httpx.Client(transport=RetryTransport(httpx.MockTransport(handler), sleep=lambda s: None, max_retries=2)).get(
+        "http://x/"
+    )
     assert r.status_code == 503
 
 

@@ -25,8 +25,12 @@ NUM = (int, float)
 
 
 def body(rtype: str, start: datetime, end: datetime, **extra) -> dict:
-    return {"type": rtype, "date_from": start.isoformat(timespec="seconds"),
-            "date_to": end.isoformat(timespec="seconds"), **extra}
+    return {
+        "type": rtype,
+        "date_from": start.isoformat(timespec="seconds"),
+        "date_to": end.isoformat(timespec="seconds"),
+        **extra,
+    }
 
 
 def span(first: str, last: str, tz: ZoneInfo):
@@ -45,22 +49,71 @@ WEEK = span("2026-11-16", "2026-11-22", SYD)
 
 # ---------------------------------------------------------------- shapes
 
-SUMMARY_KEYS = {"total_volume", "avg_response_time", "avg_action_response_time", "total_responded_to", "broke_sla",
-                "broke_action_sla", "min_response_time", "median_response_time", "max_response_time",
-                "min_action_response_time", "median_action_response_time", "max_action_response_time",
-                "avg_action_response_time_min", "avg_response_time_min", "median_action_response_time_min",
-                "median_response_time_min"}
-USER_SUMMARY_KEYS = {"first_name", "last_name", "mentions_assigned", "user_id", "responded_to",
-                     "responded_to_in_private", "avg_response_time", "min_response_time", "max_response_time",
-                     "avg_action_response_time", "min_action_response_time", "max_action_response_time",
-                     "total_responded_to", "broke_sla", "broke_action_sla", "avg_response_time_min",
-                     "avg_action_response_time_min", "fraction_responded_to", "fraction_responded_to_in_private",
-                     "fraction_broke_sla", "fraction_broke_action_sla"}
-STATE_KEYS = {"all_states", "all_closed_states", "new", "assigned", "in_progress", "responded", "awaiting_approval",
-              "redirected", "irrelevant", "duplicate", "closed", "no_response_required"}
+SUMMARY_KEYS = {
+    "total_volume",
+    "avg_response_time",
+    "avg_action_response_time",
+    "total_responded_to",
+    "broke_sla",
+    "broke_action_sla",
+    "min_response_time",
+    "median_response_time",
+    "max_response_time",
+    "min_action_response_time",
+    "median_action_response_time",
+    "max_action_response_time",
+    "avg_action_response_time_min",
+    "avg_response_time_min",
+    "median_action_response_time_min",
+    "median_response_time_min",
+}
+USER_SUMMARY_KEYS = {
+    "first_name",
+    "last_name",
+    "mentions_assigned",
+    "user_id",
+    "responded_to",
+    "responded_to_in_private",
+    "avg_response_time",
+    "min_response_time",
+    "max_response_time",
+    "avg_action_response_time",
+    "min_action_response_time",
+    "max_action_response_time",
+    "total_responded_to",
+    "broke_sla",
+    "broke_action_sla",
+    "avg_response_time_min",
+    "avg_action_response_time_min",
+    "fraction_responded_to",
+    "fraction_responded_to_in_private",
+    "fraction_broke_sla",
+    "fraction_broke_action_sla",
+}
+STATE_KEYS = {
+    "all_states",
+    "all_closed_states",
+    "new",
+    "assigned",
+    "in_progress",
+    "responded",
+    "awaiting_approval",
+    "redirected",
+    "irrelevant",
+    "duplicate",
+    "closed",
+    "no_response_required",
+}
 NPS_KEYS = {"total_sent", "total_received", "total_promoters", "total_passives", "total_detractors", "nps_score"}
-CASE_SUMMARY_KEYS = {"total_cases", "first_reply_time", "resolution_time", "median_first_reply_time",
-                     "median_resolution_time", "agent_interactions", "agents_involved"}
+CASE_SUMMARY_KEYS = {
+    "total_cases",
+    "first_reply_time",
+    "resolution_time",
+    "median_first_reply_time",
+    "median_resolution_time",
+    "agent_interactions",
+    "agents_involved",
+}
 
 
 def check_series(items, extra_key=None):
@@ -137,10 +190,14 @@ def shape_nps_volume(p):
 
 
 SHAPES = [
-    ("summary", {}, shape_summary), ("states_volume", {}, shape_states_volume),
-    ("user_volume", {}, shape_user_volume), ("classifications", {}, shape_classifications),
-    ("response_volume", {}, shape_response_volume), ("user_summary", {}, shape_user_summary),
-    ("case_summary", {}, shape_case_summary), ("case_volume", {}, shape_case_volume),
+    ("summary", {}, shape_summary),
+    ("states_volume", {}, shape_states_volume),
+    ("user_volume", {}, shape_user_volume),
+    ("classifications", {}, shape_classifications),
+    ("response_volume", {}, shape_response_volume),
+    ("user_summary", {}, shape_user_summary),
+    ("case_summary", {}, shape_case_summary),
+    ("case_volume", {}, shape_case_volume),
     ("case_classifications", {}, shape_case_classifications),
     ("nps_summary", {"form": 55, "nps_category": "all"}, shape_nps_summary),
     ("nps_volume", {"form": 55, "nps_category": "all"}, shape_nps_volume),
@@ -160,8 +217,18 @@ def test_lists_match_doc(client, sandbox):
     forms = client.get("/v1/forms").json()
     assert (users, groups, forms) == (sandbox.users, sandbox.groups, sandbox.forms)
     assert 8 <= len(users) <= 10 and sum(not u["archived"] for u in users) == 8
-    assert {"id", "email", "first_name", "last_name", "timezone", "gmtoffset", "sign_in_count", "last_sign_in_at",
-            "archived", "groups"} == set(users[0])
+    assert {
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "timezone",
+        "gmtoffset",
+        "sign_in_count",
+        "last_sign_in_at",
+        "archived",
+        "groups",
+    } == set(users[0])
     assert {g["name"] for g in groups} == {"Social Customer Care", "Email Support"}
     assert sorted(f["name"] for f in forms if f["nps"]) == ["NPS Survey", "Post-chat NPS"] and len(forms) == 3
     assert {u["timezone"] for u in users} >= {"Australia/Sydney", "America/New_York"}
@@ -182,6 +249,7 @@ def test_plausible_numbers(client):
 
 # ---------------------------------------------------------------- errors
 
+
 def error(r: httpx.Response, status: int, text: str):
     assert r.status_code == status, r.text
     assert r.json()["error"] == text
@@ -199,16 +267,24 @@ def test_wrong_token_is_401_without_echoing_it(served):
     assert "not-the-token-xyz" not in r.text
 
 
-@pytest.mark.parametrize("payload,status,text", [
-    (body("summary", *span("2025-11-01", "2026-11-01", SYD)), 400, "Invalid report - date range is too long"),
-    (body("summary", *span("2026-11-26", "2026-11-27", SYD)), 400, "Invalid report - starting date is a future date"),
-    (body("team_volume", *WEEK), 400, "Invalid report - invalid type"),
-    ({"type": "summary", "date_from": "yesterday", "date_to": WEEK[1].isoformat()}, 404, "Not found"),
-    ({"type": "summary", "date_from": WEEK[0].isoformat()}, 404, "Not found"),
-    (body("summary", *WEEK, users="20481"), 404, "Not found"),
-    (body("nps_summary", *WEEK), 404, "Not found"),  # NPS reports need a form
-    (body("nps_summary", *WEEK, form=9999), 404, "Not found"),
-], ids=["too-long", "future", "bad-type", "bad-date", "no-date-to", "bad-users", "no-form", "unknown-form"])
+@pytest.mark.parametrize(
+    "payload,status,text",
+    [
+        (body("summary", *span("2025-11-01", "2026-11-01", SYD)), 400, "Invalid report - date range is too long"),
+        (
+            body("summary", *span("2026-11-26", "2026-11-27", SYD)),
+            400,
+            "Invalid report - starting date is a future date",
+        ),
+        (body("team_volume", *WEEK), 400, "Invalid report - invalid type"),
+        ({"type": "summary", "date_from": "yesterday", "date_to": WEEK[1].isoformat()}, 404, "Not found"),
+        ({"type": "summary", "date_from": WEEK[0].isoformat()}, 404, "Not found"),
+        (body("summary", *WEEK, users="20481"), 404, "Not found"),
+        (body("nps_summary", *WEEK), 404, "Not found"),  # NPS reports need a form
+        (body("nps_summary", *WEEK, form=9999), 404, "Not found"),
+    ],
+    ids=["too-long", "future", "bad-type", "bad-date", "no-date-to", "bad-users", "no-form", "unknown-form"],
+)
 def test_report_errors(client, payload, status, text):
     error(client.post("/v1/activity/reports", json=payload), status, text)
 
@@ -218,8 +294,11 @@ def test_twelve_months_exactly_is_allowed(client):
 
 
 def test_malformed_body_and_unknown_path_are_404(client):
-    error(client.post("/v1/activity/reports", content=b"{not json", headers={"Content-Type": "application/json"}),
-          404, "Not found")
+    error(
+        client.post("/v1/activity/reports", content=b"{not json", headers={"Content-Type": "application/json"}),
+        404,
+        "Not found",
+    )
     error(client.post("/v1/activity/reports"), 404, "Not found")
     error(client.get("/v1/nothing-here"), 404, "Not found")
     error(client.get("/v1/activity/reports"), 404, "Not found")
@@ -227,10 +306,15 @@ def test_malformed_body_and_unknown_path_are_404(client):
 
 def test_rate_limit_429_with_retry_after():
     clock = {"t": 1000.0}
-    app = LexerSandbox(clock=frozen, rate_limit=3, rate_window_s=300, rate_clock=lambda: clock["t"],
-                       tokens=(SANDBOX_TOKEN, "second-token"))
+    app = LexerSandbox(
+        clock=frozen,
+        rate_limit=3,
+        rate_window_s=300,
+        rate_clock=lambda: clock["t"],
+        tokens=(SANDBOX_TOKEN, "second-token"),
+    )
     with serve_in_thread(app) as h, httpx.Client(base_url=h.url, headers={"Auth-Api-Token": SANDBOX_TOKEN}) as c:
-        for i in range(3):
+        for _i in range(3):
             assert c.get("/v1/groups").status_code == 200
             clock["t"] += 10
         r = c.post("/v1/activity/reports", json=body("summary", *WEEK))
@@ -248,8 +332,12 @@ def test_rate_limit_429_with_retry_after():
 
 def test_rate_limit_is_exact_under_concurrency():
     app = LexerSandbox(clock=frozen, rate_limit=25)
-    with serve_in_thread(app) as h, httpx.Client(base_url=h.url, headers={"Auth-Api-Token": SANDBOX_TOKEN},
-                                                 limits=httpx.Limits(max_connections=16)) as c:
+    with (
+        serve_in_thread(app) as h,
+        httpx.Client(
+            base_url=h.url, headers={"Auth-Api-Token": SANDBOX_TOKEN}, limits=httpx.Limits(max_connections=16)
+        ) as c,
+    ):
         with concurrent.futures.ThreadPoolExecutor(12) as pool:
             codes = list(pool.map(lambda _: c.get("/v1/forms").status_code, range(60)))
     assert codes.count(200) == 25 and codes.count(429) == 35
@@ -277,7 +365,9 @@ def test_requests_are_recorded(served, client, sandbox):
     post(client, "case_summary", *WEEK, groups=[123])
     client.get("/v1/forms")
     assert [(r["method"], r["path"], r["type"]) for r in sandbox.requests] == [
-        ("POST", "/v1/activity/reports", "case_summary"), ("GET", "/v1/forms", None)]
+        ("POST", "/v1/activity/reports", "case_summary"),
+        ("GET", "/v1/forms", None),
+    ]
     assert sandbox.requests[0]["body"]["groups"] == [123] and sandbox.requests[0]["at"] == NOW
 
 
@@ -370,7 +460,8 @@ def test_nps_summary_is_sum_of_volume(client, tz, form, first, last):
         data = day["data"]
         if data["total_received"]:
             assert data["nps_score"] == pytest.approx(
-                (data["total_promoters"] - data["total_detractors"]) * 100 / data["total_received"])
+                (data["total_promoters"] - data["total_detractors"]) * 100 / data["total_received"]
+            )
         else:
             assert data["nps_score"] == 0.0
     # each day is the local midnight of the query's zone, in UTC
@@ -407,11 +498,16 @@ def test_week_buckets_match_daily_summaries(client):
         assert cv[i]["value"] > 0
 
 
-@pytest.mark.parametrize("rtype,days,hourly", [
-    ("states_volume", 3, True), ("states_volume", 4, False),
-    ("response_volume", 3, True), ("response_volume", 4, False),
-    ("case_volume", 1, False),
-])
+@pytest.mark.parametrize(
+    "rtype,days,hourly",
+    [
+        ("states_volume", 3, True),
+        ("states_volume", 4, False),
+        ("response_volume", 3, True),
+        ("response_volume", 4, False),
+        ("case_volume", 1, False),
+    ],
+)
 def test_hourly_or_daily_buckets(client, rtype, days, hourly):
     first = date(2026, 11, 10)
     start, end = span(first.isoformat(), (first + timedelta(days=days - 1)).isoformat(), NYC)
@@ -445,9 +541,17 @@ def test_hours_sum_to_the_day(client):
     assert max(p["value"] for p in hours["closed"]) > 3 * max(1, min(p["value"] for p in hours["closed"]))
 
 
-@pytest.mark.parametrize("flt", [{"users": [20481]}, {"users": [20481, 20493]}, {"groups": [456]}, {"groups": [123]},
-                                 {"users": ["20494"], "groups": [123]}],
-                         ids=["one-agent", "two-agents", "email-group", "social-group", "agent-and-group"])
+@pytest.mark.parametrize(
+    "flt",
+    [
+        {"users": [20481]},
+        {"users": [20481, 20493]},
+        {"groups": [456]},
+        {"groups": [123]},
+        {"users": ["20494"], "groups": [123]},
+    ],
+    ids=["one-agent", "two-agents", "email-group", "social-group", "agent-and-group"],
+)
 def test_filters_restrict_every_report(client, sandbox, flt):
     start, end = span("2026-11-09", "2026-11-22", SYD)
     everyone = {int(u["user_id"]): u for u in post(client, "user_summary", start, end)}
@@ -469,7 +573,7 @@ def test_filters_restrict_every_report(client, sandbox, flt):
         assert 0 < some[key] < all_[key]
     cv_some = post(client, "case_volume", start, end, **flt)["open"]
     cv_all = post(client, "case_volume", start, end)["open"]
-    assert all(a["value"] <= b["value"] for a, b in zip(cv_some, cv_all))
+    assert all(a["value"] <= b["value"] for a, b in zip(cv_some, cv_all, strict=False))
 
 
 def test_unknown_agent_filter_is_empty(client):
@@ -510,8 +614,17 @@ def test_sla_spikes_exist_in_history(client, sandbox):
 def test_twelve_month_reports_are_fast(sandbox):
     start, end = span("2025-11-25", "2026-11-24", SYD)
     sandbox.report(body("summary", start, end))  # generation is paid once, then cached
-    for rtype in ("summary", "states_volume", "user_summary", "user_volume", "classifications", "response_volume",
-                  "case_summary", "case_volume", "case_classifications"):
+    for rtype in (
+        "summary",
+        "states_volume",
+        "user_summary",
+        "user_volume",
+        "classifications",
+        "response_volume",
+        "case_summary",
+        "case_volume",
+        "case_classifications",
+    ):
         t0 = time.perf_counter()
         sandbox.report(body(rtype, start, end))
         assert time.perf_counter() - t0 < 0.3, rtype
@@ -521,6 +634,7 @@ def test_twelve_month_reports_are_fast(sandbox):
 
 
 # ---------------------------------------------------------------- exports
+
 
 def run_export(client, payload) -> tuple[str, dict]:
     r = client.post("/v1/activity/reports", json=payload)
@@ -537,11 +651,14 @@ def run_export(client, payload) -> tuple[str, dict]:
     return token, {"seen": seen, **st}
 
 
-@pytest.mark.parametrize("rtype,extra,first_col,count_from", [
-    ("case_details", {}, "case_id", ("case_summary", "total_cases")),
-    ("mention_sla_export", {}, "message_id", ("summary", "total_volume")),
-    ("nps_submissions", {"form": 55, "nps_category": "all"}, "submission_id", ("nps_summary", "total_received")),
-])
+@pytest.mark.parametrize(
+    "rtype,extra,first_col,count_from",
+    [
+        ("case_details", {}, "case_id", ("case_summary", "total_cases")),
+        ("mention_sla_export", {}, "message_id", ("summary", "total_volume")),
+        ("nps_submissions", {"form": 55, "nps_category": "all"}, "submission_id", ("nps_summary", "total_received")),
+    ],
+)
 def test_export_pending_complete_download(client, served, rtype, extra, first_col, count_from):
     token, st = run_export(client, body(rtype, *WEEK, **extra))
     assert st["seen"] == ["pending", "pending", "complete"]
@@ -609,12 +726,18 @@ def test_big_export_streams_with_bounded_memory():
 
 # ---------------------------------------------------------------- determinism
 
+
 def test_same_seed_same_answers(client):
     a, b = create_sandbox_app(clock=frozen, seed=11), create_sandbox_app(clock=frozen, seed=11)
     other = create_sandbox_app(clock=frozen, seed=12)
     rng = span("2026-11-02", "2026-11-15", NYC)
-    for rtype, extra in (("summary", {}), ("user_summary", {}), ("states_volume", {}), ("case_volume", {}),
-                         ("nps_volume", {"form": 61})):
+    for rtype, extra in (
+        ("summary", {}),
+        ("user_summary", {}),
+        ("states_volume", {}),
+        ("case_volume", {}),
+        ("nps_volume", {"form": 61}),
+    ):
         assert a.report(body(rtype, *rng, **extra)) == b.report(body(rtype, *rng, **extra))
     assert a.report(body("summary", *rng)) != other.report(body("summary", *rng))
     assert a.users == b.users

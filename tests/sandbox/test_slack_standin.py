@@ -106,16 +106,19 @@ def test_unknown_method(client, slack):
 # ---- chat.postMessage ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("channel, error", [
-    ("CSUPPORT", None),
-    ("#support", None),
-    ("UALICE", None),  # a user id opens the DM implicitly
-    ("CPUBLIC", "not_in_channel"),
-    ("CPRIVATE", "channel_not_found"),  # a private channel the bot isn't in is invisible to it
-    ("COLD", "is_archived"),
-    ("CNOPE", "channel_not_found"),
-    ("UNOBODY", "channel_not_found"),
-])
+@pytest.mark.parametrize(
+    "channel, error",
+    [
+        ("CSUPPORT", None),
+        ("#support", None),
+        ("UALICE", None),  # a user id opens the DM implicitly
+        ("CPUBLIC", "not_in_channel"),
+        ("CPRIVATE", "channel_not_found"),  # a private channel the bot isn't in is invisible to it
+        ("COLD", "is_archived"),
+        ("CNOPE", "channel_not_found"),
+        ("UNOBODY", "channel_not_found"),
+    ],
+)
 def test_post_message_channel_rules(client, slack, channel, error):
     if error:
         assert _error_of(lambda: client.chat_postMessage(channel=channel, text="hi")).response["error"] == error
@@ -137,22 +140,31 @@ def _section(text: str) -> dict:
 
 
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
-@pytest.mark.parametrize("kwargs, error", [
-    ({}, "no_text"),
-    ({"text": ""}, "no_text"),
-    ({"blocks": []}, "no_text"),
-    ({"text": "x", "blocks": [_section("ok")] * 50}, None),
-    ({"text": "x", "blocks": [_section("ok")] * 51}, "invalid_blocks"),
-    ({"text": "x", "blocks": [_section("y" * 3000)]}, None),
-    ({"text": "x", "blocks": [_section("y" * 3001)]}, "invalid_blocks"),
-    ({"text": "x", "blocks": [{"type": "no_such_block"}]}, "invalid_blocks"),
-    ({"text": "x", "blocks": [{"type": "section"}]}, "invalid_blocks"),
-    ({"text": "x", "blocks": [_section("")]}, "invalid_blocks"),
-    ({"text": "x", "blocks": [dict(_section("a"), block_id="b"), dict(_section("b"), block_id="b")]}, "invalid_blocks"),
-    ({"text": "x", "blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}]}, "invalid_blocks"),
-    ({"text": "y" * 40_001}, "msg_too_long"),
-    ({"blocks": [_section("only blocks")]}, None),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({}, "no_text"),
+        ({"text": ""}, "no_text"),
+        ({"blocks": []}, "no_text"),
+        ({"text": "x", "blocks": [_section("ok")] * 50}, None),
+        ({"text": "x", "blocks": [_section("ok")] * 51}, "invalid_blocks"),
+        ({"text": "x", "blocks": [_section("y" * 3000)]}, None),
+        ({"text": "x", "blocks": [_section("y" * 3001)]}, "invalid_blocks"),
+        ({"text": "x", "blocks": [{"type": "no_such_block"}]}, "invalid_blocks"),
+        ({"text": "x", "blocks": [{"type": "section"}]}, "invalid_blocks"),
+        ({"text": "x", "blocks": [_section("")]}, "invalid_blocks"),
+        (
+            {"text": "x", "blocks": [dict(_section("a"), block_id="b"), dict(_section("b"), block_id="b")]},
+            "invalid_blocks",
+        ),
+        (
+            {"text": "x", "blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}]},
+            "invalid_blocks",
+        ),
+        ({"text": "y" * 40_001}, "msg_too_long"),
+        ({"blocks": [_section("only blocks")]}, None),
+    ],
+)
 def test_post_message_content_rules(client, slack, kwargs, error):
     if error:
         answer = _error_of(lambda: client.chat_postMessage(channel="CSUPPORT", **kwargs)).response
@@ -166,8 +178,9 @@ def test_post_message_content_rules(client, slack, kwargs, error):
 
 @pytest.mark.parametrize("blocks", ["not json", '{"type": "divider"}'])
 def test_blocks_that_are_not_a_json_list_are_invalid(client, slack, blocks):
-    error = _error_of(lambda: client.api_call("chat.postMessage", data={"channel": "CSUPPORT", "text": "x",
-                                                                        "blocks": blocks}))
+    error = _error_of(
+        lambda: client.api_call("chat.postMessage", data={"channel": "CSUPPORT", "text": "x", "blocks": blocks})
+    )
     assert error.response["error"] == "invalid_blocks"
 
 
@@ -214,8 +227,10 @@ def test_thread_and_permalink(client, slack):
     assert [m["text"] for m in slack.thread("CSUPPORT", parent)] == ["SLA spike", "recovered"]
     link = client.chat_getPermalink(channel="CSUPPORT", message_ts=reply)["permalink"]
     assert f"/archives/CSUPPORT/p{reply.replace('.', '')}" in link and f"thread_ts={parent}" in link
-    assert _error_of(lambda: client.chat_getPermalink(channel="CSUPPORT", message_ts="9.000009")).response[
-        "error"] == "message_not_found"
+    assert (
+        _error_of(lambda: client.chat_getPermalink(channel="CSUPPORT", message_ts="9.000009")).response["error"]
+        == "message_not_found"
+    )
 
 
 def test_post_ephemeral_is_kept_apart_from_channel_messages(client, slack):
@@ -244,11 +259,14 @@ def test_conversations_open_unknown_user(client, slack):
     assert _error_of(lambda: client.conversations_open(users="UNOBODY")).response["error"] == "user_not_found"
 
 
-@pytest.mark.parametrize("when, user, offset, label", [
-    (datetime(2025, 1, 15, tzinfo=timezone.utc), "UALICE", 11 * 3600, "AEDT"),
-    (datetime(2025, 7, 15, tzinfo=timezone.utc), "UALICE", 10 * 3600, "AEST"),
-    (datetime(2025, 7, 15, tzinfo=timezone.utc), "UBOB", -4 * 3600, "EDT"),
-])
+@pytest.mark.parametrize(
+    "when, user, offset, label",
+    [
+        (datetime(2025, 1, 15, tzinfo=timezone.utc), "UALICE", 11 * 3600, "AEDT"),
+        (datetime(2025, 7, 15, tzinfo=timezone.utc), "UALICE", 10 * 3600, "AEST"),
+        (datetime(2025, 7, 15, tzinfo=timezone.utc), "UBOB", -4 * 3600, "EDT"),
+    ],
+)
 def test_users_info_timezone_offset_at_now(when, user, offset, label):
     standin = _world(SlackStandIn(clock=when.timestamp))
     with serve_in_thread(standin) as handle:
@@ -267,9 +285,15 @@ def test_users_info_fields_and_unknown_user(client, slack):
 def test_views_publish_home_only(client, slack):
     client.views_publish(user_id="UALICE", view={"type": "home", "blocks": [_section("Your team")]})
     assert [v["blocks"] for v in slack.views("UALICE")] == [[_section("Your team")]]
-    for view, user in [({"type": "modal", "blocks": []}, "UALICE"), ({"type": "home", "blocks": []}, "UNOBODY"),
-                       ({"type": "home", "blocks": [_section("y" * 3001)]}, "UALICE")]:
-        assert _error_of(lambda: client.views_publish(user_id=user, view=view)).response["error"] == "invalid_arguments"
+    for view, user in [
+        ({"type": "modal", "blocks": []}, "UALICE"),
+        ({"type": "home", "blocks": []}, "UNOBODY"),
+        ({"type": "home", "blocks": [_section("y" * 3001)]}, "UALICE"),
+    ]:
+        assert (
+            _error_of(lambda user=user, view=view: client.views_publish(user_id=user, view=view)).response["error"]
+            == "invalid_arguments"
+        )
     assert len(slack.views("UALICE")) == 1
 
 
@@ -277,7 +301,9 @@ def test_views_publish_home_only(client, slack):
 
 
 def test_rate_limit_is_retried_by_slack_sdk_handler(url, slack):
-    client = WebClient(base_url=url + "/api/", token=TOKEN, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
+    client = WebClient(
+        base_url=url + "/api/", token=TOKEN, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)]
+    )
     slack.fail_next("chat.postMessage", retry_after=0)
     assert client.chat_postMessage(channel="CSUPPORT", text="eventually")["ok"] is True
     assert [(c.status, c.error) for c in slack.calls_to("chat.postMessage")] == [(429, "ratelimited"), (200, None)]
@@ -291,12 +317,15 @@ def test_rate_limit_answer_is_429_with_retry_after(client, slack):
     assert error.response.headers["Retry-After"] == "7"
 
 
-@pytest.mark.parametrize("kwargs, status, error", [
-    ({"status": 500}, 500, "internal_error"),
-    ({"status": 503}, 503, "service_unavailable"),
-    ({"error": "channel_not_found"}, 200, "channel_not_found"),
-    ({"error": "fatal_error", "status": 500}, 500, "fatal_error"),
-])
+@pytest.mark.parametrize(
+    "kwargs, status, error",
+    [
+        ({"status": 500}, 500, "internal_error"),
+        ({"status": 503}, 503, "service_unavailable"),
+        ({"error": "channel_not_found"}, 200, "channel_not_found"),
+        ({"error": "fatal_error", "status": 500}, 500, "fatal_error"),
+    ],
+)
 def test_injected_failures_look_like_slack(client, slack, kwargs, status, error):
     slack.fail_next("chat.postMessage", times=2, **kwargs)
     for _ in range(2):
@@ -350,18 +379,26 @@ def test_upload_flow(client, slack, size, as_multipart):
     ticket = client.files_getUploadURLExternal(filename="cases.csv", length=size)
     assert ticket["upload_url"].startswith(slack.base_url + "/upload/F")
     if as_multipart:
-        response = httpx.post(ticket["upload_url"], files={"file": ("cases.csv", b"".join(_chunks(size)), "text/csv")},
-                              data={"note": "ignored"})
+        response = httpx.post(
+            ticket["upload_url"],
+            files={"file": ("cases.csv", b"".join(_chunks(size)), "text/csv")},
+            data={"note": "ignored"},
+        )
     else:
         response = httpx.post(ticket["upload_url"], content=_chunks(size))  # streamed, chunked
     assert (response.status_code, response.text) == (200, f"OK - {size}")
-    done = client.files_completeUploadExternal(files=[{"id": ticket["file_id"], "title": "Cases"}], channel_id=dm,
-                                               initial_comment="Your export")
+    done = client.files_completeUploadExternal(
+        files=[{"id": ticket["file_id"], "title": "Cases"}], channel_id=dm, initial_comment="Your export"
+    )
     assert done["files"][0]["id"] == ticket["file_id"] and done["files"][0]["title"] == "Cases"
     [upload] = slack.uploads
     assert (upload.size, upload.sha256, upload.length_declared) == (size, _digest(size), size)
-    assert (upload.completed, upload.channel_id, upload.initial_comment, upload.title) == (True, dm, "Your export",
-                                                                                          "Cases")
+    assert (upload.completed, upload.channel_id, upload.initial_comment, upload.title) == (
+        True,
+        dm,
+        "Your export",
+        "Cases",
+    )
     [message] = slack.messages("UALICE")
     assert message["text"] == "Your export" and message["files"][0]["id"] == ticket["file_id"]
 
@@ -388,15 +425,23 @@ def test_uploads_can_be_kept_on_disk(tmp_path):
 
 
 def test_complete_upload_errors(client, slack):
-    assert _error_of(lambda: client.files_completeUploadExternal(files=[{"id": "FNOPE"}])).response[
-        "error"] == "file_not_found"
+    assert (
+        _error_of(lambda: client.files_completeUploadExternal(files=[{"id": "FNOPE"}])).response["error"]
+        == "file_not_found"
+    )
     ticket = client.files_getUploadURLExternal(filename="x.csv", length=1)
     # announced but never uploaded: there is nothing to share
-    assert _error_of(lambda: client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}])).response[
-        "error"] == "file_not_found"
+    assert (
+        _error_of(lambda: client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}])).response["error"]
+        == "file_not_found"
+    )
     httpx.post(ticket["upload_url"], content=b"x")
-    assert _error_of(lambda: client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}],
-                                                                 channel_id="CNOPE")).response["error"] == "invalid_channel"
+    assert (
+        _error_of(
+            lambda: client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}], channel_id="CNOPE")
+        ).response["error"]
+        == "invalid_channel"
+    )
 
 
 def test_upload_failure_injection_and_unknown_file(client, slack, url):
@@ -425,13 +470,15 @@ def test_upload_streams_without_holding_the_body(client, slack):
 def test_multipart_parser_finds_the_file_across_chunk_splits(chunk_size):
     boundary = b"XyZ123"
     payload = b"\r\n--XyZ12 almost a boundary\r\nx--XyZ123-- not after a line break\r\n\r" * 3
-    body = (b"--XyZ123\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
-            b"--XyZ123\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n"
-            b"Content-Type: text/csv\r\n\r\n" + payload + b"\r\n--XyZ123--\r\n")
+    body = (
+        b'--XyZ123\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n'
+        b'--XyZ123\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n" + payload + b"\r\n--XyZ123--\r\n"
+    )
     received = []
     parser = _MultipartFileParser(boundary, received.append)
     for i in range(0, len(body), chunk_size):
-        parser.feed(body[i:i + chunk_size])
+        parser.feed(body[i : i + chunk_size])
     assert b"".join(received) == payload
 
 
@@ -440,8 +487,12 @@ def test_multipart_parser_finds_the_file_across_chunk_splits(chunk_size):
 
 def test_response_url_records_posts(slack):
     target = slack.new_response_url("cmd1")
-    body = {"response_type": "ephemeral", "replace_original": True, "text": "Team last week",
-            "blocks": [_section("*Team*")]}
+    body = {
+        "response_type": "ephemeral",
+        "replace_original": True,
+        "text": "Team last week",
+        "blocks": [_section("*Team*")],
+    }
     response = httpx.post(target, json=body)
     assert (response.status_code, response.text) == (200, "ok")
     assert slack.responses("cmd1") == [body] == slack.responses(target)
@@ -449,12 +500,15 @@ def test_response_url_records_posts(slack):
     assert slack.calls_to("response_url")[0].params["response_type"] == "ephemeral"
 
 
-@pytest.mark.parametrize("inject, body, status", [
-    ({"status": 500}, {"text": "x"}, 500),
-    ({"status": 404}, {"text": "x"}, 404),
-    (None, {"blocks": [_section("y" * 3001)], "text": "x"}, 400),
-    (None, {"response_type": "ephemeral"}, 400),
-])
+@pytest.mark.parametrize(
+    "inject, body, status",
+    [
+        ({"status": 500}, {"text": "x"}, 500),
+        ({"status": 404}, {"text": "x"}, 404),
+        (None, {"blocks": [_section("y" * 3001)], "text": "x"}, 400),
+        (None, {"response_type": "ephemeral"}, 400),
+    ],
+)
 def test_response_url_failures(slack, inject, body, status):
     target = slack.new_response_url()
     if inject:
@@ -479,45 +533,80 @@ SAMPLE = {
     "text": "Team last week: 5 agents",
     "blocks": [
         {"type": "header", "text": {"type": "plain_text", "text": "Team · last week"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "For <@UALICE>, posted in <#CSUPPORT|support> &amp; <https://lexer.io|Lexer>"},
-         "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Refresh"}, "action_id": "refresh"}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Median first response*\n4h 44m"},
-                                       {"type": "mrkdwn", "text": "*NPS*\n+58"}]},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "For <@UALICE>, posted in <#CSUPPORT|support> &amp; <https://lexer.io|Lexer>",
+            },
+            "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Refresh"}, "action_id": "refresh"},
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": "*Median first response*\n4h 44m"},
+                {"type": "mrkdwn", "text": "*NPS*\n+58"},
+            ],
+        },
         {"type": "divider"},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Sandbox data <!here>"},
-                                         {"type": "image", "image_url": "https://x/y.png", "alt_text": "logo"}]},
-        {"type": "actions", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Export CSV"}, "action_id": "export"},
-            {"type": "button", "text": {"type": "plain_text", "text": "Snooze"}, "action_id": "snooze"}]},
-        {"type": "rich_text", "elements": [{"type": "rich_text_list", "style": "bullet", "elements": [
-            {"type": "rich_text_section", "elements": [{"type": "text", "text": "first"}]},
-            {"type": "rich_text_section", "elements": [{"type": "user", "user_id": "UBOB"}]}]}]},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "Sandbox data <!here>"},
+                {"type": "image", "image_url": "https://x/y.png", "alt_text": "logo"},
+            ],
+        },
+        {
+            "type": "actions",
+            "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": "Export CSV"}, "action_id": "export"},
+                {"type": "button", "text": {"type": "plain_text", "text": "Snooze"}, "action_id": "snooze"},
+            ],
+        },
+        {
+            "type": "rich_text",
+            "elements": [
+                {
+                    "type": "rich_text_list",
+                    "style": "bullet",
+                    "elements": [
+                        {"type": "rich_text_section", "elements": [{"type": "text", "text": "first"}]},
+                        {"type": "rich_text_section", "elements": [{"type": "user", "user_id": "UBOB"}]},
+                    ],
+                }
+            ],
+        },
         {"type": "image", "image_url": "https://x/chart.png", "alt_text": "SLA trend"},
     ],
 }
 
 
 def test_render_message_text_reads_like_slack():
-    assert render_message_text(SAMPLE, names={"UALICE": "alice"}) == "\n".join([
-        "Team · last week",
-        "================",
-        "For @alice, posted in #support & Lexer (https://lexer.io)  [Refresh]",
-        "  *Median first response*  4h 44m",
-        "  *NPS*  +58",
-        "-" * 40,
-        "Sandbox data @here  [image: logo]",
-        "[Export CSV] [Snooze]",
-        "• first",
-        "• @UBOB",
-        "[image: SLA trend]",
-    ])
+    assert render_message_text(SAMPLE, names={"UALICE": "alice"}) == "\n".join(
+        [
+            "Team · last week",
+            "================",
+            "For @alice, posted in #support & Lexer (https://lexer.io)  [Refresh]",
+            "  *Median first response*  4h 44m",
+            "  *NPS*  +58",
+            "-" * 40,
+            "Sandbox data @here  [image: logo]",
+            "[Export CSV] [Snooze]",
+            "• first",
+            "• @UBOB",
+            "[image: SLA trend]",
+        ]
+    )
 
 
-@pytest.mark.parametrize("message, expected", [
-    ({"text": "plain <@U1> in <#C1>"}, "plain @U1 in #C1"),
-    ({"text": "ignored", "blocks": [{"type": "divider"}]}, "-" * 40),
-    ({"text": "", "files": [{"id": "F1", "name": "cases.csv", "title": "Cases"}]}, "[file: Cases (cases.csv)]"),
-    ({"text": "x", "attachments": [{"color": "#f00", "text": "*late*"}]}, "x\n| *late*"),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ({"text": "plain <@U1> in <#C1>"}, "plain @U1 in #C1"),
+        ({"text": "ignored", "blocks": [{"type": "divider"}]}, "-" * 40),
+        ({"text": "", "files": [{"id": "F1", "name": "cases.csv", "title": "Cases"}]}, "[file: Cases (cases.csv)]"),
+        ({"text": "x", "attachments": [{"color": "#f00", "text": "*late*"}]}, "x\n| *late*"),
+    ],
+)
 def test_render_message_text_small_cases(message, expected):
     assert render_message_text(message) == expected

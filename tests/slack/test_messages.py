@@ -3,14 +3,38 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.lexer.models import (
-    AgentSummary, AgentVolume, CaseClassification, CaseVolume, ClassificationCount, Form, Group, NpsDay,
-    NpsSummary, Point, ResponseVolume, StatesVolume, Summary, User,
-    parse_case_classifications, parse_case_summary, parse_case_volume, parse_classifications, parse_forms,
-    parse_groups, parse_nps_summary, parse_nps_volume, parse_response_volume, parse_states_volume, parse_summary,
-    parse_user_summary, parse_user_volume, parse_users,
+    AgentSummary,
+    AgentVolume,
+    CaseClassification,
+    CaseVolume,
+    ClassificationCount,
+    Form,
+    Group,
+    NpsDay,
+    NpsSummary,
+    Point,
+    ResponseVolume,
+    StatesVolume,
+    Summary,
+    User,
+    parse_case_classifications,
+    parse_case_summary,
+    parse_case_volume,
+    parse_classifications,
+    parse_forms,
+    parse_groups,
+    parse_nps_summary,
+    parse_nps_volume,
+    parse_response_volume,
+    parse_states_volume,
+    parse_summary,
+    parse_user_summary,
+    parse_user_volume,
+    parse_users,
 )
 from bot.slack import blocks as bk
 from bot.slack import messages as m
@@ -84,8 +108,12 @@ SEED_CASE_SUMMARY = json.loads("""{"total_cases": 10, "first_reply_time": 305511
   "resolution_time": 427361.668069, "median_first_reply_time": 83991.86431,
   "median_resolution_time": 310362.299289, "agent_interactions": 2.4, "agents_involved": 1.0}""")
 
-SEED_CASE_VOLUME = {"open": [{"value": v, "date_range": {"date_from": f"2018-04-0{i + 1} 00:00"}}
-                             for i, v in enumerate([9, 9, 9, 9, 9, 10, 9])]}
+SEED_CASE_VOLUME = {
+    "open": [
+        {"value": v, "date_range": {"date_from": f"2018-04-0{i + 1} 00:00"}}
+        for i, v in enumerate([9, 9, 9, 9, 9, 10, 9])
+    ]
+}
 
 SEED_CASE_CLASSIFICATIONS = json.loads("""[
   {"classification_id": 466, "classification": "positive", "volume": 1},
@@ -100,20 +128,49 @@ SEED_NPS_SUMMARY = json.loads("""{"total_sent": 16, "total_received": 12, "total
   "total_passives": 1, "total_detractors": 2, "nps_score": 58.333333333333336}""")
 
 SEED_NPS_VOLUME = [
-    {"date": f"2018-04-0{i}T13:00:00+00:00", "timestamp": 1522587600 + 86400 * (i - 1),
-     "data": {"total_sent": 0, "total_received": 0, "total_promoters": 0, "total_passives": 0,
-              "total_detractors": 0, "nps_score": 0.0}}
+    {
+        "date": f"2018-04-0{i}T13:00:00+00:00",
+        "timestamp": 1522587600 + 86400 * (i - 1),
+        "data": {
+            "total_sent": 0,
+            "total_received": 0,
+            "total_promoters": 0,
+            "total_passives": 0,
+            "total_detractors": 0,
+            "nps_score": 0.0,
+        },
+    }
     for i in range(1, 8)
 ]
 
 # the users example ends its groups list with a trailing comma, which is not JSON; written as Python here
-SEED_USERS = [{"id": 12345, "email": "jane@business.io", "first_name": "Jane", "last_name": "Remington",
-               "timezone": "Australia/Sydney", "gmtoffset": 10, "sign_in_count": 76,
-               "last_sign_in_at": "2018-03-21T06:09:01Z", "archived": False, "groups": [123, 456, 789]}]
+SEED_USERS = [
+    {
+        "id": 12345,
+        "email": "jane@business.io",
+        "first_name": "Jane",
+        "last_name": "Remington",
+        "timezone": "Australia/Sydney",
+        "gmtoffset": 10,
+        "sign_in_count": 76,
+        "last_sign_in_at": "2018-03-21T06:09:01Z",
+        "archived": False,
+        "groups": [123, 456, 789],
+    }
+]
 SEED_GROUPS = [{"id": 123, "name": "Social Customer Care", "comment": "Social customer care team members"}]
-SEED_FORMS = [{"id": 55, "name": "NPS Survey", "title": "Lexer NPS Survey", "archived": False,
-               "created_at": "2018-05-26T21:54:19Z", "groups": [123], "nps": True,
-               "form_url": "https://d1z1wrkt4y2iqm.cloudfront.net/123455678899876543/1/form"}]
+SEED_FORMS = [
+    {
+        "id": 55,
+        "name": "NPS Survey",
+        "title": "Lexer NPS Survey",
+        "archived": False,
+        "created_at": "2018-05-26T21:54:19Z",
+        "groups": [123],
+        "nps": True,
+        "form_url": "https://d1z1wrkt4y2iqm.cloudfront.net/123455678899876543/1/form",
+    }
+]
 
 USAGE = {
     "summary": "`/lexer summary [RANGE]` — SLA numbers, e.g. `/lexer summary last-week`",
@@ -125,6 +182,7 @@ ORDER = ["summary", "team", "nps", "help"]
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def texts(message: dict) -> list[str]:
     """Every text string in a message, fallback included."""
@@ -157,11 +215,23 @@ def footer(message: dict) -> str:
 
 def agent(i: int, name: str, assigned: int = 10, responded: int = 5, **kw) -> AgentSummary:
     first, _, last = name.partition(" ")
-    base = dict(user_id=i, first_name=first, last_name=last, mentions_assigned=assigned, responded_to=responded,
-                responded_to_in_private=0, total_responded_to=responded, broke_sla=1, broke_action_sla=0,
-                avg_response_time=3600.0 + i, min_response_time=1.0, max_response_time=9999.0,
-                avg_action_response_time=60.0, fraction_responded_to=responded / assigned if assigned else 0.0,
-                fraction_broke_sla=0.2)
+    base = dict(
+        user_id=i,
+        first_name=first,
+        last_name=last,
+        mentions_assigned=assigned,
+        responded_to=responded,
+        responded_to_in_private=0,
+        total_responded_to=responded,
+        broke_sla=1,
+        broke_action_sla=0,
+        avg_response_time=3600.0 + i,
+        min_response_time=1.0,
+        max_response_time=9999.0,
+        avg_action_response_time=60.0,
+        fraction_responded_to=responded / assigned if assigned else 0.0,
+        fraction_broke_sla=0.2,
+    )
     base.update(kw)
     return AgentSummary(**base)
 
@@ -177,7 +247,8 @@ def seed_report_messages(ctx=SANDBOX, tf=LAST_WEEK) -> dict[str, dict]:
         "response-time": m.response_time_message(parse_response_volume(SEED_RESPONSE), tf, ctx),
         "cases": m.cases_message(parse_case_summary(SEED_CASE_SUMMARY), parse_case_volume(SEED_CASE_VOLUME), tf, ctx),
         "case-classifications": m.case_classifications_message(
-            parse_case_classifications(SEED_CASE_CLASSIFICATIONS), tf, ctx),
+            parse_case_classifications(SEED_CASE_CLASSIFICATIONS), tf, ctx
+        ),
         "nps": m.nps_message(form, parse_nps_summary(SEED_NPS_SUMMARY), parse_nps_volume(SEED_NPS_VOLUME), tf, ctx),
     }
 
@@ -196,7 +267,8 @@ def empty_report_messages(ctx=SANDBOX, tf=LAST_WEEK) -> dict[str, dict]:
         "classifications": m.classifications_message([], tf, ctx),
         "response-time": m.response_time_message(ResponseVolume([]), tf, ctx),
         "response-time-zeros": m.response_time_message(
-            ResponseVolume([Point(datetime(2026, 11, 16), 0.0), Point(datetime(2026, 11, 17), float("nan"))]), tf, ctx),
+            ResponseVolume([Point(datetime(2026, 11, 16), 0.0), Point(datetime(2026, 11, 17), float("nan"))]), tf, ctx
+        ),
         "cases": m.cases_message(parse_case_summary({}), CaseVolume([]), tf, ctx),
         "case-classifications": m.case_classifications_message([], tf, ctx),
         "nps": m.nps_message(form, parse_nps_summary({}), [], tf, ctx),
@@ -204,6 +276,7 @@ def empty_report_messages(ctx=SANDBOX, tf=LAST_WEEK) -> dict[str, dict]:
 
 
 # ---------------------------------------------------------------- every builder: valid, framed, safe
+
 
 @pytest.mark.parametrize("name", list(seed_report_messages()))
 def test_seed_reports_are_valid_and_framed(name):
@@ -229,36 +302,51 @@ def test_live_footer_has_no_sandbox_note_and_shows_filters():
     ctx = ReplyContext(sandbox=False, filters_text="group: Email <Support> & Co", title_suffix="Email Support")
     msg = m.summary_message(parse_summary(SEED_SUMMARY), LAST_WEEK, ctx)
     bk.validate_message(msg)
-    assert footer(msg) == ("last week (Mon 16 Nov – Sun 22 Nov 2026) · group: Email &lt;Support&gt; &amp; Co · "
-                           "Australia/Sydney")
+    assert footer(msg) == (
+        "last week (Mon 16 Nov – Sun 22 Nov 2026) · group: Email &lt;Support&gt; &amp; Co · Australia/Sydney"
+    )
     assert msg["blocks"][0]["text"]["text"] == "SLA summary · Email Support"
     assert "sandbox" not in all_text(msg)
 
 
-@pytest.mark.parametrize("tf, ctx, expected", [
-    (LAST_WEEK, SANDBOX, "last week (Mon 16 Nov – Sun 22 Nov 2026) · Australia/Sydney · sandbox data"),
-    (YESTERDAY, LIVE, "yesterday (Tue 24 Nov 2026) · Australia/Sydney"),
-    (None, SANDBOX, "sandbox data"),
-    (None, LIVE, ""),
-    (LAST_WEEK, ReplyContext(True, "agent: jane@business.io"),
-     "last week (Mon 16 Nov – Sun 22 Nov 2026) · agent: jane@business.io · Australia/Sydney · sandbox data"),
-])
+@pytest.mark.parametrize(
+    "tf, ctx, expected",
+    [
+        (LAST_WEEK, SANDBOX, "last week (Mon 16 Nov – Sun 22 Nov 2026) · Australia/Sydney · sandbox data"),
+        (YESTERDAY, LIVE, "yesterday (Tue 24 Nov 2026) · Australia/Sydney"),
+        (None, SANDBOX, "sandbox data"),
+        (None, LIVE, ""),
+        (
+            LAST_WEEK,
+            ReplyContext(True, "agent: jane@business.io"),
+            "last week (Mon 16 Nov – Sun 22 Nov 2026) · agent: jane@business.io · Australia/Sydney · sandbox data",
+        ),
+    ],
+)
 def test_footer_text(tf, ctx, expected):
     assert m.footer_text(tf, ctx) == expected
 
 
 # ---------------------------------------------------------------- the numbers shown
 
+
 def test_summary_numbers():
     msg = seed_report_messages()["summary"]
     fields = [f["text"] for f in msg["blocks"][1]["fields"]]
     assert fields == [
-        "*Conversations*\n81", "*Responded to*\n29", "*SLA breaches*\n11 (38%)", "*Agent SLA breaches*\n10",
-        "*Avg customer wait*\n2d 2h", "*Median customer wait*\n10m 49s", "*Avg agent response*\n1d 22h",
+        "*Conversations*\n81",
+        "*Responded to*\n29",
+        "*SLA breaches*\n11 (38%)",
+        "*Agent SLA breaches*\n10",
+        "*Avg customer wait*\n2d 2h",
+        "*Median customer wait*\n10m 49s",
+        "*Avg agent response*\n1d 22h",
         "*Median agent response*\n1m 36s",
     ]
-    assert msg["text"] == ("SLA summary, last week: 81 conversations, 29 responded, 11 SLA breaches (38%), "
-                           "median wait 10m 49s (Mon 16 Nov – Sun 22 Nov 2026 · sandbox data)")
+    assert msg["text"] == (
+        "SLA summary, last week: 81 conversations, 29 responded, 11 SLA breaches (38%), "
+        "median wait 10m 49s (Mon 16 Nov – Sun 22 Nov 2026 · sandbox data)"
+    )
 
 
 def test_team_rows_sorted_by_assigned_with_spec_numbers():
@@ -296,11 +384,13 @@ def test_states_totals_and_trend():
 
 def test_states_hourly_buckets_are_grouped_and_named():
     start = datetime(2026, 11, 21)
-    sv = StatesVolume({
-        "closed": [Point(start + timedelta(hours=h), h % 5) for h in range(72)],
-        "in_progress": [Point(start + timedelta(hours=h), 1) for h in range(72)],
-        "all_states": [Point(start + timedelta(hours=h), 99) for h in range(72)],
-    })
+    sv = StatesVolume(
+        {
+            "closed": [Point(start + timedelta(hours=h), h % 5) for h in range(72)],
+            "in_progress": [Point(start + timedelta(hours=h), 1) for h in range(72)],
+            "all_states": [Point(start + timedelta(hours=h), 99) for h in range(72)],
+        }
+    )
     msg = m.states_message(sv, YESTERDAY, LIVE)
     bk.validate_message(msg)
     rows = msg["blocks"][1]["text"]["text"].strip("`\n").split("\n")
@@ -312,8 +402,7 @@ def test_states_hourly_buckets_are_grouped_and_named():
 def test_classifications_rank_and_breakdown():
     msg = seed_report_messages()["classifications"]
     text = msg["blocks"][1]["text"]["text"]
-    assert text.split("\n") == ["1. *amusing* — 3  (assigned 2, closed 1)",
-                                "2. *customer service* — 1  (responded 1)"]
+    assert text.split("\n") == ["1. *amusing* — 3  (assigned 2, closed 1)", "2. *customer service* — 1  (responded 1)"]
 
 
 def test_response_time_best_worst_average():
@@ -326,8 +415,9 @@ def test_response_time_best_worst_average():
 
 
 def test_response_time_zero_bucket_is_a_gap_not_fast():
-    rv = ResponseVolume([Point(datetime(2026, 11, 16), 600), Point(datetime(2026, 11, 17), 0),
-                         Point(datetime(2026, 11, 18), 1200)])
+    rv = ResponseVolume(
+        [Point(datetime(2026, 11, 16), 600), Point(datetime(2026, 11, 17), 0), Point(datetime(2026, 11, 18), 1200)]
+    )
     msg = m.response_time_message(rv, LAST_WEEK, LIVE)
     bk.validate_message(msg)
     assert "`▅ █`" in all_text(msg)
@@ -337,8 +427,12 @@ def test_response_time_zero_bucket_is_a_gap_not_fast():
 def test_cases_numbers():
     msg = seed_report_messages()["cases"]
     fields = [f["text"] for f in msg["blocks"][1]["fields"]]
-    assert fields[:4] == ["*Cases closed*\n10", "*Replies per case*\n2.4", "*Avg first reply*\n3d 12h",
-                          "*Median first reply*\n23h 19m"]
+    assert fields[:4] == [
+        "*Cases closed*\n10",
+        "*Replies per case*\n2.4",
+        "*Avg first reply*\n3d 12h",
+        "*Median first reply*\n23h 19m",
+    ]
     assert "9 open at Sat 7 Apr · peak 10 on Fri 6 Apr" in all_text(msg)
 
 
@@ -347,23 +441,33 @@ def test_case_classifications_top_n():
     msg = m.case_classifications_message(items, LAST_WEEK, LIVE, top=3)
     bk.validate_message(msg)
     assert msg["blocks"][1]["text"]["text"].split("\n") == [
-        "1. *amusing* — 1 case", "2. *bot* — 1 case", "3. *feedback* — 1 case"]
+        "1. *amusing* — 1 case",
+        "2. *bot* — 1 case",
+        "3. *feedback* — 1 case",
+    ]
     assert "…and 4 more classifications" in all_text(msg)
 
 
 def test_nps_numbers():
     msg = seed_report_messages()["nps"]
     fields = [f["text"] for f in msg["blocks"][2]["fields"]]
-    assert fields == ["*NPS*\n*+58*", "*Responses*\n12 of 16 sent (75%)", "*Promoters (9–10)*\n9 (75%)",
-                      "*Passives (7–8)*\n1 (8%)", "*Detractors (0–6)*\n2 (17%)"]
+    assert fields == [
+        "*NPS*\n*+58*",
+        "*Responses*\n12 of 16 sent (75%)",
+        "*Promoters (9–10)*\n9 (75%)",
+        "*Passives (7–8)*\n1 (8%)",
+        "*Detractors (0–6)*\n2 (17%)",
+    ]
     assert "*NPS Survey* (form `55`)" in msg["blocks"][1]["text"]["text"]
     assert "Daily NPS" not in all_text(msg)  # the seed's days have no responses: no empty trend
     assert "NPS, last week: NPS Survey +58 from 12 responses (9 promoters, 1 passive, 2 detractors)" in msg["text"]
 
 
 def test_nps_trend_negative_score_and_category():
-    days = [NpsDay(datetime(2026, 11, 16 + i, 13, tzinfo=ZoneInfo("UTC")),
-                   NpsSummary(4, r, p, 0, d, 0.0)) for i, (r, p, d) in enumerate([(2, 2, 0), (0, 0, 0), (2, 0, 2)])]
+    days = [
+        NpsDay(datetime(2026, 11, 16 + i, 13, tzinfo=ZoneInfo("UTC")), NpsSummary(4, r, p, 0, d, 0.0))
+        for i, (r, p, d) in enumerate([(2, 2, 0), (0, 0, 0), (2, 0, 2)])
+    ]
     s = NpsSummary(12, 4, 1, 1, 2, -25.0)
     msg = m.nps_message(Form(7, "Care <!here>"), s, days, LAST_WEEK, LIVE, category="detractors")
     bk.validate_message(msg)
@@ -380,12 +484,17 @@ def test_nps_with_sent_but_none_received():
 
 # ---------------------------------------------------------------- scale and hostile data
 
+
 def test_team_60_agents_with_long_hostile_names_all_shown():
     agents = [agent(i, f"{EVIL} Agent{i:02d} " + "x" * 80, assigned=i) for i in range(60)]
     msg = m.team_message(agents, LAST_WEEK, SANDBOX)
     bk.validate_message(msg)
-    rows = [line for b in msg["blocks"] if b["type"] == "section" and "```" in b["text"]["text"]
-            for line in b["text"]["text"].strip("`\n").split("\n")[1:]]
+    rows = [
+        line
+        for b in msg["blocks"]
+        if b["type"] == "section" and "```" in b["text"]["text"]
+        for line in b["text"]["text"].strip("`\n").split("\n")[1:]
+    ]
     assert len(rows) == 60
     assert "more agents" not in all_text(msg)
     for t in texts(msg):
@@ -402,8 +511,9 @@ def test_team_past_the_row_limit_says_how_many_more():
 
 
 def test_workload_60_agents():
-    agents = [AgentVolume(i, EVIL, "y" * 60, {"assigned": i, "closed": 2 * i, "all_closed_states": 2 * i})
-              for i in range(60)]
+    agents = [
+        AgentVolume(i, EVIL, "y" * 60, {"assigned": i, "closed": 2 * i, "all_closed_states": 2 * i}) for i in range(60)
+    ]
     msg = m.workload_message(agents, LAST_WEEK, SANDBOX)
     bk.validate_message(msg)
     assert "*1,770 open* · 3,540 closed · across 60 agents" in all_text(msg)
@@ -418,8 +528,11 @@ def test_ampersand_names_never_split_an_entity_at_the_cut():
 
 
 def test_200_classifications_top_10():
-    items = [ClassificationCount(i, f"{EVIL} topic {i}", s, v)
-             for i in range(1, 201) for s, v in (("all_states", i * 3), ("closed", i * 2), ("assigned", i))]
+    items = [
+        ClassificationCount(i, f"{EVIL} topic {i}", s, v)
+        for i in range(1, 201)
+        for s, v in (("all_states", i * 3), ("closed", i * 2), ("assigned", i))
+    ]
     msg = m.classifications_message(items, LAST_WEEK, SANDBOX)
     bk.validate_message(msg)
     lines = msg["blocks"][1]["text"]["text"].split("\n")
@@ -450,8 +563,10 @@ def test_long_series_are_grouped_to_a_readable_width():
     cv = CaseVolume([Point(start + timedelta(days=d), d % 7) for d in range(365)])
     msg = m.cases_message(parse_case_summary(SEED_CASE_SUMMARY), cv, LAST_WEEK, LIVE)
     bk.validate_message(msg)
-    days = [NpsDay(datetime(2025, 11, 24, tzinfo=ZoneInfo("UTC")) + timedelta(days=d), NpsSummary(1, 1, 1, 0, 0, 100))
-            for d in range(365)]
+    days = [
+        NpsDay(datetime(2025, 11, 24, tzinfo=ZoneInfo("UTC")) + timedelta(days=d), NpsSummary(1, 1, 1, 0, 0, 100))
+        for d in range(365)
+    ]
     msg = m.nps_message(Form(1, "F"), NpsSummary(365, 365, 365, 0, 0, 100), days, LAST_WEEK, LIVE)
     bk.validate_message(msg)
     assert "One bar per 12 days" in all_text(msg)
@@ -463,15 +578,19 @@ def test_any_names_give_valid_messages_without_raw_brackets(names):
     agents = [agent(i, n, assigned=i % 5) for i, n in enumerate(names)]
     vols = [AgentVolume(i, n, "", {"assigned": i}) for i, n in enumerate(names)]
     items = [CaseClassification(i, n, i + 1) for i, n in enumerate(names)]
-    for msg in (m.team_message(agents, LAST_WEEK, SANDBOX), m.workload_message(vols, LAST_WEEK, SANDBOX),
-                m.case_classifications_message(items, LAST_WEEK, SANDBOX, top=70),
-                m.users_message([User(i, n, n, "") for i, n in enumerate(names)], [], SANDBOX)):
+    for msg in (
+        m.team_message(agents, LAST_WEEK, SANDBOX),
+        m.workload_message(vols, LAST_WEEK, SANDBOX),
+        m.case_classifications_message(items, LAST_WEEK, SANDBOX, top=70),
+        m.users_message([User(i, n, n, "") for i, n in enumerate(names)], [], SANDBOX),
+    ):
         bk.validate_message(msg)
         for t in texts(msg):
             assert "<" not in t and ">" not in t
 
 
 # ---------------------------------------------------------------- lists
+
 
 def test_users_groups_forms_on_seed():
     users, groups, forms = parse_users(SEED_USERS), parse_groups(SEED_GROUPS), parse_forms(SEED_FORMS)
@@ -492,8 +611,11 @@ def test_lists_hostile_many_and_archived():
     users = [User(i, f"u{i}@x.io", EVIL, str(i), archived=i % 10 == 0, groups=(1,)) for i in range(500)]
     groups = [Group(1, EVIL, EVIL)] + [Group(i, f"g{i}") for i in range(2, 300)]
     forms = [Form(i, EVIL + str(i), nps=i % 2 == 0, archived=i == 3) for i in range(300)]
-    for msg in (m.users_message(users, groups, SANDBOX), m.groups_message(groups, users, SANDBOX),
-                m.forms_message(forms, SANDBOX)):
+    for msg in (
+        m.users_message(users, groups, SANDBOX),
+        m.groups_message(groups, users, SANDBOX),
+        m.forms_message(forms, SANDBOX),
+    ):
         bk.validate_message(msg)
         for t in texts(msg):
             assert "<" not in t and ">" not in t
@@ -502,15 +624,21 @@ def test_lists_hostile_many_and_archived():
     assert "450 members" in all_text(m.groups_message(groups, users, SANDBOX))
 
 
-@pytest.mark.parametrize("msg", [
-    m.users_message([], [], SANDBOX), m.groups_message([], [], SANDBOX), m.forms_message([], LIVE),
-])
+@pytest.mark.parametrize(
+    "msg",
+    [
+        m.users_message([], [], SANDBOX),
+        m.groups_message([], [], SANDBOX),
+        m.forms_message([], LIVE),
+    ],
+)
 def test_empty_lists(msg):
     bk.validate_message(msg)
     assert "No " in all_text(msg)
 
 
 # ---------------------------------------------------------------- help, errors, notices
+
 
 def test_help_lists_every_command_in_order():
     msg = m.help_message(USAGE, ORDER)
@@ -538,12 +666,15 @@ def test_help_with_many_commands_stays_in_limits():
 
 
 def test_error_message_escapes_and_keeps_backticks():
-    msg = m.error_message("`<!channel>` is not a command.", hint="Try `/lexer help` & see.",
-                          usage="`/lexer team [RANGE]`")
+    msg = m.error_message(
+        "`<!channel>` is not a command.", hint="Try `/lexer help` & see.", usage="`/lexer team [RANGE]`"
+    )
     bk.validate_message(msg)
     assert msg["blocks"][0]["text"]["text"] == ":warning: `&lt;!channel&gt;` is not a command."
     assert [e["text"] for e in msg["blocks"][1]["elements"]] == [
-        "Try `/lexer help` &amp; see.", "*Usage:* `/lexer team [RANGE]`"]
+        "Try `/lexer help` &amp; see.",
+        "*Usage:* `/lexer team [RANGE]`",
+    ]
     assert "<" not in msg["text"]
     bk.validate_message(m.error_message("x" * 5000))
 
@@ -558,6 +689,7 @@ def test_notice_message():
 
 # ---------------------------------------------------------------- blocks and validation
 
+
 def _msg(*blocks, text="fallback"):
     return {"text": text, "blocks": list(blocks)}
 
@@ -567,54 +699,85 @@ def _sec(text):
 
 
 def test_builders_make_valid_blocks():
-    msg = _msg(bk.header("Title"), bk.section("hi", fields=["a", "b"], accessory=bk.button("Go", "go", "1", "primary")),
-               bk.fields_section([("A", "1"), ("B", "2")]), bk.context(["one", "two"]), bk.divider(),
-               bk.actions([bk.button("Yes", "yes", "y"), bk.button("No", "no", "n", style="danger")]))
+    msg = _msg(
+        bk.header("Title"),
+        bk.section("hi", fields=["a", "b"], accessory=bk.button("Go", "go", "1", "primary")),
+        bk.fields_section([("A", "1"), ("B", "2")]),
+        bk.context(["one", "two"]),
+        bk.divider(),
+        bk.actions([bk.button("Yes", "yes", "y"), bk.button("No", "no", "n", style="danger")]),
+    )
     bk.validate_message(msg)
     assert msg["blocks"][2]["fields"][0] == {"type": "mrkdwn", "text": "*A*\n1"}
 
 
 def test_builders_cut_long_text_to_the_limits():
-    bk.validate_message(_msg(bk.header("h" * 500), bk.section("s" * 5000, fields=["f" * 3000]),
-                             bk.context(["c" * 4000]), bk.actions([bk.button("b" * 100, "a" * 300, "v" * 3000)])))
+    bk.validate_message(
+        _msg(
+            bk.header("h" * 500),
+            bk.section("s" * 5000, fields=["f" * 3000]),
+            bk.context(["c" * 4000]),
+            bk.actions([bk.button("b" * 100, "a" * 300, "v" * 3000)]),
+        )
+    )
     assert bk.header("x" * 500)["text"]["text"].endswith("…")
     assert bk.section("&amp;" * 700)["text"]["text"].endswith("&amp;…")
 
 
-@pytest.mark.parametrize("build", [
-    lambda: bk.section("x", fields=["f"] * 11),
-    lambda: bk.context([]),
-    lambda: bk.context(["c"] * 11),
-    lambda: bk.actions([]),
-    lambda: bk.button("b", "a", "v", style="green"),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: bk.section("x", fields=["f"] * 11),
+        lambda: bk.context([]),
+        lambda: bk.context(["c"] * 11),
+        lambda: bk.actions([]),
+        lambda: bk.button("b", "a", "v", style="green"),
+    ],
+)
 def test_builders_refuse_what_slack_would(build):
     with pytest.raises(ValueError):
         build()
 
 
-@pytest.mark.parametrize("message, problem", [
-    ({"blocks": []}, "fallback"),
-    (_msg(_sec("x"), text="  "), "fallback"),
-    (_msg(_sec("x"), text="t" * 40001), "40000"),
-    ("not a dict", "dict"),
-    (_msg(*[_sec("x")] * 51), "51 blocks"),
-    (_msg({"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}), "3001 characters"),
-    (_msg({"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}), "11 fields"),
-    (_msg({"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}), "field 0"),
-    (_msg({"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}), "151"),
-    (_msg({"type": "header", "text": {"type": "mrkdwn", "text": "x"}}), "plain_text"),
-    (_msg({"type": "section"}), "text or fields"),
-    (_msg({"type": "section", "text": {"type": "mrkdwn", "text": ""}}), "empty"),
-    (_msg({"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}), "11 elements"),
-    (_msg({"type": "bogus"}), "unknown block type"),
-    (_msg({"type": "section", "txt": {"type": "mrkdwn", "text": "x"}}), "text or fields"),
-    (_msg({"type": "section", "text": {"type": "mrkdwn", "text": "x"}, "colour": "red"}), "does not accept"),
-    (_msg(["section"]), "not a block"),
-    ({"text": "t", "blocks": {"type": "divider"}}, "list"),
-    (_msg({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b"},
-                                             "action_id": "a", "style": "green"}]}), "style"),
-])
+@pytest.mark.parametrize(
+    "message, problem",
+    [
+        ({"blocks": []}, "fallback"),
+        (_msg(_sec("x"), text="  "), "fallback"),
+        (_msg(_sec("x"), text="t" * 40001), "40000"),
+        ("not a dict", "dict"),
+        (_msg(*[_sec("x")] * 51), "51 blocks"),
+        (_msg({"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}), "3001 characters"),
+        (_msg({"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}), "11 fields"),
+        (_msg({"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}), "field 0"),
+        (_msg({"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}), "151"),
+        (_msg({"type": "header", "text": {"type": "mrkdwn", "text": "x"}}), "plain_text"),
+        (_msg({"type": "section"}), "text or fields"),
+        (_msg({"type": "section", "text": {"type": "mrkdwn", "text": ""}}), "empty"),
+        (_msg({"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}), "11 elements"),
+        (_msg({"type": "bogus"}), "unknown block type"),
+        (_msg({"type": "section", "txt": {"type": "mrkdwn", "text": "x"}}), "text or fields"),
+        (_msg({"type": "section", "text": {"type": "mrkdwn", "text": "x"}, "colour": "red"}), "does not accept"),
+        (_msg(["section"]), "not a block"),
+        ({"text": "t", "blocks": {"type": "divider"}}, "list"),
+        (
+            _msg(
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "text": {"type": "plain_text", "text": "b"},
+                            "action_id": "a",
+                            "style": "green",
+                        }
+                    ],
+                }
+            ),
+            "style",
+        ),
+    ],
+)
 def test_validate_message_names_the_problem(message, problem):
     with pytest.raises(ValueError, match=problem):
         bk.validate_message(message)
@@ -643,8 +806,9 @@ def test_nan_numbers_show_as_dashes():
     msg = m.summary_message(s, LAST_WEEK, LIVE)
     bk.validate_message(msg)
     assert "*Avg customer wait*\n–" in all_text(msg)
-    msg = m.team_message([agent(1, "Jane Pear", 4, 2, avg_response_time=nan, fraction_responded_to=nan)],
-                         LAST_WEEK, LIVE)
+    msg = m.team_message(
+        [agent(1, "Jane Pear", 4, 2, avg_response_time=nan, fraction_responded_to=nan)], LAST_WEEK, LIVE
+    )
     bk.validate_message(msg)
     assert msg["blocks"][2]["text"]["text"].split("\n")[2].split() == ["Jane", "Pear", "4", "2", "–", "–", "1"]
 
@@ -655,8 +819,11 @@ def test_hostile_context_never_reaches_mrkdwn_raw():
         bk.validate_message(msg)
         for t in texts(msg)[:1] + [footer(msg)]:
             assert "<" not in t and ">" not in t, name
-        assert msg["blocks"][0]["text"] == {"type": "plain_text", "text": "".join(
-            [msg["blocks"][0]["text"]["text"].split(" · ")[0], " · <!channel> & co"]), "emoji": True}
+        assert msg["blocks"][0]["text"] == {
+            "type": "plain_text",
+            "text": "".join([msg["blocks"][0]["text"]["text"].split(" · ")[0], " · <!channel> & co"]),
+            "emoji": True,
+        }
 
 
 def test_one_row_left_out_is_named_in_the_singular():

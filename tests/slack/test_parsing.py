@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 
 from bot.errors import BadRangeError, CommandError
 from bot.slack.parsing import (
-    ADMIN_COMMANDS, COMMANDS, FILTER_COMMANDS, HELP_ORDER, REPORT_COMMANDS, USAGE, Command,
-    is_admin_command, parse_command, suggest,
+    ADMIN_COMMANDS,
+    COMMANDS,
+    FILTER_COMMANDS,
+    HELP_ORDER,
+    REPORT_COMMANDS,
+    USAGE,
+    Command,
+    is_admin_command,
+    parse_command,
+    suggest,
 )
 from bot.timeframe import RANGE_WORDS, is_range_text
 
@@ -54,14 +62,15 @@ VALID = [
     ("team group:R&amp;D", C("team", group="R&D")),
     ("cases agent:jane@x.io", C("cases", agent="jane@x.io")),
     ("cases agent:<mailto:jane@x.io|jane@x.io>", C("cases", agent="jane@x.io")),
-    ("cases agent: <mailto:jane@x.io|jane@x.io> last-week",
-     C("cases", agent="jane@x.io", range_text="last-week")),
+    ("cases agent: <mailto:jane@x.io|jane@x.io> last-week", C("cases", agent="jane@x.io", range_text="last-week")),
     ("team last-week group:7 agent:12", C("team", range_text="last-week", group="7", agent="12")),
     ("nps", C("nps")),
     ("nps 123", C("nps", form="123")),
     ("nps 123 last-30d detractors", C("nps", form="123", range_text="last-30d", category="detractors")),
-    ('nps "Customer NPS" last-30d detractors',
-     C("nps", form="Customer NPS", range_text="last-30d", category="detractors")),
+    (
+        'nps "Customer NPS" last-30d detractors',
+        C("nps", form="Customer NPS", range_text="last-30d", category="detractors"),
+    ),
     ("nps Customer NPS last-7d promoter", C("nps", form="Customer NPS", range_text="last-7d", category="promoters")),
     ("nps passives", C("nps", category="passives")),
     ('nps "today"', C("nps", form="today")),
@@ -74,11 +83,16 @@ VALID = [
     ("export cases", C("export", export_kind="cases")),
     ("export cases last-week", C("export", export_kind="cases", range_text="last-week")),
     ("export last-week cases", C("export", export_kind="cases", range_text="last-week")),
-    ("export responses yesterday group:Email", C("export", export_kind="responses", range_text="yesterday", group="Email")),
+    (
+        "export responses yesterday group:Email",
+        C("export", export_kind="responses", range_text="yesterday", group="Email"),
+    ),
     ("export sla", C("export", export_kind="responses")),
     ("export nps", C("export", export_kind="nps")),
-    ("export nps 12 last-month detractors",
-     C("export", export_kind="nps", form="12", range_text="last-month", category="detractors")),
+    (
+        "export nps 12 last-month detractors",
+        C("export", export_kind="nps", form="12", range_text="last-month", category="detractors"),
+    ),
     ('export nps "Customer NPS"', C("export", export_kind="nps", form="Customer NPS")),
     ("subscribe sla", C("subscribe", digest_kind="sla")),
     ("subscribe sla <#C123ABC|general>", C("subscribe", digest_kind="sla", channel_id="C123ABC")),
@@ -89,7 +103,10 @@ VALID = [
     ("subscribe sla weekly monday", C("subscribe", digest_kind="sla", cadence="weekly", weekday=0)),
     ("subscribe sla weekly on Fri", C("subscribe", digest_kind="sla", cadence="weekly", weekday=4)),
     ("subscribe sla sunday", C("subscribe", digest_kind="sla", cadence="weekly", weekday=6)),
-    ("subscribe sla weekly wed at 9am", C("subscribe", digest_kind="sla", cadence="weekly", weekday=2, at_time="09:00")),
+    (
+        "subscribe sla weekly wed at 9am",
+        C("subscribe", digest_kind="sla", cadence="weekly", weekday=2, at_time="09:00"),
+    ),
     ("subscribe sla at 9:30pm", C("subscribe", digest_kind="sla", at_time="21:30")),
     ("subscribe sla at 9 pm", C("subscribe", digest_kind="sla", at_time="21:00")),
     ("subscribe sla at 12am", C("subscribe", digest_kind="sla", at_time="00:00")),
@@ -101,9 +118,19 @@ VALID = [
     ("subscribe sla tz new_york", C("subscribe", digest_kind="sla", tz_name="America/New_York")),
     ("subscribe sla tz:UTC", C("subscribe", digest_kind="sla", tz_name="UTC")),
     ("subscribe sla America/New_York", C("subscribe", digest_kind="sla", tz_name="America/New_York")),
-    ('subscribe nps "Customer NPS" <#C9|cs> weekly tue at 08:15 tz Europe/London',
-     C("subscribe", digest_kind="nps", form="Customer NPS", channel_id="C9", cadence="weekly", weekday=1,
-       at_time="08:15", tz_name="Europe/London")),
+    (
+        'subscribe nps "Customer NPS" <#C9|cs> weekly tue at 08:15 tz Europe/London',
+        C(
+            "subscribe",
+            digest_kind="nps",
+            form="Customer NPS",
+            channel_id="C9",
+            cadence="weekly",
+            weekday=1,
+            at_time="08:15",
+            tz_name="Europe/London",
+        ),
+    ),
     ("subscribe nps 123 #cs", C("subscribe", digest_kind="nps", form="123", channel_name="cs")),
     ("subscribe #cs nps", C("subscribe", digest_kind="nps", channel_name="cs")),
     ("unsubscribe 12", C("unsubscribe", subscription_id=12)),
@@ -112,11 +139,15 @@ VALID = [
     ("alerts status", C("alerts", alerts_action="status")),
     ("alerts off", C("alerts", alerts_action="off")),
     ("alerts on", C("alerts", alerts_action="on")),
-    ("alerts on <#C1|support> window 1h min 5 high",
-     C("alerts", alerts_action="on", channel_id="C1", window_minutes=60, min_count=5, sensitivity="high")),
+    (
+        "alerts on <#C1|support> window 1h min 5 high",
+        C("alerts", alerts_action="on", channel_id="C1", window_minutes=60, min_count=5, sensitivity="high"),
+    ),
     ("alerts on window 90m", C("alerts", alerts_action="on", window_minutes=90)),
-    ("alerts on window:30m min:3 sensitivity:low",
-     C("alerts", alerts_action="on", window_minutes=30, min_count=3, sensitivity="low")),
+    (
+        "alerts on window:30m min:3 sensitivity:low",
+        C("alerts", alerts_action="on", window_minutes=30, min_count=3, sensitivity="low"),
+    ),
     ("alerts on sensitivity medium", C("alerts", alerts_action="on", sensitivity="normal")),
     ("alerts snooze 2h", C("alerts", alerts_action="snooze", snooze_text="2h")),
     ("alerts snooze 30m", C("alerts", alerts_action="snooze", snooze_text="30m")),
@@ -252,12 +283,15 @@ def test_refuses_with_a_pointed_message(text, error, in_message, in_hint):
     assert in_hint in caught.value.hint
 
 
-@pytest.mark.parametrize("text", [
-    "xoxb-1234-5678-abcdef",
-    "team xoxb-1234-5678-abcdef",
-    "team 12345678-1234-1234-1234-123456789",
-    "subscribe sla xapp-1-A0-123",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xoxb-1234-5678-abcdef",
+        "team xoxb-1234-5678-abcdef",
+        "team 12345678-1234-1234-1234-123456789",
+        "subscribe sla xapp-1-A0-123",
+    ],
+)
 def test_a_pasted_token_is_never_echoed(text):
     with pytest.raises(CommandError) as caught:
         parse_command(text)
@@ -290,39 +324,127 @@ def test_every_usage_example_parses_to_its_command():
             assert parse_command(example).name == name, example
 
 
-@pytest.mark.parametrize("text,admin", [
-    ("export cases", True), ("subscribe sla", True), ("unsubscribe 3", True),
-    ("alerts on", True), ("alerts off", True), ("alerts snooze 1h", True),
-    ("alerts", False), ("alerts status", False), ("subscriptions", False), ("team", False), ("help export", False),
-])
+@pytest.mark.parametrize(
+    "text,admin",
+    [
+        ("export cases", True),
+        ("subscribe sla", True),
+        ("unsubscribe 3", True),
+        ("alerts on", True),
+        ("alerts off", True),
+        ("alerts snooze 1h", True),
+        ("alerts", False),
+        ("alerts status", False),
+        ("subscriptions", False),
+        ("team", False),
+        ("help export", False),
+    ],
+)
 def test_is_admin_command(text, admin):
     assert is_admin_command(parse_command(text)) is admin
 
 
-@pytest.mark.parametrize("word,options,expected", [
-    ("tema", COMMANDS, "team"),
-    ("SUMMRY", COMMANDS, "summary"),
-    ("frobnicate", COMMANDS, None),
-    ("", COMMANDS, None),
-    ("x" * 500, COMMANDS, None),
-    ("of", ("on", "off"), "off"),
-])
+@pytest.mark.parametrize(
+    "word,options,expected",
+    [
+        ("tema", COMMANDS, "team"),
+        ("SUMMRY", COMMANDS, "summary"),
+        ("frobnicate", COMMANDS, None),
+        ("", COMMANDS, None),
+        ("x" * 500, COMMANDS, None),
+        ("of", ("on", "off"), "off"),
+    ],
+)
 def test_suggest(word, options, expected):
     assert suggest(word, options) == expected
 
 
 # --- property tests ---------------------------------------------------------------------------
 
-VOCAB = sorted({
-    *COMMANDS, "sla", *RANGE_WORDS, "last-7d", "last-0d", "last-99999d", "last-12h", "2026-11-02", "2026-02-30",
-    "2026-11-02..2026-11-08", "2026-11-08..2026-11-02", "public", "group:", "agent:", "form:", 'group:"Email Support"',
-    "agent:jane@x.io", "agent:<mailto:jane@x.io|jane@x.io>", "cases", "responses", "nps", "promoters", "passives",
-    "detractors", "daily", "weekdays", "weekly", "monday", "fri", "on", "every", "at", "9am", "17:30", "25:00", "0900",
-    "tz", "Australia/Sydney", "america/new_york", "window", "1h", "90m", "min", "5", "sensitivity", "high", "snooze",
-    "until", "off", "status", "#12", "#general", "<#C123|general>", "<#C123>", "<@U123>", "<@U1|jane>", "<!here>",
-    "<mailto:a@b.c|a@b.c>", "<https://x.io|x.io>", '"', '"Customer NPS"', "“Email Support”", "&amp;", "&lt;", ":", "<", ">",
-    "help", "?", "window:30m", "min:3", "tz:UTC", "user:x", "grp:y", "xoxb-1-2", "in", "to", "for", "am", "pm",
-})
+VOCAB = sorted(
+    {
+        *COMMANDS,
+        "sla",
+        *RANGE_WORDS,
+        "last-7d",
+        "last-0d",
+        "last-99999d",
+        "last-12h",
+        "2026-11-02",
+        "2026-02-30",
+        "2026-11-02..2026-11-08",
+        "2026-11-08..2026-11-02",
+        "public",
+        "group:",
+        "agent:",
+        "form:",
+        'group:"Email Support"',
+        "agent:jane@x.io",
+        "agent:<mailto:jane@x.io|jane@x.io>",
+        "cases",
+        "responses",
+        "nps",
+        "promoters",
+        "passives",
+        "detractors",
+        "daily",
+        "weekdays",
+        "weekly",
+        "monday",
+        "fri",
+        "on",
+        "every",
+        "at",
+        "9am",
+        "17:30",
+        "25:00",
+        "0900",
+        "tz",
+        "Australia/Sydney",
+        "america/new_york",
+        "window",
+        "1h",
+        "90m",
+        "min",
+        "5",
+        "sensitivity",
+        "high",
+        "snooze",
+        "until",
+        "off",
+        "status",
+        "#12",
+        "#general",
+        "<#C123|general>",
+        "<#C123>",
+        "<@U123>",
+        "<@U1|jane>",
+        "<!here>",
+        "<mailto:a@b.c|a@b.c>",
+        "<https://x.io|x.io>",
+        '"',
+        '"Customer NPS"',
+        "“Email Support”",
+        "&amp;",
+        "&lt;",
+        ":",
+        "<",
+        ">",
+        "help",
+        "?",
+        "window:30m",
+        "min:3",
+        "tz:UTC",
+        "user:x",
+        "grp:y",
+        "xoxb-1-2",
+        "in",
+        "to",
+        "for",
+        "am",
+        "pm",
+    }
+)
 WORD = st.one_of(
     st.sampled_from(VOCAB),
     st.text(min_size=1, max_size=12),
@@ -412,8 +534,11 @@ def _quoted(s: str) -> str:
     return f'"{s}"'
 
 
-NAMES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _-'", min_size=1, max_size=20)\
-    .map(lambda s: " ".join(s.split())).filter(bool)  # the parser collapses runs of spaces, as Slack users type them
+NAMES = (
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _-'", min_size=1, max_size=20)
+    .map(lambda s: " ".join(s.split()))
+    .filter(bool)
+)  # the parser collapses runs of spaces, as Slack users type them
 
 
 @st.composite
@@ -496,7 +621,26 @@ def test_subscribe_commands_in_any_order(case):
 
 def test_command_fields_match_the_contract():
     assert [f.name for f in fields(Command)] == [
-        "name", "range_text", "group", "agent", "form", "category", "public", "topic", "export_kind", "digest_kind",
-        "channel_id", "channel_name", "cadence", "weekday", "at_time", "tz_name", "subscription_id", "alerts_action",
-        "window_minutes", "min_count", "sensitivity", "snooze_text",
+        "name",
+        "range_text",
+        "group",
+        "agent",
+        "form",
+        "category",
+        "public",
+        "topic",
+        "export_kind",
+        "digest_kind",
+        "channel_id",
+        "channel_name",
+        "cadence",
+        "weekday",
+        "at_time",
+        "tz_name",
+        "subscription_id",
+        "alerts_action",
+        "window_minutes",
+        "min_count",
+        "sensitivity",
+        "snooze_text",
     ]
