@@ -14,7 +14,7 @@ import sqlite3
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.commands import FEATURE_HANDLERS, Asker, Reply, Services, admin_refusal, is_admin
+from bot.commands import Asker, Reply, Services, admin_refusal, is_admin
 from bot.errors import CommandError
 from bot.slack import blocks as bk
 from bot.slack import messages
@@ -505,7 +505,7 @@ def _snooze_button(until_fn):
             return
         channel = _value(action, body)["c"]
         tz = deps.timezones.tz_for(user_id)
-        now = deps.services.now()
+        now = deps.now()
         until = until_fn(now, tz)
         alerts = AlertStore(deps.store)
         if alerts.config(channel) is None:
@@ -531,7 +531,7 @@ def show_team(action: dict, body: dict, deps, client=None, respond=None) -> None
     user_id = (body.get("user") or {}).get("id", "")
     value = _value(action, body)
     tz = deps.timezones.tz_for(user_id)
-    end = parse_iso(value.get("end")) or deps.services.now()
+    end = parse_iso(value.get("end")) or deps.now()
     tf = window_timeframe(end, int(value.get("m") or DEFAULT_WINDOW_MINUTES), tz)
     try:
         agents = deps.api.user_summary(tf)
@@ -549,9 +549,4 @@ ACTIONS = {
 }
 
 
-def install(runtime) -> None:
-    """Register `/lexer alerts` and the alert buttons."""
-    from bot.listeners.actions import ACTION_HANDLERS
-
-    FEATURE_HANDLERS["alerts"] = alerts_command
-    ACTION_HANDLERS.update(ACTIONS)
+COMMANDS = {"alerts": alerts_command}

@@ -7,27 +7,108 @@ import json
 import logging
 import signal
 import sys
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Callable
+from datetime import datetime
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, parse_tz_option
+from bot.deps import Deps, Running, utc_now
 from bot.errors import ConfigError, UsageError
 
 logger = logging.getLogger("bot.cli")
 
 
-def _require(settings: Settings, *names: str) -> None:
-    for name in names:
-        if not getattr(settings, name.lower(), None):
-            raise UsageError(
-                f"{name} is not set; set it in the environment or .env (see README, 'Set up in a workspace')."
-            )
+# ------------------------------------------------------------------ composition
 
 
-def _tz(name: str) -> ZoneInfo:
+def build_deps(
+    settings: Settings,
+    *,
+    with_slack: bool = True,
+    slack_client=None,
+    sandbox_app=None,
+    api=None,
+    store=None,
+    now: Callable[[], datetime] | None = None,
+    export_options=None,
+    **overrides,
+) -> Deps:
+    """The one Deps of a process: database, Activity client, Slack client and the shared helpers."""
+    from bot.commands import Directory
+    from bot.export_jobs import DEFAULT_OPTIONS, ExportQueue
+    from bot.lexer.build import build_activity_client
+    from bot.slack_web import ResponseUrlPoster, UserTimezones, build_web_client
+    from bot.store import open_store
+    from digests.render import DigestRenderer
+
+    store = store or open_store(settings.db_path)
+    api = api or build_activity_client(settings, store, sandbox_app=sandbox_app)
+    slack = slack_client if slack_client is not None else (build_web_client(settings) if with_slack else None)
+    options = export_options or DEFAULT_OPTIONS
+    # exports are delivered in Slack: without a client (`ask`, `digest preview`) there is no queue to run
+    exports = (
+        ExportQueue(store=store, api=api, slack=slack, settings=settings, options=options)
+        if slack is not None
+        else None
+    )
+    return Deps(
+        settings=settings,
+        store=store,
+        api=api,
+        slack=slack,
+        directory=Directory(api),
+        timezones=UserTimezones(slack, settings.tz),
+        responder=ResponseUrlPoster(),
+        renderer=DigestRenderer(settings.templates_dir),
+        now=now or utc_now,
+        exports=exports,
+        export_options=options,
+        **overrides,
+    )
+
+
+def start_process(deps: Deps, *, scheduler: bool = False, command_workers: int = 0, features=None) -> Running:
+    """Start what this process runs on its Deps: the features' workers, command workers, the scheduler."""
+    from bot.commands import CommandRunner
+    from bot.features import FEATURES, command_handlers, start_workers
+
+    features = FEATURES if features is None else features
+    running = Running(deps, CommandRunner(deps, command_handlers(features)))
+    running.workers = start_workers(features, deps)
+    if command_workers:
+        from bot.command_workers import CommandWorkerPool
+
+        running.command_pool = CommandWorkerPool(deps.settings, command_workers, target=command_worker_main).start()
+    if scheduler:
+        from digests.schedule import start_background_scheduler
+
+        running.scheduler = start_background_scheduler(deps)
+    return running
+
+
+def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 0, **deps_options):
+    """`serve`: the running process and its WSGI app (Bolt on /slack/events, /healthz)."""
+    from bot.app import create_app
+    from bot.web import create_wsgi_app
+
+    running = start_process(
+        build_deps(settings, **deps_options), scheduler=scheduler, command_workers=command_workers
+    )
+    bolt = create_app(running.deps, running.runner, command_pool=running.command_pool)
+    return running, create_wsgi_app(bolt, running)
+
+
+def command_worker_main(settings: Settings, jobs, parent_pid: int) -> None:
+    """A command worker process: its own Deps, answering the /lexer requests the web process queues."""
+    from bot.command_workers import serve_command_jobs
+    from bot.logs import setup_logging
+
+    setup_logging(settings)
+    running = start_process(build_deps(settings))
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--tz {name!r} is not an IANA timezone (e.g. Australia/Sydney).") from None
+        serve_command_jobs(running, jobs, parent_pid)
+    finally:
+        for worker in running.workers:
+            worker.stop()  # hand unfinished exports back, so another process takes them up at once
 
 
 # ------------------------------------------------------------------ commands
@@ -35,13 +116,12 @@ def _tz(name: str) -> ZoneInfo:
 
 def cmd_ask(args, settings: Settings) -> int:
     from bot.commands import Asker, is_admin
-    from bot.runtime import build_runtime
     from bot.sandbox.slack_standin import render_message_text
 
-    runtime = build_runtime(settings, with_slack=False)
-    tz = _tz(args.tz) if args.tz else settings.tz
+    running = start_process(build_deps(settings, with_slack=False))
+    tz = parse_tz_option(args.tz) if args.tz else settings.tz
     user = args.user or (sorted(settings.admins)[0] if settings.admins else "ULOCAL")
-    reply = runtime.runner.run(
+    reply = running.runner.run(
         args.text, Asker(user_id=user, channel_id=None, tz=tz, is_admin=is_admin(settings, user))
     )
     if args.json:
@@ -52,33 +132,15 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
-def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 0):
-    from bot.app import create_app
-    from bot.runtime import build_runtime
-    from bot.web import create_wsgi_app
-
-    runtime = build_runtime(settings)
-    if command_workers:
-        from bot.command_workers import CommandWorkerPool
-
-        runtime.command_pool = CommandWorkerPool(settings, command_workers).start()
-    if scheduler:
-        from digests.schedule import start_background_scheduler
-
-        runtime.scheduler = start_background_scheduler(runtime)
-    bolt = create_app(runtime)
-    return runtime, create_wsgi_app(bolt, runtime)
-
-
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from bot.sandbox.server import serve_forever
+    from bot.web import serve_forever
 
-    _require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    runtime, wsgi = build_served(settings, scheduler=not args.no_scheduler, command_workers=args.workers)
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    running, wsgi = build_served(settings, scheduler=not args.no_scheduler, command_workers=args.workers)
     # acks must not queue behind report-building threads for a whole 5 ms GIL slice (Slack's 3 s budget)
     sys.setswitchinterval(0.001)
     port = args.port or settings.port
@@ -87,10 +149,7 @@ def cmd_serve(args, settings: Settings) -> int:
     try:
         serve_forever(wsgi, args.host, port, threads=args.threads)
     finally:
-        if runtime.command_pool is not None:
-            runtime.command_pool.stop()
-        if runtime.scheduler is not None:
-            runtime.scheduler.shutdown(wait=False)
+        running.stop()
     return 0
 
 
@@ -98,32 +157,29 @@ def cmd_socket(args, settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import create_app
-    from bot.runtime import build_runtime
 
-    _require(settings, "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
-    runtime = build_runtime(settings)
-    if not args.no_scheduler:
-        from digests.schedule import start_background_scheduler
-
-        runtime.scheduler = start_background_scheduler(runtime)
-    SocketModeHandler(create_app(runtime), settings.slack_app_token).start()
+    settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
+    running = start_process(build_deps(settings), scheduler=not args.no_scheduler)
+    try:
+        SocketModeHandler(create_app(running.deps, running.runner), settings.slack_app_token).start()
+    finally:
+        running.stop()
     return 0
 
 
 def cmd_clock(args, settings: Settings) -> int:
-    from bot.runtime import build_runtime
     from digests.schedule import run_blocking_scheduler
 
-    _require(settings, "SLACK_BOT_TOKEN")
-    runtime = build_runtime(settings)
+    settings.require("SLACK_BOT_TOKEN")
+    deps = build_deps(settings)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # a platform's stop ends the scheduler cleanly
-    run_blocking_scheduler(runtime)
+    run_blocking_scheduler(deps)
     return 0
 
 
 def cmd_sandbox(args, settings: Settings) -> int:
     from bot.sandbox.lexer_app import LexerSandbox
-    from bot.sandbox.server import serve_forever
+    from bot.web import serve_forever
 
     port = args.port or 8010
     app = LexerSandbox(base_url=f"http://{args.host}:{port}", gzip=args.gzip)
@@ -184,8 +240,8 @@ def register_feature_commands(sub) -> None:
     from digests.alerts_cli import register as register_alerts
     from digests.cli import register as register_digests
 
-    register_digests(sub)
-    register_alerts(sub)
+    register_digests(sub, build=build_deps)
+    register_alerts(sub, build=build_deps)
     register_demo(sub, clock_jobs=demo_clock_jobs)
 
 
@@ -196,7 +252,8 @@ def demo_clock_jobs():
     from digests.jobs import send_digest
 
     jobs = ClockJobs()
-    jobs.send_digest = lambda runtime, sub, now: send_digest(runtime, int(sub["id"]), now)
+    jobs.serve = lambda settings: build_served(settings, scheduler=False)
+    jobs.send_digest = lambda deps, sub, now: send_digest(deps, int(sub["id"]), now)
     jobs.check_alerts = run_alert_checks
     return jobs
 
@@ -209,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"lexer-bot: {exc}", file=sys.stderr)
         return 2
-    from bot.runtime import setup_logging
+    from bot.logs import setup_logging
 
     setup_logging(
         settings, logging.INFO if args.command in ("serve", "socket", "clock", "sandbox") else logging.WARNING

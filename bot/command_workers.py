@@ -13,7 +13,9 @@ import logging
 import multiprocessing
 import queue as queue_module
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from bot.config import Settings
 
@@ -43,30 +45,27 @@ def _lower_priority() -> None:
         pass
 
 
-def _worker_main(settings: Settings, jobs, parent_pid: int) -> None:
+def serve_command_jobs(running, jobs, parent_pid: int) -> None:
+    """The worker loop: answer each queued /lexer request on this process's own Deps until told to stop."""
     from bot.listeners.commands import answer_command
-    from bot.runtime import build_runtime, setup_logging
 
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     _lower_priority()
-    setup_logging(settings)
-    runtime = build_runtime(settings)
+    deps = running.deps
     with ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="lexer-cmd") as pool:
         while True:
             job = jobs.get()
             if job is None:
                 break
-            pool.submit(answer_command, runtime, job, runtime.slack)
-    exports = runtime.extras.get("exports")
-    if exports is not None:
-        exports.stop()  # hand unfinished exports back, so another process takes them up at once
+            pool.submit(answer_command, deps, running.runner, job, deps.slack)
 
 
 class CommandWorkerPool:
     """N worker processes fed by one queue; restarted when one dies."""
 
-    def __init__(self, settings: Settings, processes: int = 1):
+    def __init__(self, settings: Settings, processes: int = 1, *, target: Callable[[Settings, Any, int], None]):
         self.settings = settings
+        self.target = target  # the worker process's main (bot.cli.command_worker_main): it builds its own Deps
         self.size = processes
         self._ctx = multiprocessing.get_context("spawn")  # no forked locks or sockets from the web process
         self._jobs = self._ctx.Queue()
@@ -84,7 +83,7 @@ class CommandWorkerPool:
         import os
 
         proc = self._ctx.Process(
-            target=_worker_main, args=(self.settings, self._jobs, os.getpid()), name="lexer-bot-commands", daemon=True
+            target=self.target, args=(self.settings, self._jobs, os.getpid()), name="lexer-bot-commands", daemon=True
         )
         proc.start()
         return proc

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
+from bot.deps import Deps
 from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedError
 from bot.lexer.client import ActivityClient, Filters
 from bot.lexer.models import CaseVolume, Form, Group, Point, ResponseVolume, StatesVolume, User
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_RANGE = "yesterday"
 DEFAULT_NPS_RANGE = "last-7d"
 DIRECTORY_TTL_S = 600.0
+
+Services = Deps  # the handlers' old name for their dependencies
 
 
 @dataclass(frozen=True)
@@ -47,23 +50,6 @@ class Reply:
     message: dict
     public: bool = False
     after: Callable[[], None] | None = field(default=None, repr=False)  # work to start once the reply is sent
-
-
-@dataclass
-class Services:
-    """What commands stand on; built in cli.py (the composition root)."""
-
-    settings: Settings
-    api: ActivityClient
-    store: Any  # bot.store.Store
-    slack: Any = None  # slack_sdk.WebClient, None for `lexer-bot ask`
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
-    exports: Any = None  # bot.export_jobs.ExportQueue
-    directory: Directory = None  # type: ignore[assignment]
-
-    def __post_init__(self):
-        if self.directory is None:
-            self.directory = Directory(self.api)
 
 
 class Directory:
@@ -252,10 +238,6 @@ REPORTS = {
 }
 LISTS = {"users", "groups", "forms"}
 
-# Feature handlers (subscriptions, exports, alerts) register here: name -> fn(cmd, asker, services) -> Reply
-FEATURE_HANDLERS: dict[str, Callable[[Command, Asker, Services], Reply]] = {}
-
-
 def admin_refusal(settings: Settings) -> NotAllowedError:
     if not settings.admins:
         return NotAllowedError(
@@ -268,11 +250,29 @@ def admin_refusal(settings: Settings) -> NotAllowedError:
     return err
 
 
-class CommandRunner:
-    """Parse and run /lexer text for one asker."""
+CommandHandler = Callable[[Command, Asker, "Deps"], Reply]
 
-    def __init__(self, services: Services):
-        self.services = services
+
+def report_command(cmd: Command, asker: Asker, deps: Deps) -> Reply:
+    """summary, team, workload, states, classifications, response-time, cases, case-classifications, nps."""
+    return Reply(_report(cmd, asker, deps), public=cmd.public)
+
+
+def list_command(cmd: Command, asker: Asker, deps: Deps) -> Reply:
+    """users, groups, forms."""
+    return Reply(_lists(cmd, asker, deps), public=cmd.public)
+
+
+def help_command(cmd: Command, asker: Asker, deps: Deps) -> Reply:
+    return Reply(messages.help_message(USAGE, HELP_ORDER, cmd.topic), public=cmd.public)
+
+
+class CommandRunner:
+    """Parse /lexer text for one asker and hand it to the feature that answers it (bot/features.py)."""
+
+    def __init__(self, deps: Deps, commands: Mapping[str, CommandHandler]):
+        self.deps = deps
+        self.commands = dict(commands)
 
     def run(self, text: str, asker: Asker) -> Reply:
         usage = None
@@ -303,18 +303,12 @@ class CommandRunner:
             )
 
     def _dispatch(self, cmd: Command, asker: Asker) -> Reply:
-        if cmd.name == "help":
-            return Reply(messages.help_message(USAGE, HELP_ORDER, cmd.topic), public=cmd.public)
-        if is_admin_command(cmd) and not asker.is_admin:
-            raise admin_refusal(self.services.settings)
-        if cmd.name in REPORTS:
-            return Reply(_report(cmd, asker, self.services), public=cmd.public)
-        if cmd.name in LISTS:
-            return Reply(_lists(cmd, asker, self.services), public=cmd.public)
-        handler = FEATURE_HANDLERS.get(cmd.name)
+        handler = self.commands.get(cmd.name)
         if handler is None:
             raise CommandError(f"`{cmd.name}` is not available in this version yet.")
-        return handler(cmd, asker, self.services)
+        if is_admin_command(cmd) and not asker.is_admin:
+            raise admin_refusal(self.deps.settings)
+        return handler(cmd, asker, self.deps)
 
 
 def is_admin(settings: Settings, user_id: str) -> bool:

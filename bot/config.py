@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UsageError
 
 SANDBOX_TOKEN = "sandbox-token"
 
@@ -70,6 +70,22 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value set, for redaction."""
         return [v for v in (getattr(self, f) for f in _SECRET_FIELDS) if v]
+
+    def require(self, *names: str) -> None:
+        """UsageError naming the first of these variables (e.g. "SLACK_BOT_TOKEN") that is not set."""
+        for name in names:
+            if not getattr(self, name.lower(), None):
+                raise UsageError(
+                    f"{name} is not set; set it in the environment or .env (see README, 'Set up in a workspace')."
+                )
+
+
+def parse_tz_option(name: str) -> ZoneInfo:
+    """A command line's --tz value; UsageError with an example when it is not an IANA zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--tz {name!r} is not an IANA timezone (e.g. Australia/Sydney).") from None
 
 
 def _positive_number(name: str, raw: str, kind=int):

@@ -44,10 +44,12 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 class ClockJobs:
     """The clock-side functions the demo drives; cli.py fills them from `digests`."""
 
-    # post one subscription's digest now: fn(runtime, subscription_row, now)
+    # post one subscription's digest now: fn(deps, subscription_row, now)
     send_digest: Callable[[Any, dict, datetime], Any] | None = None
-    # one evaluation pass of SLA-spike alerts as of `now`: fn(runtime, now)
+    # one evaluation pass of SLA-spike alerts as of `now`: fn(deps, now)
     check_alerts: Callable[[Any, datetime], Any] | None = None
+    # start the bot on these settings: fn(settings) -> (bot.deps.Running, its WSGI app)
+    serve: Callable[[Any], tuple[Any, Any]] | None = None
 
 
 class StepFailed(Exception):
@@ -97,23 +99,22 @@ class Printer:
 class DemoWorld:
     """Sandbox + Slack stand-in + the served bot, all on loopback, in a temp dir."""
 
-    def __init__(self, export_dir: Path):
+    def __init__(self, export_dir: Path, serve: Callable[[Any], tuple[Any, Any]]):
         self.tmp = Path(tempfile.mkdtemp(prefix="lexer-demo-"))
         self.export_dir = export_dir
+        self.serve = serve  # cli.py's build_served: the composition root builds the bot
         self.handles: list = []
-        self.runtime = None
+        self.running = None
+        self.runtime = None  # the running bot's Deps
         self.http = None
 
     def start(self) -> DemoWorld:
         import httpx
 
-        from bot.app import create_app
         from bot.config import Settings
-        from bot.runtime import build_runtime
         from bot.sandbox.lexer_app import LexerSandbox
         from bot.sandbox.server import serve_in_thread
         from bot.sandbox.slack_standin import SlackStandIn
-        from bot.web import create_wsgi_app
 
         self.lexer = LexerSandbox(export_polls=1)
         handle = serve_in_thread(self.lexer, threads=4)
@@ -141,9 +142,9 @@ class DemoWorld:
             export_concurrency=1,
             export_timeout_s=EXPORT_TIMEOUT_S,
         )
-        self.runtime = build_runtime(self.settings)
-        bolt = create_app(self.runtime)
-        handle = serve_in_thread(create_wsgi_app(bolt, self.runtime), threads=8)
+        self.running, wsgi = self.serve(self.settings)
+        self.runtime = self.running.deps
+        handle = serve_in_thread(wsgi, threads=8)
         self.handles.append(handle)
         self.bot_url = handle.url
         self.http = httpx.Client(timeout=10, trust_env=False)  # loopback only: ignore any proxy settings
@@ -153,28 +154,16 @@ class DemoWorld:
         """Stop workers, clients and servers, and remove the temp dir."""
         if self.http is not None:
             self.http.close()
-        rt = self.runtime
-        if rt is not None:
-            exports = rt.extras.get("exports")
-            for close in (
-                getattr(exports, "stop", None),
-                rt.api.http.close,
-                rt.api.download_http.close,
-                getattr(getattr(rt, "responder", None), "close", None),
-            ):
-                if close is None:
-                    continue
-                try:
-                    close()
-                except Exception:
-                    logger.debug("closing %s failed", close, exc_info=True)
+        if self.running is not None:
+            try:
+                self.running.stop()
+            except Exception:
+                logger.debug("stopping the bot failed", exc_info=True)
         for handle in reversed(self.handles):
             try:
                 handle.stop()
             except Exception:
                 logger.debug("stopping a server failed", exc_info=True)
-        if rt is not None:
-            rt.store.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- talking to the bot as Slack does
@@ -422,7 +411,7 @@ def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None
     p.line("lexer-bot demo: the Lexer sandbox and a stand-in for Slack, on this machine only.")
     p.line(f"You are @{ADMIN_NAME} (an admin, timezone {DEMO_TZ}) in #{CHANNEL_NAME}.")
     steps: list[tuple[str, Callable[[], None]]] = []
-    world = DemoWorld(export_dir)
+    world = DemoWorld(export_dir, jobs.serve)
     failed = []
     try:
         world.start()

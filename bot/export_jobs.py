@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import DEFAULT_RANGE, FEATURE_HANDLERS, Asker, Reply, Services, resolve_filters, resolve_nps_form
+from bot.commands import DEFAULT_RANGE, Asker, Reply, Services, resolve_filters, resolve_nps_form
 from bot.errors import CommandError, ExportError, LexerBotError
 from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S, wait_for_export
@@ -793,15 +793,9 @@ def export_command(cmd, asker: Asker, services: Services) -> Reply:
     return Reply(messages.notice_message(queued_reply_text(kind, form.name if form else None, tf, filters_text)))
 
 
-def install(runtime) -> None:
-    """Register `/lexer export`; with a Slack client, start the worker and take up unfinished jobs."""
-    FEATURE_HANDLERS["export"] = export_command
-    if runtime.slack is None:
-        return
-    options = runtime.extras.get("export_options", DEFAULT_OPTIONS)
-    queue = ExportQueue(
-        store=runtime.store, api=runtime.api, slack=runtime.slack, settings=runtime.settings, options=options
-    )
-    runtime.services.exports = queue
-    runtime.extras["exports"] = queue
-    queue.start()
+COMMANDS = {"export": export_command}
+
+
+def export_worker(deps):
+    """The queue to start with the process and stop with it; None where no Slack client can deliver files."""
+    return deps.exports

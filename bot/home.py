@@ -1,6 +1,6 @@
 """App Home: today's numbers, the workspace's digests and alerts (with admin buttons), and a short how-to.
 
-`install(runtime)` adds the Home publisher (app_home_opened) and the Home tab's buttons. The view is built
+`publish_home` answers app_home_opened and `ACTIONS` are the Home tab's buttons (bot/features.py lists them). The view is built
 by the pure `home_view()`; `gather()` reads its inputs from the Activity API and the database through the
 subscriptions and alerts features' own queries, so Home and `/lexer` never disagree.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -285,7 +284,7 @@ def load_alerts(store) -> list[dict]:
 def gather(runtime, user_id: str, notice: str | None = None) -> HomeData:
     """Read what the Home tab shows for one viewer."""
     settings = runtime.settings
-    now = runtime.services.now()
+    now = runtime.now()
     tz = runtime.timezones.tz_for(user_id) if user_id else settings.tz
     return HomeData(
         user_id=user_id,
@@ -317,7 +316,7 @@ def _actor(body: dict) -> str:
 
 def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> str:
     """Pause, resume or delete one subscription; returns what happened, in words."""
-    store, now = runtime.store, runtime.services.now()
+    store, now = runtime.store, runtime.now()
     sub = subscriptions.get_subscription(store, sub_id)
     if sub is None:
         return f"Digest #{sub_id} no longer exists."
@@ -332,12 +331,12 @@ def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> s
             user_id, "subscription.pause" if paused else "subscription.resume", {"id": sub_id, "via": "home"}, now=now
         )
         done = f"{'Paused' if paused else 'Resumed'} digest #{sub_id}."
-    subscriptions.wake_scheduler(runtime)  # in `serve`, the scheduler picks the change up at once
+    runtime.clock.ring()  # in `serve`, the scheduler picks the change up at once
     return done
 
 
 def end_snooze(runtime, channel_id: str, user_id: str) -> str:
-    alerts, now = alerting.AlertStore(runtime.store), runtime.services.now()
+    alerts, now = alerting.AlertStore(runtime.store), runtime.now()
     if alerts.config(channel_id) is None:
         return f"Alerts are not set up for <#{channel_id}> any more."
     alerts.snooze(channel_id, None, now)
@@ -370,32 +369,5 @@ def _unsnooze_button(action, body, deps, client=None, respond=None) -> None:
     publish_home(user_id, deps, client or deps.slack, notice)
 
 
-def from_home(handler: Callable) -> Callable:
-    """An alert-message button that also works on the Home tab: its answer becomes the republished tab's notice."""
-    if getattr(handler, "home_aware", False):
-        return handler
-
-    def run(action, body, deps, client=None, respond=None):
-        if (body.get("view") or {}).get("type") != "home":
-            return handler(action, body, deps, client=client, respond=respond)
-        said: list[dict] = []
-        handler(action, body, deps, client=client, respond=lambda **message: said.append(message))
-        publish_home(_actor(body), deps, client or deps.slack, said[-1].get("text") if said else None)
-
-    run.home_aware = True  # type: ignore[attr-defined]
-    return run
-
-
-def install(runtime) -> None:
-    """Add the Home publisher and the Home tab's buttons (after the alerts feature installed its own)."""
-    from bot.listeners.actions import ACTION_HANDLERS
-    from bot.listeners.events import HOME_PUBLISHERS
-
-    if publish_home not in HOME_PUBLISHERS:
-        HOME_PUBLISHERS.append(publish_home)
-    for action_id in (PAUSE, RESUME, DELETE):
-        ACTION_HANDLERS[action_id] = _subscription_button
-    ACTION_HANDLERS[UNSNOOZE] = _unsnooze_button
-    for action_id in (SNOOZE_1H, SNOOZE_TOMORROW):
-        if action_id in ACTION_HANDLERS:
-            ACTION_HANDLERS[action_id] = from_home(ACTION_HANDLERS[action_id])
+ACTIONS = {PAUSE: _subscription_button, RESUME: _subscription_button, DELETE: _subscription_button,
+           UNSNOOZE: _unsnooze_button}

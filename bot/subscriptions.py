@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.commands import FEATURE_HANDLERS, Asker, Reply, Services, resolve_nps_form
+from bot.commands import Asker, Reply, Services, resolve_nps_form
 from bot.errors import CommandError
 from bot.slack import messages
 from bot.slack.format import mrkdwn_escape
@@ -310,7 +310,7 @@ def _subscription_line(sub: Subscription, now: datetime) -> str:
     return f"`{sub.id}` {what} in <#{sub.channel_id}>, {when} · {state}"
 
 
-def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
+def subscribe(cmd, asker: Asker, services: Services) -> Reply:
     kind = getattr(cmd, "digest_kind", None)
     if kind not in KINDS:
         raise CommandError(
@@ -373,7 +373,7 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
         },
         now=now,
     )
-    wake_scheduler(runtime)
+    services.clock.ring()  # in `serve`, the scheduler picks the change up at once
     text = (
         f":white_check_mark: <#{channel_id}> will get the {KIND_TITLES[kind]}{form_words} "
         f"{sub.cadence_words()} at {at_time} ({mrkdwn_escape(tz)}).\n"
@@ -382,7 +382,7 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     return Reply(messages.notice_message(text), public=False)
 
 
-def unsubscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
+def unsubscribe(cmd, asker: Asker, services: Services) -> Reply:
     sub_id = getattr(cmd, "subscription_id", None)
     if sub_id is None:
         raise CommandError("Say which subscription to stop.", hint="`/lexer subscriptions` lists them with their ids.")
@@ -397,7 +397,7 @@ def unsubscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
         {"id": sub.id, "kind": sub.kind, "form_id": sub.form_id, "channel_id": sub.channel_id},
         now=services.now(),
     )
-    wake_scheduler(runtime)
+    services.clock.ring()  # in `serve`, the scheduler picks the change up at once
     text = (
         f":no_bell: <#{sub.channel_id}> will no longer get the {KIND_TITLES.get(sub.kind, sub.kind)} "
         f"(subscription `{sub.id}`)."
@@ -405,7 +405,7 @@ def unsubscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     return Reply(messages.notice_message(text), public=False)
 
 
-def list_handler(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
+def list_handler(cmd, asker: Asker, services: Services) -> Reply:
     subs = list_subscriptions(services.store)
     if not subs:
         return Reply(
@@ -422,19 +422,5 @@ def list_handler(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     return Reply(messages.notice_message(text, title="Digest subscriptions"))
 
 
-def wake_scheduler(runtime) -> None:
-    """In `serve`, run the sync job now so the change takes effect at once (the clock process syncs on its own)."""
-    scheduler = getattr(runtime, "scheduler", None)
-    if scheduler is None:
-        return
-    try:
-        scheduler.modify_job("digests.sync", next_run_time=datetime.now(timezone.utc))
-    except Exception:  # no sync job (scheduler without digests): the next start picks it up
-        logger.debug("no digest sync job to wake")
-
-
-def install(runtime) -> None:
-    """Register /lexer subscribe, unsubscribe and subscriptions."""
-    FEATURE_HANDLERS["subscribe"] = lambda cmd, asker, services: subscribe(cmd, asker, services, runtime)
-    FEATURE_HANDLERS["unsubscribe"] = lambda cmd, asker, services: unsubscribe(cmd, asker, services, runtime)
-    FEATURE_HANDLERS["subscriptions"] = lambda cmd, asker, services: list_handler(cmd, asker, services, runtime)
+# /lexer words this feature answers (bot/features.py lists every feature)
+COMMANDS = {"subscribe": subscribe, "unsubscribe": unsubscribe, "subscriptions": list_handler}

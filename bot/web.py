@@ -1,4 +1,4 @@
-"""The WSGI app for `lexer-bot serve`: POST /slack/events (Bolt) and GET /healthz."""
+"""`lexer-bot serve`'s web side: the WSGI app (POST /slack/events through Bolt, GET /healthz) and its server."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 import time
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import create_server
 
 logger = logging.getLogger(__name__)
 
@@ -17,8 +18,8 @@ LEXER_CHECK_TTL_S = 60.0
 class HealthCheck:
     """Database, scheduler and Lexer reachability; the Lexer check is cached to spare the rate limit."""
 
-    def __init__(self, runtime):
-        self.runtime = runtime
+    def __init__(self, running):
+        self.running = running  # bot.deps.Running: the process's deps, scheduler and command workers
         self._lexer: tuple[float, str] = (0.0, "unknown")
         self._lock = threading.Lock()
 
@@ -28,7 +29,7 @@ class HealthCheck:
             if time.monotonic() - at < LEXER_CHECK_TTL_S:
                 return status
         try:
-            self.runtime.services.directory.groups()
+            self.running.deps.directory.groups()
             status = "ok"
         except Exception as exc:
             status = f"error: {type(exc).__name__}"
@@ -37,25 +38,25 @@ class HealthCheck:
         return status
 
     def report(self) -> tuple[int, dict]:
-        db_ok = self.runtime.store.healthy()
-        sched = self.runtime.scheduler
+        db_ok = self.running.deps.store.healthy()
+        sched = self.running.scheduler
         scheduler = "disabled" if sched is None else ("running" if getattr(sched, "running", False) else "stopped")
         body = {
             "status": "ok" if db_ok and scheduler != "stopped" else "degraded",
             "database": "ok" if db_ok else "error",
             "scheduler": scheduler,
             "lexer": self.lexer_status(),
-            "sandbox": self.runtime.settings.sandbox_mode,
+            "sandbox": self.running.deps.settings.sandbox_mode,
         }
-        pool = getattr(self.runtime, "command_pool", None)
+        pool = self.running.command_pool
         if pool is not None:
             body["command_workers"] = pool.alive()
         return (200 if db_ok else 503), body
 
 
-def create_wsgi_app(bolt_app, runtime):
+def create_wsgi_app(bolt_app, running):
     slack_handler = SlackRequestHandler(bolt_app, path="/slack/events")
-    health = HealthCheck(runtime)
+    health = HealthCheck(running)
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -70,3 +71,32 @@ def create_wsgi_app(bolt_app, runtime):
         return slack_handler(environ, start_response)
 
     return app
+
+
+def create_waitress_server(app, host: str, port: int, threads: int, **extra):
+    """A waitress server with our settings; `serve` and the loopback servers of the tests and demo share it."""
+    return create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="lexer-bot",
+        connection_limit=1000,
+        # stream big bodies (CSV exports) with back-pressure instead of buffering them
+        outbuf_overflow=1 << 20,
+        outbuf_high_watermark=1 << 20,
+        asyncore_use_poll=True,
+        **extra,
+    )
+
+
+def serve_forever(app, host: str, port: int, threads: int = 16) -> None:
+    """Serve in the foreground until interrupted."""
+    server = create_waitress_server(app, host, port, threads)
+    logger.info("listening on http://%s:%s", host, server.effective_port)  # type: ignore[attr-defined]
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

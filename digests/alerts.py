@@ -827,7 +827,7 @@ class AlertChecker:
 
 def run_alert_checks(runtime, now: datetime | None = None) -> CheckReport:
     """One evaluation pass (the scheduler's job and `lexer-bot alerts check`)."""
-    return AlertChecker(runtime).run(now or runtime.services.now())
+    return AlertChecker(runtime).run(now or runtime.now())
 
 
 def scheduled_check(runtime) -> None:

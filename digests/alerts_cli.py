@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 
-def cmd_alerts_check(args, settings) -> int:
-    from bot.runtime import build_runtime
+def cmd_alerts_check(args, settings, build) -> int:
     from digests.alerts import run_alert_checks
 
-    runtime = build_runtime(settings)
+    deps = build(settings)
     try:
-        report = run_alert_checks(runtime)
+        report = run_alert_checks(deps)
     finally:
-        runtime.api.http.close()
-        runtime.store.close()
+        deps.api.http.close()
+        deps.store.close()
     for line in report.lines():
         print(line)
     return 0
 
 
-def register(sub) -> None:
+def register(sub, build) -> None:
+    """Add `alerts check`; `build(settings)` is cli.py's build_deps."""
     p = sub.add_parser("alerts", help="SLA-spike alerts")
     alerts_sub = p.add_subparsers(dest="alerts_command", metavar="ACTION")
     alerts_sub.required = True
     c = alerts_sub.add_parser("check", help="one evaluation pass (what the scheduler runs every 5 minutes)")
-    c.set_defaults(func=cmd_alerts_check)
+    c.set_defaults(func=lambda args, settings: cmd_alerts_check(args, settings, build))

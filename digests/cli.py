@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from bot.errors import LexerBotError
 
 
-def register(sub) -> None:
-    """Add `digest preview` and `digest send` to lexer-bot's sub-commands."""
+def register(sub, build) -> None:
+    """Add `digest preview` and `digest send`; `build(settings, with_slack=…)` is cli.py's build_deps."""
     p = sub.add_parser("digest", help="render a digest now: preview it or post it")
     dsub = p.add_subparsers(dest="digest_command", metavar="ACTION")
     dsub.required = True
@@ -19,26 +19,24 @@ def register(sub) -> None:
     s.add_argument("--form", help="NPS form id or name (needed when there is more than one)")
     s.add_argument("--tz", help="AREA/CITY, default LEXERBOT_TIMEZONE")
     s.add_argument("--json", action="store_true", help="print the Slack payload")
-    s.set_defaults(func=cmd_preview)
+    s.set_defaults(func=lambda args, settings: cmd_preview(args, settings, build))
 
     s = dsub.add_parser("send", help="render a digest and post it to a channel now")
     s.add_argument("kind", choices=("sla", "nps"))
     s.add_argument("--channel", required=True, help="Slack channel id, e.g. C0123ABCD")
     s.add_argument("--form", help="NPS form id or name (needed when there is more than one)")
     s.add_argument("--tz", help="AREA/CITY, default LEXERBOT_TIMEZONE")
-    s.set_defaults(func=cmd_send)
+    s.set_defaults(func=lambda args, settings: cmd_send(args, settings, build))
 
 
-def _render(args, settings, *, with_slack: bool):
-    from bot.cli import _tz
+def _render(args, settings, build, *, with_slack: bool):
     from bot.commands import resolve_nps_form
+    from bot.config import parse_tz_option
     from bot.errors import UsageError
-    from bot.runtime import build_runtime
-    from digests.jobs import build_digest, deps_from
+    from digests.jobs import build_digest
 
-    runtime = build_runtime(settings, with_slack=with_slack)
-    deps = deps_from(runtime)
-    tz = _tz(args.tz) if args.tz else settings.tz
+    deps = build(settings, with_slack=with_slack)
+    tz = parse_tz_option(args.tz) if args.tz else settings.tz
     form_id = None
     try:
         if args.kind == "nps":
@@ -49,14 +47,14 @@ def _render(args, settings, *, with_slack: bool):
     except LexerBotError as exc:
         extra = " Say which with --form ID." if args.kind == "nps" and not args.form else ""
         raise UsageError(f"{exc.message}{extra} {exc.hint}".strip()) from None
-    return runtime, message
+    return deps, message
 
 
-def cmd_preview(args, settings) -> int:
+def cmd_preview(args, settings, build) -> int:
     from bot.sandbox.slack_standin import render_message_text
 
-    runtime, message = _render(args, settings, with_slack=False)
-    runtime.api.http.close()
+    deps, message = _render(args, settings, build, with_slack=False)
+    deps.api.http.close()
     if args.json:
         print(json.dumps(message, indent=2, ensure_ascii=False))
     else:
@@ -64,19 +62,18 @@ def cmd_preview(args, settings) -> int:
     return 0
 
 
-def cmd_send(args, settings) -> int:
+def cmd_send(args, settings, build) -> int:
     from slack_sdk.errors import SlackApiError
 
-    from bot.cli import _require
     from bot.errors import UsageError
     from bot.slack_web import CHANNEL_HELP, slack_error_code
     from digests.jobs import post_message
 
-    _require(settings, "SLACK_BOT_TOKEN")
-    runtime, message = _render(args, settings, with_slack=True)
-    runtime.api.http.close()
+    settings.require("SLACK_BOT_TOKEN")
+    deps, message = _render(args, settings, build, with_slack=True)
+    deps.api.http.close()
     try:
-        ts = post_message(runtime.slack, args.channel, message)
+        ts = post_message(deps.slack, args.channel, message)
     except SlackApiError as exc:
         code = slack_error_code(exc)
         raise UsageError(f"Slack refused the post ({code}). {CHANNEL_HELP.get(code, '')}".strip()) from None

@@ -17,24 +17,21 @@ metadata naming the run, so an operator can check the channel.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.commands import Directory
 from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
 from bot.subscriptions import KIND_TITLES, Subscription, get_subscription, mark_broken, when_words
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
-from digests.render import DigestRenderer
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
 
-LEASE_S = 300.0  # a claim not refreshed for this long belongs to a dead process
 LATE_NOTE_AFTER_S = 120.0  # later than this, the digest says it is late
 RETRY_DELAYS_S = (5.0, 15.0, 30.0, 60.0)  # between fetch rounds; the last repeats until the grace ends
 RETRYABLE = (LexerUnavailableError, RateLimitedError, MalformedResponseError)
@@ -49,53 +46,6 @@ def iso(dt: datetime) -> str:
 def slot_key(scheduled_for: datetime) -> str:
     """The run's key: the scheduled time in UTC to the second."""
     return scheduled_for.astimezone(timezone.utc).replace(microsecond=0).isoformat(timespec="seconds")
-
-
-def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass
-class DigestDeps:
-    """What a digest run stands on; build with deps_from(runtime)."""
-
-    settings: Any
-    store: Any
-    api: Any
-    slack: Any
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
-    sleep: Callable[[float], None] = time.sleep
-    worker_id: str = field(default_factory=default_worker_id)
-    lease_s: float = LEASE_S
-    renderer: DigestRenderer | None = None
-    directory: Directory | None = None
-
-    def __post_init__(self):
-        if self.renderer is None:
-            self.renderer = DigestRenderer(getattr(self.settings, "templates_dir", None))
-        if self.directory is None:
-            self.directory = Directory(self.api)
-
-
-def deps_from(runtime_or_deps) -> DigestDeps:
-    """A Runtime (or anything with settings/store/api/slack) -> DigestDeps, cached on the runtime."""
-    if isinstance(runtime_or_deps, DigestDeps):
-        return runtime_or_deps
-    extras = getattr(runtime_or_deps, "extras", None)
-    if isinstance(extras, dict) and isinstance(extras.get("digest_deps"), DigestDeps):
-        return extras["digest_deps"]
-    services = getattr(runtime_or_deps, "services", None)
-    deps = DigestDeps(
-        runtime_or_deps.settings,
-        runtime_or_deps.store,
-        runtime_or_deps.api,
-        runtime_or_deps.slack,
-        now=getattr(services, "now", None) or (lambda: datetime.now(timezone.utc)),
-        directory=getattr(services, "directory", None),
-    )
-    if isinstance(extras, dict):
-        extras["digest_deps"] = deps
-    return deps
 
 
 @dataclass(frozen=True)
@@ -239,7 +189,7 @@ def fetch_all(
     return results, missing
 
 
-def _form_name(deps: DigestDeps, form_id: int) -> str:
+def _form_name(deps: Deps, form_id: int) -> str:
     try:
         for form in deps.directory.forms():
             if form.id == form_id:
@@ -250,7 +200,7 @@ def _form_name(deps: DigestDeps, form_id: int) -> str:
 
 
 def build_digest(
-    deps: DigestDeps,
+    deps: Deps,
     kind: str,
     tz: ZoneInfo,
     scheduled_for: datetime,
@@ -333,7 +283,7 @@ def post_message(slack, channel_id: str, message: dict, metadata: dict | None = 
     return str(slack.chat_postMessage(**kwargs)["ts"])
 
 
-def _tell_creator(deps: DigestDeps, sub: Subscription, code: str) -> None:
+def _tell_creator(deps: Deps, sub: Subscription, code: str) -> None:
     """DM the subscription's creator that it stopped (once: only the call that broke it gets here)."""
     from bot.slack_web import CHANNEL_HELP
 
@@ -352,13 +302,12 @@ def _tell_creator(deps: DigestDeps, sub: Subscription, code: str) -> None:
         logger.warning("could not tell %s that subscription %s broke: %s", sub.created_by, sub.id, type(exc).__name__)
 
 
-def send_digest(runtime_or_deps, subscription: Subscription | int, scheduled_for: datetime) -> RunOutcome:
+def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: datetime) -> RunOutcome:
     """Post one subscription's digest for one scheduled time, at most once across processes."""
     from slack_sdk.errors import SlackApiError
 
     from bot.slack_web import categorize, slack_error_code
 
-    deps = deps_from(runtime_or_deps)
     store = deps.store
     sub_id = subscription.id if isinstance(subscription, Subscription) else int(subscription)
     sub = get_subscription(store, sub_id)  # fresh: it may have been removed or broken since it was scheduled
@@ -422,9 +371,8 @@ def send_digest(runtime_or_deps, subscription: Subscription | int, scheduled_for
     return RunOutcome("posted", run_id, ts)
 
 
-def recover_stale_runs(runtime_or_deps) -> list[RunOutcome]:
+def recover_stale_runs(deps: Deps) -> list[RunOutcome]:
     """At start (and on every sync): post runs whose claimer died before posting; mark died-while-posting ones."""
-    deps = deps_from(runtime_or_deps)
     now = deps.now()
     stale_before = iso(now - timedelta(seconds=deps.lease_s))
     conn = deps.store.db.conn

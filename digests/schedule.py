@@ -27,22 +27,22 @@ JOB_PREFIX = "digest:"
 EXECUTOR_THREADS = 20
 
 
-def configure(scheduler, runtime) -> None:
+def configure(scheduler, deps) -> None:
     """Add the recurring jobs."""
-    add_digest_jobs(scheduler, runtime)
+    add_digest_jobs(scheduler, deps)
     from digests.alerts import schedule_checks  # SLA-spike alerts, every 5 minutes
 
-    schedule_checks(scheduler, runtime)
+    schedule_checks(scheduler, deps)
 
 
-def add_digest_jobs(scheduler, runtime) -> None:
+def add_digest_jobs(scheduler, deps) -> None:
     """The sync job (one cron job per subscription) and the recovery of stale claims, both run at once."""
     now = datetime.now(timezone.utc)
     scheduler.add_job(
         sync_digest_jobs,
         "interval",
         seconds=SYNC_EVERY_S,
-        args=[scheduler, runtime],
+        args=[scheduler, deps],
         id=SYNC_JOB_ID,
         replace_existing=True,
         coalesce=True,
@@ -55,7 +55,7 @@ def add_digest_jobs(scheduler, runtime) -> None:
         recover_stale_digests,
         "interval",
         seconds=RECOVER_EVERY_S,
-        args=[runtime],
+        args=[deps],
         id=RECOVER_JOB_ID,
         replace_existing=True,
         coalesce=True,
@@ -64,20 +64,20 @@ def add_digest_jobs(scheduler, runtime) -> None:
     )
 
 
-def recover_stale_digests(runtime) -> None:
+def recover_stale_digests(deps) -> None:
     """Post digests whose claim a dead process left behind; never raises."""
     from digests.jobs import recover_stale_runs
 
     try:
-        recover_stale_runs(runtime)
+        recover_stale_runs(deps)
     except Exception:
         logger.exception("recovering stale digest runs failed")
 
 
-def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
+def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
     """Make the scheduler's digest jobs match the active subscriptions; returns counts of changes."""
-    grace = int(runtime.settings.digest_grace_s)
-    wanted = {f"{JOB_PREFIX}{s.id}": s for s in list_subscriptions(runtime.store, active_only=True)}
+    grace = int(deps.settings.digest_grace_s)
+    wanted = {f"{JOB_PREFIX}{s.id}": s for s in list_subscriptions(deps.store, active_only=True)}
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     added = removed = changed = 0
     # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
@@ -93,7 +93,7 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
         scheduler.add_job(
             run_scheduled_digest,
             digest_trigger(sub),
-            args=[runtime, sub.id],
+            args=[deps, sub.id],
             id=job_id,
             name=sub.schedule_key(),
             replace_existing=True,
@@ -104,7 +104,7 @@ def sync_digest_jobs(scheduler, runtime) -> dict[str, int]:
         if job is None:
             added += 1
             if sub.id not in seen:
-                _catch_up(scheduler, runtime, sub, grace)
+                _catch_up(scheduler, deps, sub, grace)
         else:
             changed += 1
     seen.update(sub.id for sub in wanted.values())
@@ -144,11 +144,8 @@ def missed_slot(store, sub, now: datetime, grace_s: float) -> datetime | None:
     return None if ran else slot
 
 
-def _catch_up(scheduler, runtime, sub, grace: int) -> None:
-    from digests.jobs import deps_from
-
+def _catch_up(scheduler, deps, sub, grace: int) -> None:
     try:
-        deps = deps_from(runtime)
         now = deps.now()
         slot = missed_slot(deps.store, sub, now, grace)
         if slot is None:
@@ -158,7 +155,7 @@ def _catch_up(scheduler, runtime, sub, grace: int) -> None:
             run_missed_digest,
             "date",
             run_date=datetime.now(timezone.utc),
-            args=[runtime, sub.id, slot],
+            args=[deps, sub.id, slot],
             id=f"catch-up:{sub.id}:{slot.isoformat()}",
             replace_existing=True,
             misfire_grace_time=grace,
@@ -167,27 +164,26 @@ def _catch_up(scheduler, runtime, sub, grace: int) -> None:
         logger.exception("checking digest %s for a missed run failed", sub.id)
 
 
-def run_missed_digest(runtime, sub_id: int, slot: datetime) -> None:
+def run_missed_digest(deps, sub_id: int, slot: datetime) -> None:
     """A one-off job: post a run whose fire passed while no scheduler held its job (send_digest claims it)."""
     from digests.jobs import send_digest
 
     try:
-        outcome = send_digest(runtime, sub_id, slot)
+        outcome = send_digest(deps, sub_id, slot)
         logger.info("digest %s for %s (late): %s", sub_id, slot.isoformat(), outcome.status)
     except Exception:
         logger.exception("digest %s for %s failed", sub_id, slot.isoformat())
 
 
-def run_scheduled_digest(runtime, sub_id: int) -> None:
+def run_scheduled_digest(deps, sub_id: int) -> None:
     """The job APScheduler runs: find which fire this is, then hand over to digests.jobs.send_digest."""
-    from digests.jobs import deps_from, send_digest
+    from digests.jobs import send_digest
 
-    deps = deps_from(runtime)
     sub = get_subscription(deps.store, sub_id)
     if sub is None:
         return
     now = deps.now()
-    slot = scheduled_time(sub, now, runtime.settings.digest_grace_s)
+    slot = scheduled_time(sub, now, deps.settings.digest_grace_s)
     if slot is None:
         logger.warning("digest %s ran with no scheduled time in the last grace period; skipped", sub_id)
         return
@@ -202,16 +198,18 @@ def _executors() -> dict:
     return {"default": ThreadPoolExecutor(EXECUTOR_THREADS)}
 
 
-def start_background_scheduler(runtime) -> BackgroundScheduler:
+def start_background_scheduler(deps) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", executors=_executors())
-    configure(scheduler, runtime)
+    configure(scheduler, deps)
     scheduler.start()
+    # a /lexer subscribe in this process runs the sync at once instead of within SYNC_EVERY_S
+    deps.clock.attach(lambda: scheduler.modify_job(SYNC_JOB_ID, next_run_time=datetime.now(timezone.utc)))
     return scheduler
 
 
-def run_blocking_scheduler(runtime) -> None:
+def run_blocking_scheduler(deps) -> None:
     scheduler = BlockingScheduler(timezone="UTC", executors=_executors())
-    configure(scheduler, runtime)
+    configure(scheduler, deps)
     logger.info("clock started")
     try:
         scheduler.start()

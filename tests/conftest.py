@@ -80,9 +80,11 @@ def settings(sandbox, slack, tmp_path) -> Settings:
 class Bot:
     """`lexer-bot serve`'s WSGI app on a real port, and a way to talk to it as Slack does."""
 
-    def __init__(self, url: str, runtime, slack: Served):
+    def __init__(self, url: str, running, slack: Served):
         self.url = url
-        self.runtime = runtime
+        self.running = running  # bot.deps.Running; None for a bot in another process
+        self.deps = running.deps if running is not None else None
+        self.runtime = self.deps  # the tests' older name for the bot's Deps
         self.slack = slack
         self.http = httpx.Client(timeout=10)
 
@@ -166,30 +168,31 @@ def wait_for(fn, timeout: float = 30.0, interval: float = 0.05):
 
 
 @pytest.fixture
-def bot(settings, slack):
+def export_options():
+    """QueueOptions for the bot's export queue; None = the defaults (test modules override this fixture)."""
+    return None
+
+
+@pytest.fixture
+def bot(settings, slack, export_options):
     from bot.cli import build_served
 
-    runtime, wsgi = build_served(settings, scheduler=False)
+    running, wsgi = build_served(settings, scheduler=False, export_options=export_options)
     handle = serve_in_thread(wsgi)
-    bot = Bot(handle.url, runtime, slack)
+    bot = Bot(handle.url, running, slack)
     yield bot
-    stop_runtime(runtime)
+    running.stop()
     bot.http.close()
     handle.stop()
 
 
-def stop_runtime(runtime) -> None:
-    """Stop workers and close clients so no thread or keep-alive outlives a test."""
-    exports = runtime.extras.get("exports")
-    if exports is not None:
-        exports.stop()
-    if runtime.scheduler is not None:
-        runtime.scheduler.shutdown(wait=False)
-    runtime.api.http.close()
-    runtime.api.download_http.close()
-    runtime.responder.close()
-    runtime.store.close()
-
-
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
+
+
+def start_process(settings: Settings, **deps_options):
+    """A bot process on these settings, as `lexer-bot` composes one (no web server): bot.deps.Running."""
+    from bot.cli import build_deps
+    from bot.cli import start_process as start
+
+    return start(build_deps(settings, **deps_options))

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.cli import build_deps, start_process
 from bot.commands import Asker
 from bot.config import Settings
 from bot.lexer.build import build_activity_client
-from bot.runtime import build_runtime
 from bot.sandbox.lexer_app import LexerSandbox
 from bot.slack.blocks import validate_message
 from bot.store import open_store
@@ -101,8 +101,7 @@ def runner(tmp_path_factory):
     api = build_activity_client(
         settings, store, sandbox_app=LexerSandbox(rate_limit=1_000_000), rate_limit=1_000_000, sleep=lambda s: None
     )
-    runtime = build_runtime(settings, with_slack=False, api=api, store=store)
-    return runtime.runner
+    return start_process(build_deps(settings, with_slack=False, api=api, store=store)).runner
 
 
 texts = st.one_of(

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot import export_jobs
 from bot.commands import Asker
 from bot.export_jobs import (
     QueueOptions,
@@ -25,27 +24,16 @@ from bot.export_jobs import (
 )
 from bot.sandbox.server import serve_in_thread
 from bot.sandbox.slack_standin import render_message_text
-from tests.conftest import ADMIN, USER_SYDNEY, Bot, make_settings, wait_for
+from tests.conftest import ADMIN, USER_SYDNEY, Bot, make_settings, start_process, wait_for
 
 BIG_EXPORT_BYTES = 30_000_000
 FAST = QueueOptions(poll_first_s=0.02, poll_max_s=0.05, upload_retry_delays_s=(0.01, 0.02), scan_interval_s=0.2)
 
 
-@pytest.fixture(autouse=True)
-def fast_exports(monkeypatch):
-    """Tiny poll and retry delays so the suite stays fast; every queue a test starts is stopped after it."""
-    monkeypatch.setattr(export_jobs, "DEFAULT_OPTIONS", FAST)
-    started = []
-    real_start = export_jobs.ExportQueue.start
-
-    def start(self):
-        started.append(self)
-        real_start(self)
-
-    monkeypatch.setattr(export_jobs.ExportQueue, "start", start)
-    yield
-    for queue in started:
-        queue.stop(timeout=2)
+@pytest.fixture
+def export_options():
+    """Tiny poll and retry delays so the suite stays fast (the bot fixture passes them to its Deps)."""
+    return FAST
 
 
 # ------------------------------------------------------------------ pure helpers
@@ -172,7 +160,7 @@ def job_rows(runtime) -> list[dict]:
 
 
 def queue_of(runtime):
-    return runtime.extras["exports"]
+    return runtime.exports
 
 
 def sandbox_csv_sha256(sandbox, settings, token: str) -> tuple[str, bytes]:
@@ -269,15 +257,14 @@ def test_failed_export_says_why_and_what_to_try(bot, sandbox, slack):
 def start_bot(settings, slack) -> tuple[Bot, callable]:
     from bot.cli import build_served
 
-    runtime, wsgi = build_served(settings, scheduler=False)
+    running, wsgi = build_served(settings, scheduler=False, export_options=FAST)
     handle = serve_in_thread(wsgi)
 
     def stop():
-        queue_of(runtime).stop()
+        running.stop()
         handle.stop()
-        runtime.store.close()
 
-    return Bot(handle.url, runtime, slack), stop
+    return Bot(handle.url, running, slack), stop
 
 
 def test_export_that_times_out(sandbox, slack, tmp_path):
@@ -327,8 +314,6 @@ def test_upload_500_every_time_is_reported_as_failed(bot, slack):
 
 
 def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot, sandbox, slack, settings):
-    from bot.runtime import build_runtime
-
     sandbox.app.set_export_status(None, "pending")  # Lexer keeps us waiting…
     bot.command("export cases last-week", user_id=ADMIN)
     job = wait_for(lambda: next((j for j in job_rows(bot.runtime) if j["state"] == "waiting"), None))
@@ -340,7 +325,8 @@ def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot,
     sandbox.app.set_export_status(None, None)
     sandbox.app.set_export_status(job["report_token"], None)  # Lexer finishes meanwhile
 
-    runtime = build_runtime(settings)  # a new process on the same database file
+    running = start_process(settings, export_options=FAST)  # a new process on the same database file
+    runtime = running.deps
     try:
         assert queue_of(runtime).wait_idle(20)
         wait_for(lambda: job_rows(runtime)[0]["state"] == "done")
@@ -352,12 +338,10 @@ def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot,
         # one progress message, kept current across the restart
         assert len([m for m in dm_messages(slack) if m.get("blocks")]) == 1
     finally:
-        queue_of(runtime).stop()
-        runtime.store.close()
+        running.stop()
 
 
 def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox, slack, tmp_path):
-    from bot.runtime import build_runtime
     from bot.store import open_store
 
     settings = make_settings(sandbox, slack, tmp_path)
@@ -378,7 +362,8 @@ def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox,
         }
     )
     store.close()
-    runtime = build_runtime(settings)
+    running = start_process(settings, export_options=FAST)
+    runtime = running.deps
     try:
         wait_for(lambda: job_rows(runtime)[0]["state"] == "failed")
         assert queue_of(runtime).wait_idle(10)
@@ -386,8 +371,7 @@ def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox,
         assert "restarted while it was sharing the file" in text and "run the export again" in text
         assert slack.app.uploads == []
     finally:
-        queue_of(runtime).stop()
-        runtime.store.close()
+        running.stop()
 
 
 def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_path):
@@ -412,15 +396,13 @@ def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_pat
 
 
 def test_ask_says_exports_are_delivered_in_slack(settings):
-    from bot.runtime import build_runtime
-
-    runtime = build_runtime(settings, with_slack=False)
-    reply = runtime.runner.run(
+    running = start_process(settings, with_slack=False)
+    reply = running.runner.run(
         "export cases last-week", Asker(user_id=ADMIN, channel_id=None, tz=ZoneInfo("UTC"), is_admin=True)
     )
     assert "delivered in Slack" in render_message_text(reply.message)
-    assert "exports" not in runtime.extras and job_rows(runtime) == []
-    runtime.store.close()
+    assert running.deps.exports is None and running.workers == [] and job_rows(running.deps) == []
+    running.stop()
 
 
 def test_temporary_files_are_removed(bot, sandbox, slack, tmp_path):
@@ -436,7 +418,7 @@ def test_temporary_files_are_removed(bot, sandbox, slack, tmp_path):
 
 
 def test_filters_go_to_lexer_with_the_export(bot, sandbox, slack):
-    agent = bot.runtime.services.directory.users()[0]
+    agent = bot.runtime.directory.users()[0]
     bot.command(f"export responses yesterday agent:{agent.email}", user_id=ADMIN)
     assert queue_of(bot.runtime).wait_idle(20)
     [start] = starts(sandbox)
@@ -475,8 +457,6 @@ def test_temp_files_of_dead_processes_are_removed_at_start(settings, tmp_path, m
     import subprocess
     import sys
 
-    from bot.runtime import build_runtime
-
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     tmp = tmp_path / "exports-tmp"
     tmp.mkdir()
@@ -484,10 +464,8 @@ def test_temp_files_of_dead_processes_are_removed_at_start(settings, tmp_path, m
     mine = tmp / f"lexer-export-8-p{os.getpid()}-abc.csv"
     left.write_text("a,b\n")
     mine.write_text("a,b\n")
-    monkeypatch.setattr(export_jobs, "DEFAULT_OPTIONS", QueueOptions(**{**FAST.__dict__, "temp_dir": str(tmp)}))
-    runtime = build_runtime(settings)
+    running = start_process(settings, export_options=QueueOptions(**{**FAST.__dict__, "temp_dir": str(tmp)}))
     try:
         assert not left.exists() and mine.exists()
     finally:
-        queue_of(runtime).stop()
-        runtime.store.close()
+        running.stop()

@@ -3,7 +3,7 @@
 import logging
 
 from bot.config import Settings
-from bot.runtime import RedactingFilter
+from bot.logs import RedactingFilter
 
 
 def test_log_records_with_a_secret_are_redacted(caplog):

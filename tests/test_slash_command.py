@@ -274,16 +274,15 @@ def test_ask_prints_readable_text_on_sandbox_data(tmp_path):
 def test_the_same_listeners_run_with_process_before_response(settings, slack):
     """FaaS-style: lazy listeners make the same code answer when Bolt finishes work before responding."""
     from bot.app import create_app
-    from bot.runtime import build_runtime
     from bot.sandbox.server import serve_in_thread
     from bot.web import create_wsgi_app
-    from tests.conftest import Bot, stop_runtime
+    from tests.conftest import Bot, start_process
 
-    runtime = build_runtime(settings)
-    wsgi = create_wsgi_app(create_app(runtime, process_before_response=True), runtime)
+    running = start_process(settings)
+    wsgi = create_wsgi_app(create_app(running.deps, running.runner, process_before_response=True), running)
     with serve_in_thread(wsgi) as handle:
-        reply = Bot(handle.url, runtime, slack).command("summary yesterday")
-    stop_runtime(runtime)
+        reply = Bot(handle.url, running, slack).command("summary yesterday")
+    running.stop()
     validate_message(reply)
     assert "yesterday" in reply_text(reply)
 
@@ -374,18 +373,17 @@ def test_with_its_worker_dead_serve_still_answers(settings, slack):
     """No command worker alive: the web process answers itself (off the request thread), nothing is lost."""
     from bot.cli import build_served
     from bot.sandbox.server import serve_in_thread
-    from tests.conftest import Bot, stop_runtime
+    from tests.conftest import Bot
 
-    runtime, wsgi = build_served(settings, scheduler=False, command_workers=1)
-    pool = runtime.command_pool
+    running, wsgi = build_served(settings, scheduler=False, command_workers=1)
+    pool = running.command_pool
     try:
         for proc in pool._procs:
             proc.terminate()
             proc.join(10)
         with serve_in_thread(wsgi) as handle:
-            reply = Bot(handle.url, runtime, slack).command("summary yesterday")
+            reply = Bot(handle.url, running, slack).command("summary yesterday")
         validate_message(reply)
         assert "yesterday" in reply_text(reply)
     finally:
-        pool.stop()
-        stop_runtime(runtime)
+        running.stop()

@@ -3,35 +3,51 @@
 from __future__ import annotations
 
 import logging
+import re
+
+from bot.features import action_handlers, home_publishers
 
 logger = logging.getLogger(__name__)
 
-# action_id -> fn(body, deps) ; feature modules add theirs (alerts snooze, App Home buttons)
-ACTION_HANDLERS: dict = {}
+FAILED = ":warning: That did not work; try again in a minute."
 
 
-def register(app, deps) -> None:
-    import re
+def _from_home_tab(body: dict) -> bool:
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def register(app, deps, features) -> None:
+    handlers = action_handlers(features)
+    publishers = home_publishers(features)
 
     def ack_action(ack):
         ack()
 
+    def run_one(handler, action: dict, body: dict, client, respond) -> None:
+        if not (_from_home_tab(body) and publishers):
+            handler(action, body, deps, client=client, respond=respond)
+            return
+        # a button on the Home tab has no message to answer under: what the handler says becomes the
+        # republished tab's notice (Home's own buttons publish the tab themselves and say nothing here)
+        said: list[dict] = []
+        handler(action, body, deps, client=client, respond=lambda **message: said.append(message))
+        if said:
+            user_id = str((body.get("user") or {}).get("id") or "")
+            for publish in publishers:
+                publish(user_id, deps, client or deps.slack, said[-1].get("text"))
+
     def run_action(body, client, respond):
         for action in body.get("actions") or []:
-            handler = ACTION_HANDLERS.get(action.get("action_id", ""))
+            handler = handlers.get(action.get("action_id", ""))
             if handler is None:
                 logger.info("no handler for action %s", action.get("action_id"))
                 continue
             try:
-                handler(action, body, deps, client=client, respond=respond)
+                run_one(handler, action, body, client, respond)
             except Exception:
                 logger.exception("action %s failed", action.get("action_id"))
                 try:
-                    respond(
-                        text=":warning: That did not work; try again in a minute.",
-                        response_type="ephemeral",
-                        replace_original=False,
-                    )
+                    respond(text=FAILED, response_type="ephemeral", replace_original=False)
                 except Exception:
                     pass
 

@@ -40,7 +40,7 @@ def send_reply(
 COMMAND_FIELDS = ("user_id", "channel_id", "text", "response_url")
 
 
-def answer_command(deps, job: dict, client) -> None:
+def answer_command(deps, runner, job: dict, client) -> None:
     """Run one /lexer request (the fields of COMMAND_FIELDS) and deliver its reply; never raises."""
     user_id = job.get("user_id") or ""
     channel_id = job.get("channel_id")
@@ -51,7 +51,7 @@ def answer_command(deps, job: dict, client) -> None:
             tz=deps.timezones.tz_for(user_id),
             is_admin=is_admin(deps.settings, user_id),
         )
-        reply = deps.runner.run(job.get("text") or "", asker)
+        reply = runner.run(job.get("text") or "", asker)
     except Exception:
         logger.exception("/lexer failed before it could answer")
         reply = Reply(
@@ -65,15 +65,15 @@ def answer_command(deps, job: dict, client) -> None:
             logger.exception("follow-up work after /lexer failed")
 
 
-def register(app, deps) -> None:
-    pool = getattr(deps, "command_pool", None)
+def register(app, deps, runner, *, command_pool=None) -> None:
+    pool = command_pool
     if pool is not None:
         # `serve` with worker processes: ack, hand the four fields over and return; no lazy copy of the request
         def ack_and_queue(ack, body):
             ack()
             job = {k: body.get(k) for k in COMMAND_FIELDS}
             if not pool.submit(job):  # no worker alive: answer here, off the request thread
-                threading.Thread(target=answer_command, args=(deps, job, deps.slack), daemon=True).start()
+                threading.Thread(target=answer_command, args=(deps, runner, job, deps.slack), daemon=True).start()
 
         app.command("/lexer")(ack_and_queue)
         return
@@ -83,6 +83,6 @@ def register(app, deps) -> None:
         ack()
 
     def answer_lexer(body, client):
-        answer_command(deps, {k: body.get(k) for k in COMMAND_FIELDS}, client)
+        answer_command(deps, runner, {k: body.get(k) for k in COMMAND_FIELDS}, client)
 
     app.command("/lexer")(ack=ack_lexer, lazy=[answer_lexer])

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 
+from bot.features import home_publishers
+
 logger = logging.getLogger(__name__)
 
-# filled by the App Home feature: fn(user_id, deps, client) -> None
-HOME_PUBLISHERS: list = []
 
+def register(app, deps, features) -> None:
+    publishers = home_publishers(features)
 
-def register(app, deps) -> None:
     def on_home_opened(event, client):
         if event.get("tab", "home") != "home":
             return
-        for publish in HOME_PUBLISHERS:
+        for publish in publishers:
             try:
                 publish(event.get("user", ""), deps, client)
             except Exception:

@@ -1,4 +1,7 @@
-"""Serve a WSGI app on loopback in a background thread (waitress), for the sandbox, tests and demo."""
+"""Serve a WSGI app on loopback in a background thread (waitress), for the sandbox, tests and demo.
+
+The production server (`lexer-bot serve`) is bot/web.py's serve_forever, on the same waitress settings.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from waitress.server import create_server
+from bot.web import create_waitress_server
 
 logger = logging.getLogger(__name__)
 
@@ -36,47 +39,19 @@ class ServerHandle:
         finally:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "ServerHandle":
+    def __enter__(self) -> ServerHandle:
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
-def _create(app, host: str, port: int, threads: int, **extra):
-    return create_server(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        ident="lexer-bot",
-        connection_limit=1000,
-        # stream big bodies (CSV exports) with back-pressure instead of buffering them
-        outbuf_overflow=1 << 20,
-        outbuf_high_watermark=1 << 20,
-        asyncore_use_poll=True,
-        **extra,
-    )
-
-
 def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> ServerHandle:
     """Start `app` on host:port (0 = any free port) and return at once."""
     # waitress reads asyncore_loop_timeout as whole seconds: 0.2 became 0, a loop that polled without
     # waiting and starved every other thread of the GIL. stop() wakes the loop through its trigger anyway.
-    server = _create(app, host, port, threads, channel_timeout=120, cleanup_interval=5, asyncore_loop_timeout=1)
+    server = create_waitress_server(app, host, port, threads, channel_timeout=120, cleanup_interval=5, asyncore_loop_timeout=1)
     actual_port = server.effective_port  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.run, name=f"wsgi-{actual_port}", daemon=True)
     thread.start()
     return ServerHandle(f"http://{host}:{actual_port}", actual_port, server, thread)
-
-
-def serve_forever(app, host: str, port: int, threads: int = 16) -> None:
-    """Serve in the foreground until interrupted."""
-    server = _create(app, host, port, threads)
-    logger.info("listening on http://%s:%s", host, server.effective_port)  # type: ignore[attr-defined]
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()

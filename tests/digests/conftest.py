@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.cli import build_deps
+from bot.deps import Deps
 from bot.lexer.build import build_activity_client
-from bot.slack_web import build_web_client
 from bot.store import open_store
 from bot.subscriptions import add_subscription
-from digests.jobs import DigestDeps
 from tests.conftest import ADMIN, make_settings
 
 
@@ -38,17 +38,16 @@ class DigestWorld:
         now = datetime.now(timezone.utc)
         self.clock = Clock(now)
 
-    def deps(self, worker_id: str = "proc-a", *, clock=None, lease_s: float = 300.0) -> DigestDeps:
+    def deps(self, worker_id: str = "proc-a", *, clock=None, lease_s: float = 300.0) -> Deps:
         """A separate 'process': its own database connection, Lexer client and Slack client."""
         store = open_store(self.settings.db_path)
         self.stores.append(store)
         api = build_activity_client(self.settings, store, sleep=lambda s: None, max_retries=0)
         self.clients.append(api)
-        return DigestDeps(
+        return build_deps(
             self.settings,
-            store,
-            api,
-            build_web_client(self.settings),
+            store=store,
+            api=api,
             now=clock or self.clock,
             sleep=lambda s: (clock or self.clock).advance(s),
             worker_id=worker_id,

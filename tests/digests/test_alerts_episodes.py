@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.alerting import AlertStore
+from bot.cli import build_deps
 from bot.config import SANDBOX_TOKEN, Settings
 from bot.lexer.build import build_activity_client
-from bot.runtime import build_runtime
 from bot.sandbox.server import serve_in_thread
 from bot.store import open_store
 from digests.alerts import BASELINE_REQUESTS_PER_DAY, CHECKS_PER_HOUR, REQUESTS_PER_CHECK_PER_WINDOW, run_alert_checks
@@ -102,7 +102,7 @@ def _close(runtime) -> None:
 def _runtime(settings: Settings, clock: Clock):
     store = open_store(settings.db_path)
     api = build_activity_client(settings, store, sleep=lambda s: None)
-    return build_runtime(settings, now=clock, api=api, store=store)
+    return build_deps(settings, now=clock, api=api, store=store)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
+import dataclasses
 import time
-import types
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -101,7 +101,7 @@ def test_jobs_run_at_each_fire_post_once_per_day_across_dst(world, slack, tz, at
     s = world.subscribe("nps", form_id=55, at_time=at, tz=tz)
     zone = ZoneInfo(tz)
     start = datetime.fromisoformat(first).replace(tzinfo=zone) + timedelta(days=2)
-    runtime = types.SimpleNamespace(settings=world.settings, extras={"digest_deps": world.deps()})
+    runtime = world.deps()
     times = fire_times(s, start, start + timedelta(days=3))
     for t in times:
         for jitter in (0.2, 1.5, 40):  # the scheduler firing, and a second process firing late
@@ -115,7 +115,7 @@ def test_jobs_run_at_each_fire_post_once_per_day_across_dst(world, slack, tz, at
 
 def test_sync_adds_updates_and_removes_jobs(world):
     scheduler = BackgroundScheduler(timezone="UTC")
-    runtime = types.SimpleNamespace(settings=world.settings, store=world.store, extras={"digest_deps": world.deps()})
+    runtime = world.deps()
     a = world.subscribe("sla")
     b = world.subscribe("nps", form_id=55, at_time="08:15", tz="America/New_York", cadence="weekly", weekday=0)
     scheduler.start(paused=True)
@@ -143,10 +143,8 @@ def test_a_real_background_scheduler_fires_the_digest_once_at_the_dst_change(wor
     s = world.subscribe("sla", at_time="01:30", tz="America/New_York")
     first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
     second = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 EST, the repeat
-    deps = world.deps()
-    deps.now = lambda: datetime.now(UTC)  # the scheduler's clock: the travelling one
-    deps.sleep = time.sleep
-    runtime = types.SimpleNamespace(settings=world.settings, store=world.store, extras={"digest_deps": deps})
+    # the scheduler's clock: the travelling one
+    runtime = dataclasses.replace(world.deps(), now=lambda: datetime.now(UTC), sleep=time.sleep)
     with time_machine.travel(first - timedelta(seconds=1), tick=True) as traveller:
         scheduler = BackgroundScheduler(timezone="UTC")
         configure(scheduler, runtime)
@@ -184,7 +182,7 @@ def test_a_fire_missed_while_no_scheduler_held_the_job_is_posted_late_once(
     created = fire - timedelta(minutes=created_min_before_fire)
     world.store.db["subscriptions"].update(s.id, {"created_at": created.isoformat(timespec="seconds")})
     world.clock.value = fire + timedelta(minutes=down_min)
-    runtime = types.SimpleNamespace(settings=world.settings, store=world.store, extras={"digest_deps": world.deps()})
+    runtime = world.deps()
     for restart in range(2):  # a second restart after the late post owes nothing more
         scheduler = BackgroundScheduler(timezone="UTC")
         scheduler.start(paused=True)
@@ -205,7 +203,7 @@ def test_a_subscription_paused_over_its_fire_and_resumed_is_not_posted_late(worl
     s = world.subscribe("sla", at_time="09:00", tz="Australia/Sydney")
     fire = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Australia/Sydney")).astimezone(UTC)
     world.store.db["subscriptions"].update(s.id, {"created_at": (fire - timedelta(days=3)).isoformat()})
-    runtime = types.SimpleNamespace(settings=world.settings, store=world.store, extras={"digest_deps": world.deps()})
+    runtime = world.deps()
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.start(paused=True)
     try:

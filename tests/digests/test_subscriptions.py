@@ -124,15 +124,13 @@ def test_unsubscribe(bot):
 
 def test_a_subscription_made_in_slack_is_scheduled_by_the_clock_process(bot, sandbox, slack, tmp_path):
     """The web process writes the row; a separate scheduler on the same file picks it up on its next sync."""
-    import types
-
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from bot.store import open_store
+    from bot.cli import build_deps
+    from bot.deps import close_deps
     from digests.schedule import JOB_PREFIX, sync_digest_jobs
 
-    clock_store = open_store(bot.runtime.settings.db_path)
-    clock = types.SimpleNamespace(settings=bot.runtime.settings, store=clock_store, extras={})
+    clock = build_deps(bot.runtime.settings)  # the clock process: its own connection to the same file
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.start(paused=True)
     try:
@@ -143,20 +141,20 @@ def test_a_subscription_made_in_slack_is_scheduled_by_the_clock_process(bot, san
         assert str(job.trigger.timezone) == "Europe/London"
     finally:
         scheduler.shutdown(wait=False)
-        clock_store.close()
+        close_deps(clock)
 
 
 def test_in_serve_a_new_subscription_is_scheduled_at_once(bot):
     from digests.schedule import JOB_PREFIX, start_background_scheduler
     from tests.conftest import wait_for
 
-    bot.runtime.scheduler = start_background_scheduler(bot.runtime)
+    scheduler = start_background_scheduler(bot.deps)
     try:
         bot.command("subscribe sla", user_id=ADMIN)
         [sub] = list_subscriptions(bot.runtime.store)
-        assert wait_for(lambda: bot.runtime.scheduler.get_job(f"{JOB_PREFIX}{sub.id}"), timeout=5)
+        assert wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{sub.id}"), timeout=5)
         bot.command(f"unsubscribe {sub.id}", user_id=ADMIN)
-        wait_for(lambda: bot.runtime.scheduler.get_job(f"{JOB_PREFIX}{sub.id}") is None, timeout=5)
+        wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{sub.id}") is None, timeout=5)
     finally:
-        bot.runtime.scheduler.shutdown(wait=False)
-        bot.runtime.scheduler = None
+        bot.deps.clock.attach(None)
+        scheduler.shutdown(wait=False)

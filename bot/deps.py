@@ -1,0 +1,118 @@
+"""Deps: the one frozen object every feature, listener and clock job stands on; built in bot/cli.py."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.commands import Directory
+    from bot.config import Settings
+    from bot.export_jobs import ExportQueue, QueueOptions
+    from bot.lexer.client import ActivityClient
+    from bot.slack_web import ResponseUrlPoster, UserTimezones
+    from bot.store import Store
+    from digests.render import DigestRenderer
+
+logger = logging.getLogger(__name__)
+
+LEASE_S = 300.0  # a digest claim not refreshed for this long belongs to a dead process
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class ClockBell:
+    """Lets a /lexer change wake this process's scheduler, when it runs one (`serve`, `socket`).
+
+    The scheduler is started after Deps is built (its jobs need Deps), so it
+    attaches itself here; without one, ringing does nothing and the clock
+    process picks the change up at its next sync.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake: Callable[[], None] | None = None
+
+    def attach(self, wake: Callable[[], None] | None) -> None:
+        with self._lock:
+            self._wake = wake
+
+    def ring(self) -> None:
+        with self._lock:
+            wake = self._wake
+        if wake is None:
+            return
+        try:
+            wake()
+        except Exception:  # a stopped scheduler: the next start picks the change up
+            logger.debug("could not wake the scheduler", exc_info=True)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Settings, the database, the Activity client, Slack and the shared helpers of one process."""
+
+    settings: Settings
+    store: Store
+    api: ActivityClient
+    slack: Any  # slack_sdk.WebClient; None for `lexer-bot ask` and `digest preview`
+    directory: Directory
+    timezones: UserTimezones
+    responder: ResponseUrlPoster
+    renderer: DigestRenderer
+    now: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], None] = time.sleep
+    worker_id: str = field(default_factory=default_worker_id)
+    lease_s: float = LEASE_S
+    exports: ExportQueue | None = None  # None where no Slack client can deliver files
+    export_options: QueueOptions | None = None
+    clock: ClockBell = field(default_factory=ClockBell)
+
+
+@dataclass
+class Running:
+    """What one process started on its Deps: the command runner, workers, scheduler and command pool.
+
+    Not a dependency container: nothing reads its dependencies from here; it is the
+    handle to stop the process's moving parts and to report them on /healthz.
+    """
+
+    deps: Deps
+    runner: Any  # bot.commands.CommandRunner
+    workers: list = field(default_factory=list)
+    scheduler: Any = None
+    command_pool: Any = None
+
+    def stop(self) -> None:
+        """Stop workers and close clients so no thread or keep-alive outlives the process (or a test)."""
+        if self.command_pool is not None:
+            self.command_pool.stop()
+        for worker in self.workers:
+            worker.stop()
+        if self.scheduler is not None:
+            self.clock_detach()
+            self.scheduler.shutdown(wait=False)
+        close_deps(self.deps)
+
+    def clock_detach(self) -> None:
+        self.deps.clock.attach(None)
+
+
+def close_deps(deps: Deps) -> None:
+    deps.api.http.close()
+    deps.api.download_http.close()
+    deps.responder.close()
+    deps.store.close()
