@@ -20,7 +20,17 @@ from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedErr
 from bot.lexer.client import ActivityClient, Filters
 from bot.lexer.models import CaseVolume, Form, Group, Point, ResponseVolume, StatesVolume, User
 from bot.slack import messages
-from bot.slack.parsing import HELP_ORDER, USAGE, Command, is_admin_command, parse_command
+from bot.slack.parsing import (
+    HELP_ORDER,
+    USAGE,
+    Command,
+    ExportCommand,
+    HelpCommand,
+    ListCommand,
+    ReportCommand,
+    is_admin_command,
+    parse_command,
+)
 from bot.timeframe import Timeframe, parse_range
 
 logger = logging.getLogger(__name__)
@@ -156,7 +166,7 @@ def resolve_nps_form(directory: Directory, query: str | None) -> Form:
         raise
 
 
-def resolve_filters(directory: Directory, cmd: Command) -> tuple[Filters, str | None]:
+def resolve_filters(directory: Directory, cmd: ReportCommand | ExportCommand) -> tuple[Filters, str | None]:
     users: tuple[int, ...] = ()
     groups: tuple[int, ...] = ()
     words = []
@@ -171,7 +181,9 @@ def resolve_filters(directory: Directory, cmd: Command) -> tuple[Filters, str | 
     return Filters(users=users, groups=groups), (" · ".join(words) or None)
 
 
-def timeframe_for(cmd: Command, asker: Asker, now: datetime, default: str = DEFAULT_RANGE) -> Timeframe:
+def timeframe_for(
+    cmd: ReportCommand | ExportCommand, asker: Asker, now: datetime, default: str = DEFAULT_RANGE
+) -> Timeframe:
     return parse_range(cmd.range_text or default, asker.tz, now)
 
 
@@ -192,7 +204,7 @@ def _ctx(services: Services, filters_text: str | None = None) -> messages.ReplyC
     return messages.ReplyContext(sandbox=services.settings.sandbox_mode, filters_text=filters_text)
 
 
-def _report(cmd: Command, asker: Asker, services: Services) -> dict:
+def _report(cmd: ReportCommand, asker: Asker, services: Services) -> dict:
     filters, ftext = resolve_filters(services.directory, cmd)
     api, ctx = services.api, _ctx(services, ftext)
     now = services.now()
@@ -230,7 +242,7 @@ def _report(cmd: Command, asker: Asker, services: Services) -> dict:
     raise CommandError(f"`{cmd.name}` is not a report.")
 
 
-def _lists(cmd: Command, asker: Asker, services: Services) -> dict:
+def _lists(cmd: ListCommand, asker: Asker, services: Services) -> dict:
     d, ctx = services.directory, _ctx(services)
     if cmd.name == "users":
         return messages.users_message(d.users(), d.groups(), ctx)
@@ -238,19 +250,6 @@ def _lists(cmd: Command, asker: Asker, services: Services) -> dict:
         return messages.groups_message(d.groups(), d.users(), ctx)
     return messages.forms_message(d.forms(), ctx)
 
-
-REPORTS = {
-    "summary",
-    "team",
-    "workload",
-    "states",
-    "classifications",
-    "response-time",
-    "cases",
-    "case-classifications",
-    "nps",
-}
-LISTS = {"users", "groups", "forms"}
 
 # Feature handlers (subscriptions, exports, alerts) register here: name -> fn(cmd, asker, services) -> Reply
 FEATURE_HANDLERS: dict[str, Callable[[Command, Asker, Services], Reply]] = {}
@@ -303,13 +302,13 @@ class CommandRunner:
             )
 
     def _dispatch(self, cmd: Command, asker: Asker) -> Reply:
-        if cmd.name == "help":
+        if isinstance(cmd, HelpCommand):
             return Reply(messages.help_message(USAGE, HELP_ORDER, cmd.topic), public=cmd.public)
         if is_admin_command(cmd) and not asker.is_admin:
             raise admin_refusal(self.services.settings)
-        if cmd.name in REPORTS:
+        if isinstance(cmd, ReportCommand):
             return Reply(_report(cmd, asker, self.services), public=cmd.public)
-        if cmd.name in LISTS:
+        if isinstance(cmd, ListCommand):
             return Reply(_lists(cmd, asker, self.services), public=cmd.public)
         handler = FEATURE_HANDLERS.get(cmd.name)
         if handler is None:
