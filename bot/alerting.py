@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.commands import Asker, Reply, Services, admin_refusal, is_admin
@@ -19,6 +18,8 @@ from bot.errors import CommandError
 from bot.slack import blocks as bk
 from bot.slack import messages
 from bot.slack.format import format_count, format_percent
+from bot.slack.parsing import AlertsCommand, snooze_end
+from bot.slack.parsing.values import WINDOW_MINUTES, local_instant
 from bot.store import utcnow_iso
 from bot.timeframe import Timeframe
 
@@ -34,8 +35,7 @@ DEFAULT_WINDOW_MINUTES = 120  # longer than a typical SLA: a message only counts
 DEFAULT_MIN_COUNT = 5
 DEFAULT_SENSITIVITY = "normal"
 SENSITIVITY_WORDS = {"low": "low (p < 0.0001)", "normal": "normal (p < 0.001)", "high": "high (p < 0.01)"}
-MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = 5, 24 * 60
-MAX_SNOOZE = timedelta(days=7)
+MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = WINDOW_MINUTES
 TOMORROW_AT = time(9, 0)  # "Snooze until tomorrow" ends at the start of the clicker's working day
 INVITE_HELP = "Invite the bot with `/invite @lexer` in that channel, then run `/lexer alerts on` again."
 SNOOZE_USAGE = "`/lexer alerts snooze 2h`, `/lexer alerts snooze until 17:30` or `/lexer alerts snooze off`"
@@ -52,50 +52,8 @@ def iso(t: datetime) -> str:
     return utcnow_iso(t)
 
 
-def _local(d: date, at: time, tz: ZoneInfo) -> datetime:
-    """A wall time in tz as an aware instant (a time skipped by DST moves forward)."""
-    return datetime.combine(d, at).replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
-
-
 def tomorrow_morning(now: datetime, tz: ZoneInfo) -> datetime:
-    return _local(now.astimezone(tz).date() + timedelta(days=1), TOMORROW_AT, tz)
-
-
-_DURATION_RE = re.compile(
-    r"^(?:for\s+)?(?:(\d+)\s*d)?\s*(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?$"
-)
-_UNTIL_RE = re.compile(r"^until\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
-
-
-def parse_snooze(text: str | None, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """'2h' / '90m' / 'until 17:30' (in tz) / 'until tomorrow' -> when the snooze ends (UTC); 'off' -> None."""
-    t = " ".join((text or "").strip().lower().split())
-    if t in ("off", "cancel", "end", "stop", "none"):
-        return None
-    if t in ("until tomorrow", "tomorrow"):
-        return tomorrow_morning(now, tz).astimezone(UTC)
-    if m := _UNTIL_RE.match(t):
-        hour, minute = int(m.group(1)), int(m.group(2) or 0)
-        if m.group(3):
-            if not 1 <= hour <= 12:
-                raise CommandError(f"`{text}` is not a time of day.", hint=f"Use e.g. {SNOOZE_USAGE}.")
-            hour = hour % 12 + (12 if m.group(3) == "pm" else 0)
-        if hour > 23 or minute > 59:
-            raise CommandError(f"`{text}` is not a time of day.", hint=f"Use e.g. {SNOOZE_USAGE}.")
-        local = now.astimezone(tz)
-        end = _local(local.date(), time(hour, minute), tz)
-        if end <= local:
-            end = _local(local.date() + timedelta(days=1), time(hour, minute), tz)
-        return end.astimezone(UTC)
-    m = _DURATION_RE.match(t)
-    if t and m and any(m.groups()):
-        length = timedelta(days=int(m.group(1) or 0), hours=int(m.group(2) or 0), minutes=int(m.group(3) or 0))
-        if length <= timedelta(0):
-            raise CommandError("A snooze must last at least a minute.", hint=f"Use e.g. {SNOOZE_USAGE}.")
-        if length > MAX_SNOOZE:
-            raise CommandError("A snooze lasts at most 7 days.", hint="Use `/lexer alerts off` to stop alerts.")
-        return (now + length).astimezone(UTC)
-    raise CommandError(f"`{text or ''}` is not a snooze I understand.", hint=f"Use e.g. {SNOOZE_USAGE}.")
+    return local_instant(now.astimezone(tz).date() + timedelta(days=1), TOMORROW_AT, tz)
 
 
 def window_words(minutes: int) -> str:
@@ -262,15 +220,15 @@ class AlertStore:
 # ---------------------------------------------------------------- /lexer alerts
 
 
-def _target_channel(cmd, asker: Asker) -> str:
-    name = getattr(cmd, "channel_name", None)
-    if name and not getattr(cmd, "channel_id", None):
+def _target_channel(cmd: AlertsCommand, asker: Asker) -> str:
+    name = cmd.channel_name
+    if name and not cmd.channel_id:
         # a bare "#name" (not a Slack channel link) must not silently mean this channel
         raise CommandError(
             f"I could not tell which channel `#{name}` is.",
             hint="Pick the channel from Slack's suggestions as you type `#`, or run the command in that channel.",
         )
-    channel = getattr(cmd, "channel_id", None) or asker.channel_id
+    channel = cmd.channel_id or asker.channel_id
     if not channel:
         raise CommandError("Say which channel.", hint="e.g. `/lexer alerts on #support-leads`, run in Slack.")
     return channel
@@ -295,11 +253,11 @@ def check_bot_in_channel(slack, channel_id: str) -> None:
         raise CommandError("The bot is not in that channel, so it could not post alerts there.", hint=INVITE_HELP)
 
 
-def _on(cmd, asker: Asker, services: Services) -> Reply:
+def _on(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
-    window = getattr(cmd, "window_minutes", None) or DEFAULT_WINDOW_MINUTES
-    min_count = getattr(cmd, "min_count", None) or DEFAULT_MIN_COUNT
-    sensitivity = getattr(cmd, "sensitivity", None) or DEFAULT_SENSITIVITY
+    window = cmd.window_minutes or DEFAULT_WINDOW_MINUTES
+    min_count = cmd.min_count or DEFAULT_MIN_COUNT
+    sensitivity = cmd.sensitivity or DEFAULT_SENSITIVITY
     if not MIN_WINDOW_MINUTES <= window <= MAX_WINDOW_MINUTES:
         raise CommandError("The window must be between 5 minutes and 24 hours.", hint="e.g. `window 1h`.")
     if min_count < 1:
@@ -327,7 +285,7 @@ def _on(cmd, asker: Asker, services: Services) -> Reply:
     return Reply(messages.notice_message(text, title="Alerts on"))
 
 
-def _off(cmd, asker: Asker, services: Services) -> Reply:
+def _off(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
     now = services.now()
     if not AlertStore(services.store).disable(channel, now):
@@ -340,7 +298,7 @@ def _off(cmd, asker: Asker, services: Services) -> Reply:
     )
 
 
-def _snooze(cmd, asker: Asker, services: Services) -> Reply:
+def _snooze(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
     alerts = AlertStore(services.store)
     config = alerts.config(channel)
@@ -349,8 +307,10 @@ def _snooze(cmd, asker: Asker, services: Services) -> Reply:
             "Alerts are not on for this channel, so there is nothing to snooze.",
             hint="Turn them on with `/lexer alerts on`.",
         )
+    if cmd.snooze is None:  # the parser gives every `alerts snooze` one
+        raise CommandError("For how long?", hint=f"Use e.g. {SNOOZE_USAGE}.")
     now = services.now()
-    until = parse_snooze(getattr(cmd, "snooze_text", None), now, asker.tz)
+    until = snooze_end(cmd.snooze, now, asker.tz)
     alerts.snooze(channel, until, now)
     services.store.audit(
         asker.user_id, "alerts.snooze", {"channel_id": channel, "until": iso(until) if until else None}, now=now
@@ -447,7 +407,7 @@ def status_message(
     return {"text": fallback, "blocks": blocks}
 
 
-def _status(cmd, asker: Asker, services: Services) -> Reply:
+def _status(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
     alerts = AlertStore(services.store)
     config = alerts.config(channel)
@@ -465,9 +425,9 @@ def _status(cmd, asker: Asker, services: Services) -> Reply:
     )
 
 
-def alerts_command(cmd, asker: Asker, services: Services) -> Reply:
+def alerts_command(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     """`/lexer alerts on|off|snooze|status` (on/off/snooze are admin-only, checked by CommandRunner)."""
-    action = getattr(cmd, "alerts_action", None) or "status"
+    action = cmd.action
     handler = {"on": _on, "off": _off, "snooze": _snooze, "status": _status}.get(action)
     if handler is None:
         raise CommandError(f"`alerts {action}` is not a command.", hint="Use `alerts on`, `off`, `snooze` or `status`.")

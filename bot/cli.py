@@ -90,9 +90,7 @@ def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 
     from bot.app import create_app
     from bot.web import create_wsgi_app
 
-    running = start_process(
-        build_deps(settings, **deps_options), scheduler=scheduler, command_workers=command_workers
-    )
+    running = start_process(build_deps(settings, **deps_options), scheduler=scheduler, command_workers=command_workers)
     bolt = create_app(running.deps, running.runner, command_pool=running.command_pool)
     return running, create_wsgi_app(bolt, running)
 

@@ -21,7 +21,17 @@ from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedErr
 from bot.lexer.client import ActivityClient, Filters
 from bot.lexer.models import CaseVolume, Form, Group, Point, ResponseVolume, StatesVolume, User
 from bot.slack import messages
-from bot.slack.parsing import HELP_ORDER, USAGE, Command, is_admin_command, parse_command
+from bot.slack.parsing import (
+    HELP_ORDER,
+    USAGE,
+    Command,
+    ExportCommand,
+    HelpCommand,
+    ListCommand,
+    ReportCommand,
+    is_admin_command,
+    parse_command,
+)
 from bot.timeframe import Timeframe, parse_range
 
 logger = logging.getLogger(__name__)
@@ -142,7 +152,7 @@ def resolve_nps_form(directory: Directory, query: str | None) -> Form:
         raise
 
 
-def resolve_filters(directory: Directory, cmd: Command) -> tuple[Filters, str | None]:
+def resolve_filters(directory: Directory, cmd: ReportCommand | ExportCommand) -> tuple[Filters, str | None]:
     users: tuple[int, ...] = ()
     groups: tuple[int, ...] = ()
     words = []
@@ -157,7 +167,9 @@ def resolve_filters(directory: Directory, cmd: Command) -> tuple[Filters, str | 
     return Filters(users=users, groups=groups), (" · ".join(words) or None)
 
 
-def timeframe_for(cmd: Command, asker: Asker, now: datetime, default: str = DEFAULT_RANGE) -> Timeframe:
+def timeframe_for(
+    cmd: ReportCommand | ExportCommand, asker: Asker, now: datetime, default: str = DEFAULT_RANGE
+) -> Timeframe:
     return parse_range(cmd.range_text or default, asker.tz, now)
 
 
@@ -178,7 +190,7 @@ def _ctx(services: Services, filters_text: str | None = None) -> messages.ReplyC
     return messages.ReplyContext(sandbox=services.settings.sandbox_mode, filters_text=filters_text)
 
 
-def _report(cmd: Command, asker: Asker, services: Services) -> dict:
+def _report(cmd: ReportCommand, asker: Asker, services: Services) -> dict:
     filters, ftext = resolve_filters(services.directory, cmd)
     api, ctx = services.api, _ctx(services, ftext)
     now = services.now()
@@ -216,7 +228,7 @@ def _report(cmd: Command, asker: Asker, services: Services) -> dict:
     raise CommandError(f"`{cmd.name}` is not a report.")
 
 
-def _lists(cmd: Command, asker: Asker, services: Services) -> dict:
+def _lists(cmd: ListCommand, asker: Asker, services: Services) -> dict:
     d, ctx = services.directory, _ctx(services)
     if cmd.name == "users":
         return messages.users_message(d.users(), d.groups(), ctx)
@@ -224,19 +236,6 @@ def _lists(cmd: Command, asker: Asker, services: Services) -> dict:
         return messages.groups_message(d.groups(), d.users(), ctx)
     return messages.forms_message(d.forms(), ctx)
 
-
-REPORTS = {
-    "summary",
-    "team",
-    "workload",
-    "states",
-    "classifications",
-    "response-time",
-    "cases",
-    "case-classifications",
-    "nps",
-}
-LISTS = {"users", "groups", "forms"}
 
 def admin_refusal(settings: Settings) -> NotAllowedError:
     if not settings.admins:
@@ -253,17 +252,17 @@ def admin_refusal(settings: Settings) -> NotAllowedError:
 CommandHandler = Callable[[Command, Asker, "Deps"], Reply]
 
 
-def report_command(cmd: Command, asker: Asker, deps: Deps) -> Reply:
+def report_command(cmd: ReportCommand, asker: Asker, deps: Deps) -> Reply:
     """summary, team, workload, states, classifications, response-time, cases, case-classifications, nps."""
     return Reply(_report(cmd, asker, deps), public=cmd.public)
 
 
-def list_command(cmd: Command, asker: Asker, deps: Deps) -> Reply:
+def list_command(cmd: ListCommand, asker: Asker, deps: Deps) -> Reply:
     """users, groups, forms."""
     return Reply(_lists(cmd, asker, deps), public=cmd.public)
 
 
-def help_command(cmd: Command, asker: Asker, deps: Deps) -> Reply:
+def help_command(cmd: HelpCommand, asker: Asker, deps: Deps) -> Reply:
     return Reply(messages.help_message(USAGE, HELP_ORDER, cmd.topic), public=cmd.public)
 
 

@@ -32,6 +32,7 @@ from bot.errors import CommandError, ExportError, LexerBotError
 from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S, wait_for_export
 from bot.slack.format import mrkdwn_escape
+from bot.slack.parsing import ExportCommand
 from bot.slack_web import categorize, slack_error_code
 from bot.store import utcnow_iso
 from bot.timeframe import Timeframe, parse_range
@@ -753,7 +754,7 @@ class ExportQueue:
 # ------------------------------------------------------------------ the /lexer export command
 
 
-def export_command(cmd, asker: Asker, services: Services) -> Reply:
+def export_command(cmd: ExportCommand, asker: Asker, services: Services) -> Reply:
     """`/lexer export cases|responses [RANGE]`, `export nps [FORM] [RANGE]`: validate, queue, answer at once."""
     from bot.slack import messages
 
@@ -765,7 +766,7 @@ def export_command(cmd, asker: Asker, services: Services) -> Reply:
                 "Run `/lexer export …` in Slack to get one."
             )
         )
-    kind = cmd.export_kind
+    kind = cmd.kind
     if kind not in EXPORT_TYPES:
         raise CommandError("Say what to export: cases, responses or nps.")
     tf = parse_range(cmd.range_text or DEFAULT_RANGE, asker.tz, services.now())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import alerting, commands, export_jobs, home, subscriptions
+from bot.slack.parsing import LIST_COMMANDS, REPORT_COMMANDS
 
 # fn(cmd, asker, deps) -> Reply
 CommandHandler = Callable[..., Any]
@@ -35,9 +36,9 @@ class Feature:
 FEATURES: tuple[Feature, ...] = (
     Feature(
         "reports",
-        commands={"help": commands.help_command, **{name: commands.report_command for name in commands.REPORTS}},
+        commands={"help": commands.help_command, **{name: commands.report_command for name in REPORT_COMMANDS}},
     ),
-    Feature("directory", commands={name: commands.list_command for name in commands.LISTS}),
+    Feature("directory", commands={name: commands.list_command for name in LIST_COMMANDS}),
     Feature("subscriptions", commands=subscriptions.COMMANDS),
     Feature("exports", commands=export_jobs.COMMANDS, workers=(export_jobs.export_worker,)),
     Feature("alerts", commands=alerting.COMMANDS, actions=alerting.ACTIONS),

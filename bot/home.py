@@ -369,5 +369,9 @@ def _unsnooze_button(action, body, deps, client=None, respond=None) -> None:
     publish_home(user_id, deps, client or deps.slack, notice)
 
 
-ACTIONS = {PAUSE: _subscription_button, RESUME: _subscription_button, DELETE: _subscription_button,
-           UNSNOOZE: _unsnooze_button}
+ACTIONS = {
+    PAUSE: _subscription_button,
+    RESUME: _subscription_button,
+    DELETE: _subscription_button,
+    UNSNOOZE: _unsnooze_button,
+}

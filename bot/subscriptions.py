@@ -18,13 +18,13 @@ from bot.commands import Asker, Reply, Services, resolve_nps_form
 from bot.errors import CommandError
 from bot.slack import messages
 from bot.slack.format import mrkdwn_escape
+from bot.slack.parsing import CADENCES, SubscribeCommand, UnsubscribeCommand
 from bot.store import utcnow_iso
 from bot.timeframe import local_midnight
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("sla", "nps")
-CADENCES = ("daily", "weekdays", "weekly")
 DEFAULT_CADENCE = "daily"
 DEFAULT_AT = "09:00"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -232,8 +232,8 @@ def _parse_at(text: str | None) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _zone_name(cmd, asker: Asker) -> str:
-    name = getattr(cmd, "tz_name", None) or getattr(asker.tz, "key", None) or "UTC"
+def _zone_name(cmd: SubscribeCommand, asker: Asker) -> str:
+    name = cmd.tz_name or getattr(asker.tz, "key", None) or "UTC"
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -310,30 +310,30 @@ def _subscription_line(sub: Subscription, now: datetime) -> str:
     return f"`{sub.id}` {what} in <#{sub.channel_id}>, {when} · {state}"
 
 
-def subscribe(cmd, asker: Asker, services: Services) -> Reply:
-    kind = getattr(cmd, "digest_kind", None)
+def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
+    kind = cmd.kind
     if kind not in KINDS:
         raise CommandError(
             "Say which digest: `sla` or `nps`.", hint="e.g. `/lexer subscribe sla #support daily at 09:00`"
         )
-    channel_id = getattr(cmd, "channel_id", None)
-    if channel_id is None and getattr(cmd, "channel_name", None):
+    channel_id = cmd.channel_id
+    if channel_id is None and cmd.channel_name:
         channel_id = find_channel_id(services.slack, cmd.channel_name)
     channel_id = channel_id or asker.channel_id
     if not channel_id:
         raise CommandError("Say which channel the digest goes to.", hint="e.g. `/lexer subscribe sla #support`")
-    cadence = getattr(cmd, "cadence", None) or DEFAULT_CADENCE
+    cadence = cmd.cadence or DEFAULT_CADENCE
     if cadence not in CADENCES:
         raise CommandError(f"`{cadence}` is not a cadence.", hint="Use daily, weekdays or weekly DAY.")
-    weekday = getattr(cmd, "weekday", None)
+    weekday = cmd.weekday
     if cadence == "weekly" and weekday is None:
         raise CommandError("Say which day for a weekly digest.", hint="e.g. `weekly mon`")
-    at_time = _parse_at(getattr(cmd, "at_time", None))
+    at_time = _parse_at(cmd.at_time)
     tz = _zone_name(cmd, asker)
     form_id = None
     form_words = ""
     if kind == "nps":
-        form = resolve_nps_form(services.directory, getattr(cmd, "form", None))
+        form = resolve_nps_form(services.directory, cmd.form)
         form_id = form.id
         form_words = f" for *{mrkdwn_escape(form.name)}*"
     problem = channel_problem(services.slack, channel_id)
@@ -382,8 +382,8 @@ def subscribe(cmd, asker: Asker, services: Services) -> Reply:
     return Reply(messages.notice_message(text), public=False)
 
 
-def unsubscribe(cmd, asker: Asker, services: Services) -> Reply:
-    sub_id = getattr(cmd, "subscription_id", None)
+def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, services: Services) -> Reply:
+    sub_id = cmd.subscription_id
     if sub_id is None:
         raise CommandError("Say which subscription to stop.", hint="`/lexer subscriptions` lists them with their ids.")
     sub = get_subscription(services.store, int(sub_id))

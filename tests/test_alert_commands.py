@@ -15,10 +15,9 @@ from bot.alerting import (
     ACTION_SNOOZE_TOMORROW,
     AlertStore,
     button_value,
-    parse_snooze,
     status_message,
+    tomorrow_morning,
 )
-from bot.errors import CommandError
 from tests.conftest import ADMIN, CHANNEL, USER_SYDNEY, wait_for
 
 UTC = timezone.utc
@@ -43,31 +42,11 @@ def audit(bot, action):
     return [json.loads(r["detail"]) for r in bot.runtime.store.db["audit_log"].rows_where("action = ?", [action])]
 
 
-# ---------------------------------------------------------------- snooze wording (pure)
+# ---------------------------------------------------------------- snooze (pure; typed snoozes: tests/slack/parsing)
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("2h", NOW + timedelta(hours=2)),
-        ("30m", NOW + timedelta(minutes=30)),
-        ("1d", NOW + timedelta(days=1)),
-        ("1h 30m", NOW + timedelta(minutes=90)),
-        ("until 17:30", datetime(2026, 11, 26, 17, 30, tzinfo=SYD)),
-        ("until 9:00", datetime(2026, 11, 27, 9, 0, tzinfo=SYD)),  # already past today: tomorrow
-        ("until 5pm", datetime(2026, 11, 26, 17, 0, tzinfo=SYD)),
-        ("until tomorrow", datetime(2026, 11, 27, 9, 0, tzinfo=SYD)),
-        ("off", None),
-    ],
-)
-def test_parse_snooze(text, expected):
-    assert parse_snooze(text, NOW, SYD) == expected
-
-
-@pytest.mark.parametrize("text", ["", "soon", "until 25:00", "8d", "0m", "until 13pm"])
-def test_parse_snooze_refuses(text):
-    with pytest.raises(CommandError):
-        parse_snooze(text, NOW, SYD)
+def test_snooze_until_tomorrow_ends_at_nine_in_the_clickers_zone():
+    assert tomorrow_morning(NOW, SYD) == datetime(2026, 11, 27, 9, 0, tzinfo=SYD)
 
 
 def test_status_message_from_stored_state():

@@ -50,7 +50,9 @@ def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, threads: int = 
     """Start `app` on host:port (0 = any free port) and return at once."""
     # waitress reads asyncore_loop_timeout as whole seconds: 0.2 became 0, a loop that polled without
     # waiting and starved every other thread of the GIL. stop() wakes the loop through its trigger anyway.
-    server = create_waitress_server(app, host, port, threads, channel_timeout=120, cleanup_interval=5, asyncore_loop_timeout=1)
+    server = create_waitress_server(
+        app, host, port, threads, channel_timeout=120, cleanup_interval=5, asyncore_loop_timeout=1
+    )
     actual_port = server.effective_port  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.run, name=f"wsgi-{actual_port}", daemon=True)
     thread.start()
