@@ -193,3 +193,13 @@ def stop_runtime(runtime) -> None:
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def fresh_store():
+    """An in-memory, migrated Store; every thread sees the same database (see bot.store.Store)."""
+    from bot.store import open_store
+
+    store = open_store(":memory:")
+    yield store
+    store.close()

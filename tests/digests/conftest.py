@@ -9,7 +9,6 @@ import pytest
 from bot.lexer.build import build_activity_client
 from bot.slack_web import build_web_client
 from bot.store import open_store
-from bot.subscriptions import add_subscription
 from digests.jobs import DigestDeps
 from tests.conftest import ADMIN, make_settings
 
@@ -67,8 +66,7 @@ class DigestWorld:
         weekday=None,
         created_by=ADMIN,
     ):
-        return add_subscription(
-            self.store,
+        return self.store.subscriptions.add(
             kind=kind,
             channel_id=channel_id,
             cadence=cadence,
