@@ -32,7 +32,6 @@ from bot.runtime import build_runtime  # noqa: E402
 from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
 from bot.sandbox.server import serve_in_thread  # noqa: E402
 from bot.sandbox.slack_standin import SlackStandIn  # noqa: E402
-from bot.subscriptions import add_subscription  # noqa: E402
 from digests.jobs import deps_from  # noqa: E402
 from digests.schedule import EXECUTOR_THREADS, run_scheduled_digest  # noqa: E402
 
@@ -85,8 +84,7 @@ def main() -> int:
             slack.add_channel(channel, f"team-{i}", member=True)
             kind = "nps" if i % 5 in (1, 3) else "sla"
             subs.append(
-                add_subscription(
-                    runtime.store,
+                runtime.store.subscriptions.add(
                     kind=kind,
                     channel_id=channel,
                     cadence="daily",

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.commands import Asker, Reply, Services, admin_refusal, is_admin
 from bot.errors import CommandError
+from bot.isotime import parse_iso, to_iso
 from bot.slack import blocks as bk
 from bot.slack import messages
 from bot.slack.format import format_count, format_percent
 from bot.slack.parsing import AlertsCommand, snooze_end
 from bot.slack.parsing.values import WINDOW_MINUTES, local_instant
-from bot.store import utcnow_iso
 from bot.timeframe import Timeframe
 
 logger = logging.getLogger(__name__)
@@ -44,12 +43,6 @@ SNOOZE_USAGE = "`/lexer alerts snooze 2h`, `/lexer alerts snooze until 17:30` or
 # ---------------------------------------------------------------- time helpers (pure)
 
 
-def parse_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def iso(t: datetime) -> str:
-    return utcnow_iso(t)
 
 
 def tomorrow_morning(now: datetime, tz: ZoneInfo) -> datetime:
@@ -86,135 +79,13 @@ def when_text(t: datetime, now: datetime, tz: ZoneInfo) -> str:
     return f"{local:%a} {local:%H:%M}"
 
 
-# ---------------------------------------------------------------- stored state
+# ---------------------------------------------------------------- snoozes (pure)
 
 
-class AlertStore:
-    """Named queries on alert_configs, alert_episodes, alert_samples and alert_baselines."""
-
-    def __init__(self, store):
-        self.store = store
-
-    @property
-    def db(self):
-        return self.store.db
-
-    # configs
-    def config(self, channel_id: str) -> dict | None:
-        rows = list(self.db["alert_configs"].rows_where("channel_id = ?", [channel_id]))
-        return rows[0] if rows else None
-
-    def enabled_configs(self) -> list[dict]:
-        return list(self.db["alert_configs"].rows_where("enabled = 1", order_by="channel_id"))
-
-    def save_config(
-        self, channel_id: str, *, window_minutes: int, min_count: int, sensitivity: str, user_id: str, now: datetime
-    ) -> None:
-        old = self.config(channel_id) or {}
-        self.db["alert_configs"].upsert(
-            {
-                "channel_id": channel_id,
-                "enabled": 1,
-                "window_minutes": window_minutes,
-                "min_count": min_count,
-                "sensitivity": sensitivity,
-                "created_by": user_id,
-                "snoozed_until": old.get("snoozed_until"),
-                "updated_at": iso(now),
-            },
-            pk="channel_id",
-        )
-
-    def disable(self, channel_id: str, now: datetime) -> bool:
-        if not (self.config(channel_id) or {}).get("enabled"):
-            return False
-        self.db["alert_configs"].update(channel_id, {"enabled": 0, "updated_at": iso(now)})
-        # an episode left open would carry on in an old thread if alerts came back on later
-        self.db.execute(
-            "update alert_episodes set state = 'closed', resolved_at = ? where channel_id = ? and state = 'firing'",
-            [iso(now), channel_id],
-        )
-        return True
-
-    def snooze(self, channel_id: str, until: datetime | None, now: datetime) -> None:
-        self.db["alert_configs"].update(
-            channel_id, {"snoozed_until": iso(until) if until else None, "updated_at": iso(now)}
-        )
-
-    @staticmethod
-    def snoozed_until(config: dict | None, now: datetime) -> datetime | None:
-        until = parse_iso((config or {}).get("snoozed_until"))
-        return until if until is not None and until > now else None
-
-    # samples
-    def claim_sample(self, window_end: datetime, window_minutes: int, now: datetime) -> int | None:
-        """Insert the slot's row; None when another process (or pass) already has it."""
-        try:
-            return (
-                self.db["alert_samples"]
-                .insert(
-                    {
-                        "window_end": iso(window_end),
-                        "window_minutes": window_minutes,
-                        "status": "pending",
-                        "checked_at": iso(now),
-                    }
-                )
-                .last_pk
-            )
-        except sqlite3.IntegrityError:
-            return None
-
-    def record_sample(self, sample_id: int, values: dict) -> None:
-        self.db["alert_samples"].update(sample_id, values)
-
-    def samples_since(self, start: datetime) -> list[dict]:
-        return list(
-            self.db["alert_samples"].rows_where(
-                "window_end >= ? and status = 'ok'", [iso(start)], order_by="window_end"
-            )
-        )
-
-    def latest_sample(self, window_minutes: int) -> dict | None:
-        rows = list(
-            self.db["alert_samples"].rows_where(
-                "window_minutes = ? and status in ('ok', 'missing')",
-                [window_minutes],
-                order_by="window_end desc",
-                limit=1,
-            )
-        )
-        return rows[0] if rows else None
-
-    def prune_samples(self, before: datetime) -> None:
-        self.db.execute("delete from alert_samples where window_end < ?", [iso(before)])
-
-    # the daily trailing-7-day baseline
-    def baseline(self, key: str) -> dict | None:
-        rows = list(self.db["alert_baselines"].rows_where("key = ?", [key]))
-        return rows[0] if rows else None
-
-    def save_baseline(self, row: dict) -> None:
-        self.db["alert_baselines"].upsert(row, pk="key")
-
-    # episodes
-    def open_episode(self, channel_id: str) -> dict | None:
-        rows = list(
-            self.db["alert_episodes"].rows_where(
-                "channel_id = ? and state = 'firing'", [channel_id], order_by="id desc", limit=1
-            )
-        )
-        return rows[0] if rows else None
-
-    def last_episode(self, channel_id: str) -> dict | None:
-        rows = list(self.db["alert_episodes"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=1))
-        return rows[0] if rows else None
-
-    def save_episode(self, row: dict) -> int:
-        if row.get("id"):
-            self.db["alert_episodes"].update(row["id"], {k: v for k, v in row.items() if k != "id"})
-            return row["id"]
-        return self.db["alert_episodes"].insert({k: v for k, v in row.items() if k != "id"}).last_pk
+def snoozed_until(config: dict | None, now: datetime) -> datetime | None:
+    """When a channel's snooze ends, or None when it is not snoozed at `now`."""
+    until = parse_iso((config or {}).get("snoozed_until"))
+    return until if until is not None and until > now else None
 
 
 # ---------------------------------------------------------------- /lexer alerts
@@ -266,11 +137,11 @@ def _on(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
         raise CommandError(f"`{sensitivity}` is not a sensitivity.", hint="Use low, normal or high.")
     check_bot_in_channel(services.slack, channel)
     now = services.now()
-    alerts = AlertStore(services.store)
+    alerts = services.store.alerts
     alerts.save_config(
         channel, window_minutes=window, min_count=min_count, sensitivity=sensitivity, user_id=asker.user_id, now=now
     )
-    services.store.audit(
+    services.store.audit_log.record(
         asker.user_id,
         "alerts.on",
         {"channel_id": channel, "window_minutes": window, "min_count": min_count, "sensitivity": sensitivity},
@@ -288,9 +159,9 @@ def _on(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
 def _off(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
     now = services.now()
-    if not AlertStore(services.store).disable(channel, now):
+    if not services.store.alerts.disable(channel, now):
         return Reply(messages.notice_message(f"Alerts were not on for <#{channel}>; nothing changed."))
-    services.store.audit(asker.user_id, "alerts.off", {"channel_id": channel}, now=now)
+    services.store.audit_log.record(asker.user_id, "alerts.off", {"channel_id": channel}, now=now)
     return Reply(
         messages.notice_message(
             f"SLA-spike alerts are off for <#{channel}>. Turn them back on with `/lexer alerts on`.", title="Alerts off"
@@ -300,7 +171,7 @@ def _off(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
 
 def _snooze(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
-    alerts = AlertStore(services.store)
+    alerts = services.store.alerts
     config = alerts.config(channel)
     if not (config or {}).get("enabled"):
         raise CommandError(
@@ -312,8 +183,8 @@ def _snooze(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     now = services.now()
     until = snooze_end(cmd.snooze, now, asker.tz)
     alerts.snooze(channel, until, now)
-    services.store.audit(
-        asker.user_id, "alerts.snooze", {"channel_id": channel, "until": iso(until) if until else None}, now=now
+    services.store.audit_log.record(
+        asker.user_id, "alerts.snooze", {"channel_id": channel, "until": to_iso(until) if until else None}, now=now
     )
     if until is None:
         return Reply(messages.notice_message(f"Alerts for <#{channel}> are no longer snoozed."))
@@ -391,7 +262,7 @@ def status_message(
         )
     else:
         pairs.append(("Last alert", "none yet"))
-    until = AlertStore.snoozed_until(config, now)
+    until = snoozed_until(config, now)
     pairs.append(("Snooze", f"until {when_text(until, now, tz)}" if until else "off"))
     settings_text = (
         f"Window {window_text(window)} · min {config['min_count']} · "
@@ -409,7 +280,7 @@ def status_message(
 
 def _status(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
-    alerts = AlertStore(services.store)
+    alerts = services.store.alerts
     config = alerts.config(channel)
     sample = alerts.latest_sample(config["window_minutes"]) if config else None
     return Reply(
@@ -438,7 +309,7 @@ def alerts_command(cmd: AlertsCommand, asker: Asker, services: Services) -> Repl
 
 
 def button_value(channel_id: str, window_end: datetime, window_minutes: int) -> str:
-    return json.dumps({"c": channel_id, "end": iso(window_end), "m": window_minutes}, separators=(",", ":"))
+    return json.dumps({"c": channel_id, "end": to_iso(window_end), "m": window_minutes}, separators=(",", ":"))
 
 
 def _value(action: dict, body: dict) -> dict:
@@ -467,13 +338,13 @@ def _snooze_button(until_fn):
         tz = deps.timezones.tz_for(user_id)
         now = deps.now()
         until = until_fn(now, tz)
-        alerts = AlertStore(deps.store)
+        alerts = deps.store.alerts
         if alerts.config(channel) is None:
             _ephemeral(respond, messages.error_message("Alerts are not set up for this channel any more."))
             return
         alerts.snooze(channel, until, now)
-        deps.store.audit(
-            user_id, "alerts.snooze", {"channel_id": channel, "until": iso(until), "via": "button"}, now=now
+        deps.store.audit_log.record(
+            user_id, "alerts.snooze", {"channel_id": channel, "until": to_iso(until), "via": "button"}, now=now
         )
         _ephemeral(
             respond,

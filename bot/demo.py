@@ -18,7 +18,7 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -279,8 +279,8 @@ def step_digest(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
     reply = _reply(world, p, f"subscribe sla {mention} daily at 09:00", f"subscribe sla #{CHANNEL_NAME} daily at 09:00")
     if _looks_unavailable(reply):
         raise StepFailed("subscriptions are not part of this build yet")
-    rows = list(world.runtime.store.db["subscriptions"].rows_where(order_by="id desc", limit=1))
-    if not rows:
+    sub = world.runtime.store.subscriptions.latest()
+    if sub is None:
         raise StepFailed("the subscription was not saved")
     if jobs.send_digest is None:
         raise StepFailed("the digest job is not part of this build yet")
@@ -288,7 +288,7 @@ def step_digest(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
     p.line("The clock process would post this at 09:00; the demo runs that digest now.")
     p.line()
     before = world.slack.messages(CHANNEL)
-    jobs.send_digest(world.runtime, rows[0], datetime.now(timezone.utc))
+    jobs.send_digest(world.runtime, asdict(sub), datetime.now(timezone.utc))
     _show_channel(world, p, before, "the digest")
 
 

@@ -29,12 +29,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.commands import DEFAULT_RANGE, Asker, Reply, Services, resolve_filters, resolve_nps_form
 from bot.errors import CommandError, ExportError, LexerBotError
+from bot.isotime import utcnow_iso
 from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S, wait_for_export
 from bot.slack.format import mrkdwn_escape
 from bot.slack.parsing import ExportCommand
 from bot.slack_web import categorize, slack_error_code
-from bot.store import utcnow_iso
 from bot.timeframe import Timeframe, parse_range
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ MAX_ATTEMPTS = 5  # runs of one job (restarts included) before it is given up
 UPLOAD_RETRY_DELAYS_S = (1.0, 4.0)  # waits between the 3 tries of the upload POST
 UPLOAD_CHUNK = 1 << 16
 
-ACTIVE_STATES = ("queued", "started", "waiting", "downloading", "uploading", "sharing")
 KIND_TITLES = {"cases": "Cases", "responses": "SLA responses", "nps": "NPS submissions"}
 SANDBOX_NOTE = "sandbox data"
 PRIVACY_NOTE = "The CSV holds customer data, so it comes to you alone."
@@ -372,30 +371,26 @@ class ExportQueue:
             raise ValueError(f"unknown export kind {kind!r}")
         now = utcnow_iso()
         filters = filters or Filters()
-        job_id = (
-            self.store.db["export_jobs"]
-            .insert(
-                {
-                    "user_id": user_id,
-                    "kind": kind,
-                    "range_text": tf.text,
-                    "tz": tf.tz_name,
-                    "date_from": tf.date_from,
-                    "date_to": tf.date_to,
-                    "form_id": form_id,
-                    "form_name": form_name,
-                    "category": category,
-                    "filters": json.dumps({"users": list(filters.users), "groups": list(filters.groups)}),
-                    "filters_text": filters_text,
-                    "range_desc": tf.describe(),
-                    "state": "queued",
-                    "created_at": now,
-                    "updated_at": now,
-                    "worker": self.worker_id,
-                    "attempts": 0,
-                }
-            )
-            .last_pk
+        job_id = self.store.export_jobs.add(
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "range_text": tf.text,
+                "tz": tf.tz_name,
+                "date_from": tf.date_from,
+                "date_to": tf.date_to,
+                "form_id": form_id,
+                "form_name": form_name,
+                "category": category,
+                "filters": json.dumps({"users": list(filters.users), "groups": list(filters.groups)}),
+                "filters_text": filters_text,
+                "range_desc": tf.describe(),
+                "state": "queued",
+                "created_at": now,
+                "updated_at": now,
+                "worker": self.worker_id,
+                "attempts": 0,
+            }
         )
         with self._cond:
             self._pending.append(job_id)
@@ -415,15 +410,10 @@ class ExportQueue:
     def resume_unfinished(self) -> list[int]:
         """Put unfinished jobs that no live worker holds back in line."""
         stale = utcnow_iso(datetime.fromtimestamp(self.clock() - self.options.stale_after_s, timezone.utc))
-        marks = ", ".join("?" for _ in ACTIVE_STATES)
-        rows = self.store.db.execute(
-            f"select id from export_jobs where state in ({marks}) and "
-            "(worker is null or worker = ? or updated_at < ?) order by id",
-            [*ACTIVE_STATES, self.worker_id, stale],
-        ).fetchall()
+        job_ids = self.store.export_jobs.unfinished(self.worker_id, stale)
         added = []
         with self._cond:
-            for (job_id,) in rows:
+            for job_id in job_ids:
                 if job_id not in self._running and job_id not in self._pending:
                     self._pending.append(job_id)
                     added.append(job_id)
@@ -448,10 +438,7 @@ class ExportQueue:
         with self._cond:
             ids = list(self._pending)
         for job_id in ids:
-            self.store.db.execute(
-                "update export_jobs set updated_at = ? where id = ? and worker = ?",
-                [utcnow_iso(), job_id, self.worker_id],
-            )
+            self.store.export_jobs.touch(job_id, self.worker_id, utcnow_iso())
 
     def _work(self) -> None:
         while True:
@@ -478,27 +465,18 @@ class ExportQueue:
 
     # -------------------------------------------------------------- database
     def _job(self, job_id: int) -> dict:
-        return self.store.db["export_jobs"].get(job_id)
+        return self.store.export_jobs.get(job_id)
 
     def _set(self, job_id: int, **values: Any) -> None:
         values["updated_at"] = utcnow_iso()
-        self.store.db["export_jobs"].update(job_id, values)
+        self.store.export_jobs.update(job_id, values)
 
     def _claim(self, job_id: int) -> bool:
         stale = utcnow_iso(datetime.fromtimestamp(self.clock() - self.options.stale_after_s, timezone.utc))
-        marks = ", ".join("?" for _ in ACTIVE_STATES)
-        cur = self.store.db.execute(
-            "update export_jobs set worker = ?, updated_at = ?, attempts = coalesce(attempts, 0) + 1 "
-            f"where id = ? and state in ({marks}) and (worker is null or worker = ? or updated_at < ?)",
-            [self.worker_id, utcnow_iso(), job_id, *ACTIVE_STATES, self.worker_id, stale],
-        )
-        return cur.rowcount == 1
+        return self.store.export_jobs.claim(job_id, self.worker_id, utcnow_iso(), stale)
 
     def _release(self, job_id: int) -> None:
-        self.store.db.execute(
-            "update export_jobs set worker = null, updated_at = ? where id = ? and worker = ?",
-            [utcnow_iso(), job_id, self.worker_id],
-        )
+        self.store.export_jobs.release(job_id, self.worker_id, utcnow_iso())
 
     # -------------------------------------------------------------- the progress message
     def _show(self, job_id: int, *, force: bool = False, **live: Any) -> None:
@@ -786,7 +764,7 @@ def export_command(cmd: ExportCommand, asker: Asker, services: Services) -> Repl
         filters_text=filters_text,
     )
     try:
-        services.store.audit(
+        services.store.audit_log.record(
             asker.user_id, "export", {"job": job_id, "kind": kind, "range": tf.text, "form": form.id if form else None}
         )
     except Exception:

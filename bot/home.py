@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import alerting, subscriptions
 from bot.errors import LexerBotError
+from bot.isotime import parse_iso
 from bot.slack import blocks as b
 from bot.slack.format import format_count, format_duration, format_percent, mrkdwn_escape
 from bot.timeframe import parse_range
@@ -103,16 +104,6 @@ def digest_name(sub: dict) -> str:
     return name
 
 
-def _parse_iso(value) -> datetime | None:
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
 def _today_blocks(t: TodayNumbers) -> list[dict]:
     title = f"*Today so far* · {mrkdwn_escape(t.words)}"
     if t.error:
@@ -193,10 +184,10 @@ def _alert_blocks(data: HomeData, budget: int) -> list[dict]:
     for cfg in shown:
         channel = str(cfg["channel_id"])
         episode = cfg.get("open_episode")
-        until = _parse_iso(cfg.get("snoozed_until"))
+        until = parse_iso(cfg.get("snoozed_until"), lenient=True)
         snoozed = until is not None and until > data.now
         if episode:
-            since = _parse_iso(episode.get("started_at"))
+            since = parse_iso(episode.get("started_at"), lenient=True)
             state = ":rotating_light: *Spike in progress*" + (f" since {slack_date(since, data.tz)}" if since else "")
             if episode.get("last_count") is not None:
                 state += f" · {format_count(episode['last_count'])} breaches in the last check"
@@ -270,15 +261,14 @@ def today_numbers(api, tz: ZoneInfo, now: datetime) -> TodayNumbers:
 
 def load_subscriptions(store, now: datetime) -> list[dict]:
     rows = []
-    for sub in subscriptions.list_subscriptions(store):
+    for sub in store.subscriptions.all():
         nxt = subscriptions.next_run(sub, now) if sub.active else None
         rows.append({**sub.__dict__, "next_run": nxt})
     return rows
 
 
 def load_alerts(store) -> list[dict]:
-    alerts = alerting.AlertStore(store)
-    return [{**cfg, "open_episode": alerts.open_episode(cfg["channel_id"])} for cfg in alerts.enabled_configs()]
+    return store.alerts.enabled_with_open_episode()
 
 
 def gather(runtime, user_id: str, notice: str | None = None) -> HomeData:
@@ -317,17 +307,17 @@ def _actor(body: dict) -> str:
 def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> str:
     """Pause, resume or delete one subscription; returns what happened, in words."""
     store, now = runtime.store, runtime.now()
-    sub = subscriptions.get_subscription(store, sub_id)
+    sub = store.subscriptions.get(sub_id)
     if sub is None:
         return f"Digest #{sub_id} no longer exists."
     if action_id == DELETE:
-        subscriptions.delete_subscription(store, sub_id)
-        store.audit(user_id, "unsubscribe", {"id": sub_id, "via": "home"}, now=now)
+        store.subscriptions.delete(sub_id)
+        store.audit_log.record(user_id, "unsubscribe", {"id": sub_id, "via": "home"}, now=now)
         done = f"Deleted digest #{sub_id}."
     else:
         paused = action_id == PAUSE
-        store.db["subscriptions"].update(sub_id, {"paused": int(paused)})
-        store.audit(
+        store.subscriptions.set_paused(sub_id, paused)
+        store.audit_log.record(
             user_id, "subscription.pause" if paused else "subscription.resume", {"id": sub_id, "via": "home"}, now=now
         )
         done = f"{'Paused' if paused else 'Resumed'} digest #{sub_id}."
@@ -336,11 +326,13 @@ def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> s
 
 
 def end_snooze(runtime, channel_id: str, user_id: str) -> str:
-    alerts, now = alerting.AlertStore(runtime.store), runtime.now()
+    alerts, now = runtime.store.alerts, runtime.now()
     if alerts.config(channel_id) is None:
         return f"Alerts are not set up for <#{channel_id}> any more."
     alerts.snooze(channel_id, None, now)
-    runtime.store.audit(user_id, "alerts.snooze", {"channel_id": channel_id, "until": None, "via": "home"}, now=now)
+    runtime.store.audit_log.record(
+        user_id, "alerts.snooze", {"channel_id": channel_id, "until": None, "via": "home"}, now=now
+    )
     return f"Alerts for <#{channel_id}> are no longer snoozed."
 
 

@@ -1,14 +1,13 @@
-"""Digest subscriptions: the /lexer subscribe|unsubscribe|subscriptions handlers, their named queries, the trigger.
+"""Digest subscriptions: the /lexer subscribe|unsubscribe|subscriptions handlers and the trigger.
 
 The database is the interface to the clock process: a subscription written
-here is picked up by digests.schedule's sync job. The trigger lives here (not in
+here (through bot.store.subscriptions) is picked up by digests.schedule's sync job. The trigger lives here (not in
 digests/) because the reply to `/lexer subscribe` names the next run.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +18,7 @@ from bot.errors import CommandError
 from bot.slack import messages
 from bot.slack.format import mrkdwn_escape
 from bot.slack.parsing import CADENCES, SubscribeCommand, UnsubscribeCommand
-from bot.store import utcnow_iso
+from bot.store.subscriptions import WEEKDAY_NAMES, Subscription  # noqa: F401  (the row type lives with its table)
 from bot.timeframe import local_midnight
 
 logger = logging.getLogger(__name__)
@@ -28,7 +27,6 @@ KINDS = ("sla", "nps")
 DEFAULT_CADENCE = "daily"
 DEFAULT_AT = "09:00"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 KIND_TITLES = {"sla": "SLA digest", "nps": "NPS digest"}
 MAX_LIST_LINES = 40  # per section; long lists are cut into several sections
 
@@ -38,60 +36,6 @@ BROKEN_WORDS = {
     "is_archived": "the channel is archived",
     "channel_is_archived": "the channel is archived",
 }
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """One row of `subscriptions`."""
-
-    id: int
-    kind: str
-    form_id: int | None
-    channel_id: str
-    cadence: str
-    weekday: int | None
-    at_time: str
-    tz: str
-    created_by: str | None = None
-    created_at: str | None = None
-    paused: bool = False
-    broken_reason: str | None = None
-
-    @classmethod
-    def from_row(cls, row: dict) -> Subscription:
-        return cls(
-            int(row["id"]),
-            row["kind"],
-            row.get("form_id"),
-            row["channel_id"],
-            row["cadence"],
-            row.get("weekday"),
-            row["at_time"],
-            row["tz"],
-            row.get("created_by"),
-            row.get("created_at"),
-            bool(row.get("paused")),
-            row.get("broken_reason"),
-        )
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz)
-
-    @property
-    def active(self) -> bool:
-        return not self.paused and not self.broken_reason
-
-    def schedule_key(self) -> str:
-        """What the scheduler job depends on; a change here reschedules the job."""
-        return f"{self.kind}:{self.form_id}:{self.cadence}:{self.weekday}:{self.at_time}:{self.tz}"
-
-    def cadence_words(self) -> str:
-        if self.cadence == "weekly":
-            return f"every {WEEKDAY_NAMES[self.weekday or 0]}"
-        if self.cadence == "weekdays":
-            return "weekdays"
-        return "daily"
 
 
 # ------------------------------------------------------------------ trigger
@@ -148,74 +92,6 @@ def fire_times(sub: Subscription, start: datetime, end: datetime) -> list[dateti
 def when_words(dt: datetime) -> str:
     """'Mon 2 Dec 09:00 AEDT'."""
     return f"{dt:%a} {dt.day} {dt:%b} {dt:%H:%M} {dt.tzname()}"
-
-
-# ------------------------------------------------------------------ named queries
-
-
-def get_subscription(store, sub_id: int) -> Subscription | None:
-    rows = list(store.db.query("select * from subscriptions where id = ?", [sub_id]))
-    return Subscription.from_row(rows[0]) if rows else None
-
-
-def list_subscriptions(store, *, active_only: bool = False) -> list[Subscription]:
-    sql = "select * from subscriptions"
-    if active_only:
-        sql += " where coalesce(paused, 0) = 0 and broken_reason is null"
-    return [Subscription.from_row(r) for r in store.db.query(sql + " order by id")]
-
-
-def add_subscription(
-    store,
-    *,
-    kind: str,
-    channel_id: str,
-    cadence: str,
-    at_time: str,
-    tz: str,
-    created_by: str,
-    form_id: int | None = None,
-    weekday: int | None = None,
-    now: datetime | None = None,
-) -> Subscription:
-    row = {
-        "kind": kind,
-        "form_id": form_id,
-        "channel_id": channel_id,
-        "cadence": cadence,
-        "weekday": weekday if cadence == "weekly" else None,
-        "at_time": at_time,
-        "tz": tz,
-        "created_by": created_by,
-        "created_at": utcnow_iso(now),
-        "paused": 0,
-        "broken_reason": None,
-    }
-    table = store.db["subscriptions"]
-    table.insert(row)
-    return get_subscription(store, table.last_pk)  # type: ignore[return-value]
-
-
-def find_duplicate(store, kind: str, form_id: int | None, channel_id: str) -> Subscription | None:
-    rows = store.db.query(
-        "select * from subscriptions where kind = ? and channel_id = ? and "
-        "coalesce(form_id, 0) = ? and broken_reason is null",
-        [kind, channel_id, form_id or 0],
-    )
-    return next((Subscription.from_row(r) for r in rows), None)
-
-
-def delete_subscription(store, sub_id: int) -> bool:
-    cur = store.db.conn.execute("delete from subscriptions where id = ?", (sub_id,))
-    return cur.rowcount == 1
-
-
-def mark_broken(store, sub_id: int, reason: str) -> bool:
-    """Record why a subscription cannot post; True only for the call that broke it (so its creator is told once)."""
-    cur = store.db.conn.execute(
-        "update subscriptions set broken_reason = ? where id = ? and broken_reason is null", (reason, sub_id)
-    )
-    return cur.rowcount == 1
 
 
 # ------------------------------------------------------------------ /lexer handlers
@@ -340,14 +216,13 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
     if problem:
         raise _channel_refusal(problem, channel_id)
     now = services.now()
-    existing = find_duplicate(services.store, kind, form_id, channel_id)
+    existing = services.store.subscriptions.find_duplicate(kind, form_id, channel_id)
     if existing is not None:
         raise CommandError(
             f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words} (subscription `{existing.id}`).",
             hint=f"To change it, `/lexer unsubscribe {existing.id}` and subscribe again.",
         )
-    sub = add_subscription(
-        services.store,
+    sub = services.store.subscriptions.add(
         kind=kind,
         channel_id=channel_id,
         cadence=cadence,
@@ -358,7 +233,7 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
         weekday=weekday,
         now=now,
     )
-    services.store.audit(
+    services.store.audit_log.record(
         asker.user_id,
         "subscribe",
         {
@@ -386,12 +261,12 @@ def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, services: Services) -> Re
     sub_id = cmd.subscription_id
     if sub_id is None:
         raise CommandError("Say which subscription to stop.", hint="`/lexer subscriptions` lists them with their ids.")
-    sub = get_subscription(services.store, int(sub_id))
-    if sub is None or not delete_subscription(services.store, sub.id):
+    sub = services.store.subscriptions.get(int(sub_id))
+    if sub is None or not services.store.subscriptions.delete(sub.id):
         raise CommandError(
             f"There is no subscription `{sub_id}`.", hint="`/lexer subscriptions` lists them with their ids."
         )
-    services.store.audit(
+    services.store.audit_log.record(
         asker.user_id,
         "unsubscribe",
         {"id": sub.id, "kind": sub.kind, "form_id": sub.form_id, "channel_id": sub.channel_id},
@@ -406,7 +281,7 @@ def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, services: Services) -> Re
 
 
 def list_handler(cmd, asker: Asker, services: Services) -> Reply:
-    subs = list_subscriptions(services.store)
+    subs = services.store.subscriptions.all()
     if not subs:
         return Reply(
             messages.notice_message(

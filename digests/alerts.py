@@ -30,6 +30,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.isotime import parse_iso, to_iso
+
 logger = logging.getLogger(__name__)
 
 CHECK_EVERY = timedelta(minutes=5)
@@ -582,7 +584,7 @@ def trailing_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | No
             "date_from": tf.date_from,
             "date_to": tf.date_to,
             "hours": tf.span.total_seconds() / 3600.0,
-            "fetched_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+            "fetched_at": to_iso(now),
             "broke_sla": None,
             "responded": None,
             "volume": None,
@@ -620,15 +622,14 @@ def fetch_observation(api, slot: datetime, window_minutes: int, tz: ZoneInfo) ->
 
 
 def _episode_of(row: dict) -> Episode:
-    parse = lambda v: datetime.fromisoformat(v) if v else None  # noqa: E731
     return Episode(
         row["channel_id"],
         row["state"],
-        parse(row["started_at"]),
+        parse_iso(row["started_at"]),
         row["id"],
-        parse(row["resolved_at"]),
+        parse_iso(row["resolved_at"]),
         row["message_ts"],
-        parse(row["last_update_at"]),
+        parse_iso(row["last_update_at"]),
         row["last_count"] or 0,
         row["expected"] or 0.0,
         row["ok_streak"] or 0,
@@ -637,7 +638,7 @@ def _episode_of(row: dict) -> Episode:
 
 
 def _row_of(ep: Episode) -> dict:
-    fmt = lambda v: v.astimezone(UTC).isoformat(timespec="seconds") if v else None  # noqa: E731
+    fmt = lambda v: to_iso(v) if v else None  # noqa: E731
     return {
         "id": ep.id,
         "channel_id": ep.channel_id,
@@ -657,14 +658,12 @@ class AlertChecker:
     """One pass of the checks: fetch, judge, advance each channel's episode, post."""
 
     def __init__(self, runtime):
-        from bot.alerting import AlertStore
-
         self.runtime = runtime
         self.api = runtime.api
         self.slack = runtime.slack
         self.tz = runtime.settings.tz
         self.sandbox = runtime.settings.sandbox_mode
-        self.alerts = AlertStore(runtime.store)
+        self.alerts = runtime.store.alerts
 
     def run(self, now: datetime) -> CheckReport:
         configs = self.alerts.enabled_configs()
@@ -719,12 +718,12 @@ class AlertChecker:
 
     # ------------------------------------------------------------ one channel
     def _advance(self, cfg: dict, verdict: Verdict, now: datetime, baseline: Baseline | None) -> tuple[str, ...]:
-        from bot.alerting import AlertStore
+        from bot.alerting import snoozed_until
 
         channel = cfg["channel_id"]
         row = self.alerts.open_episode(channel)
         current = _episode_of(row) if row else None
-        snoozed = AlertStore.snoozed_until(cfg, now) is not None
+        snoozed = snoozed_until(cfg, now) is not None
         step = step_episode(current, verdict, now, channel_id=channel, snoozed=snoozed)
         ep = step.episode
         if ep is None or (ep == current and not step.actions):
@@ -822,7 +821,9 @@ class AlertChecker:
         if categorize(code) == "channel_gone":
             # the bot was removed or the channel archived: stop rather than fail every 5 minutes
             self.alerts.disable(channel, now)
-            self.runtime.store.audit("lexer-bot", "alerts.off", {"channel_id": channel, "reason": code}, now=now)
+            self.runtime.store.audit_log.record(
+                "lexer-bot", "alerts.off", {"channel_id": channel, "reason": code}, now=now
+            )
 
 
 def run_alert_checks(runtime, now: datetime | None = None) -> CheckReport:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
-from bot.subscriptions import KIND_TITLES, Subscription, get_subscription, mark_broken, when_words
+from bot.isotime import to_iso
+from bot.subscriptions import KIND_TITLES, Subscription, when_words
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
 
 if TYPE_CHECKING:
@@ -38,14 +39,9 @@ RETRYABLE = (LexerUnavailableError, RateLimitedError, MalformedResponseError)
 METADATA_EVENT = "lexer_digest"
 
 
-def iso(dt: datetime) -> str:
-    """UTC ISO text with microseconds: one format, so text order is time order."""
-    return dt.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
 def slot_key(scheduled_for: datetime) -> str:
     """The run's key: the scheduled time in UTC to the second."""
-    return scheduled_for.astimezone(timezone.utc).replace(microsecond=0).isoformat(timespec="seconds")
+    return to_iso(scheduled_for, timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -54,87 +50,6 @@ class RunOutcome:
     run_id: int | None = None
     message_ts: str | None = None
     error: str | None = None
-
-
-# ------------------------------------------------------------------ digest_runs named queries
-
-
-def claim_run(store, sub_id: int, slot: str, worker: str, now: datetime) -> int | None:
-    """Insert the run as claimed; None when another process has it (the unique index refuses)."""
-    import sqlite3
-
-    try:
-        cur = store.db.conn.execute(
-            "insert into digest_runs (subscription_id, scheduled_for, status, claimed_by, claimed_at, attempts) "
-            "values (?, ?, 'claimed', ?, ?, 1)",
-            (sub_id, slot, worker, iso(now)),
-        )
-    except sqlite3.IntegrityError:
-        return None
-    return cur.lastrowid
-
-
-def reclaim_stale_run(store, sub_id: int, slot: str, worker: str, now: datetime, lease_s: float) -> int | None:
-    """Take over a claim whose holder stopped refreshing it before posting; one process wins."""
-    stale_before = iso(now - timedelta(seconds=lease_s))
-    conn = store.db.conn
-    cur = conn.execute(
-        "update digest_runs set claimed_by = ?, claimed_at = ?, attempts = attempts + 1 "
-        "where subscription_id = ? and scheduled_for = ? and status = 'claimed' and message_ts is null "
-        "and claimed_at < ?",
-        (worker, iso(now), sub_id, slot, stale_before),
-    )
-    if cur.rowcount != 1:
-        return None
-    row = conn.execute(
-        "select id from digest_runs where subscription_id = ? and scheduled_for = ?", (sub_id, slot)
-    ).fetchone()
-    return row[0]
-
-
-def refresh_claim(store, run_id: int, worker: str, now: datetime) -> bool:
-    cur = store.db.conn.execute(
-        "update digest_runs set claimed_at = ? where id = ? and claimed_by = ? and status = 'claimed'",
-        (iso(now), run_id, worker),
-    )
-    return cur.rowcount == 1
-
-
-def begin_post(store, run_id: int, worker: str, channel_id: str, now: datetime) -> bool:
-    """claimed -> posting, only for the current claimer: after this no other process may post the run."""
-    cur = store.db.conn.execute(
-        "update digest_runs set status = 'posting', claimed_at = ?, channel_id = ? "
-        "where id = ? and claimed_by = ? and status = 'claimed'",
-        (iso(now), channel_id, run_id, worker),
-    )
-    return cur.rowcount == 1
-
-
-def finish_run(
-    store, run_id: int, status: str, now: datetime, *, message_ts: str | None = None, error: str | None = None
-) -> None:
-    store.db.conn.execute(
-        "update digest_runs set status = ?, posted_at = ?, message_ts = coalesce(?, message_ts), error = ? "
-        "where id = ?",
-        (status, iso(now) if status == "posted" else None, message_ts, error, run_id),
-    )
-
-
-def record_missed(store, sub_id: int, slot: str, now: datetime, reason: str) -> None:
-    import sqlite3
-
-    try:
-        store.db.conn.execute(
-            "insert into digest_runs (subscription_id, scheduled_for, status, claimed_at, error, attempts) "
-            "values (?, ?, 'missed', ?, ?, 0)",
-            (sub_id, slot, iso(now), reason),
-        )
-    except sqlite3.IntegrityError:
-        pass  # claimed or posted by someone: nothing to record
-
-
-def runs_for(store, sub_id: int) -> list[dict]:
-    return list(store.db.query("select * from digest_runs where subscription_id = ? order by scheduled_for", [sub_id]))
 
 
 # ------------------------------------------------------------------ fetch
@@ -310,7 +225,7 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
 
     store = deps.store
     sub_id = subscription.id if isinstance(subscription, Subscription) else int(subscription)
-    sub = get_subscription(store, sub_id)  # fresh: it may have been removed or broken since it was scheduled
+    sub = store.subscriptions.get(sub_id)  # fresh: it may have been removed or broken since it was scheduled
     if sub is None or not sub.active:
         return RunOutcome("skipped")
     slot = slot_key(scheduled_for)
@@ -319,11 +234,13 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
     grace = float(getattr(deps.settings, "digest_grace_s", 3600.0))
     late_s = (now - due).total_seconds()
     if late_s > grace:
-        record_missed(store, sub.id, slot, now, f"started {int(late_s)} s late, past the grace of {int(grace)} s")
+        store.digest_runs.record_missed(
+            sub.id, slot, now, f"started {int(late_s)} s late, past the grace of {int(grace)} s"
+        )
         return RunOutcome("missed")
-    run_id = claim_run(store, sub.id, slot, deps.worker_id, now)
+    run_id = store.digest_runs.claim(sub.id, slot, deps.worker_id, now)
     if run_id is None:
-        run_id = reclaim_stale_run(store, sub.id, slot, deps.worker_id, now, deps.lease_s)
+        run_id = store.digest_runs.reclaim_stale(sub.id, slot, deps.worker_id, now, deps.lease_s)
         if run_id is None:
             return RunOutcome("duplicate")
         logger.info("took over the stale claim of digest run %s", run_id)
@@ -340,33 +257,33 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
             form_id=sub.form_id,
             notes=notes,
             deadline=due + timedelta(seconds=grace),
-            heartbeat=lambda: refresh_claim(store, run_id, deps.worker_id, deps.now()),
+            heartbeat=lambda: store.digest_runs.refresh_claim(run_id, deps.worker_id, deps.now()),
         )
     except Exception as exc:
         logger.exception("digest %s for %s could not be built", sub.id, slot)
-        finish_run(store, run_id, "failed", deps.now(), error=f"build: {type(exc).__name__}")
+        store.digest_runs.finish(run_id, "failed", deps.now(), error=f"build: {type(exc).__name__}")
         return RunOutcome("failed", run_id, error=type(exc).__name__)
 
-    if not begin_post(store, run_id, deps.worker_id, sub.channel_id, deps.now()):
+    if not store.digest_runs.begin_post(run_id, deps.worker_id, sub.channel_id, deps.now()):
         return RunOutcome("lost", run_id)  # another process took the claim over while we fetched
     metadata = {"event_type": METADATA_EVENT, "event_payload": {"subscription_id": sub.id, "scheduled_for": slot}}
     try:
         ts = post_message(deps.slack, sub.channel_id, message, metadata)
     except SlackApiError as exc:
         code = slack_error_code(exc)
-        finish_run(store, run_id, "failed", deps.now(), error=code)
+        store.digest_runs.finish(run_id, "failed", deps.now(), error=code)
         if categorize(code) == "channel_gone":
             logger.warning("subscription %s cannot post in %s (%s): marked broken", sub.id, sub.channel_id, code)
-            if mark_broken(store, sub.id, code):
+            if store.subscriptions.mark_broken(sub.id, code):
                 _tell_creator(deps, sub, code)
         else:
             logger.error("digest %s for %s: Slack refused the post (%s)", sub.id, slot, code)
         return RunOutcome("failed", run_id, error=code)
     except Exception as exc:  # network trouble after retries: the post may not have happened
         logger.error("digest %s for %s: posting failed (%s)", sub.id, slot, type(exc).__name__)
-        finish_run(store, run_id, "failed", deps.now(), error=f"post: {type(exc).__name__}")
+        store.digest_runs.finish(run_id, "failed", deps.now(), error=f"post: {type(exc).__name__}")
         return RunOutcome("failed", run_id, error=type(exc).__name__)
-    finish_run(store, run_id, "posted", deps.now(), message_ts=ts)
+    store.digest_runs.finish(run_id, "posted", deps.now(), message_ts=ts)
     logger.info("digest %s for %s posted in %s", sub.id, slot, sub.channel_id)
     return RunOutcome("posted", run_id, ts)
 
@@ -374,28 +291,13 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
 def recover_stale_runs(deps: Deps) -> list[RunOutcome]:
     """At start (and on every sync): post runs whose claimer died before posting; mark died-while-posting ones."""
     now = deps.now()
-    stale_before = iso(now - timedelta(seconds=deps.lease_s))
-    conn = deps.store.db.conn
-    conn.execute(
-        "update digest_runs set status = 'uncertain', "
-        "error = 'the process stopped while posting; not re-posted, to never post twice' "
-        "where status = 'posting' and message_ts is null and claimed_at < ?",
-        (stale_before,),
-    )
-    rows = conn.execute(
-        "select subscription_id, scheduled_for from digest_runs where status = 'claimed' "
-        "and message_ts is null and claimed_at < ?",
-        (stale_before,),
-    ).fetchall()
+    stale_before = now - timedelta(seconds=deps.lease_s)
+    runs = deps.store.digest_runs
+    runs.mark_died_while_posting(stale_before)
     outcomes = []
-    for sub_id, slot in rows:
+    for sub_id, slot in runs.stale_claims(stale_before):
         outcome = send_digest(deps, sub_id, datetime.fromisoformat(slot))
         if outcome.status in ("skipped", "missed"):  # unsubscribed, broken or too late now: close the run
-            conn.execute(
-                "update digest_runs set status = ?, error = 'recovered after its claimer stopped' "
-                "where subscription_id = ? and scheduled_for = ? and status = 'claimed' "
-                "and claimed_at < ?",
-                (outcome.status, sub_id, slot, stale_before),
-            )
+            runs.close_recovered(sub_id, slot, outcome.status, stale_before)
         outcomes.append(outcome)
     return outcomes

@@ -15,7 +15,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.subscriptions import digest_trigger, fire_times, get_subscription, list_subscriptions
+from bot.subscriptions import digest_trigger, fire_times
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def recover_stale_digests(deps) -> None:
 def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
     """Make the scheduler's digest jobs match the active subscriptions; returns counts of changes."""
     grace = int(deps.settings.digest_grace_s)
-    wanted = {f"{JOB_PREFIX}{s.id}": s for s in list_subscriptions(deps.store, active_only=True)}
+    wanted = {f"{JOB_PREFIX}{s.id}": s for s in deps.store.subscriptions.all(active_only=True)}
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     added = removed = changed = 0
     # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
@@ -138,10 +138,7 @@ def missed_slot(store, sub, now: datetime, grace_s: float) -> datetime | None:
     from digests.jobs import slot_key
 
     slot = times[-1]
-    ran = store.db.conn.execute(
-        "select 1 from digest_runs where subscription_id = ? and scheduled_for = ?", (sub.id, slot_key(slot))
-    ).fetchone()
-    return None if ran else slot
+    return None if store.digest_runs.exists(sub.id, slot_key(slot)) else slot
 
 
 def _catch_up(scheduler, deps, sub, grace: int) -> None:
@@ -179,7 +176,7 @@ def run_scheduled_digest(deps, sub_id: int) -> None:
     """The job APScheduler runs: find which fire this is, then hand over to digests.jobs.send_digest."""
     from digests.jobs import send_digest
 
-    sub = get_subscription(deps.store, sub_id)
+    sub = deps.store.subscriptions.get(sub_id)
     if sub is None:
         return
     now = deps.now()

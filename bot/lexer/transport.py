@@ -69,34 +69,22 @@ class SqliteRateLimiter:
 
     def _try_acquire(self) -> tuple[int | None, float]:
         """Insert a send if there is room; else return how long until a slot may free."""
-        conn = self.store.db.conn
+        log = self.store.rate_log
         now = self.clock()
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                rows = conn.execute(
-                    "select sent_at, done_at from rate_log where token_key = ? and (done_at is null or done_at > ?)",
-                    (self.key, now - self.window_s),
-                ).fetchall()
-                ends = []
-                for sent_at, done_at in rows:
-                    if done_at is None:  # in flight: counts until window after its answer, at least
-                        done_at = now if sent_at + STALE_IN_FLIGHT_S > now else sent_at + STALE_IN_FLIGHT_S
-                    end = done_at + self.window_s
-                    if end > now:
-                        ends.append(end)
-                if len(ends) < self.limit:
-                    cur = conn.execute("insert into rate_log (token_key, sent_at) values (?, ?)", (self.key, now))
-                    if random.random() < 0.02:  # prune old rows now and then
-                        conn.execute(
-                            "delete from rate_log where done_at is not null and done_at < ?", (now - 2 * self.window_s,)
-                        )
-                    conn.execute("COMMIT")
-                    return cur.lastrowid, 0.0
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, log.write_lock():
+            rows = log.counted_sends(self.key, now - self.window_s)
+            ends = []
+            for sent_at, done_at in rows:
+                if done_at is None:  # in flight: counts until window after its answer, at least
+                    done_at = now if sent_at + STALE_IN_FLIGHT_S > now else sent_at + STALE_IN_FLIGHT_S
+                end = done_at + self.window_s
+                if end > now:
+                    ends.append(end)
+            if len(ends) < self.limit:
+                row_id = log.record_send(self.key, now)
+                if random.random() < 0.02:  # prune old rows now and then
+                    log.prune(now - 2 * self.window_s)
+                return row_id, 0.0
         ends.sort()
         # the oldest counted send frees its slot first; in-flight ones free later
         wait = ends[len(ends) - self.limit] - now
@@ -122,12 +110,10 @@ class SqliteRateLimiter:
     def release(self, row_id: int) -> None:
         """Mark a send answered; the window for it runs from now."""
         with self._lock:
-            self.store.db.conn.execute("update rate_log set done_at = ? where id = ?", (self.clock(), row_id))
+            self.store.rate_log.mark_done(row_id, self.clock())
 
     def sends_between(self, start: float, end: float) -> int:
-        return self.store.db.conn.execute(
-            "select count(*) from rate_log where token_key = ? and sent_at >= ? and sent_at < ?", (self.key, start, end)
-        ).fetchone()[0]
+        return self.store.rate_log.sends_between(self.key, start, end)
 
 
 class RateLimitTransport(httpx.BaseTransport):

@@ -10,7 +10,6 @@ from bot.cli import build_deps
 from bot.deps import Deps
 from bot.lexer.build import build_activity_client
 from bot.store import open_store
-from bot.subscriptions import add_subscription
 from tests.conftest import ADMIN, make_settings
 
 
@@ -66,8 +65,7 @@ class DigestWorld:
         weekday=None,
         created_by=ADMIN,
     ):
-        return add_subscription(
-            self.store,
+        return self.store.subscriptions.add(
             kind=kind,
             channel_id=channel_id,
             cadence=cadence,

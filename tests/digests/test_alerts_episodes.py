@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.alerting import AlertStore
 from bot.cli import build_deps
 from bot.config import SANDBOX_TOKEN, Settings
 from bot.lexer.build import build_activity_client
@@ -130,7 +129,7 @@ def world(lexer, slack, tmp_path):
     )
     clock = Clock(T0)
     runtime = _runtime(settings, clock)
-    AlertStore(runtime.store).save_config(
+    runtime.store.alerts.save_config(
         CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
     )
     yield app, slack.app, runtime, clock, settings
@@ -190,7 +189,7 @@ def test_episode_lifecycle_one_message_thread_updates_and_recovery(world):
     assert edited["ts"] == alert["ts"] and edited["text"].startswith("Resolved")
     assert "lexer.alert.snooze_1h" not in json.dumps(edited["blocks"])
     assert replies(standin, alert["ts"])[-1]["text"].startswith(":white_check_mark: Back to normal")
-    episode = AlertStore(runtime.store).last_episode(CHANNEL)
+    episode = runtime.store.alerts.last_episode(CHANNEL)
     assert episode["state"] == "resolved" and json.loads(episode["detail"])["peak"] == 42
 
     lexer.breaches = 40  # a new spike is a new episode and a new message
@@ -236,7 +235,7 @@ def test_the_same_slot_is_checked_once_across_processes(world):
 
 def test_snooze_silences_posts_but_tracks_the_episode(world):
     lexer, standin, runtime, clock, _ = world
-    alerts = AlertStore(runtime.store)
+    alerts = runtime.store.alerts
     alerts.snooze(CHANNEL, clock.now + timedelta(minutes=20), clock.now)
     lexer.breaches = 30
     for _ in range(3):
@@ -253,7 +252,7 @@ def test_resolution_during_a_snooze_edits_quietly_without_a_thread_post(world):
     lexer.breaches = 30
     check(runtime, clock)
     [alert] = top_level(standin)
-    AlertStore(runtime.store).snooze(CHANNEL, clock.now + timedelta(hours=2), clock.now)
+    runtime.store.alerts.snooze(CHANNEL, clock.now + timedelta(hours=2), clock.now)
     lexer.breaches = 1
     check(runtime, clock)
     assert check(runtime, clock).channels[CHANNEL] == ("normal", ("resolve",))
@@ -266,14 +265,14 @@ def test_bot_removed_from_the_channel_turns_alerts_off(world):
     standin.fail_next("chat.postMessage", error="not_in_channel")
     lexer.breaches = 30
     assert check(runtime, clock).channels[CHANNEL] == ("spike", ())
-    assert not AlertStore(runtime.store).config(CHANNEL)["enabled"]
+    assert not runtime.store.alerts.config(CHANNEL)["enabled"]
     audit = list(runtime.store.db["audit_log"].rows_where("action = 'alerts.off'"))
     assert audit and json.loads(audit[0]["detail"])["reason"] == "not_in_channel"
 
 
 def test_no_channel_with_alerts_on_costs_no_requests(world):
     lexer, standin, runtime, clock, _ = world
-    AlertStore(runtime.store).disable(CHANNEL, clock.now)
+    runtime.store.alerts.disable(CHANNEL, clock.now)
     report = check(runtime, clock)
     assert report.slot is None and lexer.requests == []
 
@@ -300,7 +299,7 @@ def sandboxed(slack, tmp_path):
         timezone="Australia/Sydney",
     )
     runtime = _runtime(settings, clock)
-    AlertStore(runtime.store).save_config(
+    runtime.store.alerts.save_config(
         CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
     )
     yield app, runtime, clock
@@ -313,7 +312,7 @@ def test_missing_data_from_the_sandbox_is_recorded_and_judged_unknown(sandboxed)
     app.fail_next(503, times=4, path_prefix="/v1/activity/reports")  # the first try and every retry
     report = check(runtime, clock)
     assert report.windows == {60: "missing"} and report.channels[CHANNEL] == ("unknown", ())
-    sample = AlertStore(runtime.store).latest_sample(60)
+    sample = runtime.store.alerts.latest_sample(60)
     assert sample["status"] == "missing" and sample["broke_sla"] is None
     assert check(runtime, clock).windows == {60: "ok"}
 
@@ -363,7 +362,7 @@ def test_cli_alerts_check_runs_one_pass(sandbox, slack, tmp_path, monkeypatch, c
     assert main(["alerts", "check"]) == 0
     assert "No channel has alerts on" in capsys.readouterr().out
     store = open_store(tmp_path / "cli.db")
-    AlertStore(store).save_config(
+    store.alerts.save_config(
         CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=datetime.now(UTC)
     )
     store.close()
@@ -389,7 +388,7 @@ def test_the_scheduler_checks_every_five_minutes(world):
 
 def test_two_weeks_of_samples_replace_the_daily_baseline_call(world):
     lexer, standin, runtime, clock, _ = world
-    alerts = AlertStore(runtime.store)
+    alerts = runtime.store.alerts
     t = clock.now - timedelta(days=15)
     while t < clock.now:  # an hourly history of 2 breaches an hour, except 6 at this hour of the week
         sample_id = alerts.claim_sample(t, 60, t)
@@ -408,7 +407,7 @@ def test_two_weeks_of_samples_replace_the_daily_baseline_call(world):
 
 def test_alerts_off_closes_an_open_episode(world):
     lexer, standin, runtime, clock, _ = world
-    alerts = AlertStore(runtime.store)
+    alerts = runtime.store.alerts
     lexer.breaches = 30
     check(runtime, clock)
     alerts.disable(CHANNEL, clock.now)
@@ -421,7 +420,7 @@ def test_alerts_off_closes_an_open_episode(world):
 def test_one_channels_broken_state_does_not_silence_the_others(world):
     lexer, standin, runtime, clock, _ = world
     standin.add_channel("C0SECOND", "second", member=True)
-    AlertStore(runtime.store).save_config(
+    runtime.store.alerts.save_config(
         "C0SECOND", window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
     )
     # CHANNEL's open episode is corrupt (a bad hand edit, a half-written row): its pass fails, logged

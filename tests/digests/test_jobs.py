@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.subscriptions import get_subscription
-from digests.jobs import recover_stale_runs, runs_for, send_digest, slot_key
+from digests.jobs import recover_stale_runs, send_digest, slot_key
 from tests.conftest import ADMIN, CHANNEL
 
 # Lexer behind a compressing proxy: every answer here arrives gzip-encoded
@@ -32,7 +31,7 @@ def test_send_digest_posts_and_records_the_ts(world, slack):
     assert len(posted) == 1 and posted[0]["ts"] == outcome.message_ts
     assert posted[0]["text"].startswith("SLA digest for ")
     assert posted[0]["metadata"]["event_payload"] == {"subscription_id": sub.id, "scheduled_for": slot_key(due)}
-    [run] = runs_for(world.store, sub.id)
+    [run] = world.store.digest_runs.runs_for(sub.id)
     assert run["status"] == "posted" and run["message_ts"] == outcome.message_ts and run["channel_id"] == CHANNEL
     # the same slot again, from the same or another process: never a second post
     assert send_digest(world.deps(), sub, due).status == "duplicate"
@@ -78,9 +77,8 @@ CLAIM_THEN_HANG = """
 import sys, time
 from datetime import datetime
 from bot.store import open_store
-from digests.jobs import claim_run
 store = open_store(sys.argv[1])
-run = claim_run(store, int(sys.argv[2]), sys.argv[3], "doomed-process", datetime.fromisoformat(sys.argv[4]))
+run = store.digest_runs.claim(int(sys.argv[2]), sys.argv[3], "doomed-process", datetime.fromisoformat(sys.argv[4]))
 print("claimed", run, flush=True)
 time.sleep(60)
 """
@@ -122,7 +120,7 @@ def test_a_process_killed_between_claim_and_post_is_posted_once_after_restart(wo
         t.join(30)
     assert sorted(o.status for o in results if o.status != "duplicate") == ["posted"]
     assert len(digests_in(slack)) == 1
-    [run] = runs_for(world.store, sub.id)
+    [run] = world.store.digest_runs.runs_for(sub.id)
     assert run["status"] == "posted" and run["attempts"] == 2
     assert "Posted late" in digests_in(slack)[0]["blocks"][1]["elements"][0]["text"]
     # and never again
@@ -147,7 +145,7 @@ def test_a_run_that_died_while_posting_is_never_posted_again(world, slack):
     assert recover_stale_runs(world.deps(lease_s=60)) == []
     assert send_digest(world.deps(), sub, due).status == "duplicate"
     assert digests_in(slack) == []
-    [run] = runs_for(world.store, sub.id)
+    [run] = world.store.digest_runs.runs_for(sub.id)
     assert run["status"] == "uncertain"
 
 
@@ -167,7 +165,7 @@ def test_misfire_grace(world, slack, late_min, status, note):
     assert send_digest(world.deps(), sub, due).status == status
     if status == "missed":
         assert digests_in(slack) == []
-        assert runs_for(world.store, sub.id)[0]["status"] == "missed"
+        assert world.store.digest_runs.runs_for(sub.id)[0]["status"] == "missed"
         return
     [msg] = digests_in(slack)
     assert ("Posted late" in str(msg["blocks"])) is note
@@ -182,8 +180,8 @@ def test_a_channel_the_bot_cannot_post_in_breaks_only_that_subscription(world, s
     due = due_before(world.clock())
     assert send_digest(deps, bad, due).error == code
     assert send_digest(deps, good, due).status == "posted"
-    assert get_subscription(world.store, bad.id).broken_reason == code
-    assert get_subscription(world.store, good.id).broken_reason is None
+    assert world.store.subscriptions.get(bad.id).broken_reason == code
+    assert world.store.subscriptions.get(good.id).broken_reason is None
     dms = slack.app.messages("D" + ADMIN[1:])
     assert len(dms) == 1 and f"subscription `{bad.id}`" in dms[0]["text"] and code in dms[0]["text"]
     # a broken subscription is skipped from then on, and its creator is not told again
@@ -225,9 +223,7 @@ def test_a_lexer_hiccup_is_retried_and_the_digest_is_whole(world, slack, sandbox
 
 
 def test_unsubscribed_before_it_fires_is_skipped(world, slack):
-    from bot.subscriptions import delete_subscription
-
     sub = world.subscribe("sla")
-    delete_subscription(world.store, sub.id)
+    world.store.subscriptions.delete(sub.id)
     assert send_digest(world.deps(), sub, due_before(world.clock())).status == "skipped"
     assert digests_in(slack) == []

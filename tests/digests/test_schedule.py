@@ -8,7 +8,6 @@ import time_machine
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.subscriptions import Subscription, fire_times, next_run, when_words
-from digests.jobs import runs_for
 from digests.schedule import JOB_PREFIX, configure, run_scheduled_digest, scheduled_time, sync_digest_jobs
 from tests.conftest import CHANNEL, wait_for
 
@@ -107,7 +106,7 @@ def test_jobs_run_at_each_fire_post_once_per_day_across_dst(world, slack, tz, at
         for jitter in (0.2, 1.5, 40):  # the scheduler firing, and a second process firing late
             world.clock.value = t.astimezone(UTC) + timedelta(seconds=jitter)
             run_scheduled_digest(runtime, s.id)
-    runs = runs_for(world.store, s.id)
+    runs = world.store.digest_runs.runs_for(s.id)
     assert [r["status"] for r in runs] == ["posted"] * 3
     assert [r["scheduled_for"] for r in runs] == [t.astimezone(UTC).isoformat(timespec="seconds") for t in times]
     assert len(slack.app.messages(CHANNEL)) == 3
@@ -151,7 +150,7 @@ def test_a_real_background_scheduler_fires_the_digest_once_at_the_dst_change(wor
         scheduler.start()
         try:
             wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{s.id}"), timeout=5)
-            wait_for(lambda: [r for r in runs_for(world.store, s.id) if r["status"] == "posted"], timeout=10)
+            wait_for(lambda: [r for r in world.store.digest_runs.runs_for(s.id) if r["status"] == "posted"], timeout=10)
             traveller.move_to(second - timedelta(seconds=0.5))
             scheduler.wakeup()
             time.sleep(1.5)  # past the repeated 01:30: nothing may fire
@@ -159,7 +158,7 @@ def test_a_real_background_scheduler_fires_the_digest_once_at_the_dst_change(wor
             assert job.next_run_time == datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
         finally:
             scheduler.shutdown(wait=True)
-    runs = runs_for(world.store, s.id)
+    runs = world.store.digest_runs.runs_for(s.id)
     assert [(r["scheduled_for"], r["status"]) for r in runs] == [("2026-11-01T05:30:00+00:00", "posted")]
     assert len(slack.app.messages(CHANNEL)) == 1
 
@@ -194,7 +193,7 @@ def test_a_fire_missed_while_no_scheduler_held_the_job_is_posted_late_once(
                 job.func(*job.args)
         finally:
             scheduler.shutdown(wait=False)
-    runs = runs_for(world.store, s.id)
+    runs = world.store.digest_runs.runs_for(s.id)
     assert [(r["scheduled_for"], r["status"]) for r in runs] == ([(fire.isoformat(), "posted")] if posts else [])
     assert len(slack.app.messages(CHANNEL)) == (1 if posts else 0)
 

@@ -5,7 +5,6 @@ import json
 import pytest
 
 from bot.sandbox.slack_standin import render_message_text
-from bot.subscriptions import list_subscriptions
 from tests.conftest import ADMIN, CHANNEL, USER_NEW_YORK, USER_SYDNEY
 
 
@@ -22,7 +21,7 @@ def audit(bot) -> list[tuple[str, str, dict]]:
 
 def test_subscribe_with_defaults_replies_with_the_id_and_next_run(bot):
     reply = bot.command("subscribe sla", user_id=ADMIN)
-    [sub] = list_subscriptions(bot.runtime.store)
+    [sub] = bot.runtime.store.subscriptions.all()
     assert (sub.kind, sub.channel_id, sub.cadence, sub.at_time, sub.tz, sub.created_by) == (
         "sla",
         CHANNEL,
@@ -56,7 +55,7 @@ def test_subscribe_with_defaults_replies_with_the_id_and_next_run(bot):
 def test_subscribe_nps_weekly_in_another_channel_and_zone(bot, slack):
     slack.app.add_channel("C0SUPPORT", "support", member=True)
     reply = bot.command("subscribe nps 55 <#C0SUPPORT|support> weekly mon at 08:30 tz America/New_York", user_id=ADMIN)
-    [sub] = list_subscriptions(bot.runtime.store)
+    [sub] = bot.runtime.store.subscriptions.all()
     assert (sub.kind, sub.form_id, sub.channel_id, sub.cadence, sub.weekday, sub.at_time, sub.tz) == (
         "nps",
         55,
@@ -81,14 +80,14 @@ def test_subscribe_nps_weekly_in_another_channel_and_zone(bot, slack):
 def test_a_channel_the_bot_cannot_post_in_is_refused_with_what_to_do(bot, channel, expect):
     reply = bot.command(f"subscribe sla {channel}", user_id=ADMIN)
     assert expect in text_of(reply)
-    assert list_subscriptions(bot.runtime.store) == []
+    assert bot.runtime.store.subscriptions.all() == []
 
 
 def test_a_non_admin_is_refused_and_told_who_can(bot):
     reply = bot.command("subscribe sla", user_id=USER_SYDNEY)
     text = text_of(reply)
     assert "Only lexer-bot admins" in text and ADMIN in text
-    assert list_subscriptions(bot.runtime.store) == []
+    assert bot.runtime.store.subscriptions.all() == []
     assert "admins" in text_of(bot.command("unsubscribe 1", user_id=USER_NEW_YORK))
 
 
@@ -96,7 +95,7 @@ def test_anyone_can_list_subscriptions_with_next_run_and_state(bot, slack):
     assert "No digests are scheduled" in text_of(bot.command("subscriptions", user_id=USER_SYDNEY))
     bot.command("subscribe sla", user_id=ADMIN)
     bot.command("subscribe nps 61 weekdays at 07:00", user_id=ADMIN)
-    a, b = list_subscriptions(bot.runtime.store)
+    a, b = bot.runtime.store.subscriptions.all()
     bot.runtime.store.db["subscriptions"].update(b.id, {"broken_reason": "not_in_channel"})
     text = text_of(bot.command("subscriptions", user_id=USER_NEW_YORK))
     lines = [ln for ln in text.splitlines() if ln.startswith("`")]
@@ -109,15 +108,15 @@ def test_a_duplicate_subscription_is_refused(bot):
     bot.command("subscribe sla", user_id=ADMIN)
     reply = bot.command("subscribe sla at 10:00", user_id=ADMIN)
     assert "already gets the SLA digest" in text_of(reply)
-    assert len(list_subscriptions(bot.runtime.store)) == 1
+    assert len(bot.runtime.store.subscriptions.all()) == 1
 
 
 def test_unsubscribe(bot):
     bot.command("subscribe sla", user_id=ADMIN)
-    [sub] = list_subscriptions(bot.runtime.store)
+    [sub] = bot.runtime.store.subscriptions.all()
     reply = bot.command(f"unsubscribe {sub.id}", user_id=ADMIN)
     assert "will no longer get the SLA digest" in text_of(reply)
-    assert list_subscriptions(bot.runtime.store) == []
+    assert bot.runtime.store.subscriptions.all() == []
     assert audit(bot)[-1][:2] == (ADMIN, "unsubscribe")
     assert "no subscription `99`" in text_of(bot.command("unsubscribe 99", user_id=ADMIN))
 
@@ -151,7 +150,7 @@ def test_in_serve_a_new_subscription_is_scheduled_at_once(bot):
     scheduler = start_background_scheduler(bot.deps)
     try:
         bot.command("subscribe sla", user_id=ADMIN)
-        [sub] = list_subscriptions(bot.runtime.store)
+        [sub] = bot.runtime.store.subscriptions.all()
         assert wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{sub.id}"), timeout=5)
         bot.command(f"unsubscribe {sub.id}", user_id=ADMIN)
         wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{sub.id}") is None, timeout=5)

@@ -4,9 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.store import migrations, open_store
+from bot.store import open_store
+from bot.store.migrations import migrations
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_migrations_apply_once_and_reopen_cleanly(tmp_path):
@@ -33,3 +34,20 @@ def test_processes_starting_together_migrate_once(tmp_path):
     store = open_store(db)
     names = [row["name"] for row in store.db["_sqlite_migrations"].rows]
     assert len(names) == len(set(names)) == len(migrations._migrations)
+
+
+def test_memory_store_is_migrated_and_shared_by_threads(fresh_store):
+    import threading
+
+    fresh_store.audit_log.record("U1", "main")
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append([e["action"] for e in fresh_store.audit_log.entries()]))
+    thread.start()
+    thread.join()
+    assert seen == [["main"]]
+
+
+def test_two_memory_stores_are_apart():
+    a, b = open_store(":memory:"), open_store(":memory:")
+    a.audit_log.record("U1", "only-in-a")
+    assert b.audit_log.entries() == []

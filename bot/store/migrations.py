@@ -1,22 +1,12 @@
-"""SQLite through sqlite-utils: open the database, versioned migrations, named queries.
+"""The schema as versioned sqlite-utils migrations; applied in order, each once, by Store.migrate.
 
-The database is the interface between the web and clock processes, so every
-connection uses WAL and a busy timeout, and each thread has its own connection.
+Names and order are fixed: existing databases record them in _sqlite_migrations.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import sqlite3
-import threading
-from datetime import datetime, timezone
-from pathlib import Path
-
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
-
-logger = logging.getLogger(__name__)
 
 migrations = Migrations("lexerbot")
 
@@ -197,75 +187,3 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
         },
         pk="key",
     )
-
-
-def utcnow_iso(now: datetime | None = None) -> str:
-    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-class Store:
-    """A database file with one connection per thread."""
-
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-        self._local = threading.local()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._migrate_lock = threading.Lock()
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            db = sqlite_utils.Database(conn)
-            self._local.db = db
-        return db
-
-    def migrate(self) -> None:
-        with self._migrate_lock:
-            conn = self.db.conn
-            # the web and clock processes may start together: the write lock makes one migrate while the other
-            # waits, then finds nothing pending (each migration nests as a savepoint inside this transaction)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                migrations.apply(self.db)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.conn.close()
-            self._local.db = None
-
-    # ------------------------------------------------------------ audit
-    def audit(self, user_id: str, action: str, detail: dict | None = None, now: datetime | None = None) -> None:
-        self.db["audit_log"].insert(
-            {
-                "at": utcnow_iso(now),
-                "user_id": user_id,
-                "action": action,
-                "detail": json.dumps(detail or {}, sort_keys=True),
-            }
-        )
-
-    def healthy(self) -> bool:
-        try:
-            self.db.execute("select 1").fetchone()
-            return True
-        except sqlite3.Error:
-            return False
-
-
-def open_store(path: str | Path) -> Store:
-    """Open (creating if needed) and migrate the database."""
-    store = Store(path)
-    store.migrate()
-    return store

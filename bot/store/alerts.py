@@ -1,0 +1,148 @@
+"""The alert tables: alert_configs, alert_episodes, alert_samples and alert_baselines.
+
+The bot side writes configs and snoozes; the clock side claims samples, keeps
+baselines and advances episodes. Each reads what the other wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.isotime import to_iso
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class Alerts:
+    """Named queries on alert_configs, alert_episodes, alert_samples and alert_baselines."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.store.db
+
+    # configs
+    def config(self, channel_id: str) -> dict | None:
+        rows = list(self.db["alert_configs"].rows_where("channel_id = ?", [channel_id]))
+        return rows[0] if rows else None
+
+    def enabled_configs(self) -> list[dict]:
+        return list(self.db["alert_configs"].rows_where("enabled = 1", order_by="channel_id"))
+
+    def enabled_with_open_episode(self) -> list[dict]:
+        """Each enabled config with its firing episode (or None) under "open_episode", as App Home lists them."""
+        return [{**cfg, "open_episode": self.open_episode(cfg["channel_id"])} for cfg in self.enabled_configs()]
+
+    def save_config(
+        self, channel_id: str, *, window_minutes: int, min_count: int, sensitivity: str, user_id: str, now: datetime
+    ) -> None:
+        old = self.config(channel_id) or {}
+        self.db["alert_configs"].upsert(
+            {
+                "channel_id": channel_id,
+                "enabled": 1,
+                "window_minutes": window_minutes,
+                "min_count": min_count,
+                "sensitivity": sensitivity,
+                "created_by": user_id,
+                "snoozed_until": old.get("snoozed_until"),
+                "updated_at": to_iso(now),
+            },
+            pk="channel_id",
+        )
+
+    def disable(self, channel_id: str, now: datetime) -> bool:
+        if not (self.config(channel_id) or {}).get("enabled"):
+            return False
+        self.db["alert_configs"].update(channel_id, {"enabled": 0, "updated_at": to_iso(now)})
+        # an episode left open would carry on in an old thread if alerts came back on later
+        self.db.execute(
+            "update alert_episodes set state = 'closed', resolved_at = ? where channel_id = ? and state = 'firing'",
+            [to_iso(now), channel_id],
+        )
+        return True
+
+    def snooze(self, channel_id: str, until: datetime | None, now: datetime) -> None:
+        self.db["alert_configs"].update(
+            channel_id, {"snoozed_until": to_iso(until) if until else None, "updated_at": to_iso(now)}
+        )
+
+    # samples
+    def claim_sample(self, window_end: datetime, window_minutes: int, now: datetime) -> int | None:
+        """Insert the slot's row; None when another process (or pass) already has it."""
+        try:
+            return (
+                self.db["alert_samples"]
+                .insert(
+                    {
+                        "window_end": to_iso(window_end),
+                        "window_minutes": window_minutes,
+                        "status": "pending",
+                        "checked_at": to_iso(now),
+                    }
+                )
+                .last_pk
+            )
+        except sqlite3.IntegrityError:
+            return None
+
+    def record_sample(self, sample_id: int, values: dict) -> None:
+        self.db["alert_samples"].update(sample_id, values)
+
+    def samples_since(self, start: datetime) -> list[dict]:
+        return list(
+            self.db["alert_samples"].rows_where(
+                "window_end >= ? and status = 'ok'", [to_iso(start)], order_by="window_end"
+            )
+        )
+
+    def latest_sample(self, window_minutes: int) -> dict | None:
+        rows = list(
+            self.db["alert_samples"].rows_where(
+                "window_minutes = ? and status in ('ok', 'missing')",
+                [window_minutes],
+                order_by="window_end desc",
+                limit=1,
+            )
+        )
+        return rows[0] if rows else None
+
+    def prune_samples(self, before: datetime) -> None:
+        self.db.execute("delete from alert_samples where window_end < ?", [to_iso(before)])
+
+    # the daily trailing-7-day baseline
+    def baseline(self, key: str) -> dict | None:
+        rows = list(self.db["alert_baselines"].rows_where("key = ?", [key]))
+        return rows[0] if rows else None
+
+    def save_baseline(self, row: dict) -> None:
+        self.db["alert_baselines"].upsert(row, pk="key")
+
+    # episodes
+    def open_episode(self, channel_id: str) -> dict | None:
+        rows = list(
+            self.db["alert_episodes"].rows_where(
+                "channel_id = ? and state = 'firing'", [channel_id], order_by="id desc", limit=1
+            )
+        )
+        return rows[0] if rows else None
+
+    def last_episode(self, channel_id: str) -> dict | None:
+        rows = list(self.db["alert_episodes"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=1))
+        return rows[0] if rows else None
+
+    def save_episode(self, row: dict) -> int:
+        if row.get("id"):
+            self.db["alert_episodes"].update(row["id"], {k: v for k, v in row.items() if k != "id"})
+            return row["id"]
+        return self.db["alert_episodes"].insert({k: v for k, v in row.items() if k != "id"}).last_pk

@@ -1,0 +1,38 @@
+"""The audit_log table: who changed what (subscriptions, alerts, exports), one row per change."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.isotime import utcnow_iso
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class AuditLog:
+    """Named queries on `audit_log`."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def record(self, user_id: str, action: str, detail: dict | None = None, now: datetime | None = None) -> None:
+        self.store.db["audit_log"].insert(
+            {
+                "at": utcnow_iso(now),
+                "user_id": user_id,
+                "action": action,
+                "detail": json.dumps(detail or {}, sort_keys=True),
+            }
+        )
+
+    def entries(self, action: str | None = None) -> list[dict]:
+        """Rows in the order written, all or one action's, with detail decoded."""
+        where, args = ("action = ?", [action]) if action else (None, [])
+        rows = self.store.db["audit_log"].rows_where(where, args, order_by="id")
+        return [{**row, "detail": json.loads(row["detail"] or "{}")} for row in rows]

@@ -1,0 +1,132 @@
+"""The digest_runs table: one row per (subscription, scheduled time), the claim that makes a digest post once.
+
+A run is claimed by an insert the unique index refuses to every process but
+one, then moved claimed -> posting -> posted by compare-and-set updates that
+name the claimer (see digests.jobs for the whole protocol).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.isotime import to_iso
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+TIMESPEC = "microseconds"  # every digest_runs timestamp has one format, so text order is time order
+
+
+class DigestRuns:
+    """Named queries on `digest_runs`."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def claim(self, sub_id: int, slot: str, worker: str, now: datetime) -> int | None:
+        """Insert the run as claimed; None when another process has it (the unique index refuses)."""
+        try:
+            cur = self.store.db.conn.execute(
+                "insert into digest_runs (subscription_id, scheduled_for, status, claimed_by, claimed_at, attempts) "
+                "values (?, ?, 'claimed', ?, ?, 1)",
+                (sub_id, slot, worker, to_iso(now, TIMESPEC)),
+            )
+        except sqlite3.IntegrityError:
+            return None
+        return cur.lastrowid
+
+    def reclaim_stale(self, sub_id: int, slot: str, worker: str, now: datetime, lease_s: float) -> int | None:
+        """Take over a claim whose holder stopped refreshing it before posting; one process wins."""
+        stale_before = to_iso(now - timedelta(seconds=lease_s), TIMESPEC)
+        conn = self.store.db.conn
+        cur = conn.execute(
+            "update digest_runs set claimed_by = ?, claimed_at = ?, attempts = attempts + 1 "
+            "where subscription_id = ? and scheduled_for = ? and status = 'claimed' and message_ts is null "
+            "and claimed_at < ?",
+            (worker, to_iso(now, TIMESPEC), sub_id, slot, stale_before),
+        )
+        if cur.rowcount != 1:
+            return None
+        row = conn.execute(
+            "select id from digest_runs where subscription_id = ? and scheduled_for = ?", (sub_id, slot)
+        ).fetchone()
+        return row[0]
+
+    def refresh_claim(self, run_id: int, worker: str, now: datetime) -> bool:
+        cur = self.store.db.conn.execute(
+            "update digest_runs set claimed_at = ? where id = ? and claimed_by = ? and status = 'claimed'",
+            (to_iso(now, TIMESPEC), run_id, worker),
+        )
+        return cur.rowcount == 1
+
+    def begin_post(self, run_id: int, worker: str, channel_id: str, now: datetime) -> bool:
+        """claimed -> posting, only for the current claimer: after this no other process may post the run."""
+        cur = self.store.db.conn.execute(
+            "update digest_runs set status = 'posting', claimed_at = ?, channel_id = ? "
+            "where id = ? and claimed_by = ? and status = 'claimed'",
+            (to_iso(now, TIMESPEC), channel_id, run_id, worker),
+        )
+        return cur.rowcount == 1
+
+    def finish(
+        self, run_id: int, status: str, now: datetime, *, message_ts: str | None = None, error: str | None = None
+    ) -> None:
+        self.store.db.conn.execute(
+            "update digest_runs set status = ?, posted_at = ?, message_ts = coalesce(?, message_ts), error = ? "
+            "where id = ?",
+            (status, to_iso(now, TIMESPEC) if status == "posted" else None, message_ts, error, run_id),
+        )
+
+    def record_missed(self, sub_id: int, slot: str, now: datetime, reason: str) -> None:
+        try:
+            self.store.db.conn.execute(
+                "insert into digest_runs (subscription_id, scheduled_for, status, claimed_at, error, attempts) "
+                "values (?, ?, 'missed', ?, ?, 0)",
+                (sub_id, slot, to_iso(now, TIMESPEC), reason),
+            )
+        except sqlite3.IntegrityError:
+            pass  # claimed or posted by someone: nothing to record
+
+    def runs_for(self, sub_id: int) -> list[dict]:
+        return list(
+            self.store.db.query("select * from digest_runs where subscription_id = ? order by scheduled_for", [sub_id])
+        )
+
+    def exists(self, sub_id: int, slot: str) -> bool:
+        """Whether any process has claimed, posted or recorded this run."""
+        row = self.store.db.conn.execute(
+            "select 1 from digest_runs where subscription_id = ? and scheduled_for = ?", (sub_id, slot)
+        ).fetchone()
+        return row is not None
+
+    def mark_died_while_posting(self, stale_before: datetime) -> None:
+        """Runs left in `posting` by a dead process become `uncertain`: the post may have reached Slack."""
+        self.store.db.conn.execute(
+            "update digest_runs set status = 'uncertain', "
+            "error = 'the process stopped while posting; not re-posted, to never post twice' "
+            "where status = 'posting' and message_ts is null and claimed_at < ?",
+            (to_iso(stale_before, TIMESPEC),),
+        )
+
+    def stale_claims(self, stale_before: datetime) -> list[tuple[int, str]]:
+        """(subscription id, slot) of claims whose process died before posting."""
+        return self.store.db.conn.execute(
+            "select subscription_id, scheduled_for from digest_runs where status = 'claimed' "
+            "and message_ts is null and claimed_at < ?",
+            (to_iso(stale_before, TIMESPEC),),
+        ).fetchall()
+
+    def close_recovered(self, sub_id: int, slot: str, status: str, stale_before: datetime) -> None:
+        """Close a stale claim that recovery found nothing to post for (unsubscribed, broken or too late)."""
+        self.store.db.conn.execute(
+            "update digest_runs set status = ?, error = 'recovered after its claimer stopped' "
+            "where subscription_id = ? and scheduled_for = ? and status = 'claimed' "
+            "and claimed_at < ?",
+            (status, sub_id, slot, to_iso(stale_before, TIMESPEC)),
+        )

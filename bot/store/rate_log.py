@@ -1,0 +1,59 @@
+"""The rate_log table: every Lexer request sent, per token key, so all processes share one budget."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class RateLog:
+    """Named queries on `rate_log`; the limiter's decision lives in bot.lexer.transport."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One transaction holding the database's write lock, so counting and recording a send is atomic
+        across processes."""
+        conn = self.store.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def counted_sends(self, token_key: str, done_after: float) -> list[tuple[float, float | None]]:
+        """(sent_at, done_at) of sends still in flight or answered after `done_after`."""
+        return self.store.db.conn.execute(
+            "select sent_at, done_at from rate_log where token_key = ? and (done_at is null or done_at > ?)",
+            (token_key, done_after),
+        ).fetchall()
+
+    def record_send(self, token_key: str, sent_at: float) -> int:
+        """A send made now, still in flight; returns its row id."""
+        cur = self.store.db.conn.execute(
+            "insert into rate_log (token_key, sent_at) values (?, ?)", (token_key, sent_at)
+        )
+        return cur.lastrowid  # type: ignore[return-value]
+
+    def prune(self, done_before: float) -> None:
+        self.store.db.conn.execute("delete from rate_log where done_at is not null and done_at < ?", (done_before,))
+
+    def mark_done(self, row_id: int, done_at: float) -> None:
+        self.store.db.conn.execute("update rate_log set done_at = ? where id = ?", (done_at, row_id))
+
+    def sends_between(self, token_key: str, start: float, end: float) -> int:
+        return self.store.db.conn.execute(
+            "select count(*) from rate_log where token_key = ? and sent_at >= ? and sent_at < ?",
+            (token_key, start, end),
+        ).fetchone()[0]

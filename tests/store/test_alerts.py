@@ -1,0 +1,102 @@
+"""bot.store.alerts: configs, snoozes, samples, baselines and episodes."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.alerting import snoozed_until
+
+NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def alerts(fresh_store):
+    return fresh_store.alerts
+
+
+def turn_on(alerts, channel="C1", now=NOW):
+    alerts.save_config(channel, window_minutes=60, min_count=5, sensitivity="normal", user_id="UADMIN", now=now)
+
+
+def test_config_save_and_enabled_list(alerts):
+    assert alerts.config("C1") is None
+    turn_on(alerts, "C2")
+    turn_on(alerts, "C1")
+    assert alerts.config("C1")["window_minutes"] == 60
+    assert alerts.config("C1")["updated_at"] == "2024-05-01T12:00:00+00:00"
+    assert [c["channel_id"] for c in alerts.enabled_configs()] == ["C1", "C2"]
+
+
+def test_saving_again_keeps_the_snooze(alerts):
+    turn_on(alerts)
+    alerts.snooze("C1", NOW + timedelta(hours=1), NOW)
+    turn_on(alerts, now=NOW + timedelta(minutes=1))
+    assert alerts.config("C1")["snoozed_until"] == "2024-05-01T13:00:00+00:00"
+    alerts.snooze("C1", None, NOW)
+    assert alerts.config("C1")["snoozed_until"] is None
+
+
+def test_disable_closes_the_firing_episode(alerts):
+    assert alerts.disable("C1", NOW) is False
+    turn_on(alerts)
+    episode_id = alerts.save_episode({"channel_id": "C1", "state": "firing", "started_at": "2024-05-01T11:00:00+00:00"})
+    assert alerts.disable("C1", NOW) is True
+    assert alerts.disable("C1", NOW) is False
+    assert alerts.enabled_configs() == []
+    assert alerts.open_episode("C1") is None
+    last = alerts.last_episode("C1")
+    assert (last["id"], last["state"], last["resolved_at"]) == (episode_id, "closed", "2024-05-01T12:00:00+00:00")
+
+
+def test_episodes_insert_then_update(alerts):
+    first = alerts.save_episode({"id": None, "channel_id": "C1", "state": "resolved"})
+    second = alerts.save_episode({"channel_id": "C1", "state": "firing", "last_count": 3})
+    assert alerts.last_episode("C1")["id"] == second != first
+    assert alerts.open_episode("C1")["last_count"] == 3
+    assert alerts.save_episode({"id": second, "channel_id": "C1", "state": "firing", "last_count": 9}) == second
+    assert alerts.open_episode("C1")["last_count"] == 9
+    assert alerts.open_episode("C2") is None
+
+
+def test_enabled_with_open_episode(alerts):
+    turn_on(alerts, "C1")
+    turn_on(alerts, "C2")
+    alerts.save_episode({"channel_id": "C2", "state": "firing"})
+    rows = {r["channel_id"]: r["open_episode"] for r in alerts.enabled_with_open_episode()}
+    assert rows["C1"] is None and rows["C2"]["state"] == "firing"
+
+
+def test_claim_sample_once_per_slot(alerts):
+    end = NOW
+    first = alerts.claim_sample(end, 60, NOW)
+    assert first is not None
+    assert alerts.claim_sample(end, 60, NOW) is None
+    assert alerts.claim_sample(end, 120, NOW) is not None  # another window, another slot
+
+
+def test_samples_since_latest_and_prune(alerts):
+    for minutes_ago, status in ((30, "ok"), (20, "missing"), (10, "ok"), (5, "pending")):
+        sample_id = alerts.claim_sample(NOW - timedelta(minutes=minutes_ago), 60, NOW)
+        alerts.record_sample(sample_id, {"status": status, "broke_sla": minutes_ago})
+    assert [s["broke_sla"] for s in alerts.samples_since(NOW - timedelta(minutes=25))] == [10]
+    assert [s["broke_sla"] for s in alerts.samples_since(NOW - timedelta(hours=1))] == [30, 10]
+    assert alerts.latest_sample(60)["broke_sla"] == 10  # pending ones are not conclusions yet
+    assert alerts.latest_sample(120) is None
+    alerts.prune_samples(NOW - timedelta(minutes=15))
+    assert [s["broke_sla"] for s in alerts.samples_since(NOW - timedelta(hours=1))] == [10]
+
+
+def test_baseline_upsert(alerts):
+    assert alerts.baseline("7d:a:b") is None
+    alerts.save_baseline({"key": "7d:a:b", "broke_sla": None, "fetched_at": "t0"})
+    alerts.save_baseline({"key": "7d:a:b", "broke_sla": 4, "fetched_at": "t1"})
+    assert (alerts.baseline("7d:a:b")["broke_sla"], alerts.baseline("7d:a:b")["fetched_at"]) == (4, "t1")
+
+
+@pytest.mark.parametrize(
+    "stored,snoozed",
+    [(None, None), ("2024-05-01T11:00:00+00:00", None), ("2024-05-01T13:00:00+00:00", NOW + timedelta(hours=1))],
+)
+def test_snoozed_until_reads_the_stored_snooze(stored, snoozed):
+    assert snoozed_until({"snoozed_until": stored}, NOW) == snoozed
+    assert snoozed_until(None, NOW) is None
