@@ -36,7 +36,7 @@ def _tz(name: str) -> ZoneInfo:
 def cmd_ask(args, settings: Settings) -> int:
     from bot.commands import Asker, is_admin
     from bot.runtime import build_runtime
-    from bot.sandbox.slack_standin import render_message_text
+    from bot.slack.text import render_message_text
 
     runtime = build_runtime(settings, with_slack=False)
     tz = _tz(args.tz) if args.tz else settings.tz

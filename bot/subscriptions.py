@@ -16,8 +16,16 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.commands import FEATURE_HANDLERS, Asker, Reply, Services, resolve_nps_form
 from bot.errors import CommandError
-from bot.slack import messages
 from bot.slack.format import mrkdwn_escape
+from bot.slack.messages.subscriptions import (
+    KIND_TITLES,
+    WEEKDAY_NAMES,
+    form_words,
+    subscribed_message,
+    subscription_line,
+    subscriptions_message,
+    unsubscribed_message,
+)
 from bot.store import utcnow_iso
 from bot.timeframe import local_midnight
 
@@ -28,16 +36,6 @@ CADENCES = ("daily", "weekdays", "weekly")
 DEFAULT_CADENCE = "daily"
 DEFAULT_AT = "09:00"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-KIND_TITLES = {"sla": "SLA digest", "nps": "NPS digest"}
-MAX_LIST_LINES = 40  # per section; long lists are cut into several sections
-
-BROKEN_WORDS = {
-    "not_in_channel": "the bot was removed from the channel",
-    "channel_not_found": "the channel is gone or private",
-    "is_archived": "the channel is archived",
-    "channel_is_archived": "the channel is archived",
-}
 
 
 @dataclass(frozen=True)
@@ -143,11 +141,6 @@ def fire_times(sub: Subscription, start: datetime, end: datetime) -> list[dateti
         prev = t
         t = trigger.get_next_fire_time(prev, t + timedelta(microseconds=1))
     return out
-
-
-def when_words(dt: datetime) -> str:
-    """'Mon 2 Dec 09:00 AEDT'."""
-    return f"{dt:%a} {dt.day} {dt:%b} {dt:%H:%M} {dt.tzname()}"
 
 
 # ------------------------------------------------------------------ named queries
@@ -293,23 +286,6 @@ def _channel_refusal(code: str, channel_id: str) -> CommandError:
     return CommandError(f"I can't post digests in <#{channel_id}>.", hint=hint)
 
 
-def _subscription_line(sub: Subscription, now: datetime) -> str:
-    what = KIND_TITLES.get(sub.kind, sub.kind)
-    if sub.kind == "nps" and sub.form_id:
-        what += f" (form {sub.form_id})"
-    when = f"{sub.cadence_words()} at {sub.at_time} {mrkdwn_escape(sub.tz)}"
-    if sub.broken_reason:
-        state = (
-            f":warning: stopped: {BROKEN_WORDS.get(sub.broken_reason, sub.broken_reason)} — "
-            f"invite the bot (`/invite @lexer`) and subscribe again"
-        )
-    elif sub.paused:
-        state = "paused"
-    else:
-        state = f"next: {when_words(next_run(sub, now))}"
-    return f"`{sub.id}` {what} in <#{sub.channel_id}>, {when} · {state}"
-
-
 def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     kind = getattr(cmd, "digest_kind", None)
     if kind not in KINDS:
@@ -331,11 +307,11 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     at_time = _parse_at(getattr(cmd, "at_time", None))
     tz = _zone_name(cmd, asker)
     form_id = None
-    form_words = ""
+    form_name = None
     if kind == "nps":
         form = resolve_nps_form(services.directory, getattr(cmd, "form", None))
         form_id = form.id
-        form_words = f" for *{mrkdwn_escape(form.name)}*"
+        form_name = form.name
     problem = channel_problem(services.slack, channel_id)
     if problem:
         raise _channel_refusal(problem, channel_id)
@@ -343,7 +319,7 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
     existing = find_duplicate(services.store, kind, form_id, channel_id)
     if existing is not None:
         raise CommandError(
-            f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words} (subscription `{existing.id}`).",
+            f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words(form_name)} (subscription `{existing.id}`).",
             hint=f"To change it, `/lexer unsubscribe {existing.id}` and subscribe again.",
         )
     sub = add_subscription(
@@ -374,12 +350,7 @@ def subscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
         now=now,
     )
     wake_scheduler(runtime)
-    text = (
-        f":white_check_mark: <#{channel_id}> will get the {KIND_TITLES[kind]}{form_words} "
-        f"{sub.cadence_words()} at {at_time} ({mrkdwn_escape(tz)}).\n"
-        f"Subscription `{sub.id}` · next: {when_words(next_run(sub, now))}"
-    )
-    return Reply(messages.notice_message(text), public=False)
+    return Reply(subscribed_message(sub, form_name, next_run(sub, now)), public=False)
 
 
 def unsubscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
@@ -398,28 +369,13 @@ def unsubscribe(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
         now=services.now(),
     )
     wake_scheduler(runtime)
-    text = (
-        f":no_bell: <#{sub.channel_id}> will no longer get the {KIND_TITLES.get(sub.kind, sub.kind)} "
-        f"(subscription `{sub.id}`)."
-    )
-    return Reply(messages.notice_message(text), public=False)
+    return Reply(unsubscribed_message(sub), public=False)
 
 
 def list_handler(cmd, asker: Asker, services: Services, runtime=None) -> Reply:
-    subs = list_subscriptions(services.store)
-    if not subs:
-        return Reply(
-            messages.notice_message(
-                "No digests are scheduled. An admin can add one with `/lexer subscribe sla #channel daily at 09:00`.",
-                title="Digest subscriptions",
-            )
-        )
     now = services.now()
-    lines = [_subscription_line(s, now) for s in subs]
-    text = "\n".join(lines[:MAX_LIST_LINES])
-    if len(lines) > MAX_LIST_LINES:
-        text += f"\n…and {len(lines) - MAX_LIST_LINES} more"
-    return Reply(messages.notice_message(text, title="Digest subscriptions"))
+    lines = [subscription_line(s, next_run(s, now) if s.active else None) for s in list_subscriptions(services.store)]
+    return Reply(subscriptions_message(lines))
 
 
 def wake_scheduler(runtime) -> None:

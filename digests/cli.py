@@ -53,7 +53,7 @@ def _render(args, settings, *, with_slack: bool):
 
 
 def cmd_preview(args, settings) -> int:
-    from bot.sandbox.slack_standin import render_message_text
+    from bot.slack.text import render_message_text
 
     runtime, message = _render(args, settings, with_slack=False)
     runtime.api.http.close()

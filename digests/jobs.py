@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from bot.commands import Directory
 from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
-from bot.subscriptions import KIND_TITLES, Subscription, get_subscription, mark_broken, when_words
+from bot.slack.messages.subscriptions import KIND_TITLES, when_words
+from bot.subscriptions import Subscription, get_subscription, mark_broken
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
 from digests.render import DigestRenderer
 
