@@ -7,7 +7,6 @@ counts. The database is the interface between the two processes.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -15,9 +14,18 @@ from zoneinfo import ZoneInfo
 from bot.commands import Asker, Reply, Services, admin_refusal, is_admin
 from bot.errors import CommandError
 from bot.isotime import parse_iso, to_iso
-from bot.slack import blocks as bk
-from bot.slack import messages
-from bot.slack.format import format_count, format_percent
+from bot.slack.actions import ALERT_SHOW_TEAM, ALERT_SNOOZE_1H, ALERT_SNOOZE_TOMORROW, parse_alert_button_value
+from bot.slack.messages.alerts import (
+    INVITE_HELP,
+    SENSITIVITY_WORDS,
+    SNOOZE_USAGE,
+    status_message,
+    when_text,
+    window_words,
+)
+from bot.slack.messages.common import ReplyContext
+from bot.slack.messages.help import error_message, notice_message
+from bot.slack.messages.reports import team_message
 from bot.slack.parsing import AlertsCommand, snooze_end
 from bot.slack.parsing.values import WINDOW_MINUTES, local_instant
 from bot.timeframe import Timeframe
@@ -26,38 +34,18 @@ logger = logging.getLogger(__name__)
 
 UTC = timezone.utc
 
-ACTION_SNOOZE_1H = "lexer.alert.snooze_1h"
-ACTION_SNOOZE_TOMORROW = "lexer.alert.snooze_tomorrow"
-ACTION_SHOW_TEAM = "lexer.alert.show_team"
-
 DEFAULT_WINDOW_MINUTES = 120  # longer than a typical SLA: a message only counts as a breach once answered late
 DEFAULT_MIN_COUNT = 5
 DEFAULT_SENSITIVITY = "normal"
-SENSITIVITY_WORDS = {"low": "low (p < 0.0001)", "normal": "normal (p < 0.001)", "high": "high (p < 0.01)"}
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = WINDOW_MINUTES
 TOMORROW_AT = time(9, 0)  # "Snooze until tomorrow" ends at the start of the clicker's working day
-INVITE_HELP = "Invite the bot with `/invite @lexer` in that channel, then run `/lexer alerts on` again."
-SNOOZE_USAGE = "`/lexer alerts snooze 2h`, `/lexer alerts snooze until 17:30` or `/lexer alerts snooze off`"
 
 
 # ---------------------------------------------------------------- time helpers (pure)
 
 
-
-
 def tomorrow_morning(now: datetime, tz: ZoneInfo) -> datetime:
     return local_instant(now.astimezone(tz).date() + timedelta(days=1), TOMORROW_AT, tz)
-
-
-def window_words(minutes: int) -> str:
-    if minutes % 60 == 0:
-        h = minutes // 60
-        return "the last hour" if h == 1 else f"the last {h} hours"
-    return f"the last {minutes} minutes"
-
-
-def window_text(minutes: int) -> str:
-    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def window_timeframe(end: datetime, minutes: int, tz: ZoneInfo) -> Timeframe:
@@ -65,21 +53,6 @@ def window_timeframe(end: datetime, minutes: int, tz: ZoneInfo) -> Timeframe:
     end_local = end.astimezone(tz).replace(microsecond=0)
     text = f"last-{minutes // 60}h" if minutes % 60 == 0 else f"last-{minutes}m"
     return Timeframe(end_local - timedelta(minutes=minutes), end_local, text, window_words(minutes))
-
-
-def hhmm(t: datetime, tz: ZoneInfo) -> str:
-    return t.astimezone(tz).strftime("%H:%M")
-
-
-def when_text(t: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """'17:30' today, else 'Fri 17:30'."""
-    local = t.astimezone(tz)
-    if local.date() == now.astimezone(tz).date():
-        return f"{local:%H:%M}"
-    return f"{local:%a} {local:%H:%M}"
-
-
-# ---------------------------------------------------------------- snoozes (pure)
 
 
 def snoozed_until(config: dict | None, now: datetime) -> datetime | None:
@@ -153,17 +126,17 @@ def _on(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
         f"(at least {min_count} breaches, sensitivity {SENSITIVITY_WORDS[sensitivity]}). "
         "One message per spike, updates in its thread, and a note when it is over."
     )
-    return Reply(messages.notice_message(text, title="Alerts on"))
+    return Reply(notice_message(text, title="Alerts on"))
 
 
 def _off(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     channel = _target_channel(cmd, asker)
     now = services.now()
     if not services.store.alerts.disable(channel, now):
-        return Reply(messages.notice_message(f"Alerts were not on for <#{channel}>; nothing changed."))
+        return Reply(notice_message(f"Alerts were not on for <#{channel}>; nothing changed."))
     services.store.audit_log.record(asker.user_id, "alerts.off", {"channel_id": channel}, now=now)
     return Reply(
-        messages.notice_message(
+        notice_message(
             f"SLA-spike alerts are off for <#{channel}>. Turn them back on with `/lexer alerts on`.", title="Alerts off"
         )
     )
@@ -187,95 +160,14 @@ def _snooze(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
         asker.user_id, "alerts.snooze", {"channel_id": channel, "until": to_iso(until) if until else None}, now=now
     )
     if until is None:
-        return Reply(messages.notice_message(f"Alerts for <#{channel}> are no longer snoozed."))
+        return Reply(notice_message(f"Alerts for <#{channel}> are no longer snoozed."))
     return Reply(
-        messages.notice_message(
+        notice_message(
             f"Alerts for <#{channel}> are snoozed until {when_text(until, now, asker.tz)} ({asker.tz.key}). "
             "Spikes are still tracked; nothing is posted until then. `/lexer alerts snooze off` ends it early.",
             title="Alerts snoozed",
         )
     )
-
-
-def status_message(
-    channel: str,
-    config: dict | None,
-    sample: dict | None,
-    firing: dict | None,
-    last: dict | None,
-    now: datetime,
-    tz: ZoneInfo,
-) -> dict:
-    """`/lexer alerts status` from stored state (pure)."""
-    if not (config or {}).get("enabled"):
-        return messages.notice_message(
-            f"SLA-spike alerts are off for <#{channel}>. Turn them on with `/lexer alerts on`.", title="Alerts"
-        )
-    window = config["window_minutes"]
-    pairs: list[tuple[str, str]] = []
-    if firing:
-        pairs.append(("State", f":rotating_light: spiking since {when_text(parse_iso(firing['started_at']), now, tz)}"))
-    else:
-        pairs.append(("State", ":white_check_mark: normal"))
-    if sample is None:
-        pairs.append(("Current window", "no check yet (checks run every 5 minutes)"))
-    elif sample["status"] != "ok":
-        pairs.append(
-            (
-                "Current window",
-                f"no data at {hhmm(parse_iso(sample['window_end']), tz)} "
-                "(Lexer did not answer); the next check will try again",
-            )
-        )
-    else:
-        end = parse_iso(sample["window_end"])
-        frac = (sample["broke_sla"] / sample["responded"]) if sample["responded"] else None
-        expected = sample.get("expected")
-        pairs.append(
-            (
-                "Current window",
-                f"{format_count(sample['broke_sla'])} breaches in {window_words(window)} (to {hhmm(end, tz)})",
-            )
-        )
-        pairs.append(("Expected", f"about {expected:.1f}" if expected is not None else "no baseline yet"))
-        usual = sample.get("expected_fraction")
-        pairs.append(
-            (
-                "Breach rate",
-                f"{format_percent(frac)} of {format_count(sample['responded'])} replies"
-                + (f" (usually {format_percent(usual)})" if usual is not None else ""),
-            )
-        )
-    if last:
-        started = parse_iso(last["started_at"])
-        if last["state"] == "firing":
-            state = "ongoing"
-        elif last["state"] == "resolved" and last.get("resolved_at"):
-            state = f"resolved {when_text(parse_iso(last['resolved_at']), now, tz)}"
-        else:
-            state = "closed when alerts were turned off"
-        pairs.append(
-            (
-                "Last alert",
-                f"{when_text(started, now, tz)}, peak {format_count(last.get('last_count') or 0)} breaches · {state}",
-            )
-        )
-    else:
-        pairs.append(("Last alert", "none yet"))
-    until = snoozed_until(config, now)
-    pairs.append(("Snooze", f"until {when_text(until, now, tz)}" if until else "off"))
-    settings_text = (
-        f"Window {window_text(window)} · min {config['min_count']} · "
-        f"sensitivity {SENSITIVITY_WORDS.get(config['sensitivity'], config['sensitivity'])} · {tz.key}"
-    )
-    blocks = [
-        bk.header("SLA-spike alerts"),
-        bk.section(f"Alerts for <#{channel}>"),
-        bk.fields_section(pairs),
-        bk.context([settings_text]),
-    ]
-    fallback = "SLA-spike alerts: " + "; ".join(f"{k}: {v}" for k, v in pairs[:3])
-    return {"text": fallback, "blocks": blocks}
 
 
 def _status(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
@@ -308,17 +200,8 @@ def alerts_command(cmd: AlertsCommand, asker: Asker, services: Services) -> Repl
 # ---------------------------------------------------------------- buttons
 
 
-def button_value(channel_id: str, window_end: datetime, window_minutes: int) -> str:
-    return json.dumps({"c": channel_id, "end": to_iso(window_end), "m": window_minutes}, separators=(",", ":"))
-
-
 def _value(action: dict, body: dict) -> dict:
-    try:
-        value = json.loads(action.get("value") or "{}")
-    except ValueError:
-        value = {}
-    value.setdefault("c", (body.get("channel") or {}).get("id"))
-    return value
+    return parse_alert_button_value(action.get("value"), (body.get("channel") or {}).get("id"))
 
 
 def _ephemeral(respond, message: dict) -> None:
@@ -330,9 +213,7 @@ def _snooze_button(until_fn):
         user_id = (body.get("user") or {}).get("id", "")
         if not is_admin(deps.settings, user_id):
             exc = admin_refusal(deps.settings)
-            _ephemeral(
-                respond, messages.error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ()))
-            )
+            _ephemeral(respond, error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ())))
             return
         channel = _value(action, body)["c"]
         tz = deps.timezones.tz_for(user_id)
@@ -340,7 +221,7 @@ def _snooze_button(until_fn):
         until = until_fn(now, tz)
         alerts = deps.store.alerts
         if alerts.config(channel) is None:
-            _ephemeral(respond, messages.error_message("Alerts are not set up for this channel any more."))
+            _ephemeral(respond, error_message("Alerts are not set up for this channel any more."))
             return
         alerts.snooze(channel, until, now)
         deps.store.audit_log.record(
@@ -348,7 +229,7 @@ def _snooze_button(until_fn):
         )
         _ephemeral(
             respond,
-            messages.notice_message(
+            notice_message(
                 f"Alerts for <#{channel}> are snoozed until {when_text(until, now, tz)} ({tz.key}). "
                 "The spike is still tracked; `/lexer alerts snooze off` ends the snooze early."
             ),
@@ -368,15 +249,15 @@ def show_team(action: dict, body: dict, deps, client=None, respond=None) -> None
         agents = deps.api.user_summary(tf)
     except Exception as exc:  # LexerApiError and transport trouble: say so, never raise into Bolt
         message = getattr(exc, "message", None) or "Lexer did not answer."
-        _ephemeral(respond, messages.error_message(message, getattr(exc, "hint", None) or "Try again in a minute."))
+        _ephemeral(respond, error_message(message, getattr(exc, "hint", None) or "Try again in a minute."))
         return
-    _ephemeral(respond, messages.team_message(agents, tf, messages.ReplyContext(sandbox=deps.settings.sandbox_mode)))
+    _ephemeral(respond, team_message(agents, tf, ReplyContext(sandbox=deps.settings.sandbox_mode)))
 
 
 ACTIONS = {
-    ACTION_SNOOZE_1H: _snooze_button(lambda now, tz: now + timedelta(hours=1)),
-    ACTION_SNOOZE_TOMORROW: _snooze_button(lambda now, tz: tomorrow_morning(now, tz).astimezone(UTC)),
-    ACTION_SHOW_TEAM: show_team,
+    ALERT_SNOOZE_1H: _snooze_button(lambda now, tz: now + timedelta(hours=1)),
+    ALERT_SNOOZE_TOMORROW: _snooze_button(lambda now, tz: tomorrow_morning(now, tz).astimezone(UTC)),
+    ALERT_SHOW_TEAM: show_team,
 }
 
 

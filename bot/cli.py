@@ -114,7 +114,7 @@ def command_worker_main(settings: Settings, jobs, parent_pid: int) -> None:
 
 def cmd_ask(args, settings: Settings) -> int:
     from bot.commands import Asker, is_admin
-    from bot.sandbox.slack_standin import render_message_text
+    from bot.slack.text import render_message_text
 
     running = start_process(build_deps(settings, with_slack=False))
     tz = parse_tz_option(args.tz) if args.tz else settings.tz

@@ -20,7 +20,9 @@ from bot.deps import Deps
 from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedError
 from bot.lexer.client import ActivityClient, Filters
 from bot.lexer.models import CaseVolume, Form, Group, Point, ResponseVolume, StatesVolume, User
-from bot.slack import messages
+from bot.slack.messages import directory, reports
+from bot.slack.messages.common import ReplyContext
+from bot.slack.messages.help import error_message, help_message
 from bot.slack.parsing import (
     HELP_ORDER,
     USAGE,
@@ -186,8 +188,8 @@ def drop_future_states(sv: StatesVolume, tf: Timeframe, now: datetime) -> States
     return StatesVolume({state: drop_future(points, tf, now) for state, points in sv.series.items()})
 
 
-def _ctx(services: Services, filters_text: str | None = None) -> messages.ReplyContext:
-    return messages.ReplyContext(sandbox=services.settings.sandbox_mode, filters_text=filters_text)
+def _ctx(services: Services, filters_text: str | None = None) -> ReplyContext:
+    return ReplyContext(sandbox=services.settings.sandbox_mode, filters_text=filters_text)
 
 
 def _report(cmd: ReportCommand, asker: Asker, services: Services) -> dict:
@@ -198,7 +200,7 @@ def _report(cmd: ReportCommand, asker: Asker, services: Services) -> dict:
         form = resolve_nps_form(services.directory, cmd.form)
         tf = timeframe_for(cmd, asker, now, DEFAULT_NPS_RANGE)
         category = cmd.category or "all"
-        return messages.nps_message(
+        return reports.nps_message(
             form,
             api.nps_summary(tf, form.id, category, filters),
             api.nps_volume(tf, form.id, category, filters),
@@ -208,33 +210,33 @@ def _report(cmd: ReportCommand, asker: Asker, services: Services) -> dict:
         )
     tf = timeframe_for(cmd, asker, now)
     if cmd.name == "summary":
-        return messages.summary_message(api.summary(tf, filters), tf, ctx)
+        return reports.summary_message(api.summary(tf, filters), tf, ctx)
     if cmd.name == "team":
-        return messages.team_message(api.user_summary(tf, filters), tf, ctx)
+        return reports.team_message(api.user_summary(tf, filters), tf, ctx)
     if cmd.name == "workload":
-        return messages.workload_message(api.user_volume(tf, filters), tf, ctx)
+        return reports.workload_message(api.user_volume(tf, filters), tf, ctx)
     if cmd.name == "states":
-        return messages.states_message(drop_future_states(api.states_volume(tf, filters), tf, now), tf, ctx)
+        return reports.states_message(drop_future_states(api.states_volume(tf, filters), tf, now), tf, ctx)
     if cmd.name == "classifications":
-        return messages.classifications_message(api.classifications(tf, filters), tf, ctx)
+        return reports.classifications_message(api.classifications(tf, filters), tf, ctx)
     if cmd.name == "response-time":
         rv = api.response_volume(tf, filters)
-        return messages.response_time_message(ResponseVolume(drop_future(rv.avg_response_time, tf, now)), tf, ctx)
+        return reports.response_time_message(ResponseVolume(drop_future(rv.avg_response_time, tf, now)), tf, ctx)
     if cmd.name == "cases":
         cv = api.case_volume(tf, filters)
-        return messages.cases_message(api.case_summary(tf, filters), CaseVolume(drop_future(cv.open, tf, now)), tf, ctx)
+        return reports.cases_message(api.case_summary(tf, filters), CaseVolume(drop_future(cv.open, tf, now)), tf, ctx)
     if cmd.name == "case-classifications":
-        return messages.case_classifications_message(api.case_classifications(tf, filters), tf, ctx)
+        return reports.case_classifications_message(api.case_classifications(tf, filters), tf, ctx)
     raise CommandError(f"`{cmd.name}` is not a report.")
 
 
 def _lists(cmd: ListCommand, asker: Asker, services: Services) -> dict:
     d, ctx = services.directory, _ctx(services)
     if cmd.name == "users":
-        return messages.users_message(d.users(), d.groups(), ctx)
+        return directory.users_message(d.users(), d.groups(), ctx)
     if cmd.name == "groups":
-        return messages.groups_message(d.groups(), d.users(), ctx)
-    return messages.forms_message(d.forms(), ctx)
+        return directory.groups_message(d.groups(), d.users(), ctx)
+    return directory.forms_message(d.forms(), ctx)
 
 
 def admin_refusal(settings: Settings) -> NotAllowedError:
@@ -263,7 +265,7 @@ def list_command(cmd: ListCommand, asker: Asker, deps: Deps) -> Reply:
 
 
 def help_command(cmd: HelpCommand, asker: Asker, deps: Deps) -> Reply:
-    return Reply(messages.help_message(USAGE, HELP_ORDER, cmd.topic), public=cmd.public)
+    return Reply(help_message(USAGE, HELP_ORDER, cmd.topic), public=cmd.public)
 
 
 class CommandRunner:
@@ -281,20 +283,20 @@ class CommandRunner:
             return self._dispatch(cmd, asker)
         except NotAllowedError as exc:
             return Reply(
-                messages.error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ())),
+                error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ())),
                 public=False,
             )
         except CommandError as exc:
-            return Reply(messages.error_message(exc.message, exc.hint or None, usage), public=False)
+            return Reply(error_message(exc.message, exc.hint or None, usage), public=False)
         except LexerApiError as exc:
             logger.warning("Lexer error for %s: %s", asker.user_id, type(exc).__name__)
-            return Reply(messages.error_message(exc.message, exc.hint or None), public=False)
+            return Reply(error_message(exc.message, exc.hint or None), public=False)
         except LexerBotError as exc:
-            return Reply(messages.error_message(exc.message, exc.hint or None), public=False)
+            return Reply(error_message(exc.message, exc.hint or None), public=False)
         except Exception:  # never let an exception reach the user
             logger.exception("command failed: %r", text[:200])
             return Reply(
-                messages.error_message(
+                error_message(
                     "Something went wrong on our side while answering that.",
                     "Try again in a minute; if it keeps happening, tell your Slack admin (the bot's log has the details).",
                 ),

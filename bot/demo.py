@@ -81,7 +81,7 @@ class Printer:
         self.line()
 
     def message(self, message: dict, label: str | None = None) -> None:
-        from bot.sandbox.slack_standin import render_message_text
+        from bot.slack.text import render_message_text
 
         if label:
             self.line(f"[{label}]")

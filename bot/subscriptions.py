@@ -15,10 +15,17 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.commands import Asker, Reply, Services, resolve_nps_form
 from bot.errors import CommandError
-from bot.slack import messages
 from bot.slack.format import mrkdwn_escape
+from bot.slack.messages.subscriptions import (
+    KIND_TITLES,
+    form_words,
+    subscribed_message,
+    subscription_line,
+    subscriptions_message,
+    unsubscribed_message,
+)
 from bot.slack.parsing import CADENCES, SubscribeCommand, UnsubscribeCommand
-from bot.store.subscriptions import WEEKDAY_NAMES, Subscription  # noqa: F401  (the row type lives with its table)
+from bot.store.subscriptions import Subscription  # noqa: F401  (the row type lives with its table)
 from bot.timeframe import local_midnight
 
 logger = logging.getLogger(__name__)
@@ -27,15 +34,6 @@ KINDS = ("sla", "nps")
 DEFAULT_CADENCE = "daily"
 DEFAULT_AT = "09:00"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-KIND_TITLES = {"sla": "SLA digest", "nps": "NPS digest"}
-MAX_LIST_LINES = 40  # per section; long lists are cut into several sections
-
-BROKEN_WORDS = {
-    "not_in_channel": "the bot was removed from the channel",
-    "channel_not_found": "the channel is gone or private",
-    "is_archived": "the channel is archived",
-    "channel_is_archived": "the channel is archived",
-}
 
 
 # ------------------------------------------------------------------ trigger
@@ -87,11 +85,6 @@ def fire_times(sub: Subscription, start: datetime, end: datetime) -> list[dateti
         prev = t
         t = trigger.get_next_fire_time(prev, t + timedelta(microseconds=1))
     return out
-
-
-def when_words(dt: datetime) -> str:
-    """'Mon 2 Dec 09:00 AEDT'."""
-    return f"{dt:%a} {dt.day} {dt:%b} {dt:%H:%M} {dt.tzname()}"
 
 
 # ------------------------------------------------------------------ /lexer handlers
@@ -169,23 +162,6 @@ def _channel_refusal(code: str, channel_id: str) -> CommandError:
     return CommandError(f"I can't post digests in <#{channel_id}>.", hint=hint)
 
 
-def _subscription_line(sub: Subscription, now: datetime) -> str:
-    what = KIND_TITLES.get(sub.kind, sub.kind)
-    if sub.kind == "nps" and sub.form_id:
-        what += f" (form {sub.form_id})"
-    when = f"{sub.cadence_words()} at {sub.at_time} {mrkdwn_escape(sub.tz)}"
-    if sub.broken_reason:
-        state = (
-            f":warning: stopped: {BROKEN_WORDS.get(sub.broken_reason, sub.broken_reason)} — "
-            f"invite the bot (`/invite @lexer`) and subscribe again"
-        )
-    elif sub.paused:
-        state = "paused"
-    else:
-        state = f"next: {when_words(next_run(sub, now))}"
-    return f"`{sub.id}` {what} in <#{sub.channel_id}>, {when} · {state}"
-
-
 def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
     kind = cmd.kind
     if kind not in KINDS:
@@ -207,11 +183,11 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
     at_time = _parse_at(cmd.at_time)
     tz = _zone_name(cmd, asker)
     form_id = None
-    form_words = ""
+    form_name = None
     if kind == "nps":
         form = resolve_nps_form(services.directory, cmd.form)
         form_id = form.id
-        form_words = f" for *{mrkdwn_escape(form.name)}*"
+        form_name = form.name
     problem = channel_problem(services.slack, channel_id)
     if problem:
         raise _channel_refusal(problem, channel_id)
@@ -219,7 +195,7 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
     existing = services.store.subscriptions.find_duplicate(kind, form_id, channel_id)
     if existing is not None:
         raise CommandError(
-            f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words} (subscription `{existing.id}`).",
+            f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words(form_name)} (subscription `{existing.id}`).",
             hint=f"To change it, `/lexer unsubscribe {existing.id}` and subscribe again.",
         )
     sub = services.store.subscriptions.add(
@@ -249,12 +225,7 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
         now=now,
     )
     services.clock.ring()  # in `serve`, the scheduler picks the change up at once
-    text = (
-        f":white_check_mark: <#{channel_id}> will get the {KIND_TITLES[kind]}{form_words} "
-        f"{sub.cadence_words()} at {at_time} ({mrkdwn_escape(tz)}).\n"
-        f"Subscription `{sub.id}` · next: {when_words(next_run(sub, now))}"
-    )
-    return Reply(messages.notice_message(text), public=False)
+    return Reply(subscribed_message(sub, form_name, next_run(sub, now)), public=False)
 
 
 def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, services: Services) -> Reply:
@@ -273,28 +244,13 @@ def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, services: Services) -> Re
         now=services.now(),
     )
     services.clock.ring()  # in `serve`, the scheduler picks the change up at once
-    text = (
-        f":no_bell: <#{sub.channel_id}> will no longer get the {KIND_TITLES.get(sub.kind, sub.kind)} "
-        f"(subscription `{sub.id}`)."
-    )
-    return Reply(messages.notice_message(text), public=False)
+    return Reply(unsubscribed_message(sub), public=False)
 
 
 def list_handler(cmd, asker: Asker, services: Services) -> Reply:
-    subs = services.store.subscriptions.all()
-    if not subs:
-        return Reply(
-            messages.notice_message(
-                "No digests are scheduled. An admin can add one with `/lexer subscribe sla #channel daily at 09:00`.",
-                title="Digest subscriptions",
-            )
-        )
     now = services.now()
-    lines = [_subscription_line(s, now) for s in subs]
-    text = "\n".join(lines[:MAX_LIST_LINES])
-    if len(lines) > MAX_LIST_LINES:
-        text += f"\n…and {len(lines) - MAX_LIST_LINES} more"
-    return Reply(messages.notice_message(text, title="Digest subscriptions"))
+    lines = [subscription_line(s, next_run(s, now) if s.active else None) for s in services.store.subscriptions.all()]
+    return Reply(subscriptions_message(lines))
 
 
 # /lexer words this feature answers (bot/features.py lists every feature)

@@ -31,6 +31,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.isotime import parse_iso, to_iso
+from bot.slack.actions import alert_button_value
+from bot.slack.messages.alerts import TOP_N, alert_message, resolution_text, update_text
 
 logger = logging.getLogger(__name__)
 
@@ -361,7 +363,7 @@ def step_episode(
     return Step(episode, ("resolve",) if firing.message_ts else ())
 
 
-# ---------------------------------------------------------------- messages (pure)
+# ---------------------------------------------------------------- what an alert message shows (pure)
 
 POSTED_KEYS = (
     "cause",
@@ -374,53 +376,6 @@ POSTED_KEYS = (
     "window_minutes",
     "baseline_source",
 )
-BASELINE_WORDS = {
-    "hour-of-week": "this hour in past weeks",
-    "trailing-7d": "the last 7 days",
-    "samples": "the last week's checks",
-}
-BASELINE_PHRASES = {
-    "hour-of-week": "for this hour of the week",
-    "trailing-7d": "at the last 7 days' rate",
-    "samples": "at the last week's rate",
-}
-ALERT_TITLE = "SLA breach spike"
-VOLUME_TITLE = "SLA breaches up with a volume surge"
-RESOLVED_PREFIX = "Resolved: "
-TOP_N = 5
-
-
-def _fraction_text(fraction: float | None, expected_fraction: float | None, responded: int) -> str:
-    from bot.slack.format import format_count, format_percent
-
-    if fraction is None:
-        return "no replies in the window"
-    usual = f" (usually {format_percent(expected_fraction)})" if expected_fraction is not None else ""
-    return f"{format_percent(fraction)} of {format_count(responded)} replies{usual}"
-
-
-def _cause_text(detail: dict) -> str:
-    from bot.slack.format import format_count
-
-    if detail.get("cause") == "volume":
-        return (
-            f"*A volume surge, not a service failure:* {format_count(detail.get('responded') or 0)} replies vs "
-            f"about {detail.get('expected_responded', 0):.0f} usually, and the share breaking SLA is about normal."
-        )
-    return "*The share of replies breaking SLA is up*: the team is falling behind, not just busier."
-
-
-def _contributors_text(detail: dict) -> list[str]:
-    from bot.slack.messages import esc
-
-    lines = []
-    agents = detail.get("agents") or []
-    if agents:
-        lines.append("*Breaches by agent:* " + ", ".join(f"{esc(name)} ({n})" for name, n in agents))
-    classes = detail.get("classifications") or []
-    if classes:
-        lines.append("*Busiest classifications:* " + ", ".join(f"{esc(name)} ({n})" for name, n in classes))
-    return lines
 
 
 def contributors_detail(agents: Sequence[Any] | None, classifications: Sequence[Any] | None) -> dict:
@@ -436,92 +391,6 @@ def contributors_detail(agents: Sequence[Any] | None, classifications: Sequence[
         top_c = sorted((kv for kv in totals.items() if kv[1] > 0), key=lambda kv: (-kv[1], kv[0].casefold()))
         out["classifications"] = [[name, n] for name, n in top_c[:TOP_N]]
     return out
-
-
-def _footer(tf, sandbox: bool, detail: dict) -> str:
-    parts = [tf.describe(), tf.tz_name, f"baseline: {BASELINE_WORDS.get(detail.get('baseline_source'), 'none')}"]
-    if detail.get("p_value") is not None:
-        parts.append(f"p = {detail['p_value']:.1g}")
-    if sandbox:
-        parts.append("sandbox data")
-    return " · ".join(parts)
-
-
-def alert_message(
-    episode: Episode, tf, *, sandbox: bool, button_value: str, resolved: bool = False, now: datetime | None = None
-) -> dict:
-    """The one message of an episode: what spiked, the window, contributors, buttons (or, resolved, the outcome)."""
-    from bot.alerting import ACTION_SHOW_TEAM, ACTION_SNOOZE_1H, ACTION_SNOOZE_TOMORROW
-    from bot.slack import blocks as bk
-    from bot.slack.format import format_count, format_duration
-
-    d = {**episode.detail, **(episode.detail.get("posted") or {})}
-    title = VOLUME_TITLE if d.get("cause") == "volume" else ALERT_TITLE
-    count = d.get("count", episode.last_count)
-    expected = d.get("expected", episode.expected)
-    headline = (
-        f"*{format_count(count)} SLA breaches in {tf.words}*, about {expected:.1f} expected "
-        f"{BASELINE_PHRASES.get(d.get('baseline_source'), '')}".rstrip()
-        + "."
-    )
-    pairs = [
-        ("Breaches", f"{format_count(count)} (expected ~{expected:.1f})"),
-        ("Breach rate", _fraction_text(d.get("breach_fraction"), d.get("expected_fraction"), d.get("responded") or 0)),
-    ]
-    blocks = [
-        bk.header((RESOLVED_PREFIX if resolved else ":rotating_light: ") + title),
-        bk.section(headline),
-        bk.fields_section(pairs),
-        bk.section(_cause_text(d)),
-    ]
-    contributors = _contributors_text(d)
-    if contributors:
-        blocks.append(bk.section("\n".join(contributors)))
-    if resolved:
-        ended = episode.resolved_at or now or episode.started_at
-        lasted = format_duration((ended - episode.started_at).total_seconds())
-        blocks.append(
-            bk.section(
-                f":white_check_mark: *Resolved* at {ended.astimezone(tf.tz):%H:%M}: back to "
-                f"normal after {lasted}, peaking at {format_count(d.get('peak', count))} breaches."
-            )
-        )
-        blocks.append(bk.actions([bk.button("Show team", ACTION_SHOW_TEAM, button_value)]))
-        text = f"Resolved: {title.lower()} ({format_count(count)} breaches in {tf.words}, ~{expected:.1f} expected)"
-    else:
-        blocks.append(
-            bk.actions(
-                [
-                    bk.button("Snooze 1h", ACTION_SNOOZE_1H, button_value),
-                    bk.button("Snooze until tomorrow", ACTION_SNOOZE_TOMORROW, button_value),
-                    bk.button("Show team", ACTION_SHOW_TEAM, button_value),
-                ]
-            )
-        )
-        text = f"{title}: {format_count(count)} SLA breaches in {tf.words}, about {expected:.1f} expected"
-    blocks.append(bk.context([_footer(tf, sandbox, d)]))
-    return {"text": text, "blocks": blocks}
-
-
-def update_text(verdict: Verdict, tf) -> str:
-    from bot.slack.format import format_count
-
-    return (
-        f"Still spiking: {format_count(verdict.count)} SLA breaches in {tf.words} (to {tf.end:%H:%M}), "
-        f"about {verdict.expected:.1f} expected; "
-        f"{_fraction_text(verdict.breach_fraction, verdict.expected_fraction, verdict.responded)}."
-    )
-
-
-def resolution_text(episode: Episode, verdict: Verdict, tf) -> str:
-    from bot.slack.format import format_count, format_duration
-
-    lasted = format_duration(((episode.resolved_at or tf.end) - episode.started_at).total_seconds())
-    return (
-        f":white_check_mark: Back to normal: {format_count(verdict.count)} SLA breaches in {tf.words}, "
-        f"about {verdict.expected:.1f} expected, for {RESOLVE_AFTER_OK_CHECKS} checks in a row. "
-        f"The spike lasted {lasted} and peaked at {format_count(episode.detail.get('peak', 0))}."
-    )
 
 
 # ---------------------------------------------------------------- the check runner (API, database, Slack)
@@ -752,10 +621,8 @@ class AlertChecker:
         return self._tf(datetime.fromisoformat(posted["window_end"]), posted["window_minutes"])
 
     def _value(self, ep: Episode) -> str:
-        from bot.alerting import button_value
-
         posted = ep.detail["posted"]
-        return button_value(ep.channel_id, datetime.fromisoformat(posted["window_end"]), posted["window_minutes"])
+        return alert_button_value(ep.channel_id, datetime.fromisoformat(posted["window_end"]), posted["window_minutes"])
 
     def _contributors(self, tf) -> dict:
         """Agents and classifications over the window: two calls, made only when an alert is first posted."""
@@ -804,7 +671,9 @@ class AlertChecker:
             self.slack.chat_postMessage(
                 channel=ep.channel_id,
                 thread_ts=ep.message_ts,
-                text=resolution_text(ep, verdict, self._tf(verdict.window_end, verdict.window_minutes)),
+                text=resolution_text(
+                    ep, verdict, self._tf(verdict.window_end, verdict.window_minutes), ok_checks=RESOLVE_AFTER_OK_CHECKS
+                ),
             )
         return ep
 

@@ -51,7 +51,7 @@ def _render(args, settings, build, *, with_slack: bool):
 
 
 def cmd_preview(args, settings, build) -> int:
-    from bot.sandbox.slack_standin import render_message_text
+    from bot.slack.text import render_message_text
 
     deps, message = _render(args, settings, build, with_slack=False)
     deps.api.http.close()

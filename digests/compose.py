@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.lexer.models import AgentSummary, CaseSummary, CaseVolume, NpsDay, NpsSummary, ResponseVolume, Summary
+from bot.slack.messages.common import SANDBOX_NOTE
 from bot.timeframe import Timeframe, days_window
 
 TOP_AGENTS = 3
@@ -136,7 +137,7 @@ class DigestContext:
     def footer(self) -> str:
         parts = [self.day_words, self.tz_name]
         if self.sandbox:
-            parts.append("sandbox data")
+            parts.append(SANDBOX_NOTE)
         return " · ".join(parts)
 
 

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
 from bot.isotime import to_iso
-from bot.subscriptions import KIND_TITLES, Subscription, when_words
+from bot.slack.messages.subscriptions import KIND_TITLES, when_words
+from bot.subscriptions import Subscription
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
 
 if TYPE_CHECKING:

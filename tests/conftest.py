@@ -196,6 +196,8 @@ def start_process(settings: Settings, **deps_options):
     from bot.cli import start_process as start
 
     return start(build_deps(settings, **deps_options))
+
+
 @pytest.fixture
 def fresh_store():
     """An in-memory, migrated Store; every thread sees the same database (see bot.store.Store)."""

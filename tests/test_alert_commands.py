@@ -9,14 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alerting import (
-    ACTION_SHOW_TEAM,
-    ACTION_SNOOZE_1H,
-    ACTION_SNOOZE_TOMORROW,
-    button_value,
-    status_message,
-    tomorrow_morning,
-)
+from bot.alerting import tomorrow_morning
+from bot.slack.actions import ALERT_SHOW_TEAM, ALERT_SNOOZE_1H, ALERT_SNOOZE_TOMORROW, alert_button_value
 from tests.conftest import ADMIN, CHANNEL, USER_SYDNEY, wait_for
 
 UTC = timezone.utc
@@ -46,42 +40,6 @@ def audit(bot, action):
 
 def test_snooze_until_tomorrow_ends_at_nine_in_the_clickers_zone():
     assert tomorrow_morning(NOW, SYD) == datetime(2026, 11, 27, 9, 0, tzinfo=SYD)
-
-
-def test_status_message_from_stored_state():
-    config = {
-        "channel_id": CHANNEL,
-        "enabled": 1,
-        "window_minutes": 60,
-        "min_count": 5,
-        "sensitivity": "normal",
-        "snoozed_until": (NOW + timedelta(hours=1)).isoformat(),
-    }
-    sample = {
-        "status": "ok",
-        "window_end": NOW.isoformat(),
-        "broke_sla": 12,
-        "responded": 40,
-        "expected": 3.5,
-        "expected_fraction": 0.1,
-    }
-    firing = {
-        "started_at": (NOW - timedelta(minutes=20)).isoformat(),
-        "state": "firing",
-        "last_count": 12,
-        "resolved_at": None,
-    }
-    text = text_of(status_message(CHANNEL, config, sample, firing, firing, NOW, SYD))
-    for part in (
-        "spiking since 13:40",
-        "12 breaches in the last hour",
-        "about 3.5",
-        "30% of 40 replies",
-        "usually 10%",
-        "until 15:00",
-        "ongoing",
-    ):
-        assert part in text, part
 
 
 # ---------------------------------------------------------------- commands
@@ -197,7 +155,7 @@ def click(bot, slack, action_id: str, *, user_id: str = ADMIN, end: datetime | N
                 "block_id": "alert",
                 "type": "button",
                 "action_ts": str(time.time()),
-                "value": button_value(CHANNEL, end, 60),
+                "value": alert_button_value(CHANNEL, end, 60),
                 "text": {"type": "plain_text", "text": "x"},
             }
         ],
@@ -210,13 +168,13 @@ def click(bot, slack, action_id: str, *, user_id: str = ADMIN, end: datetime | N
 def test_snooze_buttons(bot, slack):
     bot.command("alerts on", user_id=ADMIN)
     before = datetime.now(UTC)
-    reply = click(bot, slack, ACTION_SNOOZE_1H)
+    reply = click(bot, slack, ALERT_SNOOZE_1H)
     assert reply["response_type"] == "ephemeral" and reply.get("replace_original") is False
     until = datetime.fromisoformat(bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"])
     assert timedelta(minutes=59) <= until - before <= timedelta(minutes=61)
     assert audit(bot, "alerts.snooze")[-1]["via"] == "button"
 
-    reply = click(bot, slack, ACTION_SNOOZE_TOMORROW)
+    reply = click(bot, slack, ALERT_SNOOZE_TOMORROW)
     until = datetime.fromisoformat(bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"]).astimezone(SYD)
     assert until.strftime("%H:%M") == "09:00" and until.date() == datetime.now(SYD).date() + timedelta(days=1)
     assert "09:00" in text_of(reply)
@@ -224,14 +182,14 @@ def test_snooze_buttons(bot, slack):
 
 def test_snooze_button_is_admin_only(bot, slack):
     bot.command("alerts on", user_id=ADMIN)
-    reply = click(bot, slack, ACTION_SNOOZE_1H, user_id=USER_SYDNEY)
+    reply = click(bot, slack, ALERT_SNOOZE_1H, user_id=USER_SYDNEY)
     assert "Only lexer-bot admins" in text_of(reply)
     assert bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"] is None
 
 
 def test_show_team_button_answers_with_the_team_report_for_the_window(bot, slack, sandbox):
     end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
-    reply = click(bot, slack, ACTION_SHOW_TEAM, user_id=USER_SYDNEY, end=end)
+    reply = click(bot, slack, ALERT_SHOW_TEAM, user_id=USER_SYDNEY, end=end)
     assert reply["response_type"] == "ephemeral"
     assert "Team performance" in text_of(reply) and "the last hour" in text_of(reply)
     [request] = [r for r in sandbox.app.requests if r["type"] == "user_summary"]

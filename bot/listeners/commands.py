@@ -6,7 +6,7 @@ import logging
 import threading
 
 from bot.commands import Asker, Reply, is_admin
-from bot.slack import messages
+from bot.slack.messages.help import error_message
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +54,7 @@ def answer_command(deps, runner, job: dict, client) -> None:
         reply = runner.run(job.get("text") or "", asker)
     except Exception:
         logger.exception("/lexer failed before it could answer")
-        reply = Reply(
-            messages.error_message("Something went wrong on our side while answering that.", "Try again in a minute.")
-        )
+        reply = Reply(error_message("Something went wrong on our side while answering that.", "Try again in a minute."))
     send_reply(deps.responder, job.get("response_url"), reply, client=client, channel_id=channel_id, user_id=user_id)
     if reply.after is not None:
         try:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.slack_standin import render_message_text
 from bot.slack.blocks import validate_message
+from bot.slack.text import render_message_text
 from digests.render import DigestRenderer
 from tests.digests.samples import nps_context, sla_context
 

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.subscriptions import Subscription, fire_times, next_run, when_words
+from bot.slack.messages.subscriptions import when_words
+from bot.subscriptions import Subscription, fire_times, next_run
 from digests.schedule import JOB_PREFIX, configure, run_scheduled_digest, scheduled_time, sync_digest_jobs
 from tests.conftest import CHANNEL, wait_for
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.sandbox.slack_standin import render_message_text
+from bot.slack.text import render_message_text
 from tests.conftest import ADMIN, CHANNEL, USER_NEW_YORK, USER_SYDNEY
 
 

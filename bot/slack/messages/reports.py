@@ -1,0 +1,454 @@
+"""Reports: a report model + a Timeframe -> a whole Slack message {"text", "blocks"} (pure).
+
+One `*_message` per reply. Every report names its range and timezone in a
+context footer (and "sandbox data" in sandbox mode).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.lexer.models import (
+    AgentSummary,
+    AgentVolume,
+    CaseClassification,
+    CaseSummary,
+    CaseVolume,
+    ClassificationCount,
+    Form,
+    NpsDay,
+    NpsSummary,
+    Point,
+    ResponseVolume,
+    StatesVolume,
+    Summary,
+)
+from bot.slack import blocks as bk
+from bot.slack.format import (
+    MISSING,
+    downsample,
+    format_count,
+    format_duration,
+    format_nps,
+    format_percent,
+    sparkline,
+)
+from bot.slack.messages.common import (
+    MAX_NAME,
+    SPARK_WIDTH,
+    Col,
+    ReplyContext,
+    empty_message,
+    esc,
+    form_name,
+    list_blocks,
+    no_data_hint,
+    plural,
+    report_message,
+    table_blocks,
+)
+from bot.timeframe import Timeframe
+
+SUMMARY_TITLE = "SLA summary"
+TEAM_TITLE = "Team performance"
+WORKLOAD_TITLE = "Workload by agent"
+STATES_TITLE = "Workflow states"
+CLASSIFICATIONS_TITLE = "Top classifications"
+RESPONSE_TIME_TITLE = "Response time"
+CASES_TITLE = "Cases"
+CASE_CLASSIFICATIONS_TITLE = "Top case classifications"
+NPS_TITLE = "NPS"
+NO_NPS = "No survey responses in this range."
+
+WORKLOAD_LEGEND = (
+    "Open = New + Asgn (assigned) + Prog (in progress) + Resp (responded) + "
+    "Appr (awaiting approval). Closed counts every closed state."
+)
+
+OPEN_STATES = ("new", "assigned", "in_progress", "responded", "awaiting_approval")
+CLOSED_STATES = ("closed", "redirected", "irrelevant", "duplicate", "no_response_required")
+STATE_LABELS = {
+    "new": "New",
+    "assigned": "Assigned",
+    "in_progress": "In progress",
+    "responded": "Responded",
+    "awaiting_approval": "Awaiting approval",
+    "redirected": "Redirected",
+    "irrelevant": "Irrelevant",
+    "duplicate": "Duplicate",
+    "closed": "Closed",
+    "no_response_required": "No response required",
+}
+
+
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, state.replace("_", " ").strip().capitalize() or "Unknown")
+
+
+# ---------------------------------------------------------------- time series
+
+
+def _is_hourly(starts: Sequence[datetime]) -> bool:
+    if len(starts) >= 2:
+        return min(b - a for a, b in zip(starts, starts[1:], strict=False)) < timedelta(days=1)
+    return bool(starts) and (starts[0].hour, starts[0].minute) != (0, 0)
+
+
+def _bucket_label(start: datetime, hourly: bool) -> str:
+    day = f"{start:%a} {start.day} {start:%b}"
+    return f"{day} {start:%H:%M}" if hourly else day
+
+
+def _bar_note(hourly: bool, group: int) -> str:
+    unit = "hour" if hourly else "day"
+    return f"one bar per {unit}" if group == 1 else f"one bar per {group} {unit}s"
+
+
+def _trend(values: Sequence[float | None], how: str = "sum") -> tuple[str, int]:
+    squeezed, group = downsample(list(values), SPARK_WIDTH, how)  # type: ignore[arg-type]
+    return sparkline(squeezed), group
+
+
+# ---------------------------------------------------------------- reports
+
+
+def summary_message(s: Summary, tf: Timeframe, ctx: ReplyContext) -> dict:
+    """`summary`: volume, responded, breaches, customer wait and agent response."""
+    if s.total_volume == 0 and s.total_responded_to == 0:
+        return empty_message(SUMMARY_TITLE, tf, ctx)
+    answered = s.total_responded_to > 0
+    breach = (
+        f"{format_count(s.broke_sla)} ({format_percent(s.breach_fraction)})" if answered else format_count(s.broke_sla)
+    )
+
+    def dur(x: float) -> str:
+        return format_duration(x) if answered else MISSING
+
+    fields = [
+        ("Conversations", format_count(s.total_volume)),
+        ("Responded to", format_count(s.total_responded_to)),
+        ("SLA breaches", breach),
+        ("Agent SLA breaches", format_count(s.broke_action_sla)),
+        ("Avg customer wait", dur(s.avg_response_time)),
+        ("Median customer wait", dur(s.median_response_time)),
+        ("Avg agent response", dur(s.avg_action_response_time)),
+        ("Median agent response", dur(s.median_action_response_time)),
+    ]
+    fallback = (
+        f"{plural(s.total_volume, 'conversation')}, {format_count(s.total_responded_to)} responded, "
+        f"{plural(s.broke_sla, 'SLA breach', 'SLA breaches')}"
+        + (f" ({format_percent(s.breach_fraction)}), median wait {dur(s.median_response_time)}" if answered else "")
+    )
+    return report_message(SUMMARY_TITLE, tf, ctx, [bk.fields_section(fields)], fallback)
+
+
+def team_message(agents: list[AgentSummary], tf: Timeframe, ctx: ReplyContext) -> dict:
+    """`user_summary`: one row per agent, most assigned first."""
+    if not agents or all(a.mentions_assigned == 0 and a.total_responded_to == 0 for a in agents):
+        return empty_message(TEAM_TITLE, tf, ctx)
+    ordered = sorted(agents, key=lambda a: (-a.mentions_assigned, -a.total_responded_to, a.name.casefold()))
+    assigned = sum(a.mentions_assigned for a in agents)
+    responded = sum(a.total_responded_to for a in agents)
+    breaches = sum(a.broke_sla for a in agents)
+    share = f" ({format_percent(responded / assigned)})" if assigned else ""
+    intro = (
+        f"*{plural(len(agents), 'agent')}* · {format_count(assigned)} assigned · "
+        f"{format_count(responded)} responded{share} · {plural(breaches, 'SLA breach', 'SLA breaches')}"
+    )
+    cols = [
+        Col("Agent", right=False, max_width=MAX_NAME),
+        Col("Assigned"),
+        Col("Responded"),
+        Col("%"),
+        Col("Avg resp"),
+        Col("Breaches"),
+    ]
+    rows = [
+        [
+            a.name,
+            format_count(a.mentions_assigned),
+            format_count(a.total_responded_to),
+            format_percent(a.fraction_responded_to) if a.mentions_assigned else MISSING,
+            format_duration(a.avg_response_time) if a.total_responded_to else MISSING,
+            format_count(a.broke_sla),
+        ]
+        for a in ordered
+    ]
+    body = [bk.section(intro), *table_blocks(cols, rows, "agents")]
+    body.append(
+        bk.context(
+            ["Avg resp = average customer wait for the agent's replies. Breaches = replies over the customer SLA."]
+        )
+    )
+    fallback = (
+        f"{plural(len(agents), 'agent')}, {format_count(assigned)} assigned, "
+        f"{format_count(responded)} responded, {plural(breaches, 'SLA breach', 'SLA breaches')}"
+    )
+    return report_message(TEAM_TITLE, tf, ctx, body, fallback)
+
+
+def _open(states: dict[str, int]) -> int:
+    return sum(states.get(s, 0) for s in OPEN_STATES)
+
+
+def _closed(states: dict[str, int]) -> int:
+    if "all_closed_states" in states:
+        return states["all_closed_states"]
+    return sum(states.get(s, 0) for s in CLOSED_STATES)
+
+
+def workload_message(agents: list[AgentVolume], tf: Timeframe, ctx: ReplyContext) -> dict:
+    """`user_volume`: each agent's conversations by state, most open first."""
+    if not agents or all(not any(v for v in a.states.values()) for a in agents):
+        return empty_message(WORKLOAD_TITLE, tf, ctx)
+    ordered = sorted(agents, key=lambda a: (-_open(a.states), -_closed(a.states), a.name.casefold()))
+    total_open = sum(_open(a.states) for a in agents)
+    total_closed = sum(_closed(a.states) for a in agents)
+    intro = (
+        f"*{format_count(total_open)} open* · {format_count(total_closed)} closed · "
+        f"across {plural(len(agents), 'agent')}"
+    )
+    cols = [
+        Col("Agent", right=False, max_width=MAX_NAME),
+        Col("Open"),
+        Col("New"),
+        Col("Asgn"),
+        Col("Prog"),
+        Col("Resp"),
+        Col("Appr"),
+        Col("Closed"),
+    ]
+    rows = [
+        [
+            a.name,
+            format_count(_open(a.states)),
+            *(format_count(a.states.get(s, 0)) for s in OPEN_STATES),
+            format_count(_closed(a.states)),
+        ]
+        for a in ordered
+    ]
+    body = [bk.section(intro), *table_blocks(cols, rows, "agents"), bk.context([WORKLOAD_LEGEND])]
+    fallback = (
+        f"{format_count(total_open)} open, {format_count(total_closed)} closed across {plural(len(agents), 'agent')}"
+    )
+    return report_message(WORKLOAD_TITLE, tf, ctx, body, fallback)
+
+
+def _aligned(series: dict[str, list[Point]]) -> tuple[list[datetime], dict[str, list[float]]]:
+    """Every series on the union of bucket starts (a missing bucket counts 0)."""
+    starts = sorted({p.start for pts in series.values() for p in pts})
+    out = {}
+    for name, pts in series.items():
+        by: defaultdict[datetime, float] = defaultdict(float)
+        for p in pts:
+            by[p.start] += p.value
+        out[name] = [by.get(t, 0.0) for t in starts]
+    return starts, out
+
+
+def states_message(sv: StatesVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
+    """`states_volume`: total per state and a trend bar per state."""
+    series = {k: v for k, v in sv.series.items() if not k.startswith("all_")}
+    starts, values = _aligned(series)
+    totals = {k: int(sum(v)) for k, v in values.items()}
+    if not totals or not any(totals.values()):
+        return empty_message(STATES_TITLE, tf, ctx)
+    hourly = _is_hourly(starts)
+    order = sorted(totals, key=lambda k: (-totals[k], k))
+    rows, group = [], 1
+    for k in order:
+        bars, group = _trend(values[k])
+        rows.append([state_label(k), format_count(totals[k]), bars])
+    cols = [Col("State", right=False, max_width=MAX_NAME), Col("Total"), Col("Trend", right=False)]
+    body = table_blocks(cols, rows, "states")
+    span = (
+        f"{_bucket_label(starts[0], hourly)} – {_bucket_label(starts[-1], hourly)}"
+        if len(starts) > 1
+        else _bucket_label(starts[0], hourly)
+    )
+    body.append(bk.context([f"Trend: {_bar_note(hourly, group)}, {span}; each bar scaled to that state's peak."]))
+    top = ", ".join(f"{format_count(totals[k])} {esc(state_label(k).lower())}" for k in order[:3])
+    return report_message(STATES_TITLE, tf, ctx, body, top)
+
+
+def classifications_message(items: list[ClassificationCount], tf: Timeframe, ctx: ReplyContext, top: int = 10) -> dict:
+    """`classifications`: top N by all_states volume, each with its state breakdown."""
+    names: dict[tuple[int, str], str] = {}
+    totals: dict[tuple[int, str], int] = {}
+    by_state: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    for c in items:
+        key = (c.classification_id, c.classification if not c.classification_id else "")
+        names.setdefault(key, c.classification)
+        if c.state == "all_states":
+            totals[key] = totals.get(key, 0) + c.volume
+        else:
+            by_state[key][c.state] = by_state[key].get(c.state, 0) + c.volume
+    for key, states in by_state.items():
+        totals.setdefault(key, sum(states.values()))  # no all_states row: the states add up
+    ranked = sorted((k for k in names if totals.get(k, 0) > 0), key=lambda k: (-totals[k], names[k].casefold()))
+    if not ranked:
+        return empty_message(CLASSIFICATIONS_TITLE, tf, ctx)
+    top = max(1, top)
+    lines = []
+    for i, k in enumerate(ranked[:top], 1):
+        parts = sorted(((s, v) for s, v in by_state.get(k, {}).items() if v), key=lambda sv: (-sv[1], sv[0]))
+        detail = ", ".join(f"{esc(state_label(s).lower())} {format_count(v)}" for s, v in parts)
+        lines.append(
+            f"{i}. *{esc(names[k]) or '(unnamed)'}* — {format_count(totals[k])}" + (f"  ({detail})" if detail else "")
+        )
+    body = list_blocks(lines, "classifications", total=len(ranked))
+    fallback = ", ".join(f"{esc(names[k]) or '(unnamed)'} {format_count(totals[k])}" for k in ranked[:3])
+    return report_message(CLASSIFICATIONS_TITLE, tf, ctx, body, fallback)
+
+
+def response_time_message(rv: ResponseVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
+    """`response_volume` (seconds): trend, best and worst bucket, average of the buckets."""
+    pts = rv.avg_response_time
+    answered = [p for p in pts if p.value > 0]  # a 0 bucket had no replies, not instant ones
+    if not answered:
+        return empty_message(RESPONSE_TIME_TITLE, tf, ctx)
+    hourly = _is_hourly([p.start for p in pts])
+    best = min(answered, key=lambda p: (p.value, p.start))
+    worst = max(answered, key=lambda p: (p.value, p.start))
+    avg = sum(p.value for p in answered) / len(answered)
+    unit = "hour" if hourly else "day"
+    bars, group = _trend([p.value if p.value > 0 else None for p in pts], how="mean")
+    fields = [
+        (f"Average ({unit}s with replies)", format_duration(avg)),
+        (f"{unit.capitalize()}s with replies", f"{format_count(len(answered))} of {format_count(len(pts))}"),
+        (f"Best {unit}", f"{format_duration(best.value)} · {_bucket_label(best.start, hourly)}"),
+        (f"Worst {unit}", f"{format_duration(worst.value)} · {_bucket_label(worst.start, hourly)}"),
+    ]
+    body = [
+        bk.fields_section(fields),
+        bk.section(f"*Trend* `{bars}`"),
+        bk.context([f"Average customer wait, {_bar_note(hourly, group)}; higher is slower, blank = no replies."]),
+    ]
+    fallback = (
+        f"average {format_duration(avg)}, best {format_duration(best.value)} "
+        f"({_bucket_label(best.start, hourly)}), worst {format_duration(worst.value)} "
+        f"({_bucket_label(worst.start, hourly)})"
+    )
+    return report_message(RESPONSE_TIME_TITLE, tf, ctx, body, fallback)
+
+
+def cases_message(cs: CaseSummary, cv: CaseVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
+    """`case_summary` + `case_volume`: closed cases, reply and resolution times, open-case trend."""
+    if cs.total_cases == 0 and not any(p.value for p in cv.open):
+        return empty_message(CASES_TITLE, tf, ctx)
+    has_cases = cs.total_cases > 0
+
+    def dur(x: float) -> str:
+        return format_duration(x) if has_cases else MISSING
+
+    fields = [
+        ("Cases closed", format_count(cs.total_cases)),
+        ("Replies per case", format_count(round(cs.agent_interactions, 1)) if has_cases else MISSING),
+        ("Avg first reply", dur(cs.first_reply_time)),
+        ("Median first reply", dur(cs.median_first_reply_time)),
+        ("Avg resolution", dur(cs.resolution_time)),
+        ("Median resolution", dur(cs.median_resolution_time)),
+        ("Agents per case", format_count(round(cs.agents_involved, 1)) if has_cases else MISSING),
+    ]
+    body = [bk.fields_section(fields)]
+    if cv.open:
+        hourly = _is_hourly([p.start for p in cv.open])
+        # open cases is a level, not a flow: group buckets by their mean
+        bars, group = _trend([p.value for p in cv.open], how="mean")
+        peak = max(cv.open, key=lambda p: (p.value, p.start))
+        body.append(
+            bk.section(
+                f"*Open cases* `{bars}`\n{format_count(cv.open[-1].value)} open at {_bucket_label(cv.open[-1].start, hourly)}"
+                f" · peak {format_count(peak.value)} on {_bucket_label(peak.start, hourly)}"
+            )
+        )
+        body.append(bk.context([f"Open cases, {_bar_note(hourly, group)}."]))
+    fallback = (
+        f"{plural(cs.total_cases, 'case')} closed, avg first reply {dur(cs.first_reply_time)}, "
+        f"avg resolution {dur(cs.resolution_time)}"
+    )
+    return report_message(CASES_TITLE, tf, ctx, body, fallback)
+
+
+def case_classifications_message(
+    items: list[CaseClassification], tf: Timeframe, ctx: ReplyContext, top: int = 10
+) -> dict:
+    """`case_classifications`: top N classifications by cases."""
+    ranked = sorted((c for c in items if c.volume > 0), key=lambda c: (-c.volume, c.classification.casefold()))
+    if not ranked:
+        return empty_message(CASE_CLASSIFICATIONS_TITLE, tf, ctx)
+    top = max(1, top)
+    lines = [
+        f"{i}. *{esc(c.classification) or '(unnamed)'}* — {plural(c.volume, 'case')}"
+        for i, c in enumerate(ranked[:top], 1)
+    ]
+    body = list_blocks(lines, "classifications", total=len(ranked))
+    body.append(bk.context(["A classification counts once per case."]))
+    fallback = ", ".join(f"{esc(c.classification) or '(unnamed)'} {format_count(c.volume)}" for c in ranked[:3])
+    return report_message(CASE_CLASSIFICATIONS_TITLE, tf, ctx, body, fallback)
+
+
+def _day_score(d: NpsSummary) -> float | None:
+    if d.total_received <= 0:
+        return None
+    if d.total_promoters + d.total_passives + d.total_detractors == 0:
+        return d.nps_score
+    return (d.total_promoters - d.total_detractors) / d.total_received * 100
+
+
+def nps_message(
+    form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ctx: ReplyContext, category: str | None = None
+) -> dict:
+    """`nps_summary` + `nps_volume`: signed score, the three groups with %, response rate, daily trend."""
+    name = form_name(form)
+    only = f" · {esc(category)} only" if category and category != "all" else ""
+    intro = f"*{name}* (form `{form.id}`){only}"
+    if s.total_received <= 0:
+        sent = f" {plural(s.total_sent, 'survey')} sent, none answered." if s.total_sent else ""
+        body = [bk.section(intro), bk.section(f":zzz: {NO_NPS}{sent}"), bk.context([no_data_hint(tf)])]
+        return report_message(NPS_TITLE, tf, ctx, body, f"{name}: no survey responses{(' —' + sent) if sent else ''}")
+    r = s.total_received
+    fields = [
+        ("NPS", f"*{format_nps(s.nps_score)}*"),
+        (
+            "Responses",
+            f"{format_count(r)} of {format_count(s.total_sent)} sent ({format_percent(s.response_rate)})"
+            if s.total_sent
+            else format_count(r),
+        ),
+        ("Promoters (9–10)", f"{format_count(s.total_promoters)} ({format_percent(s.total_promoters / r)})"),
+        ("Passives (7–8)", f"{format_count(s.total_passives)} ({format_percent(s.total_passives / r)})"),
+        ("Detractors (0–6)", f"{format_count(s.total_detractors)} ({format_percent(s.total_detractors / r)})"),
+    ]
+    body = [bk.section(intro), bk.fields_section(fields)]
+    scores = [_day_score(d.data) for d in days]
+    if any(x is not None for x in scores):
+        # group days by their pooled counts so a grouped bar is a real NPS, not a mean of scores
+        group = max(1, math.ceil(len(days) / SPARK_WIDTH))
+        pooled = []
+        for i in range(0, len(days), group):
+            chunk = [d.data for d in days[i : i + group]]
+            pooled.append(
+                _day_score(
+                    NpsSummary(
+                        sum(c.total_sent for c in chunk),
+                        sum(c.total_received for c in chunk),
+                        sum(c.total_promoters for c in chunk),
+                        sum(c.total_passives for c in chunk),
+                        sum(c.total_detractors for c in chunk),
+                        sum(c.nps_score * c.total_received for c in chunk)
+                        / max(1, sum(c.total_received for c in chunk)),
+                    )
+                )
+            )
+        body.append(bk.section(f"*Daily NPS* `{sparkline(pooled)}`"))
+        body.append(bk.context([f"{_bar_note(False, group).capitalize()}; blank = no responses."]))
+    fallback = (
+        f"{name} {format_nps(s.nps_score)} from {plural(r, 'response')} "
+        f"({plural(s.total_promoters, 'promoter')}, {plural(s.total_passives, 'passive')}, "
+        f"{plural(s.total_detractors, 'detractor')})"
+    )
+    return report_message(NPS_TITLE, tf, ctx, body, fallback)
