@@ -27,10 +27,11 @@ from typing import Any
 import httpx
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import DEFAULT_RANGE, Asker, Reply, Services, resolve_filters, resolve_nps_form
+from bot.commands import DEFAULT_RANGE, Asker, Reply, Services, filters_for
 from bot.errors import CommandError, ExportError, LexerBotError
 from bot.isotime import utcnow_iso
 from bot.lexer.client import EXPORT_TYPES, Filters
+from bot.lexer.directory import resolve_nps_form
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S, wait_for_export
 from bot.slack.messages.exports import (
     NOT_IN_SLACK,
@@ -618,7 +619,7 @@ def export_command(cmd: ExportCommand, asker: Asker, services: Services) -> Repl
     if kind not in EXPORT_TYPES:
         raise CommandError("Say what to export: cases, responses or nps.")
     tf = parse_range(cmd.range_text or DEFAULT_RANGE, asker.tz, services.now())
-    filters, filters_text = resolve_filters(services.directory, cmd)
+    filters, filters_text = filters_for(services.directory, cmd)
     form = resolve_nps_form(services.directory, cmd.form) if kind == "nps" else None
     category = (cmd.category or "all") if kind == "nps" else None
     if category and category != "all":

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import alerting, commands, export_jobs, home, subscriptions
-from bot.slack.parsing import LIST_COMMANDS, REPORT_COMMANDS
+from bot import alerting, directory, export_jobs, home, reports, subscriptions
 
 # fn(cmd, asker, deps) -> Reply
 CommandHandler = Callable[..., Any]
@@ -34,11 +33,8 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature(
-        "reports",
-        commands={"help": commands.help_command, **{name: commands.report_command for name in REPORT_COMMANDS}},
-    ),
-    Feature("directory", commands={name: commands.list_command for name in LIST_COMMANDS}),
+    Feature("reports", commands=reports.COMMANDS),
+    Feature("directory", commands=directory.COMMANDS),
     Feature("subscriptions", commands=subscriptions.COMMANDS),
     Feature("exports", commands=export_jobs.COMMANDS, workers=(export_jobs.export_worker,)),
     Feature("alerts", commands=alerting.COMMANDS, actions=alerting.ACTIONS),

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import alerting, subscriptions
+from bot import alerting
 from bot.errors import LexerBotError
 from bot.slack.actions import HOME_DELETE as DELETE
 from bot.slack.actions import HOME_PAUSE as PAUSE
@@ -21,6 +21,7 @@ from bot.slack.actions import HOME_UNSNOOZE as UNSNOOZE
 from bot.slack.actions import parse_button_channel, parse_subscription_button_value
 from bot.slack.messages.home import NOT_ADMIN, HomeData, TodayNumbers, home_view
 from bot.timeframe import parse_range
+from digests.triggers import next_run
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def today_numbers(api, tz: ZoneInfo, now: datetime) -> TodayNumbers:
 def load_subscriptions(store, now: datetime) -> list[dict]:
     rows = []
     for sub in store.subscriptions.all():
-        nxt = subscriptions.next_run(sub, now) if sub.active else None
+        nxt = next_run(sub, now) if sub.active else None
         rows.append({**sub.__dict__, "next_run": nxt})
     return rows
 

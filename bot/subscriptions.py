@@ -8,13 +8,11 @@ digests/) because the reply to `/lexer subscribe` names the next run.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
-from bot.commands import Asker, Reply, Services, resolve_nps_form
+from bot.commands import Asker, Reply, Services
 from bot.errors import CommandError
+from bot.lexer.directory import resolve_nps_form
 from bot.slack.format import mrkdwn_escape
 from bot.slack.messages.subscriptions import (
     KIND_TITLES,
@@ -25,66 +23,13 @@ from bot.slack.messages.subscriptions import (
     unsubscribed_message,
 )
 from bot.slack.parsing import CADENCES, SubscribeCommand, UnsubscribeCommand
-from bot.store.subscriptions import Subscription  # noqa: F401  (the row type lives with its table)
-from bot.timeframe import local_midnight
+from digests.triggers import next_run
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("sla", "nps")
 DEFAULT_CADENCE = "daily"
 DEFAULT_AT = "09:00"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-# ------------------------------------------------------------------ trigger
-
-
-class DigestTrigger(CronTrigger):
-    """CronTrigger that fires at most once per local day, at the first occurrence of the wall time.
-
-    APScheduler 3.11's CronTrigger fires twice when the wall time repeats at a
-    DST fall-back (01:30 in New York on the first Sunday of November) and then
-    keeps answering the same instant; a process started between the two
-    occurrences would fire the second one. A skipped wall time (02:30 at spring
-    forward) already fires once, an hour later by the clock.
-    """
-
-    def get_next_fire_time(self, previous_fire_time, now):
-        nxt = super().get_next_fire_time(previous_fire_time, now)
-        if nxt is None:
-            return None
-        local = nxt.astimezone(self.timezone)
-        repeat = local.replace(fold=0).astimezone(timezone.utc) != nxt.astimezone(timezone.utc)
-        same_day = (
-            previous_fire_time is not None and local.date() <= previous_fire_time.astimezone(self.timezone).date()
-        )
-        if not (repeat or same_day):
-            return nxt
-        # this local day has had (or, for the repeat, had an hour ago) its fire: go to the next day
-        after = local_midnight(local.date() + timedelta(days=1), self.timezone)
-        return super().get_next_fire_time(None, max(after, now))
-
-
-def digest_trigger(sub: Subscription) -> DigestTrigger:
-    hour, minute = (int(x) for x in sub.at_time.split(":"))
-    day_of_week = {"daily": "*", "weekdays": "mon-fri"}.get(sub.cadence) or WEEKDAYS[sub.weekday or 0]
-    return DigestTrigger(day_of_week=day_of_week, hour=hour, minute=minute, timezone=sub.zone)
-
-
-def next_run(sub: Subscription, now: datetime) -> datetime:
-    """The next fire time after `now`, in the subscription's timezone."""
-    return digest_trigger(sub).get_next_fire_time(None, now).astimezone(sub.zone)
-
-
-def fire_times(sub: Subscription, start: datetime, end: datetime) -> list[datetime]:
-    """Every fire time in [start, end), walking the trigger as the scheduler does."""
-    trigger, out, prev = digest_trigger(sub), [], None
-    t = trigger.get_next_fire_time(None, start)
-    while t is not None and t < end:
-        out.append(t)
-        prev = t
-        t = trigger.get_next_fire_time(prev, t + timedelta(microseconds=1))
-    return out
 
 
 # ------------------------------------------------------------------ /lexer handlers

@@ -30,9 +30,9 @@ def register(sub, build) -> None:
 
 
 def _render(args, settings, build, *, with_slack: bool):
-    from bot.commands import resolve_nps_form
     from bot.config import parse_tz_option
     from bot.errors import UsageError
+    from bot.lexer.directory import resolve_nps_form
     from digests.jobs import build_digest
 
     deps = build(settings, with_slack=with_slack)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
 from bot.isotime import to_iso
 from bot.slack.messages.subscriptions import KIND_TITLES, when_words
-from bot.subscriptions import Subscription
+from bot.store.subscriptions import Subscription
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
 
 if TYPE_CHECKING:

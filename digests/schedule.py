@@ -15,7 +15,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.subscriptions import digest_trigger, fire_times
+from digests.triggers import digest_trigger, fire_times
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ import time_machine
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.slack.messages.subscriptions import when_words
-from bot.subscriptions import Subscription, fire_times, next_run
+from bot.store.subscriptions import Subscription
 from digests.schedule import JOB_PREFIX, configure, run_scheduled_digest, scheduled_time, sync_digest_jobs
+from digests.triggers import fire_times, next_run
 from tests.conftest import CHANNEL, wait_for
 
 UTC = timezone.utc

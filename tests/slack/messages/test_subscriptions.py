@@ -14,7 +14,7 @@ from bot.slack.messages.subscriptions import (
     unsubscribed_message,
     when_words,
 )
-from bot.subscriptions import Subscription
+from bot.store.subscriptions import Subscription
 
 SYD = ZoneInfo("Australia/Sydney")
 NEXT = datetime(2026, 12, 2, 9, 0, tzinfo=SYD)

@@ -1,0 +1,60 @@
+"""When a subscription's digest is due: its APScheduler trigger, its next run and its fire times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.store.subscriptions import Subscription
+from bot.timeframe import local_midnight
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # cron's day names, Monday = 0
+
+
+class DigestTrigger(CronTrigger):
+    """CronTrigger that fires at most once per local day, at the first occurrence of the wall time.
+
+    APScheduler 3.11's CronTrigger fires twice when the wall time repeats at a
+    DST fall-back (01:30 in New York on the first Sunday of November) and then
+    keeps answering the same instant; a process started between the two
+    occurrences would fire the second one. A skipped wall time (02:30 at spring
+    forward) already fires once, an hour later by the clock.
+    """
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        nxt = super().get_next_fire_time(previous_fire_time, now)
+        if nxt is None:
+            return None
+        local = nxt.astimezone(self.timezone)
+        repeat = local.replace(fold=0).astimezone(timezone.utc) != nxt.astimezone(timezone.utc)
+        same_day = (
+            previous_fire_time is not None and local.date() <= previous_fire_time.astimezone(self.timezone).date()
+        )
+        if not (repeat or same_day):
+            return nxt
+        # this local day has had (or, for the repeat, had an hour ago) its fire: go to the next day
+        after = local_midnight(local.date() + timedelta(days=1), self.timezone)
+        return super().get_next_fire_time(None, max(after, now))
+
+
+def digest_trigger(sub: Subscription) -> DigestTrigger:
+    hour, minute = (int(x) for x in sub.at_time.split(":"))
+    day_of_week = {"daily": "*", "weekdays": "mon-fri"}.get(sub.cadence) or WEEKDAYS[sub.weekday or 0]
+    return DigestTrigger(day_of_week=day_of_week, hour=hour, minute=minute, timezone=sub.zone)
+
+
+def next_run(sub: Subscription, now: datetime) -> datetime:
+    """The next fire time after `now`, in the subscription's timezone."""
+    return digest_trigger(sub).get_next_fire_time(None, now).astimezone(sub.zone)
+
+
+def fire_times(sub: Subscription, start: datetime, end: datetime) -> list[datetime]:
+    """Every fire time in [start, end), walking the trigger as the scheduler does."""
+    trigger, out, prev = digest_trigger(sub), [], None
+    t = trigger.get_next_fire_time(None, start)
+    while t is not None and t < end:
+        out.append(t)
+        prev = t
+        t = trigger.get_next_fire_time(prev, t + timedelta(microseconds=1))
+    return out
