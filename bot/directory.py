@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.commands import Asker, Reply
@@ -27,4 +28,4 @@ def list_command(cmd: ListCommand, asker: Asker, deps: Deps) -> Reply:
     return Reply(_lists(cmd, asker, deps), public=cmd.public)
 
 
-COMMANDS = {name: list_command for name in LIST_COMMANDS}
+COMMANDS: dict[str, Callable[..., Reply]] = {name: list_command for name in LIST_COMMANDS}

@@ -3,6 +3,7 @@ case-classifications, nps, and help. Activity API in, message builders out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -84,4 +85,4 @@ def help_command(cmd: HelpCommand, asker: Asker, deps: Deps) -> Reply:
 
 
 # /lexer words this feature answers (bot/features.py lists every feature)
-COMMANDS = {"help": help_command, **{name: report_command for name in REPORT_COMMANDS}}
+COMMANDS: dict[str, Callable[..., Reply]] = {"help": help_command, **{name: report_command for name in REPORT_COMMANDS}}

@@ -8,6 +8,7 @@ digests/) because the reply to `/lexer subscribe` names the next run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.commands import Asker, Reply, Services
@@ -199,4 +200,8 @@ def list_handler(cmd, asker: Asker, services: Services) -> Reply:
 
 
 # /lexer words this feature answers (bot/features.py lists every feature)
-COMMANDS = {"subscribe": subscribe, "unsubscribe": unsubscribe, "subscriptions": list_handler}
+COMMANDS: dict[str, Callable[..., Reply]] = {
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "subscriptions": list_handler,
+}

@@ -40,7 +40,7 @@ def _spark(days) -> str:
     return fmt.sparkline([getattr(d, "value", d) for d in days])
 
 
-def _versus(now: Any, before: Any, kind: str, words: str) -> str:
+def _versus(now: Any, before: Any, kind: fmt.ChangeKind, words: str) -> str:
     """'▲ 12% vs day before', or '' when either number is missing (a bare dash says nothing)."""
     change = fmt.format_change(now, before, kind)
     return "" if change == fmt.MISSING else f"{change} {words}"

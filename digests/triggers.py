@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.store.subscriptions import Subscription
 from bot.timeframe import local_midnight
+
+if TYPE_CHECKING:
+    from bot.store.subscriptions import Subscription
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # cron's day names, Monday = 0
 

@@ -329,7 +329,8 @@ def parse_user_volume(payload: Any) -> list[AgentVolume]:
     for d in _dicts(payload, "user_volume"):
         if "states" not in d:  # the "Workflow States" shape (SPEC §6) is not used
             continue
-        states = d.get("states") if isinstance(d.get("states"), dict) else {}
+        raw_states = d.get("states")
+        states: dict = raw_states if isinstance(raw_states, dict) else {}
         out.append(
             AgentVolume(
                 parse_id(d.get("user_id")) or 0,
@@ -441,7 +442,8 @@ def parse_nps_volume(payload: Any) -> list[NpsDay]:
             continue
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        data = d.get("data") if isinstance(d.get("data"), dict) else {}
+        raw_data = d.get("data")
+        data: dict = raw_data if isinstance(raw_data, dict) else {}
         out.append(NpsDay(when, _nps_summary(data)))
     return sorted(out, key=lambda x: x.date)
 

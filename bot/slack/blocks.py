@@ -10,10 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
-
 from bot.slack.format import truncate
 
 # Slack's limits (Block Kit reference)
@@ -157,6 +153,10 @@ def _check_limits(i: int, block: dict) -> None:
 
 
 def _validate_blocks(blocks: Any, max_blocks: int) -> None:
+    # imported here: `import slack_sdk` loads its WebClient, which the builders importing this module must not
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
     if not isinstance(blocks, list):
         raise ValueError("blocks must be a list")
     if len(blocks) > max_blocks:
@@ -195,6 +195,9 @@ def validate_view(view: dict) -> None:
     if not isinstance(view, dict) or view.get("type") not in ("home", "modal"):
         raise ValueError("a view must be a dict of type 'home' or 'modal'")
     _validate_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.views import View
+
     try:
         View(**view).validate_json()
     except (SlackObjectFormationError, TypeError) as e:

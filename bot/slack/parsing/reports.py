@@ -47,7 +47,7 @@ def collect_report(f: Fields, items: list[Item], *, allow_form: bool, allow_cate
                 )
             f.set_once("range_text", checked_range(it), it, "range")
         elif allow_category and it.word in CATEGORY_WORDS:
-            f.set_once("category", CATEGORY_WORDS[it.word], it, "category")  # type: ignore[index]
+            f.set_once("category", CATEGORY_WORDS[it.word], it, "category")
         elif allow_form and it.kind in ("word", "text"):
             leftovers.append(it)
         else:
