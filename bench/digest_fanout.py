@@ -1,7 +1,7 @@
 """500 digest subscriptions due at the same minute across 3 timezones, on the sandbox and the Slack stand-in.
 
 Both are served on loopback; the bot is assembled as `lexer-bot clock` builds
-it (build_runtime) and each digest runs through the scheduler's job function
+it (bot.cli.build_deps) and each digest runs through the scheduler's job function
 (digests.schedule.run_scheduled_digest) on the scheduler's thread pool size.
 Prints the Lexer requests (target: one per distinct query, never over the
 rate limit), Slack calls, wall time and render time per digest.
@@ -26,13 +26,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.cli import build_deps  # noqa: E402
 from bot.config import SANDBOX_TOKEN, Settings  # noqa: E402
 from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
 from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
 from bot.sandbox.server import serve_in_thread  # noqa: E402
 from bot.sandbox.slack_standin import SlackStandIn  # noqa: E402
-from digests.jobs import deps_from  # noqa: E402
 from digests.schedule import EXECUTOR_THREADS, run_scheduled_digest  # noqa: E402
 
 ZONES = ("Australia/Sydney", "America/New_York", "Europe/London")
@@ -72,8 +71,7 @@ def main() -> int:
             admins=frozenset({"UADMIN01"}),
         )
         slack.add_user("UADMIN01", name="ada", tz="Australia/Sydney")
-        runtime = build_runtime(settings)
-        deps = deps_from(runtime)
+        deps = runtime = build_deps(settings)
 
         # the minute they are all due: the last one to have passed, as local wall times in each zone
         due = datetime.now(timezone.utc).replace(second=0, microsecond=0)
