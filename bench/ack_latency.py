@@ -35,7 +35,7 @@ CONCURRENCY = 50
 
 STANDIN = textwrap.dedent("""
     import signal, sys, threading
-    from bot.sandbox.server import serve_forever
+    from bot.web import serve_forever
     from bot.sandbox.slack_standin import SlackStandIn
     standin = SlackStandIn(bot_token=sys.argv[2], base_url=f"http://127.0.0.1:{sys.argv[1]}")
     for i in range(10):
@@ -55,7 +55,7 @@ BARE_APP = textwrap.dedent("""
     from slack_bolt import App
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
-    from bot.sandbox.server import serve_forever
+    from bot.web import serve_forever
     app = App(client=WebClient(token=sys.argv[3], base_url=sys.argv[4]), signing_secret=sys.argv[2],
               token_verification_enabled=False)
     @app.command("/lexer")
