@@ -65,19 +65,19 @@ def load_alerts(store) -> list[dict]:
     return [_with_defaults(cfg) for cfg in store.alerts.enabled_with_open_episode()]
 
 
-def gather(runtime, user_id: str, notice: str | None = None) -> HomeData:
+def gather(deps, user_id: str, notice: str | None = None) -> HomeData:
     """Read what the Home tab shows for one viewer."""
-    settings = runtime.settings
-    now = runtime.now()
-    tz = runtime.timezones.tz_for(user_id) if user_id else settings.tz
+    settings = deps.settings
+    now = deps.now()
+    tz = deps.timezones.tz_for(user_id) if user_id else settings.tz
     return HomeData(
         user_id=user_id,
         is_admin=user_id in settings.admins,
         now=now,
         tz=tz,
-        today=today_numbers(runtime.api, tz, now),
-        subscriptions=load_subscriptions(runtime.store, now),
-        alerts=load_alerts(runtime.store),
+        today=today_numbers(deps.api, tz, now),
+        subscriptions=load_subscriptions(deps.store, now),
+        alerts=load_alerts(deps.store),
         sandbox=settings.sandbox_mode,
         admins_configured=bool(settings.admins),
         notice=notice,
@@ -98,9 +98,9 @@ def _actor(body: dict) -> str:
     return str((body.get("user") or {}).get("id") or "")
 
 
-def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> str:
+def change_subscription(deps, action_id: str, sub_id: int, user_id: str) -> str:
     """Pause, resume or delete one subscription; returns what happened, in words."""
-    store, now = runtime.store, runtime.now()
+    store, now = deps.store, deps.now()
     sub = store.subscriptions.get(sub_id)
     if sub is None:
         return f"Digest #{sub_id} no longer exists."
@@ -115,16 +115,16 @@ def change_subscription(runtime, action_id: str, sub_id: int, user_id: str) -> s
             user_id, "subscription.pause" if paused else "subscription.resume", {"id": sub_id, "via": "home"}, now=now
         )
         done = f"{'Paused' if paused else 'Resumed'} digest #{sub_id}."
-    runtime.clock.ring()  # in `serve`, the scheduler picks the change up at once
+    deps.clock.ring()  # in `serve`, the scheduler picks the change up at once
     return done
 
 
-def end_snooze(runtime, channel_id: str, user_id: str) -> str:
-    alerts, now = runtime.store.alerts, runtime.now()
+def end_snooze(deps, channel_id: str, user_id: str) -> str:
+    alerts, now = deps.store.alerts, deps.now()
     if alerts.config(channel_id) is None:
         return f"Alerts are not set up for <#{channel_id}> any more."
     alerts.snooze(channel_id, None, now)
-    runtime.store.audit_log.record(
+    deps.store.audit_log.record(
         user_id, "alerts.snooze", {"channel_id": channel_id, "until": None, "via": "home"}, now=now
     )
     return f"Alerts for <#{channel_id}> are no longer snoozed."

@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.commands import Asker, Reply, Services
+from bot.commands import Asker, Reply
+from bot.deps import Deps
 from bot.errors import CommandError
 from bot.lexer.directory import resolve_nps_form
 from bot.slack.format import mrkdwn_escape
@@ -108,7 +109,7 @@ def _channel_refusal(code: str, channel_id: str) -> CommandError:
     return CommandError(f"I can't post digests in <#{channel_id}>.", hint=hint)
 
 
-def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
+def subscribe(cmd: SubscribeCommand, asker: Asker, deps: Deps) -> Reply:
     kind = cmd.kind
     if kind not in KINDS:
         raise CommandError(
@@ -116,7 +117,7 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
         )
     channel_id = cmd.channel_id
     if channel_id is None and cmd.channel_name:
-        channel_id = find_channel_id(services.slack, cmd.channel_name)
+        channel_id = find_channel_id(deps.slack, cmd.channel_name)
     channel_id = channel_id or asker.channel_id
     if not channel_id:
         raise CommandError("Say which channel the digest goes to.", hint="e.g. `/lexer subscribe sla #support`")
@@ -131,20 +132,20 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
     form_id = None
     form_name = None
     if kind == "nps":
-        form = resolve_nps_form(services.directory, cmd.form)
+        form = resolve_nps_form(deps.directory, cmd.form)
         form_id = form.id
         form_name = form.name
-    problem = channel_problem(services.slack, channel_id)
+    problem = channel_problem(deps.slack, channel_id)
     if problem:
         raise _channel_refusal(problem, channel_id)
-    now = services.now()
-    existing = services.store.subscriptions.find_duplicate(kind, form_id, channel_id)
+    now = deps.now()
+    existing = deps.store.subscriptions.find_duplicate(kind, form_id, channel_id)
     if existing is not None:
         raise CommandError(
             f"<#{channel_id}> already gets the {KIND_TITLES[kind]}{form_words(form_name)} (subscription `{existing.id}`).",
             hint=f"To change it, `/lexer unsubscribe {existing.id}` and subscribe again.",
         )
-    sub = services.store.subscriptions.add(
+    sub = deps.store.subscriptions.add(
         kind=kind,
         channel_id=channel_id,
         cadence=cadence,
@@ -155,7 +156,7 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
         weekday=weekday,
         now=now,
     )
-    services.store.audit_log.record(
+    deps.store.audit_log.record(
         asker.user_id,
         "subscribe",
         {
@@ -170,32 +171,32 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, services: Services) -> Reply:
         },
         now=now,
     )
-    services.clock.ring()  # in `serve`, the scheduler picks the change up at once
+    deps.clock.ring()  # in `serve`, the scheduler picks the change up at once
     return Reply(subscribed_message(sub, form_name, next_run(sub, now)), public=False)
 
 
-def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, services: Services) -> Reply:
+def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, deps: Deps) -> Reply:
     sub_id = cmd.subscription_id
     if sub_id is None:
         raise CommandError("Say which subscription to stop.", hint="`/lexer subscriptions` lists them with their ids.")
-    sub = services.store.subscriptions.get(int(sub_id))
-    if sub is None or not services.store.subscriptions.delete(sub.id):
+    sub = deps.store.subscriptions.get(int(sub_id))
+    if sub is None or not deps.store.subscriptions.delete(sub.id):
         raise CommandError(
             f"There is no subscription `{sub_id}`.", hint="`/lexer subscriptions` lists them with their ids."
         )
-    services.store.audit_log.record(
+    deps.store.audit_log.record(
         asker.user_id,
         "unsubscribe",
         {"id": sub.id, "kind": sub.kind, "form_id": sub.form_id, "channel_id": sub.channel_id},
-        now=services.now(),
+        now=deps.now(),
     )
-    services.clock.ring()  # in `serve`, the scheduler picks the change up at once
+    deps.clock.ring()  # in `serve`, the scheduler picks the change up at once
     return Reply(unsubscribed_message(sub), public=False)
 
 
-def list_handler(cmd, asker: Asker, services: Services) -> Reply:
-    now = services.now()
-    lines = [subscription_line(s, next_run(s, now) if s.active else None) for s in services.store.subscriptions.all()]
+def list_handler(cmd, asker: Asker, deps: Deps) -> Reply:
+    now = deps.now()
+    lines = [subscription_line(s, next_run(s, now) if s.active else None) for s in deps.store.subscriptions.all()]
     return Reply(subscriptions_message(lines))
 
 
