@@ -44,14 +44,12 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
     """One export in this process; prints a JSON line with its figures."""
     from zoneinfo import ZoneInfo
 
-    from bot import export_jobs
+    from bot.cli import build_deps, start_process
     from bot.commands import Asker
     from bot.config import Settings
-    from bot.runtime import build_runtime
+    from bot.exports import QueueOptions
 
-    export_jobs.DEFAULT_OPTIONS = export_jobs.QueueOptions(
-        poll_first_s=0.05, poll_max_s=0.2, temp_dir=str(Path(work_dir) / "tmp")
-    )
+    options = QueueOptions(poll_first_s=0.05, poll_max_s=0.2, temp_dir=str(Path(work_dir) / "tmp"))
     (Path(work_dir) / "tmp").mkdir()
     settings = Settings(
         lexer_api_token="sandbox-token",
@@ -62,14 +60,14 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
         db_path=str(Path(work_dir) / "bench.db"),
         admins=frozenset({ADMIN}),
     )
-    runtime = build_runtime(settings)
+    running = start_process(build_deps(settings, export_options=options))
     baseline_kb = peak_rss_kb()
     started = time.monotonic()
-    reply = runtime.runner.run("export cases yesterday", Asker(ADMIN, None, ZoneInfo("UTC"), is_admin=True))
-    queue = runtime.extras["exports"]
+    reply = running.runner.run("export cases yesterday", Asker(ADMIN, None, ZoneInfo("UTC"), is_admin=True))
+    queue = running.deps.exports
     idle = queue.wait_idle(CHILD_TIMEOUT_S)
     seconds = time.monotonic() - started
-    job = next(runtime.store.db["export_jobs"].rows_where(order_by="id desc", limit=1), None) or {}
+    job = next(running.deps.store.db["export_jobs"].rows_where(order_by="id desc", limit=1), None) or {}
     queue.stop()
     print(
         json.dumps(

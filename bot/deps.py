@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.export_jobs import ExportQueue, QueueOptions
+    from bot.exports import ExportQueue, QueueOptions
     from bot.lexer.client import ActivityClient
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import alerting, directory, export_jobs, home, reports, subscriptions
+from bot import alerting, directory, exports, home, reports, subscriptions
 
 # fn(cmd, asker, deps) -> Reply
 CommandHandler = Callable[..., Any]
@@ -36,7 +36,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("reports", commands=reports.COMMANDS),
     Feature("directory", commands=directory.COMMANDS),
     Feature("subscriptions", commands=subscriptions.COMMANDS),
-    Feature("exports", commands=export_jobs.COMMANDS, workers=(export_jobs.export_worker,)),
+    Feature("exports", commands=exports.COMMANDS, workers=(exports.export_worker,)),
     Feature("alerts", commands=alerting.COMMANDS, actions=alerting.ACTIONS),
     Feature("home", actions=home.ACTIONS, home=home.publish_home),
 )

@@ -1,0 +1,89 @@
+"""The queue: jobs survive a restart, are never delivered twice, and wait their turn with their place shown."""
+
+from __future__ import annotations
+
+from bot.slack.text import render_message_text
+from bot.store import open_store
+from tests.conftest import ADMIN, make_settings, start_process, wait_for
+from tests.exports.conftest import FAST, dm_messages, export_text, job_rows, queue_of, start_bot, starts
+
+
+def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot, sandbox, slack, settings):
+    sandbox.app.set_export_status(None, "pending")  # Lexer keeps us waiting…
+    bot.command("export cases last-week", user_id=ADMIN)
+    job = wait_for(lambda: next((j for j in job_rows(bot.runtime) if j["state"] == "waiting"), None))
+    queue_of(bot.runtime).stop()  # …and the process goes away mid-export
+    # as if it died hard: another worker's claim, long untouched
+    bot.runtime.store.db["export_jobs"].update(
+        job["id"], {"worker": "gone:1:x", "updated_at": "2000-01-01T00:00:00+00:00"}
+    )
+    sandbox.app.set_export_status(None, None)
+    sandbox.app.set_export_status(job["report_token"], None)  # Lexer finishes meanwhile
+
+    running = start_process(settings, export_options=FAST)  # a new process on the same database file
+    runtime = running.deps
+    try:
+        assert queue_of(runtime).wait_idle(20)
+        wait_for(lambda: job_rows(runtime)[0]["state"] == "done")
+        [done] = job_rows(runtime)
+        assert done["report_token"] == job["report_token"] and done["attempts"] == 2
+        assert len(starts(sandbox)) == 1  # resumed, not started again
+        assert len([u for u in slack.app.uploads if u.completed]) == 1
+        assert "Done" in export_text(slack)
+        # one progress message, kept current across the restart
+        assert len([m for m in dm_messages(slack) if m.get("blocks")]) == 1
+    finally:
+        running.stop()
+
+
+def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox, slack, tmp_path):
+
+    settings = make_settings(sandbox, slack, tmp_path)
+    store = open_store(settings.db_path)
+    store.db["export_jobs"].insert(
+        {
+            "user_id": ADMIN,
+            "kind": "cases",
+            "range_text": "yesterday",
+            "tz": "UTC",
+            "state": "sharing",
+            "date_from": "2026-11-22T00:00:00+00:00",
+            "date_to": "2026-11-22T23:59:59+00:00",
+            "range_desc": "yesterday (Sun 22 Nov 2026)",
+            "report_token": "tok",
+            "worker": None,
+            "attempts": 1,
+        }
+    )
+    store.close()
+    running = start_process(settings, export_options=FAST)
+    runtime = running.deps
+    try:
+        wait_for(lambda: job_rows(runtime)[0]["state"] == "failed")
+        assert queue_of(runtime).wait_idle(10)
+        text = export_text(slack)
+        assert "restarted while it was sharing the file" in text and "run the export again" in text
+        assert slack.app.uploads == []
+    finally:
+        running.stop()
+
+
+def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_path):
+    settings = make_settings(sandbox, slack, tmp_path, export_concurrency=1)
+    sandbox.app.set_export_status(None, "pending")
+    bot, stop = start_bot(settings, slack)
+    try:
+        for text in ("export cases yesterday", "export responses yesterday", "export cases last-week"):
+            bot.command(text, user_id=ADMIN)
+        first = wait_for(lambda: next((j for j in job_rows(bot.runtime) if j["report_token"]), None))
+        texts = [render_message_text(m) for m in dm_messages(slack) if m.get("blocks")]
+        assert len(texts) == 3
+        assert "Queued — you're next." in texts[1] and "Queued — 1 ahead of you." in texts[2]
+        assert len(starts(sandbox)) == 1  # one at a time
+        sandbox.app.set_export_status(None, None)
+        sandbox.app.set_export_status(first["report_token"], None)
+        assert queue_of(bot.runtime).wait_idle(20)
+        assert [j["state"] for j in job_rows(bot.runtime)] == ["done"] * 3
+        assert len([u for u in slack.app.uploads if u.completed]) == 3
+    finally:
+        stop()
