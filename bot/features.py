@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import alerting, commands, export_jobs, home, subscriptions
+from bot import alerts, commands, export_jobs, home, subscriptions
 from bot.slack.parsing import LIST_COMMANDS, REPORT_COMMANDS
 
 # fn(cmd, asker, deps) -> Reply
@@ -41,7 +41,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("directory", commands={name: commands.list_command for name in LIST_COMMANDS}),
     Feature("subscriptions", commands=subscriptions.COMMANDS),
     Feature("exports", commands=export_jobs.COMMANDS, workers=(export_jobs.export_worker,)),
-    Feature("alerts", commands=alerting.COMMANDS, actions=alerting.ACTIONS),
+    Feature("alerts", commands=alerts.COMMANDS, actions=alerts.ACTIONS),
     Feature("home", actions=home.ACTIONS, home=home.publish_home),
 )
 
