@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
 def register_feature_commands(sub) -> None:
     """Digests, alerts and demo sub-commands (their code lives with their features)."""
     from bot.demo import register as register_demo
-    from digests.alerts_cli import register as register_alerts
+    from digests.alerts.cli import register as register_alerts
     from digests.cli import register as register_digests
 
     register_digests(sub, build=build_deps)
@@ -246,7 +246,7 @@ def register_feature_commands(sub) -> None:
 def demo_clock_jobs():
     """The digest and alert functions `lexer-bot demo` drives (bot imports digests only here)."""
     from bot.demo import ClockJobs
-    from digests.alerts import run_alert_checks
+    from digests.alerts.check import run_alert_checks
     from digests.jobs import send_digest
 
     jobs = ClockJobs()

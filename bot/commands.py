@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RANGE = "yesterday"
 
-Services = Deps  # the handlers' old name for their dependencies
-
 
 @dataclass(frozen=True)
 class Asker:

@@ -3,8 +3,8 @@
 The Lexer sandbox and a stand-in for Slack's Web API are served on loopback; the real Bolt app
 (`bot.app.create_app` behind `bot.web.create_wsgi_app`) receives signed requests exactly as Slack
 sends them; every reply, digest, alert and file is read back from the stand-in and rendered as text.
-Digests and alerts run on a clock, and `bot` imports `digests` only in cli.py, so cli.py passes the
-clock-side functions in as `ClockJobs`.
+Digests and alerts run on a clock, and `bot` imports the clock's jobs only in cli.py, so cli.py passes
+them in as `ClockJobs`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from bot.alerting import DEFAULT_WINDOW_MINUTES
+from digests.alerts.detect import DEFAULT_WINDOW_MINUTES
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import alerting, directory, exports, home, reports, subscriptions
+from bot import alerts, directory, exports, home, reports, subscriptions
 
 # fn(cmd, asker, deps) -> Reply
 CommandHandler = Callable[..., Any]
@@ -37,7 +37,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("directory", commands=directory.COMMANDS),
     Feature("subscriptions", commands=subscriptions.COMMANDS),
     Feature("exports", commands=exports.COMMANDS, workers=(exports.export_worker,)),
-    Feature("alerts", commands=alerting.COMMANDS, actions=alerting.ACTIONS),
+    Feature("alerts", commands=alerts.COMMANDS, actions=alerts.ACTIONS),
     Feature("home", actions=home.ACTIONS, home=home.publish_home),
 )
 

@@ -12,7 +12,6 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import alerting
 from bot.errors import LexerBotError
 from bot.slack.actions import HOME_DELETE as DELETE
 from bot.slack.actions import HOME_PAUSE as PAUSE
@@ -21,6 +20,7 @@ from bot.slack.actions import HOME_UNSNOOZE as UNSNOOZE
 from bot.slack.actions import parse_button_channel, parse_subscription_button_value
 from bot.slack.messages.home import NOT_ADMIN, HomeData, TodayNumbers, home_view
 from bot.timeframe import parse_range
+from digests.alerts.detect import DEFAULT_MIN_COUNT, DEFAULT_SENSITIVITY, DEFAULT_WINDOW_MINUTES
 from digests.triggers import next_run
 
 logger = logging.getLogger(__name__)
@@ -55,9 +55,9 @@ def _with_defaults(cfg: dict) -> dict:
     """A config row with the alerts feature's defaults where a setting is empty."""
     return {
         **cfg,
-        "window_minutes": cfg.get("window_minutes") or alerting.DEFAULT_WINDOW_MINUTES,
-        "min_count": cfg.get("min_count") or alerting.DEFAULT_MIN_COUNT,
-        "sensitivity": cfg.get("sensitivity") or alerting.DEFAULT_SENSITIVITY,
+        "window_minutes": cfg.get("window_minutes") or DEFAULT_WINDOW_MINUTES,
+        "min_count": cfg.get("min_count") or DEFAULT_MIN_COUNT,
+        "sensitivity": cfg.get("sensitivity") or DEFAULT_SENSITIVITY,
     }
 
 

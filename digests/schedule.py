@@ -30,7 +30,7 @@ EXECUTOR_THREADS = 20
 def configure(scheduler, deps) -> None:
     """Add the recurring jobs."""
     add_digest_jobs(scheduler, deps)
-    from digests.alerts import schedule_checks  # SLA-spike alerts, every 5 minutes
+    from digests.alerts.check import schedule_checks  # SLA-spike alerts, every 5 minutes
 
     schedule_checks(scheduler, deps)
 

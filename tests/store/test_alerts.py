@@ -4,8 +4,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.alerting import snoozed_until
-
 NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
 
 
@@ -91,12 +89,3 @@ def test_baseline_upsert(alerts):
     alerts.save_baseline({"key": "7d:a:b", "broke_sla": None, "fetched_at": "t0"})
     alerts.save_baseline({"key": "7d:a:b", "broke_sla": 4, "fetched_at": "t1"})
     assert (alerts.baseline("7d:a:b")["broke_sla"], alerts.baseline("7d:a:b")["fetched_at"]) == (4, "t1")
-
-
-@pytest.mark.parametrize(
-    "stored,snoozed",
-    [(None, None), ("2024-05-01T11:00:00+00:00", None), ("2024-05-01T13:00:00+00:00", NOW + timedelta(hours=1))],
-)
-def test_snoozed_until_reads_the_stored_snooze(stored, snoozed):
-    assert snoozed_until({"snoozed_until": stored}, NOW) == snoozed
-    assert snoozed_until(None, NOW) is None

@@ -6,7 +6,7 @@ config and sample rows), never the database or the clock.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -34,11 +34,10 @@ BASELINE_PHRASES: dict[str | None, str] = {
 ALERT_TITLE = "SLA breach spike"
 VOLUME_TITLE = "SLA breaches up with a volume surge"
 RESOLVED_PREFIX = "Resolved: "
-TOP_N = 5
 
 
 class EpisodeFacts(Protocol):
-    """What the alert message reads of an episode (digests.alerts.Episode has it)."""
+    """What the alert message reads of an episode (digests.alerts.episode.Episode has it)."""
 
     @property
     def started_at(self) -> datetime: ...
@@ -53,7 +52,7 @@ class EpisodeFacts(Protocol):
 
 
 class VerdictFacts(Protocol):
-    """What the thread replies read of a verdict (digests.alerts.Verdict has it)."""
+    """What the thread replies read of a verdict (digests.alerts.detect.Verdict has it)."""
 
     @property
     def count(self) -> int: ...
@@ -75,6 +74,13 @@ def window_words(minutes: int) -> str:
         h = minutes // 60
         return "the last hour" if h == 1 else f"the last {h} hours"
     return f"the last {minutes} minutes"
+
+
+def window_timeframe(end: datetime, minutes: int, tz: ZoneInfo) -> Timeframe:
+    """The alert window [end - minutes, end] in tz, worded like `last-Nh`."""
+    end_local = end.astimezone(tz).replace(microsecond=0)
+    text = f"last-{minutes // 60}h" if minutes % 60 == 0 else f"last-{minutes}m"
+    return Timeframe(end_local - timedelta(minutes=minutes), end_local, text, window_words(minutes))
 
 
 def window_text(minutes: int) -> str:

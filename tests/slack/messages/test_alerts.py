@@ -6,7 +6,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.slack.messages.alerts import status_message
+import pytest
+
+from bot.slack.messages.alerts import status_message, window_timeframe
 from tests.conftest import CHANNEL
 
 UTC = timezone.utc
@@ -52,3 +54,20 @@ def test_status_message_from_stored_state():
         "ongoing",
     ):
         assert part in text, part
+
+
+WINDOW_END = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # 21:00 in Sydney
+
+
+@pytest.mark.parametrize(
+    "minutes, text, words, start",
+    [
+        (60, "last-1h", "the last hour", datetime(2026, 11, 26, 20, 0, tzinfo=SYD)),
+        (120, "last-2h", "the last 2 hours", datetime(2026, 11, 26, 19, 0, tzinfo=SYD)),
+        (30, "last-30m", "the last 30 minutes", datetime(2026, 11, 26, 20, 30, tzinfo=SYD)),
+    ],
+)
+def test_window_timeframe(minutes, text, words, start):
+    tf = window_timeframe(WINDOW_END + timedelta(microseconds=5), minutes, SYD)
+    assert (tf.text, tf.words, tf.start, tf.end) == (text, words, start, datetime(2026, 11, 26, 21, 0, tzinfo=SYD))
+    assert tf.tz_name == "Australia/Sydney"

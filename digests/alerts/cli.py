@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def cmd_alerts_check(args, settings, build) -> int:
-    from digests.alerts import run_alert_checks
+    from digests.alerts.check import run_alert_checks
 
     deps = build(settings)
     try:

@@ -1,6 +1,6 @@
-"""SLA-spike alerts, bot side: stored state, `/lexer alerts on|off|snooze|status`, and the alert buttons.
+"""SLA-spike alerts, bot side: `/lexer alerts on|off|snooze|status`, and the alert buttons.
 
-The checks themselves run on the clock (digests.alerts); this module works
+The checks themselves run on the clock (digests.alerts.check); this module works
 from what they store: configs, episodes and the samples with their expected
 counts. The database is the interface between the two processes.
 """
@@ -11,7 +11,8 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.commands import Asker, Reply, Services, admin_refusal, is_admin
+from bot.commands import Asker, Reply, admin_refusal, is_admin
+from bot.deps import Deps
 from bot.errors import CommandError
 from bot.isotime import parse_iso, to_iso
 from bot.slack.actions import ALERT_SHOW_TEAM, ALERT_SNOOZE_1H, ALERT_SNOOZE_TOMORROW, parse_alert_button_value
@@ -21,44 +22,25 @@ from bot.slack.messages.alerts import (
     SNOOZE_USAGE,
     status_message,
     when_text,
+    window_timeframe,
     window_words,
 )
 from bot.slack.messages.common import ReplyContext
 from bot.slack.messages.help import error_message, notice_message
 from bot.slack.messages.reports import team_message
 from bot.slack.parsing import AlertsCommand, snooze_end
-from bot.slack.parsing.values import WINDOW_MINUTES, local_instant
-from bot.timeframe import Timeframe
+from bot.slack.parsing.values import MIN_COUNT, WINDOW_MINUTES, local_instant
+from digests.alerts.detect import DEFAULT_MIN_COUNT, DEFAULT_SENSITIVITY, DEFAULT_WINDOW_MINUTES
 
 logger = logging.getLogger(__name__)
 
 UTC = timezone.utc
 
-DEFAULT_WINDOW_MINUTES = 120  # longer than a typical SLA: a message only counts as a breach once answered late
-DEFAULT_MIN_COUNT = 5
-DEFAULT_SENSITIVITY = "normal"
-MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = WINDOW_MINUTES
 TOMORROW_AT = time(9, 0)  # "Snooze until tomorrow" ends at the start of the clicker's working day
-
-
-# ---------------------------------------------------------------- time helpers (pure)
 
 
 def tomorrow_morning(now: datetime, tz: ZoneInfo) -> datetime:
     return local_instant(now.astimezone(tz).date() + timedelta(days=1), TOMORROW_AT, tz)
-
-
-def window_timeframe(end: datetime, minutes: int, tz: ZoneInfo) -> Timeframe:
-    """The window [end - minutes, end] in tz, worded like `last-Nh`."""
-    end_local = end.astimezone(tz).replace(microsecond=0)
-    text = f"last-{minutes // 60}h" if minutes % 60 == 0 else f"last-{minutes}m"
-    return Timeframe(end_local - timedelta(minutes=minutes), end_local, text, window_words(minutes))
-
-
-def snoozed_until(config: dict | None, now: datetime) -> datetime | None:
-    """When a channel's snooze ends, or None when it is not snoozed at `now`."""
-    until = parse_iso((config or {}).get("snoozed_until"))
-    return until if until is not None and until > now else None
 
 
 # ---------------------------------------------------------------- /lexer alerts
@@ -97,24 +79,24 @@ def check_bot_in_channel(slack, channel_id: str) -> None:
         raise CommandError("The bot is not in that channel, so it could not post alerts there.", hint=INVITE_HELP)
 
 
-def _on(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
+def _on(cmd: AlertsCommand, asker: Asker, deps: Deps) -> Reply:
     channel = _target_channel(cmd, asker)
     window = cmd.window_minutes or DEFAULT_WINDOW_MINUTES
     min_count = cmd.min_count or DEFAULT_MIN_COUNT
     sensitivity = cmd.sensitivity or DEFAULT_SENSITIVITY
-    if not MIN_WINDOW_MINUTES <= window <= MAX_WINDOW_MINUTES:
+    if not WINDOW_MINUTES[0] <= window <= WINDOW_MINUTES[1]:
         raise CommandError("The window must be between 5 minutes and 24 hours.", hint="e.g. `window 1h`.")
-    if min_count < 1:
+    if min_count < MIN_COUNT[0]:
         raise CommandError("`min` must be at least 1.", hint="e.g. `min 5`.")
     if sensitivity not in SENSITIVITY_WORDS:
         raise CommandError(f"`{sensitivity}` is not a sensitivity.", hint="Use low, normal or high.")
-    check_bot_in_channel(services.slack, channel)
-    now = services.now()
-    alerts = services.store.alerts
+    check_bot_in_channel(deps.slack, channel)
+    now = deps.now()
+    alerts = deps.store.alerts
     alerts.save_config(
         channel, window_minutes=window, min_count=min_count, sensitivity=sensitivity, user_id=asker.user_id, now=now
     )
-    services.store.audit_log.record(
+    deps.store.audit_log.record(
         asker.user_id,
         "alerts.on",
         {"channel_id": channel, "window_minutes": window, "min_count": min_count, "sensitivity": sensitivity},
@@ -129,12 +111,12 @@ def _on(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     return Reply(notice_message(text, title="Alerts on"))
 
 
-def _off(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
+def _off(cmd: AlertsCommand, asker: Asker, deps: Deps) -> Reply:
     channel = _target_channel(cmd, asker)
-    now = services.now()
-    if not services.store.alerts.disable(channel, now):
+    now = deps.now()
+    if not deps.store.alerts.disable(channel, now):
         return Reply(notice_message(f"Alerts were not on for <#{channel}>; nothing changed."))
-    services.store.audit_log.record(asker.user_id, "alerts.off", {"channel_id": channel}, now=now)
+    deps.store.audit_log.record(asker.user_id, "alerts.off", {"channel_id": channel}, now=now)
     return Reply(
         notice_message(
             f"SLA-spike alerts are off for <#{channel}>. Turn them back on with `/lexer alerts on`.", title="Alerts off"
@@ -142,9 +124,9 @@ def _off(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     )
 
 
-def _snooze(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
+def _snooze(cmd: AlertsCommand, asker: Asker, deps: Deps) -> Reply:
     channel = _target_channel(cmd, asker)
-    alerts = services.store.alerts
+    alerts = deps.store.alerts
     config = alerts.config(channel)
     if not (config or {}).get("enabled"):
         raise CommandError(
@@ -153,10 +135,10 @@ def _snooze(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
         )
     if cmd.snooze is None:  # the parser gives every `alerts snooze` one
         raise CommandError("For how long?", hint=f"Use e.g. {SNOOZE_USAGE}.")
-    now = services.now()
+    now = deps.now()
     until = snooze_end(cmd.snooze, now, asker.tz)
     alerts.snooze(channel, until, now)
-    services.store.audit_log.record(
+    deps.store.audit_log.record(
         asker.user_id, "alerts.snooze", {"channel_id": channel, "until": to_iso(until) if until else None}, now=now
     )
     if until is None:
@@ -170,9 +152,9 @@ def _snooze(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
     )
 
 
-def _status(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
+def _status(cmd: AlertsCommand, asker: Asker, deps: Deps) -> Reply:
     channel = _target_channel(cmd, asker)
-    alerts = services.store.alerts
+    alerts = deps.store.alerts
     config = alerts.config(channel)
     sample = alerts.latest_sample(config["window_minutes"]) if config else None
     return Reply(
@@ -182,19 +164,19 @@ def _status(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
             sample,
             alerts.open_episode(channel),
             alerts.last_episode(channel),
-            services.now(),
+            deps.now(),
             asker.tz,
         )
     )
 
 
-def alerts_command(cmd: AlertsCommand, asker: Asker, services: Services) -> Reply:
+def alerts_command(cmd: AlertsCommand, asker: Asker, deps: Deps) -> Reply:
     """`/lexer alerts on|off|snooze|status` (on/off/snooze are admin-only, checked by CommandRunner)."""
     action = cmd.action
     handler = {"on": _on, "off": _off, "snooze": _snooze, "status": _status}.get(action)
     if handler is None:
         raise CommandError(f"`alerts {action}` is not a command.", hint="Use `alerts on`, `off`, `snooze` or `status`.")
-    return handler(cmd, asker, services)
+    return handler(cmd, asker, deps)
 
 
 # ---------------------------------------------------------------- buttons

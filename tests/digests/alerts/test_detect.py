@@ -1,22 +1,22 @@
-"""Spike detection, baseline and the episode state machine: pure tables."""
+"""digests.alerts.detect: the statistics, spike detection and the baseline (pure tables)."""
 
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from digests.alerts import (
-    UNKNOWN,
+from digests.alerts.detect import (
     Baseline,
-    Episode,
     Observation,
     Sample,
     baseline_from_samples,
     baseline_from_summary,
     binom_sf,
     detect,
+    hour_of_week,
+    is_anomalous,
     poisson_sf,
-    step_episode,
+    sample_from_row,
 )
 
 UTC = timezone.utc
@@ -143,59 +143,57 @@ def test_baseline_leaves_out_failed_and_anomalous_samples():
     assert baseline_from_samples(samples, NOW, SYD).breaches_per_hour == pytest.approx(2.0)
 
 
-# ---------------------------------------------------------------- episodes
-
-SPIKE = detect(obs(20, 45), BASE)
-OK = detect(obs(4, 45), BASE)
-
-
-def run(verdicts, *, snoozed_at=(), start=NOW, posted_ts="111.1"):
-    """Feed one verdict per 5-minute check; return the actions per check and the final episode."""
-    ep, log = None, []
-    for i, v in enumerate(verdicts):
-        now = start + timedelta(minutes=5 * i)
-        s = step_episode(ep, v, now, channel_id="C1", snoozed=i in snoozed_at)
-        ep = s.episode
-        if "post_alert" in s.actions:
-            ep = Episode(**{**ep.__dict__, "message_ts": posted_ts, "last_update_at": now})
-        if "post_update" in s.actions:
-            ep = Episode(**{**ep.__dict__, "last_update_at": now})
-        log.append(s.actions)
-        if ep is not None and ep.state == "resolved":
-            ep = None if i < len(verdicts) - 1 else ep
-    return log, ep
+@pytest.mark.parametrize(
+    "t, tz, expected",
+    [
+        (NOW, SYD, 3 * 24 + 21),  # Thursday 21:00 in Sydney
+        (NOW, ZoneInfo("UTC"), 3 * 24 + 10),
+        (datetime(2026, 11, 22, 23, 30, tzinfo=UTC), SYD, 0 * 24 + 10),  # Sunday night UTC is Monday in Sydney
+    ],
+)
+def test_hour_of_week(t, tz, expected):
+    assert hour_of_week(t, tz) == expected
 
 
-def test_episode_fires_once_updates_every_30_minutes_and_resolves_after_two_ok_checks():
-    log, ep = run([OK, SPIKE] + [SPIKE] * 7 + [OK, OK])
-    assert log[0] == ()
-    assert log[1] == ("post_alert",)
-    assert [i for i, a in enumerate(log) if a == ("post_update",)] == [7]  # 30 minutes after the alert
-    assert log[9] == ()  # one ok check is not a recovery
-    assert log[10] == ("resolve",)
-    assert ep.state == "resolved"
+@pytest.mark.parametrize(
+    "observation, baseline, anomalous",
+    [
+        (obs(20, 45), BASE, True),
+        (obs(9, 45), BASE, False),
+        (obs(20, 45), None, False),
+        (obs(4, 4), QUIET, False),  # under the default min count
+    ],
+)
+def test_is_anomalous(observation, baseline, anomalous):
+    assert is_anomalous(observation, baseline) is anomalous
 
 
-def test_missing_data_is_neither_spike_nor_recovery():
-    log, ep = run([UNKNOWN, SPIKE, UNKNOWN, OK, UNKNOWN, UNKNOWN, SPIKE, OK, UNKNOWN, OK])
-    assert log[0] == () and log[1] == ("post_alert",)
-    assert all(a == () for a in log[2:9])
-    assert log[9] == ("resolve",)
-
-
-def test_a_spike_between_ok_checks_resets_the_streak():
-    log, _ = run([SPIKE, OK, SPIKE, OK, OK])
-    assert log == [("post_alert",), (), (), (), ("resolve",)]
-
-
-def test_snooze_tracks_the_episode_without_posting_and_posts_when_it_ends_mid_episode():
-    log, ep = run([SPIKE, SPIKE, SPIKE, OK, OK], snoozed_at={0, 1})
-    assert log[:2] == [(), ()]
-    assert log[2] == ("post_alert",)
-    assert log[4] == ("resolve",)
-
-
-def test_episode_born_and_over_within_a_snooze_posts_nothing():
-    log, ep = run([SPIKE, SPIKE, OK, OK], snoozed_at={0, 1, 2, 3})
-    assert log == [(), (), (), ()]
-    assert ep.state == "resolved"
+@pytest.mark.parametrize(
+    "row, sample",
+    [
+        (
+            {
+                "window_end": "2026-11-26T10:00:00+00:00",
+                "window_minutes": 60,
+                "broke_sla": 3,
+                "responded": 30,
+                "volume": 40,
+                "anomalous": 1,
+            },
+            Sample(NOW, 60, 3, 30, 40, True),
+        ),
+        (
+            {
+                "window_end": "2026-11-26T10:00:00+00:00",
+                "window_minutes": 120,
+                "broke_sla": None,
+                "responded": None,
+                "volume": None,
+            },
+            Sample(NOW, 120, None, None, None, False),
+        ),
+    ],
+)
+def test_sample_from_row(row, sample):
+    assert sample_from_row(row) == sample
+    assert sample.usable is False

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alerting import tomorrow_morning
+from bot.alerts import tomorrow_morning
 from bot.slack.actions import ALERT_SHOW_TEAM, ALERT_SNOOZE_1H, ALERT_SNOOZE_TOMORROW, alert_button_value
 from tests.conftest import ADMIN, CHANNEL, USER_SYDNEY, wait_for
 
@@ -117,7 +117,7 @@ def test_snooze_without_alerts_on_says_so(bot):
 
 def test_status_shows_the_latest_check(bot):
     bot.command("alerts on", user_id=ADMIN)
-    from digests.alerts import run_alert_checks
+    from digests.alerts.check import run_alert_checks
 
     report = run_alert_checks(bot.runtime)  # against the sandbox, now
     assert report.windows == {120: "ok"}

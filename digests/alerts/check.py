@@ -1,0 +1,332 @@
+"""SLA-spike alerts, one pass of the checks: fetch each window, judge it, advance each channel's episode, post.
+
+The decisions are pure (digests.alerts.detect, digests.alerts.episode); this
+module does the I/O around them: the Activity API, the database and Slack.
+
+API budget per hour (the test measures it): a check every 5 minutes makes one
+`summary` call per distinct window configured (12/h for the usual single
+window), plus one 7-day `summary` a day while history is under two weeks
+(1/24 per hour), plus two calls (`user_summary`, `classifications`) once per
+episode when it first fires. Nothing is called when no channel has alerts on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from bot.errors import LexerApiError
+from bot.isotime import to_iso
+from bot.slack.actions import alert_button_value
+from bot.slack.messages.alerts import alert_message, resolution_text, update_text, window_timeframe
+from bot.timeframe import parse_range
+from digests.alerts.detect import (
+    DEFAULT_MIN_COUNT,
+    DEFAULT_SENSITIVITY,
+    DEFAULT_WINDOW_MINUTES,
+    Baseline,
+    Observation,
+    Verdict,
+    baseline_from_samples,
+    baseline_from_summary,
+    detect,
+    expected_in_window,
+    is_anomalous,
+    sample_from_row,
+)
+from digests.alerts.episode import (
+    POSTED_KEYS,
+    RESOLVE_AFTER_OK_CHECKS,
+    Episode,
+    contributors_detail,
+    episode_from_row,
+    row_from_episode,
+    snoozed_until,
+    step_episode,
+)
+
+logger = logging.getLogger(__name__)
+
+CHECK_EVERY = timedelta(minutes=5)
+CHECKS_PER_HOUR = 12
+# Budget stated as numbers so a test can hold the runner to them.
+REQUESTS_PER_CHECK_PER_WINDOW = 1
+BASELINE_REQUESTS_PER_DAY = 1
+REQUESTS_PER_EPISODE = 2  # user_summary + classifications, once, when it first fires
+SAMPLE_RETENTION = timedelta(days=63)  # nine weeks of hour-of-week history is plenty
+BASELINE_RETRY = timedelta(hours=1)
+
+UTC = timezone.utc
+
+
+def check_slot(now: datetime) -> datetime:
+    """The 5-minute slot a check at `now` belongs to (UTC)."""
+    t = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return t - timedelta(minutes=t.minute % 5)
+
+
+@dataclass
+class CheckReport:
+    """What one pass did: per window 'ok'|'missing'|'skipped', per channel (verdict, actions)."""
+
+    slot: datetime | None
+    windows: dict[int, str] = field(default_factory=dict)
+    channels: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        if self.slot is None:
+            return ["No channel has alerts on; nothing to check."]
+        out = [f"check at {self.slot.isoformat(timespec='minutes')}"]
+        out += [
+            f"window {m} min: {s}" + (" (this slot was already checked)" if s == "skipped" else "")
+            for m, s in sorted(self.windows.items())
+        ]
+        out += [f"{c}: {v}" + (f" -> {', '.join(a)}" if a else "") for c, (v, a) in sorted(self.channels.items())]
+        return out
+
+
+def trailing_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | None:
+    """The trailing 7 whole days from one `summary` call, cached in SQLite for the day."""
+    tf = parse_range("last-7d", tz, now)
+    key = f"7d:{tf.date_from}:{tf.date_to}"
+    row = alerts.baseline(key)
+    fresh = row is not None and (
+        row["broke_sla"] is not None or now - datetime.fromisoformat(row["fetched_at"]) < BASELINE_RETRY
+    )
+    if not fresh:
+        row = {
+            "key": key,
+            "date_from": tf.date_from,
+            "date_to": tf.date_to,
+            "hours": tf.span.total_seconds() / 3600.0,
+            "fetched_at": to_iso(now),
+            "broke_sla": None,
+            "responded": None,
+            "volume": None,
+        }
+        try:
+            s = api.summary(tf)
+            row.update(broke_sla=s.broke_sla, responded=s.total_responded_to, volume=s.total_volume)
+        except LexerApiError as exc:  # remembered for an hour, so an outage does not cost a call per check
+            logger.warning("alerts: the 7-day baseline could not be fetched: %s", type(exc).__name__)
+        alerts.save_baseline(row)
+    if row["broke_sla"] is None:
+        return None
+    return baseline_from_summary(row["broke_sla"], row["responded"], row["hours"])
+
+
+def current_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | None:
+    """Hour-of-week from the stored samples once there are two weeks of them; the trailing 7 days before."""
+    samples = [sample_from_row(r) for r in alerts.samples_since(now - SAMPLE_RETENTION)]
+    return baseline_from_samples(samples, now, tz) or trailing_baseline(api, alerts, now, tz)
+
+
+def fetch_observation(api, slot: datetime, window_minutes: int, tz: ZoneInfo) -> Observation | None:
+    """One `summary` over the window ending at the slot; None when Lexer fails (missing data)."""
+    tf = window_timeframe(slot, window_minutes, tz)
+    try:
+        s = api.summary(tf)
+    except LexerApiError as exc:
+        logger.warning(
+            "alerts: no data for the %d-minute window to %s: %s", window_minutes, slot.isoformat(), type(exc).__name__
+        )
+        return None
+    return Observation(slot, window_minutes, s.broke_sla, s.total_responded_to, s.total_volume)
+
+
+class AlertChecker:
+    """One pass of the checks: fetch, judge, advance each channel's episode, post."""
+
+    def __init__(self, deps):
+        self.deps = deps
+        self.api = deps.api
+        self.slack = deps.slack
+        self.tz = deps.settings.tz
+        self.sandbox = deps.settings.sandbox_mode
+        self.alerts = deps.store.alerts
+
+    def run(self, now: datetime) -> CheckReport:
+        configs = self.alerts.enabled_configs()
+        if not configs:
+            return CheckReport(None)  # no alerts on: no API calls at all
+        slot = check_slot(now)
+        report = CheckReport(slot)
+        by_window: dict[int, list[dict]] = {}
+        for cfg in configs:
+            by_window.setdefault(cfg["window_minutes"] or DEFAULT_WINDOW_MINUTES, []).append(cfg)
+        baseline: Baseline | None = None
+        baseline_loaded = False
+        for window, cfgs in sorted(by_window.items()):
+            sample_id = self.alerts.claim_sample(slot, window, now)
+            if sample_id is None:
+                report.windows[window] = "skipped"
+                continue
+            obs = fetch_observation(self.api, slot, window, self.tz)
+            if not baseline_loaded:
+                baseline, baseline_loaded = current_baseline(self.api, self.alerts, slot, self.tz), True
+            reference = detect(obs, baseline)
+            self.alerts.record_sample(
+                sample_id,
+                {
+                    "status": "ok" if obs is not None else "missing",
+                    "broke_sla": obs.broke_sla if obs else None,
+                    "responded": obs.responded if obs else None,
+                    "volume": obs.volume if obs else None,
+                    "expected": expected_in_window(baseline, window) if baseline else None,
+                    "expected_fraction": baseline.breach_fraction if baseline else None,
+                    "p_value": reference.p_value if reference.known else None,
+                    "anomalous": int(obs is not None and is_anomalous(obs, baseline)),
+                    "baseline_source": baseline.source if baseline else None,
+                },
+            )
+            report.windows[window] = "ok" if obs is not None else "missing"
+            for cfg in cfgs:
+                try:  # one channel's trouble never silences the others
+                    verdict = detect(
+                        obs,
+                        baseline,
+                        min_count=cfg["min_count"] or DEFAULT_MIN_COUNT,
+                        sensitivity=cfg["sensitivity"] or DEFAULT_SENSITIVITY,
+                    )
+                    actions = self._advance(cfg, verdict, now, baseline)
+                    report.channels[cfg["channel_id"]] = (verdict.state, actions)
+                except Exception:
+                    logger.exception("alerts: channel %s failed in this pass", cfg["channel_id"])
+                    report.channels[cfg["channel_id"]] = ("error", ())
+        self.alerts.prune_samples(slot - SAMPLE_RETENTION)
+        return report
+
+    # ------------------------------------------------------------ one channel
+    def _advance(self, cfg: dict, verdict: Verdict, now: datetime, baseline: Baseline | None) -> tuple[str, ...]:
+        channel = cfg["channel_id"]
+        row = self.alerts.open_episode(channel)
+        current = episode_from_row(row) if row else None
+        snoozed = snoozed_until(cfg, now) is not None
+        step = step_episode(current, verdict, now, channel_id=channel, snoozed=snoozed)
+        ep = step.episode
+        if ep is None or (ep == current and not step.actions):
+            return step.actions
+        if current is None:
+            ep = replace(ep, detail={**ep.detail, "baseline_source": baseline.source if baseline else None})
+        # saved before posting: a restart after this point never alerts again for the same episode
+        ep = replace(ep, id=self.alerts.save_episode(row_from_episode(ep)))
+        done: list[str] = []
+        for action in step.actions:
+            try:
+                ep = getattr(self, f"_{action}")(ep, verdict, now, snoozed)
+                done.append(action)
+            except Exception as exc:
+                self._post_failed(channel, action, exc, now)
+            self.alerts.save_episode(row_from_episode(ep))
+        return tuple(done)
+
+    def _tf(self, end: datetime, minutes: int):
+        return window_timeframe(end, minutes or DEFAULT_WINDOW_MINUTES, self.tz)
+
+    def _posted_tf(self, ep: Episode):
+        posted = ep.detail["posted"]
+        return self._tf(datetime.fromisoformat(posted["window_end"]), posted["window_minutes"])
+
+    def _value(self, ep: Episode) -> str:
+        posted = ep.detail["posted"]
+        return alert_button_value(ep.channel_id, datetime.fromisoformat(posted["window_end"]), posted["window_minutes"])
+
+    def _contributors(self, tf) -> dict:
+        """Agents and classifications over the window: two calls, made only when an alert is first posted."""
+        agents = classifications = None
+        try:
+            agents = self.api.user_summary(tf)
+        except LexerApiError as exc:
+            logger.warning("alerts: user_summary failed: %s", type(exc).__name__)
+        try:
+            classifications = self.api.classifications(tf)
+        except LexerApiError as exc:
+            logger.warning("alerts: classifications failed: %s", type(exc).__name__)
+        return contributors_detail(agents, classifications)
+
+    def _post_alert(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
+        tf = self._tf(verdict.window_end, verdict.window_minutes)
+        # what the message says stays as posted (a late post, after a snooze, shows the numbers of its time)
+        posted = {k: ep.detail.get(k) for k in POSTED_KEYS} | {"count": verdict.count, "expected": verdict.expected}
+        ep = replace(ep, detail={**ep.detail, "posted": posted})
+        if "contributors_fetched" not in ep.detail:
+            ep = replace(ep, detail={**ep.detail, **self._contributors(tf), "contributors_fetched": True})
+            self.alerts.save_episode(row_from_episode(ep))  # a failed post must not cost the calls again
+        message = alert_message(ep, tf, sandbox=self.sandbox, button_value=self._value(ep))
+        response = self.slack.chat_postMessage(
+            channel=ep.channel_id, text=message["text"], blocks=message["blocks"], unfurl_links=False
+        )
+        return replace(ep, message_ts=response["ts"], last_update_at=now)
+
+    def _post_update(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
+        self.slack.chat_postMessage(
+            channel=ep.channel_id,
+            thread_ts=ep.message_ts,
+            text=update_text(verdict, self._tf(verdict.window_end, verdict.window_minutes)),
+        )
+        return replace(ep, last_update_at=now)
+
+    def _resolve(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
+        # the edit is quiet, so it happens even while snoozed; the thread post waits for no snooze
+        message = alert_message(
+            ep, self._posted_tf(ep), sandbox=self.sandbox, button_value=self._value(ep), resolved=True, now=now
+        )
+        self.slack.chat_update(channel=ep.channel_id, ts=ep.message_ts, text=message["text"], blocks=message["blocks"])
+        if not snoozed:
+            self.slack.chat_postMessage(
+                channel=ep.channel_id,
+                thread_ts=ep.message_ts,
+                text=resolution_text(
+                    ep, verdict, self._tf(verdict.window_end, verdict.window_minutes), ok_checks=RESOLVE_AFTER_OK_CHECKS
+                ),
+            )
+        return ep
+
+    def _post_failed(self, channel: str, action: str, exc: Exception, now: datetime) -> None:
+        from slack_sdk.errors import SlackApiError
+
+        from bot.slack_web import categorize, slack_error_code
+
+        if not isinstance(exc, SlackApiError):
+            logger.exception("alerts: %s for %s failed", action, channel)
+            return
+        code = slack_error_code(exc)
+        logger.warning("alerts: %s for %s refused by Slack: %s", action, channel, code)
+        if categorize(code) == "channel_gone":
+            # the bot was removed or the channel archived: stop rather than fail every 5 minutes
+            self.alerts.disable(channel, now)
+            self.deps.store.audit_log.record(
+                "lexer-bot", "alerts.off", {"channel_id": channel, "reason": code}, now=now
+            )
+
+
+def run_alert_checks(deps, now: datetime | None = None) -> CheckReport:
+    """One evaluation pass (the scheduler's job and `lexer-bot alerts check`)."""
+    return AlertChecker(deps).run(now or deps.now())
+
+
+def scheduled_check(deps) -> None:
+    """The scheduler's job: never raises (a failed pass is logged; the next runs in 5 minutes)."""
+    try:
+        report = run_alert_checks(deps)
+        for line in report.lines()[1:]:
+            logger.info("alerts: %s", line)
+    except Exception:
+        logger.exception("alerts: the check failed")
+
+
+def schedule_checks(scheduler, deps) -> None:
+    """Every 5 minutes on the clock; a late or overlapping run is dropped, not doubled."""
+    scheduler.add_job(
+        scheduled_check,
+        "cron",
+        minute="*/5",
+        args=[deps],
+        id="alerts-check",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=240,
+    )
