@@ -103,12 +103,9 @@ class Running:
         for worker in self.workers:
             worker.stop()
         if self.scheduler is not None:
-            self.clock_detach()
+            self.deps.clock.attach(None)
             self.scheduler.shutdown(wait=False)
         close_deps(self.deps)
-
-    def clock_detach(self) -> None:
-        self.deps.clock.attach(None)
 
 
 def close_deps(deps: Deps) -> None:

@@ -21,7 +21,7 @@ from tests.conftest import USER_NEW_YORK, USER_SYDNEY, make_settings, wait_for
 # Lexer behind a compressing proxy: every answer here arrives gzip-encoded
 pytestmark = pytest.mark.gzip
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def reply_text(reply: dict) -> str:
