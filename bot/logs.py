@@ -7,6 +7,8 @@ import re
 
 from bot.config import Settings
 
+_TRACEBACKS = logging.Formatter()
+
 
 class RedactingFilter(logging.Filter):
     """Replace any configured secret that reaches a log record with [redacted]."""
@@ -29,6 +31,14 @@ class RedactingFilter(logging.Filter):
         if self._pattern.search(message):
             record.msg = self._pattern.sub("[redacted]", message)
             record.args = ()
+        # an exception's text (a URL, a token in an error) reaches the log through the traceback, not the message:
+        # format it once here, redacted; formatters reuse record.exc_text instead of formatting it again
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._pattern.sub("[redacted]", record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._pattern.sub("[redacted]", record.stack_info)
         return True
 
 

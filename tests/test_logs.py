@@ -26,3 +26,17 @@ def test_no_secrets_configured_passes_records_through(caplog):
     with caplog.at_level(logging.INFO):
         logging.getLogger("test.redaction").info("plain %s", "text")
     assert "plain text" in caplog.text
+
+
+def test_a_traceback_carrying_a_secret_is_redacted_too(caplog):
+    settings = Settings(lexer_api_token="lex-tok-123456", slack_bot_token="xoxb-abc-999")
+    logger = logging.getLogger("test.redaction")
+    caplog.handler.addFilter(RedactingFilter(settings.secrets()))
+    with caplog.at_level(logging.INFO, logger="test.redaction"):
+        try:
+            raise RuntimeError("request failed with token lex-tok-123456")
+        except RuntimeError:
+            logger.exception("calling Lexer failed")
+    text = caplog.text
+    assert "calling Lexer failed" in text and "RuntimeError: request failed with token [redacted]" in text
+    assert "lex-tok-123456" not in text
