@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.errors import BadRangeError
@@ -63,7 +63,8 @@ class Timeframe:
 
     @property
     def span(self) -> timedelta:
-        return self.end - self.start
+        """Real time from start to end (aware datetimes of one zone subtract as wall-clock time)."""
+        return self.end.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)
 
     def days(self) -> list[date]:
         d, out = self.first_day, []

@@ -370,3 +370,9 @@ def test_refusals(tz, text, in_message, in_hint):
 )
 def test_is_range_text(text, ok):
     assert is_range_text(text) is ok
+
+
+def test_span_is_real_time_across_a_dst_change():
+    """The week of Sydney's fall-back (Sun 5 Apr 2026) lasts an hour longer than 7 wall-clock days."""
+    tf = parse_range("2026-03-30..2026-04-05", SYD, datetime(2026, 4, 10, tzinfo=timezone.utc))
+    assert tf.span == timedelta(days=7, hours=1) - timedelta(seconds=1)

@@ -6,7 +6,7 @@ config and sample rows), never the database or the clock.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -77,10 +77,15 @@ def window_words(minutes: int) -> str:
 
 
 def window_timeframe(end: datetime, minutes: int, tz: ZoneInfo) -> Timeframe:
-    """The alert window [end - minutes, end] in tz, worded like `last-Nh`."""
-    end_local = end.astimezone(tz).replace(microsecond=0)
+    """The alert window [end - minutes, end] in tz, worded like `last-Nh`.
+
+    Computed in UTC: arithmetic on aware datetimes of one zone is wall-clock time, so across a DST change
+    "the last 2 hours" would be 1 or 3 hours of real time.
+    """
+    end_utc = end.astimezone(timezone.utc).replace(microsecond=0)
+    start = (end_utc - timedelta(minutes=minutes)).astimezone(tz)
     text = f"last-{minutes // 60}h" if minutes % 60 == 0 else f"last-{minutes}m"
-    return Timeframe(end_local - timedelta(minutes=minutes), end_local, text, window_words(minutes))
+    return Timeframe(start, end_utc.astimezone(tz), text, window_words(minutes))
 
 
 def window_text(minutes: int) -> str:

@@ -71,3 +71,21 @@ def test_window_timeframe(minutes, text, words, start):
     tf = window_timeframe(WINDOW_END + timedelta(microseconds=5), minutes, SYD)
     assert (tf.text, tf.words, tf.start, tf.end) == (text, words, start, datetime(2026, 11, 26, 21, 0, tzinfo=SYD))
     assert tf.tz_name == "Australia/Sydney"
+
+
+@pytest.mark.parametrize(
+    "end_utc, zone",
+    [
+        # Sydney falls back at 03:00 AEDT on 5 April 2026 (16:00 UTC the day before): 03:30 AEST is 17:30 UTC
+        (datetime(2026, 4, 4, 17, 30, tzinfo=timezone.utc), "Australia/Sydney"),
+        # New York springs forward at 02:00 EST on 8 March 2026 (07:00 UTC)
+        (datetime(2026, 3, 8, 8, 30, tzinfo=timezone.utc), "America/New_York"),
+        (datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc), "America/New_York"),
+    ],
+)
+@pytest.mark.parametrize("minutes", [60, 120, 180])
+def test_window_timeframe_is_real_time_across_a_dst_change(end_utc, zone, minutes):
+    """'The last 2 hours' is 2 hours by the clock on the wall of UTC, never 1 or 3, when DST changes inside it."""
+    tf = window_timeframe(end_utc, minutes, ZoneInfo(zone))
+    assert tf.end.astimezone(timezone.utc) - tf.start.astimezone(timezone.utc) == timedelta(minutes=minutes)
+    assert tf.end.astimezone(timezone.utc) == end_utc
