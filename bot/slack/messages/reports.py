@@ -64,6 +64,7 @@ NPS_TITLE = "NPS"
 NO_NPS = "No survey responses in this range."
 
 WORKLOAD_LEGEND = (
+    "Total = every conversation in the range, as Lexer counts them. "
     "Open = New + Asgn (assigned) + Prog (in progress) + Resp (responded) + "
     "Appr (awaiting approval). Closed counts every closed state."
 )
@@ -190,6 +191,13 @@ def team_message(agents: list[AgentSummary], tf: Timeframe, ctx: ReplyContext) -
     return report_message(TEAM_TITLE, tf, ctx, body, fallback)
 
 
+def _total(states: dict[str, int]) -> int:
+    """Lexer's all_states, the number it puts first; the states added up when the answer lacks it."""
+    if "all_states" in states:
+        return states["all_states"]
+    return sum(v for k, v in states.items() if not k.startswith("all_"))
+
+
 def _open(states: dict[str, int]) -> int:
     return sum(states.get(s, 0) for s in OPEN_STATES)
 
@@ -213,6 +221,7 @@ def workload_message(agents: list[AgentVolume], tf: Timeframe, ctx: ReplyContext
     )
     cols = [
         Col("Agent", right=False, max_width=MAX_NAME),
+        Col("Total"),
         Col("Open"),
         Col("New"),
         Col("Asgn"),
@@ -224,6 +233,7 @@ def workload_message(agents: list[AgentVolume], tf: Timeframe, ctx: ReplyContext
     rows = [
         [
             a.name,
+            format_count(_total(a.states)),
             format_count(_open(a.states)),
             *(format_count(a.states.get(s, 0)) for s in OPEN_STATES),
             format_count(_closed(a.states)),
