@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 WORKER_THREADS = 8  # per worker process: replies wait on Lexer and Slack far more than they compute
 WORKER_NICENESS = 10
+# with no worker alive the web process answers itself, on this many threads at most: a burst waits its turn
+# (Slack's response_url stays valid for 30 minutes) instead of starting a thread per command
+FALLBACK_THREADS = 4
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -72,6 +75,7 @@ class CommandWorkerPool:
         self._procs: list = []
         self._lock = threading.Lock()
         self._closed = False
+        self._fallback = ThreadPoolExecutor(FALLBACK_THREADS, thread_name_prefix="lexer-fallback")
 
     def start(self) -> CommandWorkerPool:
         with self._lock:
@@ -107,7 +111,12 @@ class CommandWorkerPool:
         except (queue_module.Full, ValueError, OSError):
             return False
 
+    def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run fn(*args) in this process, on the bounded fallback pool (no worker could take the command)."""
+        self._fallback.submit(fn, *args)
+
     def stop(self, timeout: float = 5.0) -> None:
+        self._fallback.shutdown(wait=False)
         with self._lock:
             self._closed = True
             for _ in self._procs:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from bot.commands import Asker, Reply, is_admin
 from bot.slack.messages.help import error_message
@@ -71,7 +70,7 @@ def register(app, deps, runner, *, command_pool=None) -> None:
             ack()
             job = {k: body.get(k) for k in COMMAND_FIELDS}
             if not pool.submit(job):  # no worker alive: answer here, off the request thread
-                threading.Thread(target=answer_command, args=(deps, runner, job, deps.slack), daemon=True).start()
+                pool.answer_here(answer_command, deps, runner, job, deps.slack)
 
         app.command("/lexer")(ack_and_queue)
         return

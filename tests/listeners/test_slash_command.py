@@ -387,3 +387,50 @@ def test_with_its_worker_dead_serve_still_answers(settings, slack):
         assert "yesterday" in reply_text(reply)
     finally:
         running.stop()
+
+
+def test_with_its_worker_dead_a_burst_is_answered_by_a_bounded_pool(settings, sandbox, slack):
+    """No worker alive and 16 slow commands at once: every one is answered, by a few threads, not 16."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.cli import build_served
+    from bot.command_workers import FALLBACK_THREADS
+    from bot.sandbox.server import serve_in_thread
+    from tests.conftest import Bot
+
+    running, wsgi = build_served(settings, scheduler=False, command_workers=1)
+    peak = 0
+    done = threading.Event()
+
+    def watch():
+        nonlocal peak
+        while not done.is_set():
+            answering = [
+                t for t in threading.enumerate() if t.name.startswith("lexer-fallback") or "answer_command" in t.name
+            ]
+            peak = max(peak, len(answering))
+            time.sleep(0.01)
+
+    try:
+        for proc in running.command_pool._procs:
+            proc.terminate()
+            proc.join(10)
+        sandbox.app.fail_next(503, times=16)  # each first try fails: every answer waits out a retry
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        with serve_in_thread(wsgi) as handle:
+            bot = Bot(handle.url, running, slack)
+            days = [f"2026-10-{d:02d}" for d in range(1, 17)]  # distinct queries: no coalescing
+            with ThreadPoolExecutor(16) as senders:
+                replies = list(senders.map(lambda d: bot.command(f"summary {d}", timeout=60), days))
+        done.set()
+        # every command answered (a few with "Lexer is having problems" once the injected 503s outlast their retries)
+        assert len(replies) == 16
+        for reply in replies:
+            validate_message(reply)
+            assert "Oct" in reply_text(reply) or "Lexer is having problems" in reply_text(reply)
+        assert 1 <= peak <= FALLBACK_THREADS
+    finally:
+        done.set()
+        running.stop()
