@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.cli import build_deps
-from bot.config import SANDBOX_TOKEN, Settings
+from bot.config import Settings
 from bot.lexer.build import build_activity_client
 from bot.sandbox.server import serve_in_thread
 from bot.store import open_store
-from tests.conftest import ADMIN, BOT_TOKEN, CHANNEL, SIGNING_SECRET
+from tests.conftest import ADMIN, CHANNEL, Served, make_settings
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 18, 0, 0, tzinfo=UTC)  # 11:00 in Sydney, a Wednesday
@@ -112,26 +112,23 @@ def lexer():
     handle.stop()
 
 
+def alerts_on(deps, clock):
+    """Alerts on in CHANNEL: a 60-minute window, at least 5 breaches, normal sensitivity."""
+    deps.store.alerts.save_config(
+        CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
+    )
+    return deps
+
+
 @pytest.fixture
 def scripted(lexer, slack, tmp_path):
     """Deps on the scripted Lexer and the Slack stand-in, alerts on in CHANNEL, a movable clock."""
     app, url = lexer
-    settings = Settings(
-        lexer_api_token=SANDBOX_TOKEN,
-        lexer_api_url=f"{url}/v1",
-        lexer_status_url=f"{url}/status",
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=f"{slack.url}/api/",
-        db_path=str(tmp_path / "lexerbot.db"),
-        admins=frozenset({ADMIN}),
-        timezone="Australia/Sydney",
+    settings = make_settings(
+        Served(app, url), slack, tmp_path, lexer_status_url=f"{url}/status", timezone="Australia/Sydney"
     )
     clock = Clock(T0)
-    deps = open_deps(settings, clock)
-    deps.store.alerts.save_config(
-        CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
-    )
+    deps = alerts_on(open_deps(settings, clock), clock)
     yield app, slack.app, deps, clock, settings
     close_deps(deps)
 
@@ -143,21 +140,8 @@ def sandboxed(slack, tmp_path):
     clock = Clock(T0)
     app = LexerSandbox(clock=clock)
     handle = serve_in_thread(app)
-    settings = Settings(
-        lexer_api_token=SANDBOX_TOKEN,
-        lexer_api_url=f"{handle.url}/v1",
-        lexer_status_url=f"{handle.url}/api/public/v1/activity/reports/status",
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=f"{slack.url}/api/",
-        db_path=str(tmp_path / "lexerbot.db"),
-        admins=frozenset({ADMIN}),
-        timezone="Australia/Sydney",
-    )
-    deps = open_deps(settings, clock)
-    deps.store.alerts.save_config(
-        CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now
-    )
+    settings = make_settings(Served(app, handle.url), slack, tmp_path, timezone="Australia/Sydney")
+    deps = alerts_on(open_deps(settings, clock), clock)
     yield app, deps, clock
     close_deps(deps)
     handle.stop()
