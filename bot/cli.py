@@ -43,10 +43,9 @@ def build_deps(
     store = store or open_store(settings.db_path)
     api = api or build_activity_client(settings, store, sandbox_app=sandbox_app)
     slack = slack_client if slack_client is not None else (build_web_client(settings) if with_slack else None)
-    options = export_options or DEFAULT_OPTIONS
     # exports are delivered in Slack: without a client (`ask`, `digest preview`) there is no queue to run
     exports = (
-        ExportQueue(store=store, api=api, slack=slack, settings=settings, options=options)
+        ExportQueue(store=store, api=api, slack=slack, settings=settings, options=export_options or DEFAULT_OPTIONS)
         if slack is not None
         else None
     )
@@ -61,7 +60,6 @@ def build_deps(
         renderer=DigestRenderer(settings.templates_dir),
         now=now or utc_now,
         exports=exports,
-        export_options=options,
         **overrides,
     )
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.exports import ExportQueue, QueueOptions
+    from bot.exports import ExportQueue
     from bot.lexer.client import ActivityClient
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones
@@ -78,7 +78,6 @@ class Deps:
     worker_id: str = field(default_factory=default_worker_id)
     lease_s: float = LEASE_S
     exports: ExportQueue | None = None  # None where no Slack client can deliver files
-    export_options: QueueOptions | None = None
     clock: ClockBell = field(default_factory=ClockBell)
 
 
