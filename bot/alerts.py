@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.commands import Asker, Reply, admin_refusal, is_admin
+from bot.commands import Asker, CommandHandler, Reply, admin_refusal, is_admin
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.isotime import parse_iso, to_iso
@@ -243,4 +243,4 @@ ACTIONS = {
 }
 
 
-COMMANDS = {"alerts": alerts_command}
+COMMANDS: dict[str, CommandHandler] = {"alerts": alerts_command}

@@ -87,7 +87,8 @@ def admin_refusal(settings: Settings) -> NotAllowedError:
     return err
 
 
-CommandHandler = Callable[[Command, Asker, Deps], Reply]
+# fn(cmd, asker, deps) -> Reply; each handler takes its own family's command type (bot/slack/parsing)
+CommandHandler = Callable[..., Reply]
 
 
 class CommandRunner:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.commands import Asker, Reply
+from bot.commands import Asker, CommandHandler, Reply
 from bot.slack.messages import directory
 from bot.slack.messages.common import ReplyContext
 from bot.slack.parsing import LIST_COMMANDS, ListCommand
@@ -28,4 +27,4 @@ def list_command(cmd: ListCommand, asker: Asker, deps: Deps) -> Reply:
     return Reply(_lists(cmd, asker, deps), public=cmd.public)
 
 
-COMMANDS: dict[str, Callable[..., Reply]] = {name: list_command for name in LIST_COMMANDS}
+COMMANDS: dict[str, CommandHandler] = {name: list_command for name in LIST_COMMANDS}

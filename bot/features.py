@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import alerts, directory, exports, home, reports, subscriptions
+from bot.commands import CommandHandler
 
-# fn(cmd, asker, deps) -> Reply
-CommandHandler = Callable[..., Any]
 # fn(action, body, deps, client=..., respond=...) -> None
 ActionHandler = Callable[..., Any]
 # fn(user_id, deps, client, notice=None) -> None: publishes the Home tab

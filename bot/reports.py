@@ -3,11 +3,10 @@ case-classifications, nps, and help. Activity API in, message builders out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.commands import Asker, Reply, filters_for, timeframe_for
+from bot.commands import Asker, CommandHandler, Reply, filters_for, timeframe_for
 from bot.errors import CommandError
 from bot.lexer.directory import resolve_nps_form
 from bot.lexer.models import CaseVolume, Point, ResponseVolume, StatesVolume
@@ -85,4 +84,4 @@ def help_command(cmd: HelpCommand, asker: Asker, deps: Deps) -> Reply:
 
 
 # /lexer words this feature answers (bot/features.py lists every feature)
-COMMANDS: dict[str, Callable[..., Reply]] = {"help": help_command, **{name: report_command for name in REPORT_COMMANDS}}
+COMMANDS: dict[str, CommandHandler] = {"help": help_command, **{name: report_command for name in REPORT_COMMANDS}}

@@ -8,10 +8,9 @@ digests/) because the reply to `/lexer subscribe` names the next run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.commands import Asker, Reply
+from bot.commands import Asker, CommandHandler, Reply
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.lexer.directory import resolve_nps_form
@@ -201,7 +200,7 @@ def list_handler(cmd, asker: Asker, deps: Deps) -> Reply:
 
 
 # /lexer words this feature answers (bot/features.py lists every feature)
-COMMANDS: dict[str, Callable[..., Reply]] = {
+COMMANDS: dict[str, CommandHandler] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "subscriptions": list_handler,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
-from bot.commands import DEFAULT_RANGE, Asker, Reply, filters_for
+from bot.commands import DEFAULT_RANGE, Asker, CommandHandler, Reply, filters_for
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.exports.queue import ExportQueue
@@ -52,7 +51,7 @@ def export_command(cmd: ExportCommand, asker: Asker, deps: Deps) -> Reply:
     return Reply(notice_message(queued_reply_text(kind, form.name if form else None, tf, filters_text)))
 
 
-COMMANDS: dict[str, Callable[..., Reply]] = {"export": export_command}
+COMMANDS: dict[str, CommandHandler] = {"export": export_command}
 
 
 def export_worker(deps):
