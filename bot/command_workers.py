@@ -113,7 +113,10 @@ class CommandWorkerPool:
 
     def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) in this process, on the bounded fallback pool (no worker could take the command)."""
-        self._fallback.submit(fn, *args)
+        try:
+            self._fallback.submit(fn, *args)
+        except RuntimeError:  # the pool is stopping with the process: answer on this thread rather than drop it
+            fn(*args)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._fallback.shutdown(wait=False)
