@@ -71,7 +71,7 @@ def main() -> int:
             admins=frozenset({"UADMIN01"}),
         )
         slack.add_user("UADMIN01", name="ada", tz="Australia/Sydney")
-        deps = runtime = build_deps(settings)
+        deps = build_deps(settings)
 
         # the minute they are all due: the last one to have passed, as local wall times in each zone
         due = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -82,7 +82,7 @@ def main() -> int:
             slack.add_channel(channel, f"team-{i}", member=True)
             kind = "nps" if i % 5 in (1, 3) else "sla"
             subs.append(
-                runtime.store.subscriptions.add(
+                deps.store.subscriptions.add(
                     kind=kind,
                     channel_id=channel,
                     cadence="daily",
@@ -110,10 +110,10 @@ def main() -> int:
 
         t0 = time.perf_counter()
         with ThreadPoolExecutor(args.threads) as pool:
-            list(pool.map(lambda s: run_scheduled_digest(runtime, s.id), subs))
+            list(pool.map(lambda s: run_scheduled_digest(deps, s.id), subs))
         wall = time.perf_counter() - t0
 
-        statuses = Counter(r["status"] for r in runtime.store.db.query("select status from digest_runs"))
+        statuses = Counter(r["status"] for r in deps.store.db.query("select status from digest_runs"))
         reqs = list(sandbox.requests)
         api_reqs = [r for r in reqs if r["path"].startswith("/v1")]
         bodies = {(r["method"], r["path"], json.dumps(r.get("body"), sort_keys=True)) for r in api_reqs}
@@ -144,7 +144,7 @@ def main() -> int:
             )
         ok = statuses.get("posted", 0) == len(subs) and len(api_reqs) == len(bodies) and status_429 == 0
         print("OK" if ok else "TARGET MISSED")
-        runtime.api.http.close()
+        deps.api.http.close()
         return 0 if ok else 1
     finally:
         lexer_srv.stop()

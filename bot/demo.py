@@ -105,7 +105,7 @@ class DemoWorld:
         self.serve = serve  # cli.py's build_served: the composition root builds the bot
         self.handles: list = []
         self.running = None
-        self.runtime = None  # the running bot's Deps
+        self.deps = None  # the running bot's Deps
         self.http = None
 
     def start(self) -> DemoWorld:
@@ -143,7 +143,7 @@ class DemoWorld:
             export_timeout_s=EXPORT_TIMEOUT_S,
         )
         self.running, wsgi = self.serve(self.settings)
-        self.runtime = self.running.deps
+        self.deps = self.running.deps
         handle = serve_in_thread(wsgi, threads=8)
         self.handles.append(handle)
         self.bot_url = handle.url
@@ -279,7 +279,7 @@ def step_digest(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
     reply = _reply(world, p, f"subscribe sla {mention} daily at 09:00", f"subscribe sla #{CHANNEL_NAME} daily at 09:00")
     if _looks_unavailable(reply):
         raise StepFailed("subscriptions are not part of this build yet")
-    sub = world.runtime.store.subscriptions.latest()
+    sub = world.deps.store.subscriptions.latest()
     if sub is None:
         raise StepFailed("the subscription was not saved")
     if jobs.send_digest is None:
@@ -288,7 +288,7 @@ def step_digest(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
     p.line("The clock process would post this at 09:00; the demo runs that digest now.")
     p.line()
     before = world.slack.messages(CHANNEL)
-    jobs.send_digest(world.runtime, asdict(sub), datetime.now(timezone.utc))
+    jobs.send_digest(world.deps, asdict(sub), datetime.now(timezone.utc))
     _show_channel(world, p, before, "the digest")
 
 
@@ -348,7 +348,7 @@ def step_alert(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
     )
     p.line()
     before = world.slack.messages(CHANNEL)
-    jobs.check_alerts(world.runtime, during)
+    jobs.check_alerts(world.deps, during)
     _show_channel(world, p, before, "the spike alert")
     calm = spike_end + ALERT_WINDOW + SLOT
     p.line(f"...and again once replies are back to normal ({calm.astimezone(tz):%H:%M}, then every 5 minutes):")
@@ -358,7 +358,7 @@ def step_alert(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
         at = calm + SLOT * n
         if at > now:
             break
-        jobs.check_alerts(world.runtime, at)
+        jobs.check_alerts(world.deps, at)
         if channel_changes(before, world.slack.messages(CHANNEL)):
             break
     _show_channel(world, p, before, "the recovery")

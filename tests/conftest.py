@@ -84,7 +84,6 @@ class Bot:
         self.url = url
         self.running = running  # bot.deps.Running; None for a bot in another process
         self.deps = running.deps if running is not None else None
-        self.runtime = self.deps  # the tests' older name for the bot's Deps
         self.slack = slack
         self.http = httpx.Client(timeout=10)
 

@@ -23,8 +23,8 @@ def bot(bot):
     """conftest's bot, closing keep-alive connections first so its servers stop at once (not after 5 s)."""
     yield bot
     bot.http.close()
-    bot.runtime.api.http.close()
-    bot.runtime.api.download_http.close()
+    bot.deps.api.http.close()
+    bot.deps.api.download_http.close()
 
 
 def text_of(reply: dict) -> str:
@@ -32,7 +32,7 @@ def text_of(reply: dict) -> str:
 
 
 def audit(bot, action):
-    return [json.loads(r["detail"]) for r in bot.runtime.store.db["audit_log"].rows_where("action = ?", [action])]
+    return [json.loads(r["detail"]) for r in bot.deps.store.db["audit_log"].rows_where("action = ?", [action])]
 
 
 # ---------------------------------------------------------------- snooze (pure; typed snoozes: tests/slack/parsing)
@@ -49,7 +49,7 @@ def test_alerts_on_status_snooze_off(bot, slack):
     reply = bot.command("alerts on window 30m min 3 sensitivity high", user_id=ADMIN)
     assert "alerts are on" in text_of(reply) and "at least 3 breaches" in text_of(reply)
     assert reply["response_type"] == "ephemeral"
-    config = bot.runtime.store.alerts.config(CHANNEL)
+    config = bot.deps.store.alerts.config(CHANNEL)
     assert (config["enabled"], config["window_minutes"], config["min_count"], config["sensitivity"]) == (
         1,
         30,
@@ -64,24 +64,24 @@ def test_alerts_on_status_snooze_off(bot, slack):
     assert "normal" in status and "no check yet" in status and "Snooze" in status
 
     reply = bot.command("alerts snooze until 17:30", user_id=ADMIN)  # ADMIN is in Sydney
-    until = datetime.fromisoformat(bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"])
+    until = datetime.fromisoformat(bot.deps.store.alerts.config(CHANNEL)["snoozed_until"])
     assert until.astimezone(SYD).strftime("%H:%M") == "17:30" and until > datetime.now(UTC)
     assert "17:30" in text_of(reply) and "Australia/Sydney" in text_of(reply)
     assert audit(bot, "alerts.snooze")[0]["until"] == until.isoformat()
     assert "until" in text_of(bot.command("alerts status"))
 
     bot.command("alerts snooze off", user_id=ADMIN)
-    assert bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"] is None
+    assert bot.deps.store.alerts.config(CHANNEL)["snoozed_until"] is None
 
     reply = bot.command("alerts off", user_id=ADMIN)
     assert "off" in text_of(reply)
-    assert not bot.runtime.store.alerts.config(CHANNEL)["enabled"]
+    assert not bot.deps.store.alerts.config(CHANNEL)["enabled"]
     assert audit(bot, "alerts.off") == [{"channel_id": CHANNEL}]
 
 
 def test_alerts_on_defaults_to_this_channel_two_hours_min_5_normal(bot):
     bot.command("alerts on", user_id=ADMIN)
-    config = bot.runtime.store.alerts.config(CHANNEL)
+    config = bot.deps.store.alerts.config(CHANNEL)
     assert (config["window_minutes"], config["min_count"], config["sensitivity"]) == (120, 5, "normal")
 
 
@@ -89,26 +89,26 @@ def test_alerts_on_defaults_to_this_channel_two_hours_min_5_normal(bot):
 def test_changing_alerts_is_admin_only(bot, text):
     reply = bot.command(text, user_id=USER_SYDNEY)
     assert "Only lexer-bot admins" in text_of(reply)
-    assert bot.runtime.store.alerts.config(CHANNEL) is None
+    assert bot.deps.store.alerts.config(CHANNEL) is None
 
 
 def test_alerts_on_where_the_bot_is_not_says_how_to_invite_it(bot):
     reply = bot.command("alerts on", user_id=ADMIN, channel_id="C0NOTIN")
     assert "/invite @lexer" in text_of(reply)
-    assert bot.runtime.store.alerts.config("C0NOTIN") is None
+    assert bot.deps.store.alerts.config("C0NOTIN") is None
 
 
 def test_alerts_on_another_channel_by_link(bot):
     reply = bot.command("alerts on <#C0NOTIN|random>", user_id=ADMIN)
     assert "/invite @lexer" in text_of(reply)
     bot.command("alerts on <#C0GENERAL|general> min 8", user_id=ADMIN, channel_id="C0NOTIN")
-    assert bot.runtime.store.alerts.config(CHANNEL)["min_count"] == 8
+    assert bot.deps.store.alerts.config(CHANNEL)["min_count"] == 8
 
 
 def test_a_bare_channel_name_is_not_taken_for_this_channel(bot):
     reply = bot.command("alerts on #random", user_id=ADMIN)
     assert "could not tell which channel" in text_of(reply)
-    assert bot.runtime.store.alerts.config(CHANNEL) is None
+    assert bot.deps.store.alerts.config(CHANNEL) is None
 
 
 def test_snooze_without_alerts_on_says_so(bot):
@@ -119,7 +119,7 @@ def test_status_shows_the_latest_check(bot):
     bot.command("alerts on", user_id=ADMIN)
     from digests.alerts.check import run_alert_checks
 
-    report = run_alert_checks(bot.runtime)  # against the sandbox, now
+    report = run_alert_checks(bot.deps)  # against the sandbox, now
     assert report.windows == {120: "ok"}
     status = text_of(bot.command("alerts status"))
     assert "breaches in the last 2 hours" in status and "Expected" in status
@@ -130,7 +130,7 @@ def test_status_shows_the_latest_check(bot):
 
 def _posted_alert(bot, slack) -> str:
     """Post an alert message as the checker would, and return its ts."""
-    ts = bot.runtime.slack.chat_postMessage(channel=CHANNEL, text="SLA breach spike")["ts"]
+    ts = bot.deps.slack.chat_postMessage(channel=CHANNEL, text="SLA breach spike")["ts"]
     return ts
 
 
@@ -170,12 +170,12 @@ def test_snooze_buttons(bot, slack):
     before = datetime.now(UTC)
     reply = click(bot, slack, ALERT_SNOOZE_1H)
     assert reply["response_type"] == "ephemeral" and reply.get("replace_original") is False
-    until = datetime.fromisoformat(bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"])
+    until = datetime.fromisoformat(bot.deps.store.alerts.config(CHANNEL)["snoozed_until"])
     assert timedelta(minutes=59) <= until - before <= timedelta(minutes=61)
     assert audit(bot, "alerts.snooze")[-1]["via"] == "button"
 
     reply = click(bot, slack, ALERT_SNOOZE_TOMORROW)
-    until = datetime.fromisoformat(bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"]).astimezone(SYD)
+    until = datetime.fromisoformat(bot.deps.store.alerts.config(CHANNEL)["snoozed_until"]).astimezone(SYD)
     assert until.strftime("%H:%M") == "09:00" and until.date() == datetime.now(SYD).date() + timedelta(days=1)
     assert "09:00" in text_of(reply)
 
@@ -184,7 +184,7 @@ def test_snooze_button_is_admin_only(bot, slack):
     bot.command("alerts on", user_id=ADMIN)
     reply = click(bot, slack, ALERT_SNOOZE_1H, user_id=USER_SYDNEY)
     assert "Only lexer-bot admins" in text_of(reply)
-    assert bot.runtime.store.alerts.config(CHANNEL)["snoozed_until"] is None
+    assert bot.deps.store.alerts.config(CHANNEL)["snoozed_until"] is None
 
 
 def test_show_team_button_answers_with_the_team_report_for_the_window(bot, slack, sandbox):

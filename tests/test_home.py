@@ -85,7 +85,7 @@ def click(bot, user_id: str, action_id: str, value: str) -> dict:
 def subscribe(bot) -> int:
     reply = bot.command(f"subscribe sla <#{CHANNEL}|general> weekdays at 09:00", user_id=ADMIN)
     assert "digest" in json.dumps(reply).lower()
-    return bot.runtime.store.db["subscriptions"].count
+    return bot.deps.store.db["subscriptions"].count
 
 
 def test_home_tab_is_published_on_open(bot):
@@ -105,25 +105,25 @@ def test_admin_pauses_resumes_and_deletes_from_home(bot):
     assert (actions.HOME_PAUSE, str(sub_id)) in action_ids(view)
 
     view = click(bot, ADMIN, actions.HOME_PAUSE, str(sub_id))
-    assert bot.runtime.store.db["subscriptions"].get(sub_id)["paused"] == 1
+    assert bot.deps.store.db["subscriptions"].get(sub_id)["paused"] == 1
     assert (actions.HOME_RESUME, str(sub_id)) in action_ids(view)
     assert f"Paused digest #{sub_id}" in texts(view)
 
     view = click(bot, ADMIN, actions.HOME_RESUME, str(sub_id))
-    assert bot.runtime.store.db["subscriptions"].get(sub_id)["paused"] == 0
+    assert bot.deps.store.db["subscriptions"].get(sub_id)["paused"] == 0
     assert (actions.HOME_PAUSE, str(sub_id)) in action_ids(view)
 
     view = click(bot, ADMIN, actions.HOME_DELETE, str(sub_id))
-    assert bot.runtime.store.db["subscriptions"].count == 0
+    assert bot.deps.store.db["subscriptions"].count == 0
     assert "No channel gets a digest yet" in texts(view)
-    audited = [r["action"] for r in bot.runtime.store.db["audit_log"].rows_where("detail like '%home%'")]
+    audited = [r["action"] for r in bot.deps.store.db["audit_log"].rows_where("detail like '%home%'")]
     assert audited == ["subscription.pause", "subscription.resume", "unsubscribe"]
 
 
 def test_non_admin_buttons_change_nothing(bot):
     sub_id = subscribe(bot)
     view = click(bot, USER_SYDNEY, actions.HOME_DELETE, str(sub_id))
-    assert bot.runtime.store.db["subscriptions"].count == 1
+    assert bot.deps.store.db["subscriptions"].count == 1
     assert "Only lexer-bot admins" in texts(view)
     view = click(bot, USER_SYDNEY, actions.HOME_UNSNOOZE, channel_value())
     assert "Only lexer-bot admins" in texts(view)
@@ -136,13 +136,13 @@ def test_snooze_and_end_snooze_from_home(bot):
 
     now = datetime.now(timezone.utc)
     view = click(bot, ADMIN, actions.ALERT_SNOOZE_1H, channel_value())
-    until = datetime.fromisoformat(bot.runtime.store.db["alert_configs"].get(CHANNEL)["snoozed_until"])
+    until = datetime.fromisoformat(bot.deps.store.db["alert_configs"].get(CHANNEL)["snoozed_until"])
     assert now + timedelta(minutes=50) < until < now + timedelta(minutes=70)
     out = texts(view)
     assert "snoozed until" in out.lower() and "Snoozed until" in out
     assert action_ids(view) == [(actions.HOME_UNSNOOZE, channel_value())]
 
     view = click(bot, ADMIN, actions.HOME_UNSNOOZE, channel_value())
-    assert bot.runtime.store.db["alert_configs"].get(CHANNEL)["snoozed_until"] is None
+    assert bot.deps.store.db["alert_configs"].get(CHANNEL)["snoozed_until"] is None
     assert "no longer snoozed" in texts(view)
     assert (actions.ALERT_SNOOZE_1H, channel_value()) in action_ids(view)

@@ -102,12 +102,12 @@ def test_jobs_run_at_each_fire_post_once_per_day_across_dst(world, slack, tz, at
     s = world.subscribe("nps", form_id=55, at_time=at, tz=tz)
     zone = ZoneInfo(tz)
     start = datetime.fromisoformat(first).replace(tzinfo=zone) + timedelta(days=2)
-    runtime = world.deps()
+    deps = world.deps()
     times = fire_times(s, start, start + timedelta(days=3))
     for t in times:
         for jitter in (0.2, 1.5, 40):  # the scheduler firing, and a second process firing late
             world.clock.value = t.astimezone(UTC) + timedelta(seconds=jitter)
-            run_scheduled_digest(runtime, s.id)
+            run_scheduled_digest(deps, s.id)
     runs = world.store.digest_runs.runs_for(s.id)
     assert [r["status"] for r in runs] == ["posted"] * 3
     assert [r["scheduled_for"] for r in runs] == [t.astimezone(UTC).isoformat(timespec="seconds") for t in times]
@@ -116,23 +116,23 @@ def test_jobs_run_at_each_fire_post_once_per_day_across_dst(world, slack, tz, at
 
 def test_sync_adds_updates_and_removes_jobs(world):
     scheduler = BackgroundScheduler(timezone="UTC")
-    runtime = world.deps()
+    deps = world.deps()
     a = world.subscribe("sla")
     b = world.subscribe("nps", form_id=55, at_time="08:15", tz="America/New_York", cadence="weekly", weekday=0)
     scheduler.start(paused=True)
     try:
-        assert sync_digest_jobs(scheduler, runtime) == {"added": 2, "removed": 0, "changed": 0}
+        assert sync_digest_jobs(scheduler, deps) == {"added": 2, "removed": 0, "changed": 0}
         jobs = {j.id: j for j in scheduler.get_jobs() if j.id.startswith(JOB_PREFIX)}
         assert set(jobs) == {f"{JOB_PREFIX}{a.id}", f"{JOB_PREFIX}{b.id}"}
         assert str(jobs[f"{JOB_PREFIX}{b.id}"].trigger.timezone) == "America/New_York"
         assert jobs[f"{JOB_PREFIX}{a.id}"].misfire_grace_time == 3600 and jobs[f"{JOB_PREFIX}{a.id}"].coalesce
-        assert sync_digest_jobs(scheduler, runtime) == {"added": 0, "removed": 0, "changed": 0}
+        assert sync_digest_jobs(scheduler, deps) == {"added": 0, "removed": 0, "changed": 0}
         # another process changes the database
         world.store.db["subscriptions"].update(a.id, {"at_time": "07:45"})
         world.store.db["subscriptions"].delete(b.id)
         c = world.subscribe("sla", "C0OTHER")
         world.store.db["subscriptions"].update(c.id, {"broken_reason": "not_in_channel"})
-        assert sync_digest_jobs(scheduler, runtime) == {"added": 0, "removed": 1, "changed": 1}
+        assert sync_digest_jobs(scheduler, deps) == {"added": 0, "removed": 1, "changed": 1}
         [job] = [j for j in scheduler.get_jobs() if j.id.startswith(JOB_PREFIX)]
         assert job.next_run_time.astimezone(ZoneInfo("Australia/Sydney")).strftime("%H:%M") == "07:45"
     finally:
@@ -145,10 +145,10 @@ def test_a_real_background_scheduler_fires_the_digest_once_at_the_dst_change(wor
     first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
     second = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 EST, the repeat
     # the scheduler's clock: the travelling one
-    runtime = dataclasses.replace(world.deps(), now=lambda: datetime.now(UTC), sleep=time.sleep)
+    deps = dataclasses.replace(world.deps(), now=lambda: datetime.now(UTC), sleep=time.sleep)
     with time_machine.travel(first - timedelta(seconds=1), tick=True) as traveller:
         scheduler = BackgroundScheduler(timezone="UTC")
-        configure(scheduler, runtime)
+        configure(scheduler, deps)
         scheduler.start()
         try:
             wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{s.id}"), timeout=5)
@@ -183,12 +183,12 @@ def test_a_fire_missed_while_no_scheduler_held_the_job_is_posted_late_once(
     created = fire - timedelta(minutes=created_min_before_fire)
     world.store.db["subscriptions"].update(s.id, {"created_at": created.isoformat(timespec="seconds")})
     world.clock.value = fire + timedelta(minutes=down_min)
-    runtime = world.deps()
+    deps = world.deps()
     for restart in range(2):  # a second restart after the late post owes nothing more
         scheduler = BackgroundScheduler(timezone="UTC")
         scheduler.start(paused=True)
         try:
-            sync_digest_jobs(scheduler, runtime)
+            sync_digest_jobs(scheduler, deps)
             late = [j for j in scheduler.get_jobs() if not j.id.startswith(JOB_PREFIX) and j.id != "digests.sync"]
             assert len(late) == (1 if posts and restart == 0 else 0)
             for job in late:
@@ -204,18 +204,18 @@ def test_a_subscription_paused_over_its_fire_and_resumed_is_not_posted_late(worl
     s = world.subscribe("sla", at_time="09:00", tz="Australia/Sydney")
     fire = datetime(2026, 3, 10, 9, 0, tzinfo=ZoneInfo("Australia/Sydney")).astimezone(UTC)
     world.store.db["subscriptions"].update(s.id, {"created_at": (fire - timedelta(days=3)).isoformat()})
-    runtime = world.deps()
+    deps = world.deps()
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.start(paused=True)
     try:
         world.clock.value = fire - timedelta(hours=1)
-        sync_digest_jobs(scheduler, runtime)
+        sync_digest_jobs(scheduler, deps)
         world.store.db["subscriptions"].update(s.id, {"paused": 1})
         world.clock.value = fire - timedelta(minutes=5)
-        sync_digest_jobs(scheduler, runtime)
+        sync_digest_jobs(scheduler, deps)
         world.store.db["subscriptions"].update(s.id, {"paused": 0})
         world.clock.value = fire + timedelta(minutes=5)
-        assert sync_digest_jobs(scheduler, runtime)["added"] == 1
+        assert sync_digest_jobs(scheduler, deps)["added"] == 1
         assert [j.id for j in scheduler.get_jobs() if not j.id.startswith(JOB_PREFIX) and j.id != "digests.sync"] == []
     finally:
         scheduler.shutdown(wait=False)

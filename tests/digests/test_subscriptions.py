@@ -15,13 +15,13 @@ def text_of(reply: dict) -> str:
 def audit(bot) -> list[tuple[str, str, dict]]:
     return [
         (r["user_id"], r["action"], json.loads(r["detail"]))
-        for r in bot.runtime.store.db.query("select * from audit_log order by id")
+        for r in bot.deps.store.db.query("select * from audit_log order by id")
     ]
 
 
 def test_subscribe_with_defaults_replies_with_the_id_and_next_run(bot):
     reply = bot.command("subscribe sla", user_id=ADMIN)
-    [sub] = bot.runtime.store.subscriptions.all()
+    [sub] = bot.deps.store.subscriptions.all()
     assert (sub.kind, sub.channel_id, sub.cadence, sub.at_time, sub.tz, sub.created_by) == (
         "sla",
         CHANNEL,
@@ -55,7 +55,7 @@ def test_subscribe_with_defaults_replies_with_the_id_and_next_run(bot):
 def test_subscribe_nps_weekly_in_another_channel_and_zone(bot, slack):
     slack.app.add_channel("C0SUPPORT", "support", member=True)
     reply = bot.command("subscribe nps 55 <#C0SUPPORT|support> weekly mon at 08:30 tz America/New_York", user_id=ADMIN)
-    [sub] = bot.runtime.store.subscriptions.all()
+    [sub] = bot.deps.store.subscriptions.all()
     assert (sub.kind, sub.form_id, sub.channel_id, sub.cadence, sub.weekday, sub.at_time, sub.tz) == (
         "nps",
         55,
@@ -80,14 +80,14 @@ def test_subscribe_nps_weekly_in_another_channel_and_zone(bot, slack):
 def test_a_channel_the_bot_cannot_post_in_is_refused_with_what_to_do(bot, channel, expect):
     reply = bot.command(f"subscribe sla {channel}", user_id=ADMIN)
     assert expect in text_of(reply)
-    assert bot.runtime.store.subscriptions.all() == []
+    assert bot.deps.store.subscriptions.all() == []
 
 
 def test_a_non_admin_is_refused_and_told_who_can(bot):
     reply = bot.command("subscribe sla", user_id=USER_SYDNEY)
     text = text_of(reply)
     assert "Only lexer-bot admins" in text and ADMIN in text
-    assert bot.runtime.store.subscriptions.all() == []
+    assert bot.deps.store.subscriptions.all() == []
     assert "admins" in text_of(bot.command("unsubscribe 1", user_id=USER_NEW_YORK))
 
 
@@ -95,8 +95,8 @@ def test_anyone_can_list_subscriptions_with_next_run_and_state(bot, slack):
     assert "No digests are scheduled" in text_of(bot.command("subscriptions", user_id=USER_SYDNEY))
     bot.command("subscribe sla", user_id=ADMIN)
     bot.command("subscribe nps 61 weekdays at 07:00", user_id=ADMIN)
-    a, b = bot.runtime.store.subscriptions.all()
-    bot.runtime.store.db["subscriptions"].update(b.id, {"broken_reason": "not_in_channel"})
+    a, b = bot.deps.store.subscriptions.all()
+    bot.deps.store.db["subscriptions"].update(b.id, {"broken_reason": "not_in_channel"})
     text = text_of(bot.command("subscriptions", user_id=USER_NEW_YORK))
     lines = [ln for ln in text.splitlines() if ln.startswith("`")]
     assert lines[0].startswith(f"`{a.id}` SLA digest in #C0GENERAL, daily at 09:00 Australia/Sydney · next: ")
@@ -108,15 +108,15 @@ def test_a_duplicate_subscription_is_refused(bot):
     bot.command("subscribe sla", user_id=ADMIN)
     reply = bot.command("subscribe sla at 10:00", user_id=ADMIN)
     assert "already gets the SLA digest" in text_of(reply)
-    assert len(bot.runtime.store.subscriptions.all()) == 1
+    assert len(bot.deps.store.subscriptions.all()) == 1
 
 
 def test_unsubscribe(bot):
     bot.command("subscribe sla", user_id=ADMIN)
-    [sub] = bot.runtime.store.subscriptions.all()
+    [sub] = bot.deps.store.subscriptions.all()
     reply = bot.command(f"unsubscribe {sub.id}", user_id=ADMIN)
     assert "will no longer get the SLA digest" in text_of(reply)
-    assert bot.runtime.store.subscriptions.all() == []
+    assert bot.deps.store.subscriptions.all() == []
     assert audit(bot)[-1][:2] == (ADMIN, "unsubscribe")
     assert "no subscription `99`" in text_of(bot.command("unsubscribe 99", user_id=ADMIN))
 
@@ -129,7 +129,7 @@ def test_a_subscription_made_in_slack_is_scheduled_by_the_clock_process(bot, san
     from bot.deps import close_deps
     from digests.schedule import JOB_PREFIX, sync_digest_jobs
 
-    clock = build_deps(bot.runtime.settings)  # the clock process: its own connection to the same file
+    clock = build_deps(bot.deps.settings)  # the clock process: its own connection to the same file
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.start(paused=True)
     try:
@@ -150,7 +150,7 @@ def test_in_serve_a_new_subscription_is_scheduled_at_once(bot):
     scheduler = start_background_scheduler(bot.deps)
     try:
         bot.command("subscribe sla", user_id=ADMIN)
-        [sub] = bot.runtime.store.subscriptions.all()
+        [sub] = bot.deps.store.subscriptions.all()
         assert wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{sub.id}"), timeout=5)
         bot.command(f"unsubscribe {sub.id}", user_id=ADMIN)
         wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{sub.id}") is None, timeout=5)

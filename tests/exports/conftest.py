@@ -31,12 +31,12 @@ def export_text(slack, user=ADMIN) -> str:
     return render_message_text(msgs[0]) if msgs else ""
 
 
-def job_rows(runtime) -> list[dict]:
-    return list(runtime.store.db["export_jobs"].rows_where(order_by="id"))
+def job_rows(deps) -> list[dict]:
+    return list(deps.store.db["export_jobs"].rows_where(order_by="id"))
 
 
-def queue_of(runtime):
-    return runtime.exports
+def queue_of(deps):
+    return deps.exports
 
 
 def sandbox_csv_sha256(sandbox, settings, token: str) -> tuple[str, bytes]:

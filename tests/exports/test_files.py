@@ -40,7 +40,7 @@ def test_temporary_files_are_removed(sandbox, slack, settings, tmp_path):
     try:
         bot.command("export cases yesterday", user_id=ADMIN)
         bot.command("export responses yesterday", user_id=ADMIN)
-        assert queue_of(bot.runtime).wait_idle(20)
+        assert queue_of(bot.deps).wait_idle(20)
         time.sleep(0.05)
         assert list(tmp.iterdir()) == []
     finally:

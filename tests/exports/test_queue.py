@@ -11,21 +11,21 @@ from tests.exports.conftest import FAST, dm_messages, export_text, job_rows, que
 def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot, sandbox, slack, settings):
     sandbox.app.set_export_status(None, "pending")  # Lexer keeps us waiting…
     bot.command("export cases last-week", user_id=ADMIN)
-    job = wait_for(lambda: next((j for j in job_rows(bot.runtime) if j["state"] == "waiting"), None))
-    queue_of(bot.runtime).stop()  # …and the process goes away mid-export
+    job = wait_for(lambda: next((j for j in job_rows(bot.deps) if j["state"] == "waiting"), None))
+    queue_of(bot.deps).stop()  # …and the process goes away mid-export
     # as if it died hard: another worker's claim, long untouched
-    bot.runtime.store.db["export_jobs"].update(
+    bot.deps.store.db["export_jobs"].update(
         job["id"], {"worker": "gone:1:x", "updated_at": "2000-01-01T00:00:00+00:00"}
     )
     sandbox.app.set_export_status(None, None)
     sandbox.app.set_export_status(job["report_token"], None)  # Lexer finishes meanwhile
 
     running = start_process(settings, export_options=FAST)  # a new process on the same database file
-    runtime = running.deps
+    deps = running.deps
     try:
-        assert queue_of(runtime).wait_idle(20)
-        wait_for(lambda: job_rows(runtime)[0]["state"] == "done")
-        [done] = job_rows(runtime)
+        assert queue_of(deps).wait_idle(20)
+        wait_for(lambda: job_rows(deps)[0]["state"] == "done")
+        [done] = job_rows(deps)
         assert done["report_token"] == job["report_token"] and done["attempts"] == 2
         assert len(starts(sandbox)) == 1  # resumed, not started again
         assert len([u for u in slack.app.uploads if u.completed]) == 1
@@ -57,10 +57,10 @@ def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox,
     )
     store.close()
     running = start_process(settings, export_options=FAST)
-    runtime = running.deps
+    deps = running.deps
     try:
-        wait_for(lambda: job_rows(runtime)[0]["state"] == "failed")
-        assert queue_of(runtime).wait_idle(10)
+        wait_for(lambda: job_rows(deps)[0]["state"] == "failed")
+        assert queue_of(deps).wait_idle(10)
         text = export_text(slack)
         assert "restarted while it was sharing the file" in text and "run the export again" in text
         assert slack.app.uploads == []
@@ -75,15 +75,15 @@ def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_pat
     try:
         for text in ("export cases yesterday", "export responses yesterday", "export cases last-week"):
             bot.command(text, user_id=ADMIN)
-        first = wait_for(lambda: next((j for j in job_rows(bot.runtime) if j["report_token"]), None))
+        first = wait_for(lambda: next((j for j in job_rows(bot.deps) if j["report_token"]), None))
         texts = [render_message_text(m) for m in dm_messages(slack) if m.get("blocks")]
         assert len(texts) == 3
         assert "Queued — you're next." in texts[1] and "Queued — 1 ahead of you." in texts[2]
         assert len(starts(sandbox)) == 1  # one at a time
         sandbox.app.set_export_status(None, None)
         sandbox.app.set_export_status(first["report_token"], None)
-        assert queue_of(bot.runtime).wait_idle(20)
-        assert [j["state"] for j in job_rows(bot.runtime)] == ["done"] * 3
+        assert queue_of(bot.deps).wait_idle(20)
+        assert [j["state"] for j in job_rows(bot.deps)] == ["done"] * 3
         assert len([u for u in slack.app.uploads if u.completed]) == 3
     finally:
         stop()

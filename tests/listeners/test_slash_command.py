@@ -144,9 +144,10 @@ def test_wrong_lexer_token_is_explained_and_never_echoed(sandbox, slack, tmp_pat
     from tests.conftest import Bot
 
     settings = make_settings(sandbox, slack, tmp_path, lexer_api_token="wrong-token-s3cr3t")
-    runtime, wsgi = build_served(settings, scheduler=False)
+    running, wsgi = build_served(settings, scheduler=False)
     with serve_in_thread(wsgi) as handle:
-        reply = Bot(handle.url, runtime, slack).command("summary")
+        reply = Bot(handle.url, running, slack).command("summary")
+    running.stop()
     text = reply_text(reply)
     assert "token" in text.lower() and "wrong-token-s3cr3t" not in text
     assert all("wrong-token-s3cr3t" not in json.dumps(c.params) for c in slack.app.calls)
