@@ -230,3 +230,46 @@ def parse_range(text: str, tz: ZoneInfo, now: datetime) -> Timeframe:
             hint="Lexer answers at most 12 months at a time; split it into shorter ranges.",
         )
     return tf
+
+
+# ---------------------------------------------------------------- one period earlier (the Compare button)
+
+
+def _same_time_earlier(tf: Timeframe, first: date, last: date, now: datetime, text: str, words: str) -> Timeframe:
+    """first..last, ending at now's local time of day when tf is still running (so far vs so far)."""
+    end = local_end_of_day(last, tf.tz)
+    if tf.end > now:
+        end = _localize(datetime.combine(last, now.astimezone(tf.tz).time().replace(microsecond=0)), tf.tz)
+    return Timeframe(local_midnight(first, tf.tz), end, text, words)
+
+
+def previous_period(tf: Timeframe, now: datetime) -> Timeframe:
+    """The same range one period earlier, in tf's timezone (README "Compare" lists the rule per range).
+
+    Ranges still running (today, this-week, this-month) compare with the same days one period
+    earlier up to the same time of day, so a part week is never held against a whole one.
+    """
+    raw, tz = tf.text, tf.tz
+    first, last = tf.first_day, tf.last_day
+    if raw == "today":
+        day = first - timedelta(days=1)
+        return _same_time_earlier(tf, day, day, now, "", "yesterday")
+    if raw == "this-week":
+        return _same_time_earlier(tf, first - timedelta(days=7), last - timedelta(days=7), now, "", "last week")
+    if raw == "last-week":
+        return days_window(first - timedelta(days=7), last - timedelta(days=7), tz, "", "the week before")
+    if raw == "this-month":
+        a, b = add_months(first, -1), add_months(last, -1)
+        return _same_time_earlier(tf, a, b, now, "", "last month")
+    if raw == "last-month":
+        a = add_months(first, -1)
+        return days_window(a, first - timedelta(days=1), tz, "", "the month before")
+    if m := _HOURS_RE.match(raw):
+        n = int(m.group(1))
+        end = tf.start.astimezone(timezone.utc) - timedelta(seconds=1)  # the second before tf starts
+        start = (end - timedelta(hours=n) + timedelta(seconds=1)).astimezone(tz)
+        return Timeframe(start, end.astimezone(tz), raw, f"the {n} hour{'s' if n > 1 else ''} before")
+    # whole days: yesterday, last-Nd, a date, a span -> the same number of days just before
+    n = (last - first).days + 1
+    words = "the day before" if n == 1 else f"the {n} days before"
+    return days_window(first - timedelta(days=n), first - timedelta(days=1), tz, "", words)

@@ -23,6 +23,7 @@ class ReportCommand:
     form: str | None = None
     category: str | None = None
     public: bool = False
+    compare: bool = False  # beside the same range one period earlier (bot.timeframe.previous_period)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ EXAMPLES = {
     "sensitivity": "sensitivity high",
     "tz": "tz Australia/Sydney",
 }
-REPORT_VOCAB = (*RANGE_WORDS, "public")
+REPORT_VOCAB = (*RANGE_WORDS, "public", "compare")
 
 
 class Fields(dict):

@@ -20,6 +20,7 @@ from bot.slack.parsing.grammar import (
 from bot.slack.parsing.tokens import Item, show
 from bot.slack.parsing.values import CATEGORY_WORDS, NPS_CATEGORIES, checked_range, is_range, spaced_range
 
+COMPARE_WORD = "compare"  # the answer beside the same range one period earlier (the Compare button types it)
 _SINGLE_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
@@ -46,6 +47,8 @@ def collect_report(f: Fields, items: list[Item], *, allow_form: bool, allow_cate
                     hint=f"For several days write one range: `{first}..{it.text.lower()}`.",
                 )
             f.set_once("range_text", checked_range(it), it, "range")
+        elif it.word == COMPARE_WORD:
+            f.set_once("compare", True, it, "compare")
         elif allow_category and it.word in CATEGORY_WORDS:
             f.set_once("category", CATEGORY_WORDS[it.word], it, "category")
         elif allow_form and it.kind in ("word", "text"):

@@ -47,7 +47,7 @@ COMMAND_ALIASES = {"sla": "summary", "?": "help", "response-times": "response-ti
 HINT_COMMANDS = "Try `summary`, `team`, `cases`, `nps`, `export` or `subscribe`; `/lexer help` lists everything."
 
 RANGE_USAGE = "RANGE: " + RANGE_HELP + " (default yesterday; nps: last-7d)"
-_FILTERS = "[group:NAME] [agent:EMAIL] [public]"
+_FILTERS = "[group:NAME] [agent:EMAIL] [compare] [public]"
 USAGE: dict[str, str] = {
     "summary": f"summary [RANGE] {_FILTERS}  (alias `sla`) — e.g. `/lexer summary last-week`",
     "team": f"team [RANGE] {_FILTERS}  — e.g. `/lexer team last-week`",

@@ -44,7 +44,7 @@ def test_is_admin_command(text, admin):
 @pytest.mark.parametrize(
     "cls,names",
     [
-        (ReportCommand, ["name", "range_text", "group", "agent", "form", "category", "public"]),
+        (ReportCommand, ["name", "range_text", "group", "agent", "form", "category", "public", "compare"]),
         (ListCommand, ["name", "public"]),
         (HelpCommand, ["topic", "public", "name"]),
         (ExportCommand, ["kind", "range_text", "group", "agent", "form", "category", "public", "name"]),
