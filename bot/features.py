@@ -32,7 +32,7 @@ class Feature:
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("reports", commands=reports.COMMANDS),
+    Feature("reports", commands=reports.COMMANDS, actions=reports.ACTIONS),
     Feature("directory", commands=directory.COMMANDS),
     Feature("subscriptions", commands=subscriptions.COMMANDS),
     Feature("exports", commands=exports.COMMANDS, workers=(exports.export_worker,)),

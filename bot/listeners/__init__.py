@@ -5,5 +5,5 @@ from bot.listeners import actions, commands, events
 
 def register_listeners(app, deps, runner, features, *, command_pool=None) -> None:
     commands.register(app, deps, runner, command_pool=command_pool)
-    actions.register(app, deps, features)
+    actions.register(app, deps, features, runner, command_pool=command_pool)
     events.register(app, deps, features)

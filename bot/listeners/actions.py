@@ -6,6 +6,7 @@ import logging
 import re
 
 from bot.features import action_handlers, home_publishers
+from bot.listeners.commands import answer_command
 
 logger = logging.getLogger(__name__)
 
@@ -16,16 +17,27 @@ def _from_home_tab(body: dict) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def register(app, deps, features) -> None:
+def register(app, deps, features, runner=None, *, command_pool=None) -> None:
     handlers = action_handlers(features)
     publishers = home_publishers(features)
+
+    def answer_as_command(job: dict, client) -> None:
+        """A click that asks for an answer (a report control) goes the way a typed /lexer does."""
+        if command_pool is not None and command_pool.submit(job):
+            return
+        if command_pool is not None:
+            command_pool.answer_here(answer_command, deps, runner, job, client or deps.slack)
+            return
+        answer_command(deps, runner, job, client or deps.slack)
 
     def ack_action(ack):
         ack()
 
     def run_one(handler, action: dict, body: dict, client, respond) -> None:
         if not (_from_home_tab(body) and publishers):
-            handler(action, body, deps, client=client, respond=respond)
+            job = handler(action, body, deps, client=client, respond=respond)
+            if isinstance(job, dict) and runner is not None:
+                answer_as_command(job, client)
             return
         # a button on the Home tab has no message to answer under: what the handler says becomes the
         # republished tab's notice (Home's own buttons publish the tab themselves and say nothing here)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.commands import Asker, Reply, is_admin
+from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
 
 logger = logging.getLogger(__name__)
@@ -18,13 +19,24 @@ def send_reply(
     client=None,
     channel_id: str | None = None,
     user_id: str | None = None,
+    delivery: str | None = None,
 ) -> None:
-    """Post through response_url; if that fails, fall back to an ephemeral chat message."""
+    """Post through response_url; if that fails, fall back to an ephemeral chat message.
+
+    `delivery` is a report control's (bot.slack.actions.DELIVER_*): only an answer replaces the
+    one clicked, so an error comes beside it and the answer stays.
+    """
     payload = dict(reply.message)
     payload["response_type"] = "in_channel" if reply.public else "ephemeral"
+    answered = has_controls(reply.message)
+    if delivery is not None:
+        payload["replace_original"] = delivery == DELIVER_REPLACE and answered
     for attempt in range(2 if response_url else 0):
         status = poster.post(response_url, payload)
         if status < 400:
+            if delivery == DELIVER_SHARE and answered:
+                # shared: the private copy goes (a failure here leaves it, which loses nothing)
+                poster.post(response_url, {"delete_original": True})
             return
         logger.warning("response_url answered HTTP %s (attempt %d)", status, attempt + 1)
     if client is not None and channel_id and user_id:
@@ -37,6 +49,7 @@ def send_reply(
 
 
 COMMAND_FIELDS = ("user_id", "channel_id", "text", "response_url")
+# a report control's click also says how its answer is delivered (bot.reports ACTIONS)
 
 
 def answer_command(deps, runner, job: dict, client) -> None:
@@ -54,7 +67,15 @@ def answer_command(deps, runner, job: dict, client) -> None:
     except Exception:
         logger.exception("/lexer failed before it could answer")
         reply = Reply(error_message("Something went wrong on our side while answering that.", "Try again in a minute."))
-    send_reply(deps.responder, job.get("response_url"), reply, client=client, channel_id=channel_id, user_id=user_id)
+    send_reply(
+        deps.responder,
+        job.get("response_url"),
+        reply,
+        client=client,
+        channel_id=channel_id,
+        user_id=user_id,
+        delivery=job.get("delivery"),
+    )
     if reply.after is not None:
         try:
             reply.after()

@@ -63,3 +63,51 @@ def subscription_button_value(sub_id: int) -> str:
 def parse_subscription_button_value(value: object) -> int:
     """The subscription id of a digest button; ValueError when it carries none."""
     return int(str(value))
+
+
+# the controls under every report answer (bot/slack/messages/controls.py builds them)
+REPORT_RANGE = "lexer.report.range"
+REPORT_COMPARE = "lexer.report.compare"
+REPORT_SHARE = "lexer.report.share"
+
+
+def report_command_text(
+    name: str,
+    range_text: str,
+    *,
+    group_id: int | None = None,
+    agent_id: int | None = None,
+    form_id: int | None = None,
+    category: str | None = None,
+    compare: bool = False,
+) -> str:
+    """A report's state as the `/lexer` text that asks for it; filters by Lexer id, so it stays short."""
+    words = [name]
+    if form_id is not None:
+        words.append(f"form:{form_id}")
+    words.append(range_text)
+    if category:
+        words.append(category)
+    if group_id is not None:
+        words.append(f"group:{group_id}")
+    if agent_id is not None:
+        words.append(f"agent:{agent_id}")
+    if compare:
+        words.append("compare")
+    return " ".join(words)
+
+
+def report_control_value(command_text: str, asker_id: str) -> str:
+    """A report control's value: the command it asks for and who asked the answer it sits under."""
+    return _compact({"t": command_text, "u": asker_id})
+
+
+def parse_report_control_value(value: str | None) -> tuple[str, str]:
+    """(command text, asker id) of a report control; ('', '') when the value is not one of ours."""
+    try:
+        parsed = json.loads(value or "{}")
+    except ValueError:
+        return "", ""
+    if not isinstance(parsed, dict):
+        return "", ""
+    return str(parsed.get("t") or ""), str(parsed.get("u") or "")

@@ -23,6 +23,7 @@ from bot.store.digest_runs import DigestRuns
 from bot.store.export_jobs import ExportJobs
 from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
+from bot.store.report_shares import ReportShares
 from bot.store.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Store:
         self.alerts = Alerts(self)
         self.rate_log = RateLog(self)
         self.audit_log = AuditLog(self)
+        self.report_shares = ReportShares(self)
 
     @property
     def db(self) -> sqlite_utils.Database:

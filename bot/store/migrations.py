@@ -187,3 +187,13 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
         },
         pk="key",
     )
+
+
+@migrations()
+def m013_report_shares(db: sqlite_utils.Database) -> None:
+    # one row per private answer shared to its channel: the insert is the claim, so a double click posts once
+    db["report_shares"].create(
+        {"workspace": str, "channel_id": str, "message_ts": str, "user_id": str, "shared_at": str},
+        pk=("workspace", "channel_id", "message_ts"),
+        defaults={"workspace": ""},
+    )

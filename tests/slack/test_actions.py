@@ -13,7 +13,7 @@ SYDNEY = timezone(timedelta(hours=11))
 
 def test_every_action_id_is_a_distinct_lexer_id():
     ids = [v for k, v in vars(actions).items() if k.isupper()]
-    assert len(ids) == len(set(ids)) == 8
+    assert len(ids) == len(set(ids)) == 11
     assert all(i.startswith("lexer.") for i in ids)
 
 

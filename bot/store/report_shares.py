@@ -1,0 +1,31 @@
+"""The report_shares table: which private report answers were shared to their channel (each once)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.isotime import to_iso
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+
+class ReportShares:
+    """Named queries on `report_shares`."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def claim(self, channel_id: str, message_ts: str, user_id: str, now: datetime, workspace: str = "") -> bool:
+        """True for the first share of this message; False when it was shared already (a double click)."""
+        try:
+            self.store.db.conn.execute(
+                "insert into report_shares (workspace, channel_id, message_ts, user_id, shared_at) "
+                "values (?, ?, ?, ?, ?)",
+                (workspace, channel_id, message_ts, user_id, to_iso(now)),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        return True
