@@ -401,6 +401,48 @@ def step_home(world: DemoWorld, p: Printer) -> None:
     p.message({"blocks": view["blocks"]}, "Home tab")
 
 
+# ---- the controls under an answer (issue 13): switch the range, then compare
+
+
+def _click_control(world: DemoWorld, answer: dict, action_id: str, choose: str | None = None) -> dict:
+    """Click one of an answer's controls as Slack sends it; the answer that replaces it."""
+    from bot.slack.messages.controls import CONTROLS_BLOCK_ID
+
+    (block,) = [b for b in answer.get("blocks") or [] if b.get("block_id") == CONTROLS_BLOCK_ID]
+    (element,) = [e for e in block["elements"] if e["action_id"] == action_id]
+    action = {"action_id": action_id, "block_id": CONTROLS_BLOCK_ID, "action_ts": str(time.time())}
+    if choose is not None:
+        (option,) = [o for o in element["options"] if o["text"]["text"] == choose]
+        action.update(type="static_select", selected_option=option)
+    else:
+        action.update(type="button", value=element["value"], text=element["text"])
+    key = f"demo-click-{time.monotonic_ns()}"
+    payload = {
+        "type": "block_actions",
+        "api_app_id": "A0DEMO",
+        "team": {"id": world.slack.team_id, "domain": "demo"},
+        "user": {"id": ADMIN, "username": ADMIN_NAME, "team_id": world.slack.team_id},
+        "channel": {"id": CHANNEL, "name": CHANNEL_NAME},
+        "container": {"type": "message", "message_ts": "1.000001", "channel_id": CHANNEL, "is_ephemeral": True},
+        "response_url": world.slack.new_response_url(key),
+        "actions": [action],
+    }
+    world._signed_post(urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+    return wait_until(lambda: (world.slack.responses(key) or [None])[-1], REPLY_TIMEOUT_S, f"no answer to {action_id}")
+
+
+def step_controls(world: DemoWorld, p: Printer) -> None:
+    from bot.slack.actions import REPORT_COMPARE, REPORT_RANGE
+
+    answer = _reply(world, p, "summary yesterday")
+    p.said(f"@{ADMIN_NAME}", "picks “Last week” in the range menu")
+    answer = _click_control(world, answer, REPORT_RANGE, choose="Last week")
+    p.message(answer, "The answer is replaced in place")
+    p.line()
+    p.said(f"@{ADMIN_NAME}", "clicks Compare")
+    p.message(_click_control(world, answer, REPORT_COMPARE), "Last week beside the week before")
+
+
 def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None = None) -> int:
     """Run every step, printing what a user would see; 0 when every step worked."""
     jobs = jobs or ClockJobs()
@@ -424,6 +466,7 @@ def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None
             ("An SLA spike alert and its recovery", lambda: step_alert(world, p, jobs)),
             ("A CSV export, delivered as a file", lambda: step_export(world, p)),
             ("The App Home tab", lambda: step_home(world, p)),
+            ("Switch an answer's range, then compare", lambda: step_controls(world, p)),
         ]
         for title, step in steps:
             p.rule(title)

@@ -24,6 +24,7 @@ STEP_OUTPUT = [
     ("== 6. An SLA spike alert and its recovery", "...and again once replies"),
     ("== 7. A CSV export, delivered as a file", "File:  "),
     ("== 8. The App Home tab", "Today so far"),
+    ("== 9. Switch an answer's range, then compare", "vs the week before"),
 ]
 
 
