@@ -98,16 +98,16 @@ def report_command_text(
 
 
 def report_control_value(command_text: str, asker_id: str) -> str:
-    """A report control's value: the command it asks for and who asked the answer it sits under."""
-    return _compact({"t": command_text, "u": asker_id})
+    """A report control's value, 'ASKER|COMMAND TEXT': who asked the answer it sits under, and what it asks for.
+
+    Not JSON: a select option's value is capped at 150 characters and every one counts.
+    """
+    return f"{asker_id}|{command_text}"
 
 
 def parse_report_control_value(value: str | None) -> tuple[str, str]:
     """(command text, asker id) of a report control; ('', '') when the value is not one of ours."""
-    try:
-        parsed = json.loads(value or "{}")
-    except ValueError:
+    asker, sep, text = (value or "").partition("|")
+    if not sep or not text.strip() or not asker:
         return "", ""
-    if not isinstance(parsed, dict):
-        return "", ""
-    return str(parsed.get("t") or ""), str(parsed.get("u") or "")
+    return text.strip(), asker
