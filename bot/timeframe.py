@@ -239,7 +239,8 @@ def _same_time_earlier(tf: Timeframe, first: date, last: date, now: datetime, te
     """first..last, ending at now's local time of day when tf is still running (so far vs so far)."""
     end = local_end_of_day(last, tf.tz)
     if tf.end > now:
-        end = _localize(datetime.combine(last, now.astimezone(tf.tz).time().replace(microsecond=0)), tf.tz)
+        # to the minute: a second click within it asks Lexer the same question, so the cache answers
+        end = _localize(datetime.combine(last, now.astimezone(tf.tz).time().replace(second=0, microsecond=0)), tf.tz)
     return Timeframe(local_midnight(first, tf.tz), end, text, words)
 
 
