@@ -166,3 +166,39 @@ def test_a_click_that_fails_answers_beside_the_answer_and_keeps_it(bot, sandbox)
     (reply,) = answer_at(bot, click(bot, first, REPORT_RANGE, choose="Last month"))
     assert reply["replace_original"] is False and reply["response_type"] == "ephemeral"
     assert CONTROLS_BLOCK_ID not in json.dumps(reply)
+
+
+def test_lexer_bot_serve_answers_a_click_from_its_command_worker(sandbox, slack, tmp_path):
+    """The real `lexer-bot serve --workers 1`: a click is queued to the worker process like a typed command."""
+    import subprocess
+    import sys
+
+    from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Bot
+    from tests.listeners.test_slash_command import _env, _free_port, _try_get
+
+    port = _free_port()
+    env = _env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=f"{slack.url}/api/",
+        LEXER_API_TOKEN="sandbox-token",
+        LEXER_API_URL=f"{sandbox.url}/v1",
+        LEXER_STATUS_URL=f"{sandbox.url}/api/public/v1/activity/reports/status",
+        LEXERBOT_DB=str(tmp_path / "served.db"),
+    )
+    serve = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"]
+    proc = subprocess.Popen(
+        [*serve, "--workers", "1"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: _try_get(f"http://127.0.0.1:{port}/healthz"), timeout=20)
+        served = Bot(f"http://127.0.0.1:{port}", None, slack)
+        first = served.command("summary last-week", user_id=USER_NEW_YORK, timeout=30)
+        (reply,) = answer_at(served, click(served, first, REPORT_COMPARE, user_id=USER_NEW_YORK))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    validate_message(reply)
+    assert reply["replace_original"] is True and "vs the week before" in json.dumps(reply, ensure_ascii=False)
+    # New York, in the worker too; and last week itself came from the cache the typed command filled
+    assert [w[0][-6:] for w in windows(sandbox, "summary")] == ["-05:00"] * 2
