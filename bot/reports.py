@@ -89,6 +89,13 @@ def _fetch(name: str, api, tf: Timeframe, filters: Filters, now: datetime) -> An
     raise CommandError(f"`{name}` is not a report.")
 
 
+def _compared_fetch(name: str, api, tf: Timeframe, filters: Filters, now: datetime) -> Any:
+    """What a compared answer is built from: it shows no open-case trend, so cases asks for its summary only."""
+    if name == "cases":
+        return api.case_summary(tf, filters)
+    return _fetch(name, api, tf, filters, now)
+
+
 def _message(name: str, model: Any, tf: Timeframe, ctx: ReplyContext) -> dict:
     if name == "summary":
         return reports.summary_message(model, tf, ctx)
@@ -143,15 +150,12 @@ def _report(cmd: ReportCommand, asker: Asker, deps: Deps) -> tuple[dict, ReportS
         message, tf, form_id = _nps(cmd, asker, deps, filters, ctx)
     else:
         tf = timeframe_for(cmd, asker, now)
-        model = _fetch(cmd.name, deps.api, tf, filters, now)
         if cmd.compare:
             before = previous_period(tf, now)
-            earlier = _fetch(cmd.name, deps.api, before, filters, now)
-            if cmd.name == "cases":
-                model, earlier = model[0], earlier[0]
+            model, earlier = (_compared_fetch(cmd.name, deps.api, t, filters, now) for t in (tf, before))
             message = _compared_message(TITLES[cmd.name], cmd.name, model, earlier, tf, before, ctx)
         else:
-            message = _message(cmd.name, model, tf, ctx)
+            message = _message(cmd.name, _fetch(cmd.name, deps.api, tf, filters, now), tf, ctx)
     state = ReportState(
         cmd.name,
         tf.text,

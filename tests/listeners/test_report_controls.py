@@ -202,3 +202,28 @@ def test_lexer_bot_serve_answers_a_click_from_its_command_worker(sandbox, slack,
     assert reply["replace_original"] is True and "vs the week before" in json.dumps(reply, ensure_ascii=False)
     # New York, in the worker too; and last week itself came from the cache the typed command filled
     assert [w[0][-6:] for w in windows(sandbox, "summary")] == ["-05:00"] * 2
+
+
+@pytest.mark.parametrize(
+    "typed,report_type",
+    [
+        ("team last-week compare", "user_summary"),
+        ("workload last-week compare", "user_volume"),
+        ("states last-week compare", "states_volume"),
+        ("classifications last-week compare", "classifications"),
+        ("response-time last-week compare", "response_volume"),
+        ("cases last-week compare", "case_summary"),
+        ("case-classifications last-week compare", "case_classifications"),
+        ('nps "NPS Survey" last-week compare detractors', "nps_summary"),
+    ],
+)
+def test_every_report_compares_typed_or_clicked(bot, sandbox, typed, report_type):
+    with time_machine.travel(SYDNEY_DST_END, tick=True):
+        reply = bot.command(typed)
+    validate_message(reply)
+    assert reply["blocks"][0]["text"]["text"].endswith("· compared")
+    assert windows(sandbox, report_type) == [
+        ("2026-03-30T00:00:00+11:00", "2026-04-05T23:59:59+10:00"),
+        ("2026-03-23T00:00:00+11:00", "2026-03-29T23:59:59+11:00"),
+    ]
+    assert controls(reply)[REPORT_COMPARE]["text"]["text"] == "Hide comparison"
