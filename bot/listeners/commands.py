@@ -23,7 +23,7 @@ def send_reply(
 ) -> None:
     """Post through response_url; if that fails, fall back to an ephemeral chat message.
 
-    `delivery` is a report control's (bot.slack.actions.DELIVER_*): only an answer replaces the
+    `delivery` is a report control's (bot.slack.messages.controls.DELIVER_*): only an answer replaces the
     one clicked, so an error comes beside it and the answer stays.
     """
     payload = dict(reply.message)
@@ -48,8 +48,8 @@ def send_reply(
             logger.error("could not deliver a reply to %s: %s", user_id, type(exc).__name__)
 
 
+# a report control's click (bot.reports ACTIONS) adds "delivery": how its answer goes back
 COMMAND_FIELDS = ("user_id", "channel_id", "text", "response_url")
-# a report control's click also says how its answer is delivered (bot.reports ACTIONS)
 
 
 def answer_command(deps, runner, job: dict, client) -> None:
