@@ -1,0 +1,472 @@
+"""A chaos run: the bot's processes are killed with SIGKILL at random while digests, alerts, exports and commands flow.
+
+The Lexer sandbox (at its real rate limit) and the Slack stand-in are served on
+loopback by this script and outlive every kill. `lexer-bot serve --no-scheduler
+--workers 1` (the web process and its command worker) and `lexer-bot clock` run
+as real processes on one SQLite file. Every 20–60 s one of web, worker or clock
+is killed with SIGKILL; web and clock are restarted (the web process restarts
+its own worker). Each minute of the run, `--subs-per-minute` digest
+subscriptions fall due; an SLA spike is injected so the alert fires; exports
+and `/lexer` commands arrive throughout. A command refused at the door (the web
+process was down) is sent again a second later, as a user would retry.
+
+Prints digest slots posted once / twice / never, exports delivered once / twice
+/ never, commands answered / answered twice / lost, alert episodes posted, and
+the most Lexer requests in any 300 s window. Target: everything once, nothing
+lost, at most 100.
+
+    python bench/chaos.py [--minutes 10] [--subs-per-minute 20] [--exports 5] [--commands 300] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from slack_sdk.signature import SignatureVerifier  # noqa: E402
+
+from bot.config import SANDBOX_TOKEN  # noqa: E402
+from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
+from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
+from bot.sandbox.server import serve_in_thread  # noqa: E402
+from bot.sandbox.slack_standin import SlackStandIn  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+BOT_TOKEN = "xoxb-chaos-token"
+SIGNING_SECRET = "chaos-signing-secret-0123456789"
+ADMIN = "UADMIN01"
+USERS = ("UADMIN01", "USYD0001", "UNYC0001", "ULON0001", "USYD0002", "UNYC0002")
+ZONES = ("Australia/Sydney", "America/New_York", "Europe/London")
+DIGEST_CHANNELS = ("C0DIGEST1", "C0DIGEST2", "C0DIGEST3", "C0DIGEST4")
+ALERT_CHANNEL = "C0ALERTS"
+COMMAND_CHANNEL = "C0GENERAL"
+METADATA_EVENT = "lexer_digest"
+DIGEST_GRACE_S = 240  # how long after its time a digest may still post; also how long we wait for the last ones
+NOTICE_PREFIXES = ("Queued", ":hourglass", "Working")
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] < t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Figures:
+    """What the run saw, counted from the stand-in's and the sandbox's own records."""
+
+    digest_slots: Counter = field(default_factory=Counter)  # posts per due slot: 0, 1, 2...
+    exports: Counter = field(default_factory=Counter)  # deliveries per export
+    commands: Counter = field(default_factory=Counter)  # final answers per command
+    commands_resent: int = 0
+    alert_posts: int = 0
+    alert_spikes: int = 0
+    lexer_max_window: int = 0
+    lexer_429s: int = 0
+    kills: Counter = field(default_factory=Counter)
+
+    def target_met(self) -> bool:
+        return (
+            set(self.digest_slots.values()) <= {1}
+            and set(self.exports.values()) <= {1}
+            and set(self.commands.values()) <= {1}
+            and self.alert_posts == self.alert_spikes
+            and self.lexer_max_window <= RATE_LIMIT
+        )
+
+    def lines(self) -> list[str]:
+        def split(counter: Counter) -> str:
+            values = list(counter.values())
+            return f"once {values.count(1)}, twice or more {sum(1 for v in values if v > 1)}, never {values.count(0)}"
+
+        return [
+            f"digest slots   {len(self.digest_slots):4d} due      — posted {split(self.digest_slots)}",
+            f"exports        {len(self.exports):4d} asked    — delivered {split(self.exports)}",
+            f"commands       {len(self.commands):4d} sent     — answered {split(self.commands)} "
+            f"({self.commands_resent} re-sent after the door was shut)",
+            f"alert episodes {self.alert_spikes:4d} injected — {self.alert_posts} posted (target {self.alert_spikes})",
+            f"Lexer          most requests in any {RATE_WINDOW_S:.0f} s window: {self.lexer_max_window} "
+            f"(limit {RATE_LIMIT}); 429s: {self.lexer_429s}",
+            f"kills          web {self.kills['web']}, worker {self.kills['worker']}, clock {self.kills['clock']}",
+            "target met" if self.target_met() else "TARGET MISSED",
+        ]
+
+
+class Processes:
+    """The bot's web (with its command worker) and clock processes, started, killed and restarted."""
+
+    def __init__(self, env: dict, workdir: Path, port: int, log):
+        self.env, self.workdir, self.port, self.log = env, workdir, port, log
+        self.web: subprocess.Popen | None = None
+        self.clock: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._logs = open(workdir / "processes.log", "ab")
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self._logs,
+            stderr=subprocess.STDOUT,
+        )
+
+    def start_web(self) -> None:
+        self.web = self._spawn(
+            "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-scheduler", "--workers", "1"
+        )
+
+    def start_clock(self) -> None:
+        self.clock = self._spawn("clock")
+
+    def worker_pids(self) -> list[int]:
+        if self.web is None:
+            return []
+        try:
+            children = Path(f"/proc/{self.web.pid}/task/{self.web.pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(pid) for pid in children]
+
+    def kill(self, which: str) -> bool:
+        with self._lock:
+            if which == "worker":
+                pids = self.worker_pids()
+                if not pids:
+                    return False
+                os.kill(pids[0], signal.SIGKILL)
+                return True  # the web process is the one to notice and start another
+            proc = self.web if which == "web" else self.clock
+            if proc is None:
+                return False
+            proc.kill()
+            proc.wait()
+            time.sleep(0.5)
+            if which == "web":
+                self.start_web()
+            else:
+                self.start_clock()
+            return True
+
+    def stop(self) -> None:
+        with self._lock:
+            for proc in (self.web, self.clock):
+                if proc is not None and proc.poll() is None:
+                    proc.terminate()
+            for proc in (self.web, self.clock):
+                if proc is not None:
+                    try:
+                        proc.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+            self._logs.close()
+
+
+class Slack:
+    """Sends what Slack sends: signed slash commands to the web process, retried while the door is shut."""
+
+    def __init__(self, standin: SlackStandIn, port: int):
+        self.standin = standin
+        self.url = f"http://127.0.0.1:{port}/slack/events"
+        self.verifier = SignatureVerifier(SIGNING_SECRET)
+        self.resent = 0
+        self._lock = threading.Lock()
+
+    def command(self, text: str, user_id: str, key: str, give_up_at: float) -> bool:
+        """Send `/lexer TEXT` until the web process acks it (or `give_up_at` passes); True when acked."""
+        form = {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "team_domain": "test",
+            "channel_id": COMMAND_CHANNEL,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/lexer",
+            "text": text,
+            "api_app_id": "A0TEST",
+            "response_url": self.standin.new_response_url(key),
+            "trigger_id": "1.2.abc",
+        }
+        body = urllib.parse.urlencode(form)
+        first = True
+        while time.monotonic() < give_up_at:
+            ts = str(int(time.time()))
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": self.verifier.generate_signature(timestamp=ts, body=body),
+            }
+            try:
+                r = httpx.post(self.url, content=body.encode(), headers=headers, timeout=5)
+                if r.status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            if first:
+                with self._lock:
+                    self.resent += 1
+                first = False
+            time.sleep(1.0)
+        return False
+
+
+def is_final(body: dict) -> bool:
+    text = (body.get("text") or "").lstrip()
+    return not text.startswith(NOTICE_PREFIXES)
+
+
+def seed_subscriptions(store: Store, start: datetime, minutes: int, per_minute: int) -> list[int]:
+    """`per_minute` daily subscriptions due at each minute of the run, in three timezones; their ids."""
+    ids = []
+    for m in range(1, minutes + 1):
+        due = start + timedelta(minutes=m)
+        for j in range(per_minute):
+            zone = ZONES[j % len(ZONES)]
+            local = due.astimezone(ZoneInfo(zone))
+            sub = store.subscriptions.add(
+                kind="nps" if j % 5 == 4 else "sla",
+                form_id=55 if j % 5 == 4 else None,
+                channel_id=DIGEST_CHANNELS[j % len(DIGEST_CHANNELS)],
+                cadence="daily",
+                at_time=local.strftime("%H:%M"),
+                tz=zone,
+                created_by=ADMIN,
+            )
+            ids.append(sub.id)
+    return ids
+
+
+def run(
+    *,
+    minutes: float = 10,
+    subs_per_minute: int = 20,
+    exports: int = 5,
+    commands: int = 300,
+    kill_every: tuple[float, float] = (20.0, 60.0),
+    seed: int = 1,
+    log=print,
+) -> Figures:
+    rng = random.Random(seed)
+    figures = Figures()
+    tmp = tempfile.TemporaryDirectory(prefix="lexer-chaos-")
+    workdir = Path(tmp.name)
+    sandbox = LexerSandbox(rate_limit=RATE_LIMIT, rate_window_s=RATE_WINDOW_S, export_polls=2)
+    standin = SlackStandIn(bot_token=BOT_TOKEN)
+    lexer_srv, slack_srv = serve_in_thread(sandbox, threads=32), serve_in_thread(standin, threads=32)
+    sandbox.base_url, standin.base_url = lexer_srv.url, slack_srv.url
+    for i, user in enumerate(USERS):
+        standin.add_user(user, name=user.lower(), tz=ZONES[i % len(ZONES)])
+    for channel in (*DIGEST_CHANNELS, ALERT_CHANNEL, COMMAND_CHANNEL):
+        standin.add_channel(channel, channel.lower(), member=True)
+
+    db_path = workdir / "chaos.db"
+    store = Store(str(db_path))
+    store.migrate()
+    now = datetime.now(timezone.utc)
+    start_minute = now.replace(second=0, microsecond=0)
+    whole_minutes = max(1, int(minutes))
+    sub_ids = seed_subscriptions(store, start_minute, whole_minutes, subs_per_minute)
+    store.alerts.save_config(
+        ALERT_CHANNEL, window_minutes=60, min_count=3, sensitivity="normal", user_id=ADMIN, now=now
+    )
+    sandbox.inject_spike(now - timedelta(minutes=50), hours=3, factor=8.0)
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK", "PORT"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=f"{slack_srv.url}/api/",
+        LEXER_API_TOKEN=SANDBOX_TOKEN,
+        LEXER_API_URL=f"{lexer_srv.url}/v1",
+        LEXER_STATUS_URL=f"{lexer_srv.url}/api/public/v1/activity/reports/status",
+        LEXERBOT_DB=str(db_path),
+        LEXERBOT_ADMINS=ADMIN,
+    )
+    procs = Processes(env, workdir, port, log)
+    procs.start_web()
+    procs.start_clock()
+    slack = Slack(standin, port)
+    wait_healthy(port)
+
+    run_s = minutes * 60
+    t0 = time.monotonic()
+    end_at = t0 + run_s
+    stop_killing = threading.Event()
+
+    def killer() -> None:
+        while not stop_killing.wait(rng.uniform(*kill_every)):
+            if time.monotonic() >= end_at:
+                return
+            which = rng.choice(("web", "worker", "clock"))
+            if procs.kill(which):
+                figures.kills[which] += 1
+                log(f"  {time.monotonic() - t0:6.1f} s  killed {which}")
+
+    # the work: commands and exports at random moments of the run
+    days = [date.today() - timedelta(days=d) for d in range(2, 62)]
+    plan: list[tuple[float, str, str, str]] = []  # (at, text, user, key)
+    for i in range(commands):
+        text = f"summary {rng.choice(days).isoformat()}" if i % 4 else "team yesterday"
+        plan.append((rng.uniform(0, run_s * 0.9), text, rng.choice(USERS), f"cmd-{i}"))
+    export_days = [date.today() - timedelta(days=d) for d in range(3, 3 + exports)]
+    for i, day in enumerate(export_days):
+        plan.append((rng.uniform(0, run_s * 0.6), f"export cases {day.isoformat()}", ADMIN, f"export-{i}"))
+    plan.sort()
+    acked: set[str] = set()
+    acked_lock = threading.Lock()
+
+    def send(item: tuple[float, str, str, str]) -> None:
+        at, text, user, key = item
+        delay = t0 + at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if slack.command(text, user, key, give_up_at=time.monotonic() + 60):
+            with acked_lock:
+                acked.add(key)
+
+    kill_thread = threading.Thread(target=killer, daemon=True)
+    kill_thread.start()
+    log(
+        f"chaos: {minutes:g} min, {len(sub_ids)} digests due, {exports} exports, {commands} commands; kills every "
+        f"{kill_every[0]:g}–{kill_every[1]:g} s"
+    )
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(send, plan))
+    remaining = end_at - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
+    stop_killing.set()
+    kill_thread.join()
+
+    # let the last digests (due at the run's last minute, posted within the grace), exports and answers land
+    command_keys = [key for _, _, _, key in plan if key.startswith("cmd-")]
+    export_titles = {f"export-{i}": day for i, day in enumerate(export_days)}
+    drain_until = time.monotonic() + DIGEST_GRACE_S
+    while time.monotonic() < drain_until:
+        posted = digest_posts(standin)
+        answered = all(any(is_final(b) for b in standin.responses(k)) for k in command_keys)
+        delivered = len(export_deliveries(standin, export_titles)) == len(export_titles)
+        if answered and delivered and all(posted.get(s, 0) for s in sub_ids):
+            time.sleep(5)  # anything posted twice would come now
+            break
+        time.sleep(2)
+    procs.stop()
+    # the spike is detected by the clock's check every 5 minutes: one episode is owed when a check slot passed
+    figures.alert_spikes = 1 if check_slots_between(now, datetime.now(timezone.utc)) else 0
+
+    posted = digest_posts(standin)
+    figures.digest_slots = Counter({sub_id: posted.get(sub_id, 0) for sub_id in sub_ids})
+    deliveries = export_deliveries(standin, export_titles)
+    figures.exports = Counter({key: deliveries.get(key, 0) for key in export_titles})
+    figures.commands = Counter({key: sum(1 for b in standin.responses(key) if is_final(b)) for key in command_keys})
+    figures.commands_resent = slack.resent
+    figures.alert_posts = sum(1 for m in standin.messages(ALERT_CHANNEL) if not m.get("thread_ts"))
+    sent_at = [r["at"].timestamp() if isinstance(r["at"], datetime) else r["at"] for r in sandbox.requests]
+    figures.lexer_max_window = max_in_window(sent_at, RATE_WINDOW_S) if sent_at else 0
+    figures.lexer_429s = sum(1 for r in sandbox.requests if r.get("status") == 429)
+    lexer_srv.stop()
+    slack_srv.stop()
+    tmp.cleanup()
+    return figures
+
+
+def check_slots_between(start: datetime, end: datetime) -> int:
+    """The clock's alert-check slots (every 5 minutes on the clock) in (start, end - 30 s]: time to post."""
+    first = start.replace(second=0, microsecond=0) + timedelta(minutes=5 - start.minute % 5)
+    count, slot = 0, first
+    while slot <= end - timedelta(seconds=30):
+        count, slot = count + 1, slot + timedelta(minutes=5)
+    return count
+
+
+def wait_healthy(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("lexer-bot serve did not become healthy in 30 s; see processes.log")
+
+
+def digest_posts(standin: SlackStandIn) -> Counter:
+    """Top-level digest posts per subscription id, read from the metadata every digest carries."""
+    counts: Counter = Counter()
+    for channel in DIGEST_CHANNELS:
+        for message in standin.messages(channel):
+            meta = message.get("metadata") or {}
+            if isinstance(meta, str):
+                meta = json.loads(meta)
+            if meta.get("event_type") == METADATA_EVENT:
+                counts[int(meta["event_payload"]["subscription_id"])] += 1
+    return counts
+
+
+def export_deliveries(standin: SlackStandIn, titles: dict[str, date]) -> Counter:
+    """Completed file uploads per export, matched by the day its title names."""
+    counts: Counter = Counter()
+    for call in standin.calls_to("files.completeUploadExternal"):
+        text = str(call.params)
+        for key, day in titles.items():
+            if day.strftime("%-d %b %Y") in text or day.isoformat() in text:
+                counts[key] += 1
+    return counts
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--subs-per-minute", type=int, default=20)
+    ap.add_argument("--exports", type=int, default=5)
+    ap.add_argument("--commands", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    figures = run(
+        minutes=args.minutes,
+        subs_per_minute=args.subs_per_minute,
+        exports=args.exports,
+        commands=args.commands,
+        seed=args.seed,
+    )
+    print("\n".join(figures.lines()))
+    return 0 if figures.target_met() else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
