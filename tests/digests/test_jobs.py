@@ -3,7 +3,8 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -344,3 +345,57 @@ def test_unsubscribed_before_it_fires_is_skipped(world, slack):
     world.store.subscriptions.delete(sub.id)
     assert send_digest(world.deps(), sub, due_before(world.clock())).status == "skipped"
     assert digests_in(slack) == []
+
+
+class SlowFirstReport:
+    """The sandbox behind a proxy that holds the first report request for `hold_s` (a slow Lexer answer)."""
+
+    def __init__(self, app, hold_s: float):
+        self.app, self.hold_s = app, hold_s
+        self.held = threading.Event()
+
+    def __call__(self, environ, start_response):
+        if "reports" in environ.get("PATH_INFO", "") and not self.held.is_set():
+            self.held.set()
+            time.sleep(self.hold_s)
+        return self.app(environ, start_response)
+
+
+class RealClock:
+    def __call__(self):
+        return datetime.now(timezone.utc)
+
+    def advance(self, seconds):
+        time.sleep(seconds)
+
+
+def test_a_slow_fetch_keeps_its_lease_so_recovery_never_builds_the_digest_in_parallel(sandbox, slack, tmp_path):
+    """Failed before: the lease was refreshed only between retry rounds, so recovery took the claim over mid-fetch."""
+    from bot.sandbox.server import serve_in_thread
+    from tests.conftest import Served
+    from tests.digests.conftest import DigestWorld
+
+    slow = SlowFirstReport(sandbox.app, hold_s=2.5)
+    handle = serve_in_thread(slow)
+    world = DigestWorld(Served(slow, handle.url), slack, tmp_path)
+    try:
+        sub = world.subscribe("sla")
+        clock = RealClock()
+        due = due_before(clock())
+        results = {}
+        first = threading.Thread(
+            target=lambda: results.update(a=send_digest(world.deps("proc-a", clock=clock, lease_s=0.6), sub, due))
+        )
+        first.start()
+        assert slow.held.wait(10)
+        time.sleep(1.5)  # well past the lease, the fetch still held
+        recovered = recover_stale_runs(world.deps("recovery", clock=clock, lease_s=0.6))
+        first.join(30)
+        assert recovered == []
+        assert results["a"].status == "posted"
+        assert len(digests_in(slack)) == 1
+        [run] = world.store.digest_runs.runs_for(sub.id)
+        assert run["attempts"] == 1 and run["claimed_by"] == "proc-a"
+    finally:
+        world.close()
+        handle.stop()
