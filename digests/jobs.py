@@ -202,8 +202,18 @@ def _tell_creator(deps: Deps, sub: Subscription, code: str) -> None:
     tell_creator(deps.slack, sub.created_by, text)
 
 
+UNCHECKED = "could not read the channel to check whether it was posted"
+
+
 def failed_post_text(sub: Subscription, slot_words: str, error: str) -> str:
     """The DM a creator gets when a digest could not be posted after every retry."""
+    if error.startswith(UNCHECKED):
+        return (
+            f":warning: Your {_channel_text(sub)} due {slot_words} may not have been posted: Slack's answer to the "
+            f"post was lost, and the bot {error}. Look in <#{sub.channel_id}>; if it is missing, run "
+            f"`/lexer {sub.kind}` there. Reinstall the app from its manifest so it has `channels:history` and "
+            f"`groups:history`, which let it check by itself next time."
+        )
     return (
         f":warning: Your {_channel_text(sub)} due {slot_words} could not be posted: Slack kept answering `{error}` "
         f"until the retry window closed. The subscription stays on and the next digest is posted as usual. "
@@ -226,14 +236,15 @@ def post_run(deps: Deps, sub: Subscription, run_id: int, slot: str, message: dic
     metadata = run_metadata(sub.id, slot)
     since = datetime.fromisoformat(slot)
     attempt = 0
+    must_look = runs.may_have_posted(run_id)  # an earlier process began a post: it may be in the channel
     while True:
-        if runs.may_have_posted(run_id):
+        if must_look:
             try:
                 found = find_posted(deps.slack, sub.channel_id, metadata, since)
             except Exception as exc:
                 code = slack_error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
                 if not is_transient(exc) or deps.now() >= deadline:
-                    return _give_up(deps, sub, run_id, slot, f"could not read the channel to check ({code})")
+                    return _give_up(deps, sub, run_id, slot, f"{UNCHECKED} ({code})")
                 logger.warning("digest %s for %s: reading the channel failed (%s); will retry", sub.id, slot, code)
                 attempt = _back_off(deps, run_id, attempt, deadline)
                 continue
@@ -241,6 +252,7 @@ def post_run(deps: Deps, sub: Subscription, run_id: int, slot: str, message: dic
                 runs.finish(run_id, "posted", deps.now(), message_ts=found)
                 logger.info("digest %s for %s was already in %s; not posted again", sub.id, slot, sub.channel_id)
                 return RunOutcome("posted", run_id, found)
+            must_look = False
         if not runs.begin_post(run_id, deps.worker_id, sub.channel_id, deps.now()):
             return RunOutcome("lost", run_id)  # another process took the claim over
         try:
@@ -249,8 +261,9 @@ def post_run(deps: Deps, sub: Subscription, run_id: int, slot: str, message: dic
             code = slack_error_code(exc) if isinstance(exc, SlackApiError) else f"post: {type(exc).__name__}"
             if isinstance(exc, SlackApiError) and not is_transient(exc):
                 return _refused(deps, sub, run_id, slot, code)
-            # transient: back to claimed; may_have_posted() makes the next round read the channel first
-            # unless Slack certainly did not act (then the lookup finds nothing, at the cost of one read)
+            # transient: back to claimed (a recovery takes it from there if this process dies), and read the
+            # channel before the next post unless Slack certainly did not act on this one
+            must_look = not certainly_not_posted(exc)
             runs.back_to_claimed(run_id, deps.worker_id, deps.now(), code)
             logger.warning(
                 "digest %s for %s: Slack error %s (%s); will retry",

@@ -399,3 +399,17 @@ def test_a_slow_fetch_keeps_its_lease_so_recovery_never_builds_the_digest_in_par
     finally:
         world.close()
         handle.stop()
+
+
+def test_without_the_history_scope_an_uncertain_post_is_not_repeated_and_its_creator_is_told(world, slack):
+    """An app not yet reinstalled with channels:history cannot look: never twice wins, and a person checks."""
+    sub = world.subscribe("sla")
+    due = due_before(world.clock(), minutes=10)
+    _kill_mid_post(world, sub, due, reached_slack=False)
+    slack.app.fail_next("conversations.history", error="missing_scope")
+    [outcome] = recover_stale_runs(world.deps("restart", lease_s=60))
+    assert outcome.status == "failed" and "missing_scope" in outcome.error
+    assert digests_in(slack) == []
+    [dm] = slack.app.messages(ADMIN)
+    assert "may not have been posted" in dm["text"] and "channels:history" in dm["text"]
+    assert recover_stale_runs(world.deps("later", lease_s=0)) == []
