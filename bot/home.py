@@ -9,7 +9,7 @@ Activity API and the database through the subscriptions and alerts features' own
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import LexerBotError
@@ -65,6 +65,15 @@ def load_alerts(store) -> list[dict]:
     return [_with_defaults(cfg) for cfg in store.alerts.enabled_with_open_episode()]
 
 
+FAILED_DIGESTS_SHOWN_FOR = timedelta(days=2)
+
+
+def load_failed_digests(store, user_id: str, is_admin: bool, now: datetime) -> list[dict]:
+    """Digests that could not be posted lately: the viewer's own, or every one for an admin."""
+    runs = store.digest_runs.failed_since(now - FAILED_DIGESTS_SHOWN_FOR)
+    return [r for r in runs if is_admin or r.get("created_by") == user_id]
+
+
 def gather(deps, user_id: str, notice: str | None = None) -> HomeData:
     """Read what the Home tab shows for one viewer."""
     settings = deps.settings
@@ -81,6 +90,7 @@ def gather(deps, user_id: str, notice: str | None = None) -> HomeData:
         sandbox=settings.sandbox_mode,
         admins_configured=bool(settings.admins),
         notice=notice,
+        failed_digests=load_failed_digests(deps.store, user_id, user_id in settings.admins, now),
     )
 
 

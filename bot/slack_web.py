@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
+from urllib.error import URLError
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
@@ -15,6 +17,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.config import Settings
 
@@ -36,6 +42,16 @@ AUTH_BROKEN = frozenset(
 )
 RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 TOO_LARGE = frozenset({"file_too_large", "upload_too_large", "msg_too_long", "invalid_blocks", "too_many_attachments"})
+
+# Slack answered before doing anything: the request was refused, throttled or never read
+NOT_POSTED_TRANSIENT = frozenset({"ratelimited", "rate_limited", "service_unavailable", "request_timeout"})
+# Slack's docs say of these: "it's possible some aspect of the operation succeeded before the error was raised"
+MAYBE_POSTED_TRANSIENT = frozenset({"internal_error", "fatal_error", "unknown_error"})
+NOT_POSTED_STATUSES = frozenset({429, 503})  # throttled, or turned away before reaching the method
+# writes slack_sdk must not repeat on its own when Slack may have acted: a second chat.postMessage is a second post
+UNREPEATABLE_METHODS = frozenset({"chat.postMessage", "chat.update"})
+# connection errors raised before the request left: nothing reached Slack
+_NOT_SENT_ERRORS = (ConnectionRefusedError, socket.gaierror)
 
 CHANNEL_HELP = {
     "not_in_channel": "The bot is not in that channel. Invite it with `/invite @lexer` in the channel, then try again.",
@@ -65,16 +81,99 @@ def categorize(code: str) -> str:
     return "other"
 
 
+def _status_of(error: BaseException) -> int | None:
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def _never_sent(error: BaseException) -> bool:
+    reason = error.reason if isinstance(error, URLError) else error
+    return isinstance(reason, _NOT_SENT_ERRORS)
+
+
+def certainly_not_posted(error: BaseException) -> bool:
+    """Whether Slack certainly did not act on the call that raised `error` (so sending it again cannot double it).
+
+    True for any `ok: false` answer but internal_error / fatal_error, for HTTP 429 and 503, and for a connection
+    that was never made; False for other 5xx, read timeouts and dropped connections, where Slack may have posted.
+    """
+    if isinstance(error, SlackApiError):
+        if _status_of(error) in NOT_POSTED_STATUSES:
+            return True
+        status = _status_of(error)
+        if status is not None and status >= 500:
+            return False
+        return slack_error_code(error) not in MAYBE_POSTED_TRANSIENT
+    return _never_sent(error)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether the same call may well succeed later (Slack trouble or the network), not a refusal to fix."""
+    if isinstance(error, SlackApiError):
+        status = _status_of(error)
+        if status is not None and (status == 429 or status >= 500):
+            return True
+        return slack_error_code(error) in NOT_POSTED_TRANSIENT | MAYBE_POSTED_TRANSIENT
+    return isinstance(error, (OSError, URLError, TimeoutError))
+
+
+def _method_of(request: HttpRequest) -> str:
+    return request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+class ReadsOnlyRetryHandler(RetryHandler):
+    """slack_sdk's handler, but a chat.postMessage / chat.update is only repeated when Slack certainly did not act.
+
+    Under a digest's or alert's claim, a repeated post after a dropped connection or a 500 would be a second post
+    the claim knows nothing of; those calls come back to our code, which looks in the channel before posting again.
+    """
+
+    def __init__(self, inner: RetryHandler):
+        super().__init__(inner.max_retry_count, inner.interval_calculator)
+        self.inner = inner
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not self.inner._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        if _method_of(request) not in UNREPEATABLE_METHODS:
+            return True
+        if response is not None:
+            return response.status_code in NOT_POSTED_STATUSES
+        return error is not None and _never_sent(error)
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self.inner.prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+
+
 def build_web_client(settings: Settings, *, max_rate_limit_retries: int = 3) -> WebClient:
-    """WebClient(base_url=SLACK_API_URL) that retries 429 (after Retry-After), 5xx and connection errors."""
+    """WebClient(base_url=SLACK_API_URL) that retries 429 (after Retry-After), 5xx and connection errors.
+
+    A 429 is never acted on, so it is retried for every method; connection and server errors are retried for
+    reads only (see ReadsOnlyRetryHandler).
+    """
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=30,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ReadsOnlyRetryHandler(ConnectionErrorRetryHandler(max_retry_count=2)),
             RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries),
-            ServerErrorRetryHandler(max_retry_count=2),
+            ReadsOnlyRetryHandler(ServerErrorRetryHandler(max_retry_count=2)),
         ],
     )
 

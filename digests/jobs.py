@@ -6,12 +6,14 @@ that fails for every process but one, and moved claimed -> posting -> posted
 by compare-and-set updates that name the claimer.
 
 A claim whose process died before posting (status `claimed`, older than the
-lease) is taken over atomically by one process and posted. A run left in
-`posting` means a process died while chat.postMessage was in flight: the post
-may or may not have reached Slack, and the stand-in (like a bot without
-channel history scopes) offers no way to look, so it is marked `uncertain` and
-never re-posted. That window is one HTTP call long; the message carries
-metadata naming the run, so an operator can check the channel.
+lease, which a heartbeat refreshes while the digest is built or waits) is taken
+over atomically by one process and posted. A run left in `posting` means a
+process died while chat.postMessage was in flight: it becomes `uncertain`, and
+the process that takes it over reads the channel (conversations.history, the
+post's metadata names the run) and posts only if the digest is not there. A
+transient Slack error sends the run back to `claimed` and the post is retried
+with backoff until the grace ends (reading the channel first where Slack may
+have acted); then the run fails and its creator is told by DM and on Home.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bot.isotime import to_iso
 from bot.slack.messages.subscriptions import KIND_TITLES, when_words
 from bot.store.subscriptions import Subscription
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
+from digests.posting import Lease, find_posted, post_message, run_metadata, tell_creator
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -37,7 +40,6 @@ logger = logging.getLogger(__name__)
 LATE_NOTE_AFTER_S = 120.0  # later than this, the digest says it is late
 RETRY_DELAYS_S = (5.0, 15.0, 30.0, 60.0)  # between fetch rounds; the last repeats until the grace ends
 RETRYABLE = (LexerUnavailableError, RateLimitedError, MalformedResponseError)
-METADATA_EVENT = "lexer_digest"
 
 
 def slot_key(scheduled_for: datetime) -> str:
@@ -185,45 +187,132 @@ def build_digest(
 # ------------------------------------------------------------------ post
 
 
-def post_message(slack, channel_id: str, message: dict, metadata: dict | None = None) -> str:
-    """chat.postMessage; returns the ts. SlackApiError propagates."""
-    kwargs: dict[str, Any] = {
-        "channel": channel_id,
-        "text": message["text"],
-        "blocks": message.get("blocks"),
-        "unfurl_links": False,
-        "unfurl_media": False,
-    }
-    if metadata is not None:
-        kwargs["metadata"] = metadata
-    return str(slack.chat_postMessage(**kwargs)["ts"])
+def _channel_text(sub: Subscription) -> str:
+    return f"{KIND_TITLES.get(sub.kind, sub.kind)} for <#{sub.channel_id}> (subscription `{sub.id}`)"
 
 
 def _tell_creator(deps: Deps, sub: Subscription, code: str) -> None:
     """DM the subscription's creator that it stopped (once: only the call that broke it gets here)."""
     from bot.slack_web import CHANNEL_HELP
 
-    if not sub.created_by:
-        return
     text = (
-        f":warning: Your {KIND_TITLES.get(sub.kind, sub.kind)} for <#{sub.channel_id}> (subscription `{sub.id}`) "
-        f"has stopped: Slack said `{code}`. {CHANNEL_HELP.get(code, '')} "
+        f":warning: Your {_channel_text(sub)} has stopped: Slack said `{code}`. {CHANNEL_HELP.get(code, '')} "
         f"Then `/lexer subscribe` it again."
     ).replace("  ", " ")
-    try:
-        deps.slack.chat_postMessage(
-            channel=sub.created_by, text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    tell_creator(deps.slack, sub.created_by, text)
+
+
+UNCHECKED = "could not read the channel to check whether it was posted"
+
+
+def failed_post_text(sub: Subscription, slot_words: str, error: str) -> str:
+    """The DM a creator gets when a digest could not be posted after every retry."""
+    if error.startswith(UNCHECKED):
+        return (
+            f":warning: Your {_channel_text(sub)} due {slot_words} may not have been posted: Slack's answer to the "
+            f"post was lost, and the bot {error}. Look in <#{sub.channel_id}>; if it is missing, run "
+            f"`/lexer {sub.kind}` there. Reinstall the app from its manifest so it has `channels:history` and "
+            f"`groups:history`, which let it check by itself next time."
         )
-    except Exception as exc:
-        logger.warning("could not tell %s that subscription %s broke: %s", sub.created_by, sub.id, type(exc).__name__)
+    return (
+        f":warning: Your {_channel_text(sub)} due {slot_words} could not be posted: Slack kept answering `{error}` "
+        f"until the retry window closed. The subscription stays on and the next digest is posted as usual. "
+        f"To get this one now, run `/lexer {sub.kind}` in <#{sub.channel_id}>; if it keeps happening, check "
+        f"https://slack-status.com and that the bot is still in the channel."
+    )
+
+
+def _post_delay(attempt: int) -> float:
+    return RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
+
+
+def post_run(deps: Deps, sub: Subscription, run_id: int, slot: str, message: dict, deadline: datetime) -> RunOutcome:
+    """Post a claimed run exactly once: look in the channel first if a post was begun, retry transient errors."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack_web import certainly_not_posted, is_transient, slack_error_code
+
+    runs = deps.store.digest_runs
+    metadata = run_metadata(sub.id, slot)
+    since = datetime.fromisoformat(slot)
+    attempt = 0
+    must_look = runs.may_have_posted(run_id)  # an earlier process began a post: it may be in the channel
+    while True:
+        if must_look:
+            try:
+                found = find_posted(deps.slack, sub.channel_id, metadata, since)
+            except Exception as exc:
+                code = slack_error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+                if not is_transient(exc) or deps.now() >= deadline:
+                    return _give_up(deps, sub, run_id, slot, f"{UNCHECKED} ({code})")
+                logger.warning("digest %s for %s: reading the channel failed (%s); will retry", sub.id, slot, code)
+                attempt = _back_off(deps, run_id, attempt, deadline)
+                continue
+            if found is not None:
+                runs.finish(run_id, "posted", deps.now(), message_ts=found)
+                logger.info("digest %s for %s was already in %s; not posted again", sub.id, slot, sub.channel_id)
+                return RunOutcome("posted", run_id, found)
+            must_look = False
+        if not runs.begin_post(run_id, deps.worker_id, sub.channel_id, deps.now()):
+            return RunOutcome("lost", run_id)  # another process took the claim over
+        try:
+            ts = post_message(deps.slack, sub.channel_id, message, metadata)
+        except Exception as exc:
+            code = slack_error_code(exc) if isinstance(exc, SlackApiError) else f"post: {type(exc).__name__}"
+            if isinstance(exc, SlackApiError) and not is_transient(exc):
+                return _refused(deps, sub, run_id, slot, code)
+            # transient: back to claimed (a recovery takes it from there if this process dies), and read the
+            # channel before the next post unless Slack certainly did not act on this one
+            must_look = not certainly_not_posted(exc)
+            runs.back_to_claimed(run_id, deps.worker_id, deps.now(), code)
+            logger.warning(
+                "digest %s for %s: Slack error %s (%s); will retry",
+                sub.id,
+                slot,
+                code,
+                "not posted" if certainly_not_posted(exc) else "may have posted",
+            )
+            if deps.now() >= deadline:
+                return _give_up(deps, sub, run_id, slot, code)
+            attempt = _back_off(deps, run_id, attempt, deadline)
+            continue
+        runs.finish(run_id, "posted", deps.now(), message_ts=ts)
+        logger.info("digest %s for %s posted in %s", sub.id, slot, sub.channel_id)
+        return RunOutcome("posted", run_id, ts)
+
+
+def _back_off(deps: Deps, run_id: int, attempt: int, deadline: datetime) -> int:
+    left = (deadline - deps.now()).total_seconds()
+    with Lease(lambda: deps.store.digest_runs.refresh_claim(run_id, deps.worker_id, deps.now()), deps.lease_s):
+        deps.sleep(max(0.0, min(_post_delay(attempt), left)))
+    deps.store.digest_runs.refresh_claim(run_id, deps.worker_id, deps.now())
+    return attempt + 1
+
+
+def _refused(deps: Deps, sub: Subscription, run_id: int, slot: str, code: str) -> RunOutcome:
+    from bot.slack_web import categorize
+
+    deps.store.digest_runs.fail(run_id, deps.worker_id, deps.now(), code)
+    if categorize(code) == "channel_gone":
+        logger.warning("subscription %s cannot post in %s (%s): marked broken", sub.id, sub.channel_id, code)
+        if deps.store.subscriptions.mark_broken(sub.id, code):
+            _tell_creator(deps, sub, code)
+    else:
+        logger.error("digest %s for %s: Slack refused the post (%s)", sub.id, slot, code)
+    return RunOutcome("failed", run_id, error=code)
+
+
+def _give_up(deps: Deps, sub: Subscription, run_id: int, slot: str, error: str) -> RunOutcome:
+    """The grace is over: the run fails, and its creator is told (once) what to do."""
+    logger.error("digest %s for %s: not posted before the grace ended (%s)", sub.id, slot, error)
+    if deps.store.digest_runs.fail(run_id, deps.worker_id, deps.now(), error):
+        words = when_words(datetime.fromisoformat(slot).astimezone(sub.zone))
+        tell_creator(deps.slack, sub.created_by, failed_post_text(sub, words, error))
+    return RunOutcome("failed", run_id, error=error)
 
 
 def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: datetime) -> RunOutcome:
-    """Post one subscription's digest for one scheduled time, at most once across processes."""
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack_web import categorize, slack_error_code
-
+    """Post one subscription's digest for one scheduled time, exactly once across processes."""
     store = deps.store
     sub_id = subscription.id if isinstance(subscription, Subscription) else int(subscription)
     sub = store.subscriptions.get(sub_id)  # fresh: it may have been removed or broken since it was scheduled
@@ -244,59 +333,34 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
         run_id = store.digest_runs.reclaim_stale(sub.id, slot, deps.worker_id, now, deps.lease_s)
         if run_id is None:
             return RunOutcome("duplicate")
-        logger.info("took over the stale claim of digest run %s", run_id)
+        logger.info("took over digest run %s (a stale claim or an uncertain post)", run_id)
 
     notes = []
     if late_s > LATE_NOTE_AFTER_S:
         notes.append(f"Posted late: this digest was due at {when_words(due.astimezone(sub.zone))}.")
+    deadline = due + timedelta(seconds=grace)
+    refresh = lambda: store.digest_runs.refresh_claim(run_id, deps.worker_id, deps.now())  # noqa: E731
     try:
-        message, _ = build_digest(
-            deps,
-            sub.kind,
-            sub.zone,
-            due,
-            form_id=sub.form_id,
-            notes=notes,
-            deadline=due + timedelta(seconds=grace),
-            heartbeat=lambda: store.digest_runs.refresh_claim(run_id, deps.worker_id, deps.now()),
-        )
+        with Lease(refresh, deps.lease_s):  # a slow Lexer answer must not let a recovery build it in parallel
+            message, _ = build_digest(
+                deps, sub.kind, sub.zone, due, form_id=sub.form_id, notes=notes, deadline=deadline, heartbeat=refresh
+            )
     except Exception as exc:
         logger.exception("digest %s for %s could not be built", sub.id, slot)
-        store.digest_runs.finish(run_id, "failed", deps.now(), error=f"build: {type(exc).__name__}")
+        store.digest_runs.fail(run_id, deps.worker_id, deps.now(), f"build: {type(exc).__name__}")
         return RunOutcome("failed", run_id, error=type(exc).__name__)
-
-    if not store.digest_runs.begin_post(run_id, deps.worker_id, sub.channel_id, deps.now()):
-        return RunOutcome("lost", run_id)  # another process took the claim over while we fetched
-    metadata = {"event_type": METADATA_EVENT, "event_payload": {"subscription_id": sub.id, "scheduled_for": slot}}
-    try:
-        ts = post_message(deps.slack, sub.channel_id, message, metadata)
-    except SlackApiError as exc:
-        code = slack_error_code(exc)
-        store.digest_runs.finish(run_id, "failed", deps.now(), error=code)
-        if categorize(code) == "channel_gone":
-            logger.warning("subscription %s cannot post in %s (%s): marked broken", sub.id, sub.channel_id, code)
-            if store.subscriptions.mark_broken(sub.id, code):
-                _tell_creator(deps, sub, code)
-        else:
-            logger.error("digest %s for %s: Slack refused the post (%s)", sub.id, slot, code)
-        return RunOutcome("failed", run_id, error=code)
-    except Exception as exc:  # network trouble after retries: the post may not have happened
-        logger.error("digest %s for %s: posting failed (%s)", sub.id, slot, type(exc).__name__)
-        store.digest_runs.finish(run_id, "failed", deps.now(), error=f"post: {type(exc).__name__}")
-        return RunOutcome("failed", run_id, error=type(exc).__name__)
-    store.digest_runs.finish(run_id, "posted", deps.now(), message_ts=ts)
-    logger.info("digest %s for %s posted in %s", sub.id, slot, sub.channel_id)
-    return RunOutcome("posted", run_id, ts)
+    return post_run(deps, sub, run_id, slot, message, deadline)
 
 
 def recover_stale_runs(deps: Deps) -> list[RunOutcome]:
-    """At start (and on every sync): post runs whose claimer died before posting; mark died-while-posting ones."""
+    """At start (and every minute): post runs whose claimer died, and resolve uncertain ones by reading the channel."""
     now = deps.now()
     stale_before = now - timedelta(seconds=deps.lease_s)
+    grace = float(getattr(deps.settings, "digest_grace_s", 3600.0))
     runs = deps.store.digest_runs
     runs.mark_died_while_posting(stale_before)
     outcomes = []
-    for sub_id, slot in runs.stale_claims(stale_before):
+    for sub_id, slot in runs.stale_claims(stale_before, since=now - timedelta(seconds=grace)):
         outcome = send_digest(deps, sub_id, datetime.fromisoformat(slot))
         if outcome.status in ("skipped", "missed"):  # unsubscribed, broken or too late now: close the run
             runs.close_recovered(sub_id, slot, outcome.status, stale_before)

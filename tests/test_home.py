@@ -146,3 +146,18 @@ def test_snooze_and_end_snooze_from_home(bot):
     assert bot.deps.store.db["alert_configs"].get(CHANNEL)["snoozed_until"] is None
     assert "no longer snoozed" in texts(view)
     assert (actions.ALERT_SNOOZE_1H, channel_value()) in action_ids(view)
+
+
+def test_a_digest_that_could_not_be_posted_shows_on_home_for_its_creator(bot):
+    """Failed before: a failed run showed nowhere; its creator (and admins) now see which digest, where, what to do."""
+    sub_id = subscribe(bot)
+    runs = bot.deps.store.digest_runs
+    now = datetime.now(timezone.utc)
+    run_id = runs.claim(sub_id, (now - timedelta(hours=1)).isoformat(timespec="seconds"), "proc", now)
+    assert runs.fail(run_id, "proc", now, "service_unavailable")
+    view = open_home(bot, ADMIN)
+    validate_view(view)
+    out = texts(view)
+    assert f"digest #{sub_id}" in out and "was not posted" in out and "service_unavailable" in out
+    assert "/lexer sla" in out
+    assert "was not posted" not in texts(open_home(bot, USER_SYDNEY))  # neither its creator nor an admin

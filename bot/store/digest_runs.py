@@ -42,13 +42,13 @@ class DigestRuns:
         return cur.lastrowid
 
     def reclaim_stale(self, sub_id: int, slot: str, worker: str, now: datetime, lease_s: float) -> int | None:
-        """Take over a claim whose holder stopped refreshing it before posting; one process wins."""
+        """Take over a claim whose holder stopped refreshing it, or an `uncertain` run; one process wins."""
         stale_before = to_iso(now - timedelta(seconds=lease_s), TIMESPEC)
         conn = self.store.db.conn
         cur = conn.execute(
-            "update digest_runs set claimed_by = ?, claimed_at = ?, attempts = attempts + 1 "
-            "where subscription_id = ? and scheduled_for = ? and status = 'claimed' and message_ts is null "
-            "and claimed_at < ?",
+            "update digest_runs set status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1 "
+            "where subscription_id = ? and scheduled_for = ? and message_ts is null "
+            "and ((status = 'claimed' and claimed_at < ?) or status = 'uncertain')",
             (worker, to_iso(now, TIMESPEC), sub_id, slot, stale_before),
         )
         if cur.rowcount != 1:
@@ -57,6 +57,41 @@ class DigestRuns:
             "select id from digest_runs where subscription_id = ? and scheduled_for = ?", (sub_id, slot)
         ).fetchone()
         return row[0]
+
+    def may_have_posted(self, run_id: int) -> bool:
+        """Whether a post of this run was ever begun (begin_post records the channel): look before posting again."""
+        row = self.store.db.conn.execute("select channel_id from digest_runs where id = ?", (run_id,)).fetchone()
+        return row is not None and row[0] is not None
+
+    def back_to_claimed(self, run_id: int, worker: str, now: datetime, error: str) -> bool:
+        """posting -> claimed after a failed post, for the claimer only: it (or a recovery) posts again."""
+        cur = self.store.db.conn.execute(
+            "update digest_runs set status = 'claimed', claimed_at = ?, error = ?, attempts = attempts + 1 "
+            "where id = ? and claimed_by = ? and status = 'posting'",
+            (to_iso(now, TIMESPEC), error, run_id, worker),
+        )
+        return cur.rowcount == 1
+
+    def fail(self, run_id: int, worker: str, now: datetime, error: str) -> bool:
+        """claimed/posting -> failed for the claimer only; True for the one call that failed it (it tells people)."""
+        cur = self.store.db.conn.execute(
+            "update digest_runs set status = 'failed', claimed_at = ?, error = ? "
+            "where id = ? and claimed_by = ? and status in ('claimed', 'posting')",
+            (to_iso(now, TIMESPEC), error, run_id, worker),
+        )
+        return cur.rowcount == 1
+
+    def failed_since(self, since: datetime, limit: int = 10) -> list[dict]:
+        """Failed runs scheduled at or after `since`, newest first, with their subscription's kind and channel."""
+        return list(
+            self.store.db.query(
+                "select r.id, r.subscription_id, r.scheduled_for, r.error, r.channel_id as run_channel, "
+                "s.kind, s.channel_id, s.created_by from digest_runs r join subscriptions s "
+                "on s.id = r.subscription_id where r.status = 'failed' and r.scheduled_for >= ? "
+                "order by r.scheduled_for desc limit ?",
+                [to_iso(since, "seconds"), limit],
+            )
+        )
 
     def refresh_claim(self, run_id: int, worker: str, now: datetime) -> bool:
         cur = self.store.db.conn.execute(
@@ -108,18 +143,19 @@ class DigestRuns:
     def mark_died_while_posting(self, stale_before: datetime) -> None:
         """Runs left in `posting` by a dead process become `uncertain`: the post may have reached Slack."""
         self.store.db.conn.execute(
-            "update digest_runs set status = 'uncertain', "
-            "error = 'the process stopped while posting; not re-posted, to never post twice' "
+            # channel_id '' when unknown: may_have_posted() then still reads the channel before posting again
+            "update digest_runs set status = 'uncertain', channel_id = coalesce(channel_id, ''), "
+            "error = 'the process stopped while posting; the channel is read before posting again' "
             "where status = 'posting' and message_ts is null and claimed_at < ?",
             (to_iso(stale_before, TIMESPEC),),
         )
 
-    def stale_claims(self, stale_before: datetime) -> list[tuple[int, str]]:
-        """(subscription id, slot) of claims whose process died before posting."""
+    def stale_claims(self, stale_before: datetime, since: datetime | None = None) -> list[tuple[int, str]]:
+        """(subscription id, slot) of claims whose process died, and of `uncertain` runs scheduled since `since`."""
         return self.store.db.conn.execute(
-            "select subscription_id, scheduled_for from digest_runs where status = 'claimed' "
-            "and message_ts is null and claimed_at < ?",
-            (to_iso(stale_before, TIMESPEC),),
+            "select subscription_id, scheduled_for from digest_runs where message_ts is null and "
+            "((status = 'claimed' and claimed_at < ?) or (status = 'uncertain' and scheduled_for >= ?))",
+            (to_iso(stale_before, TIMESPEC), to_iso(since, "seconds") if since is not None else "~"),
         ).fetchall()
 
     def close_recovered(self, sub_id: int, slot: str, status: str, stale_before: datetime) -> None:

@@ -83,3 +83,28 @@ def test_recovery_queries(runs):
     runs.close_recovered(2, SLOT, "skipped", stale)
     assert runs.runs_for(2)[0]["status"] == "skipped"
     assert runs.stale_claims(stale) == []
+
+
+def test_a_failed_post_goes_back_to_claimed_for_its_claimer_only(runs):
+    run_id = runs.claim(1, SLOT, "w1", NOW)
+    assert runs.begin_post(run_id, "w1", "C1", NOW)
+    assert not runs.back_to_claimed(run_id, "w2", NOW, "internal_error")
+    assert runs.back_to_claimed(run_id, "w1", NOW, "internal_error")
+    [row] = runs.runs_for(1)
+    assert (row["status"], row["error"], row["attempts"]) == ("claimed", "internal_error", 2)
+    assert runs.may_have_posted(run_id)  # the channel was recorded: read it before posting again
+    assert runs.fail(run_id, "w1", NOW, "service_unavailable")
+    assert not runs.fail(run_id, "w1", NOW, "service_unavailable")  # only the first call tells anyone
+
+
+def test_an_uncertain_run_is_taken_over_at_once_but_only_within_the_grace(runs):
+    stale = NOW - timedelta(seconds=LEASE_S)
+    run_id = runs.claim(1, SLOT, "w1", stale - timedelta(seconds=1))
+    runs.store.db.conn.execute("update digest_runs set status = 'posting' where id = ?", (run_id,))
+    runs.mark_died_while_posting(stale)
+    assert runs.may_have_posted(run_id)  # channel unknown ('') still means: look first
+    assert runs.stale_claims(stale, since=NOW + timedelta(hours=1)) == []  # past the grace: left uncertain
+    assert runs.stale_claims(stale, since=NOW - timedelta(hours=1)) == [(1, SLOT)]
+    assert runs.reclaim_stale(1, SLOT, "w2", NOW, LEASE_S) == run_id
+    assert runs.reclaim_stale(1, SLOT, "w3", NOW, LEASE_S) is None
+    assert runs.runs_for(1)[0]["status"] == "claimed"

@@ -70,6 +70,27 @@ class HomeData:
     sandbox: bool = False
     admins_configured: bool = True
     notice: str | None = None
+    # recent digest runs that failed for good (digest_runs.failed_since rows), for their creator and admins
+    failed_digests: list[dict] = field(default_factory=list)
+
+
+MAX_FAILED_SHOWN = 3
+
+
+def failed_digest_text(run: dict, tz: ZoneInfo) -> str:
+    """One failed digest on Home: which digest, which channel, when, Slack's answer and what to do."""
+    title = DIGEST_TITLES.get(run.get("kind") or "", "digest")
+    due = _parse_iso(run.get("scheduled_for"))
+    when = f" due {slack_date(due, tz)}" if due else ""
+    return (
+        f":warning: The {title} for <#{run.get('channel_id')}> (digest #{run.get('subscription_id')}){when} "
+        f"was not posted: {mrkdwn_escape(str(run.get('error') or 'Slack did not take it'))}. "
+        f"Run `/lexer {run.get('kind') or 'sla'}` in that channel for the numbers; the next digest posts as usual."
+    )
+
+
+def _failed_digest_blocks(data: HomeData) -> list[dict]:
+    return [b.section(failed_digest_text(run, data.tz)) for run in data.failed_digests[:MAX_FAILED_SHOWN]]
 
 
 def slack_date(at: datetime, fallback_tz: ZoneInfo) -> str:
@@ -227,6 +248,7 @@ def home_view(data: HomeData) -> dict:
     top: list[dict] = [b.header("Lexer")]
     if data.notice:
         top.append(b.section(data.notice))
+    top += _failed_digest_blocks(data)
     top += _today_blocks(data.today)
     top.append(b.divider())
     tail: list[dict] = [b.divider(), b.section(HOW_TO)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, views
+from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, history, views
 from bot.sandbox.slack_standin.workspace import Workspace
 
 Method = Callable[[Workspace, dict], dict]
@@ -23,6 +23,7 @@ WEB_API_METHODS: Mapping[str, Method] = MappingProxyType(
         "conversations.open": conversations.open_conversation,
         "conversations.info": conversations.info,
         "conversations.join": conversations.join,
+        "conversations.history": history.conversations_history,
         "users.info": conversations.users_info,
         "views.publish": views.publish,
         "files.getUploadURLExternal": files.get_upload_url_external,
