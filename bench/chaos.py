@@ -299,9 +299,10 @@ def run(
     whole_minutes = max(1, int(minutes))
     sub_ids = seed_subscriptions(store, start_minute, whole_minutes, subs_per_minute)
     store.alerts.save_config(
-        ALERT_CHANNEL, window_minutes=60, min_count=3, sensitivity="normal", user_id=ADMIN, now=now
+        ALERT_CHANNEL, window_minutes=1440, min_count=3, sensitivity="normal", user_id=ADMIN, now=now
     )
-    sandbox.inject_spike(now - timedelta(minutes=50), hours=3, factor=8.0)
+    # a day of slow replies: a spike at any hour of the day, clear of the team's own day-to-day spread
+    sandbox.inject_spike(now - timedelta(hours=20), hours=21, factor=20.0)
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK", "PORT"))}
