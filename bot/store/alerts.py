@@ -66,8 +66,10 @@ class Alerts:
             return False
         self.db["alert_configs"].update(channel_id, {"enabled": 0, "updated_at": to_iso(now)})
         # an episode left open would carry on in an old thread if alerts came back on later
+        # the version bump makes a pass that holds the episode in memory lose its compare-and-set
         self.db.execute(
-            "update alert_episodes set state = 'closed', resolved_at = ? where channel_id = ? and state = 'firing'",
+            "update alert_episodes set state = 'closed', resolved_at = ?, version = version + 1 "
+            "where channel_id = ? and state = 'firing'",
             [to_iso(now), channel_id],
         )
         return True
@@ -137,12 +139,43 @@ class Alerts:
         )
         return rows[0] if rows else None
 
+    def last_resolved_episode(self, channel_id: str) -> dict | None:
+        """The channel's most recently resolved episode (the cooldown after it is measured from it)."""
+        rows = list(
+            self.db["alert_episodes"].rows_where(
+                "channel_id = ? and state = 'resolved'", [channel_id], order_by="resolved_at desc", limit=1
+            )
+        )
+        return rows[0] if rows else None
+
     def last_episode(self, channel_id: str) -> dict | None:
         rows = list(self.db["alert_episodes"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=1))
         return rows[0] if rows else None
 
-    def save_episode(self, row: dict) -> int:
-        if row.get("id"):
-            self.db["alert_episodes"].update(row["id"], {k: v for k, v in row.items() if k != "id"})
-            return row["id"]
-        return self.db["alert_episodes"].insert({k: v for k, v in row.items() if k != "id"}).last_pk
+    def insert_episode(self, row: dict) -> int | None:
+        """Open a firing episode; None when the channel already has one (another pass opened it first)."""
+        try:
+            return (
+                self.db["alert_episodes"].insert({k: v for k, v in row.items() if k != "id"} | {"version": 0}).last_pk
+            )
+        except sqlite3.IntegrityError:
+            return None
+
+    def save_episode(self, row: dict, version: int) -> int | None:
+        """Compare-and-set: write `row` only if the stored episode is still at `version`; the new version or None."""
+        values = {k: v for k, v in row.items() if k not in ("id", "version")}
+        sets = ", ".join(f"{k} = ?" for k in values)
+        cursor = self.db.execute(
+            f"update alert_episodes set {sets}, version = version + 1 where id = ? and version = ?",
+            [*values.values(), row["id"], version],
+        )
+        return version + 1 if cursor.rowcount == 1 else None
+
+    def claim_first_post(self, episode_id: int, version: int, marker: str, now: datetime) -> int | None:
+        """message_ts null -> 'posting', if still firing at `version`: only one pass posts an episode's alert."""
+        cursor = self.db.execute(
+            "update alert_episodes set message_ts = ?, posting_at = ?, version = version + 1 "
+            "where id = ? and version = ? and message_ts is null and state = 'firing'",
+            [marker, to_iso(now), episode_id, version],
+        )
+        return version + 1 if cursor.rowcount == 1 else None

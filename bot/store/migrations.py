@@ -190,6 +190,24 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m010_alert_episode_cas(db: sqlite_utils.Database) -> None:
+    # episodes are saved with compare-and-set on `version`, so `alerts off` or a second clock's pass wins over a
+    # stale in-memory copy; `posting_at` marks the claim of the first post (message_ts 'posting')
+    episodes = db["alert_episodes"]
+    episodes.add_column("version", int, not_null_default=0)
+    episodes.add_column("posting_at", str)
+    # one firing episode per channel: two passes that both see none cannot both open one (newest kept)
+    db.execute(
+        "update alert_episodes set state = 'closed' where state = 'firing' and id not in "
+        "(select max(id) from alert_episodes where state = 'firing' group by channel_id)"
+    )
+    db.execute(
+        "create unique index if not exists alert_episodes_one_firing on alert_episodes(channel_id) "
+        "where state = 'firing'"
+    )
+
+
+@migrations()
 def m013_report_shares(db: sqlite_utils.Database) -> None:
     # one row per private answer shared to its channel: the insert is the claim, so a double click posts once
     db["report_shares"].create(

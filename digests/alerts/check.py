@@ -13,15 +13,18 @@ episode when it first fires. Nothing is called when no channel has alerts on.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.errors import LexerApiError
-from bot.isotime import to_iso
+from bot.isotime import parse_iso, to_iso
 from bot.slack.actions import alert_button_value
 from bot.slack.messages.alerts import alert_message, resolution_text, update_text, window_timeframe
 from bot.timeframe import parse_range
+from digests.alerts.delivery import certainly_not_posted
 from digests.alerts.detect import (
     DEFAULT_MIN_COUNT,
     DEFAULT_SENSITIVITY,
@@ -38,7 +41,9 @@ from digests.alerts.detect import (
 )
 from digests.alerts.episode import (
     POSTED_KEYS,
+    POSTING,
     RESOLVE_AFTER_OK_CHECKS,
+    UNCERTAIN,
     Episode,
     contributors_detail,
     episode_from_row,
@@ -57,6 +62,10 @@ BASELINE_REQUESTS_PER_DAY = 1
 REQUESTS_PER_EPISODE = 2  # user_summary + classifications, once, when it first fires
 SAMPLE_RETENTION = timedelta(days=63)  # nine weeks of hour-of-week history is plenty
 BASELINE_RETRY = timedelta(hours=1)
+# Backoff between tries of one Slack call that certainly did not post; after the last, the next pass tries again.
+RETRY_DELAYS_S = (1.0, 2.0, 4.0)
+# A first-post claim older than this belongs to a pass that died while posting (a pass's tries take under a minute).
+STALE_CLAIM = timedelta(minutes=10)
 
 UTC = timezone.utc
 
@@ -117,10 +126,10 @@ def trailing_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | No
     return baseline_from_summary(row["broke_sla"], row["responded"], row["hours"])
 
 
-def current_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | None:
+def current_baseline(api, alerts, now: datetime, tz: ZoneInfo, window_minutes: int) -> Baseline | None:
     """Hour-of-week from the stored samples once there are two weeks of them; the trailing 7 days before."""
     samples = [sample_from_row(r) for r in alerts.samples_since(now - SAMPLE_RETENTION)]
-    return baseline_from_samples(samples, now, tz) or trailing_baseline(api, alerts, now, tz)
+    return baseline_from_samples(samples, now, tz, window_minutes) or trailing_baseline(api, alerts, now, tz)
 
 
 def fetch_observation(api, slot: datetime, window_minutes: int, tz: ZoneInfo) -> Observation | None:
@@ -139,8 +148,9 @@ def fetch_observation(api, slot: datetime, window_minutes: int, tz: ZoneInfo) ->
 class AlertChecker:
     """One pass of the checks: fetch, judge, advance each channel's episode, post."""
 
-    def __init__(self, deps):
+    def __init__(self, deps, sleep: Callable[[float], None] = time.sleep):
         self.deps = deps
+        self.sleep = sleep
         self.api = deps.api
         self.slack = deps.slack
         self.tz = deps.settings.tz
@@ -156,16 +166,13 @@ class AlertChecker:
         by_window: dict[int, list[dict]] = {}
         for cfg in configs:
             by_window.setdefault(cfg["window_minutes"] or DEFAULT_WINDOW_MINUTES, []).append(cfg)
-        baseline: Baseline | None = None
-        baseline_loaded = False
         for window, cfgs in sorted(by_window.items()):
             sample_id = self.alerts.claim_sample(slot, window, now)
             if sample_id is None:
                 report.windows[window] = "skipped"
                 continue
             obs = fetch_observation(self.api, slot, window, self.tz)
-            if not baseline_loaded:
-                baseline, baseline_loaded = current_baseline(self.api, self.alerts, slot, self.tz), True
+            baseline = current_baseline(self.api, self.alerts, slot, self.tz, window)
             reference = detect(obs, baseline)
             self.alerts.record_sample(
                 sample_id,
@@ -203,24 +210,80 @@ class AlertChecker:
         channel = cfg["channel_id"]
         row = self.alerts.open_episode(channel)
         current = episode_from_row(row) if row else None
+        if row and current and current.message_ts == POSTING:
+            claimed_at = parse_iso(row.get("posting_at"))
+            if claimed_at is not None and now - claimed_at < STALE_CLAIM:
+                return ()  # the pass that claimed the first post is still at it; the episode is its to save
+            logger.warning("alerts: the first post of episode %s may or may not be in %s", current.id, channel)
+            current = replace(current, message_ts=UNCERTAIN)
+        last = self.alerts.last_resolved_episode(channel)
+        previous = episode_from_row(last) if last else None
         snoozed = snoozed_until(cfg, now) is not None
-        step = step_episode(current, verdict, now, channel_id=channel, snoozed=snoozed)
+        step = step_episode(current, verdict, now, channel_id=channel, snoozed=snoozed, previous=previous)
         ep = step.episode
         if ep is None or (ep == current and not step.actions):
             return step.actions
+        # A resolve is saved once it is done: one that Slack refused for now stays firing, and the next pass redoes it.
+        pending = replace(ep, state="firing", resolved_at=None) if "resolve" in step.actions else ep
         if current is None:
-            ep = replace(ep, detail={**ep.detail, "baseline_source": baseline.source if baseline else None})
+            pending = replace(
+                pending, detail={**pending.detail, "baseline_source": baseline.source if baseline else None}
+            )
+            new_id = self.alerts.insert_episode(row_from_episode(pending))
+            if new_id is None:
+                return ()  # another pass opened this channel's episode first: it is that pass's to post
+            pending = replace(pending, id=new_id, version=0)
+        elif (pending := self._save(pending)) is None:
+            return ()
         # saved before posting: a restart after this point never alerts again for the same episode
-        ep = replace(ep, id=self.alerts.save_episode(row_from_episode(ep)))
+        ep = pending
         done: list[str] = []
         for action in step.actions:
+            if action == "post_alert":
+                claimed = self.alerts.claim_first_post(ep.id, ep.version, POSTING, now)
+                if claimed is None:
+                    return tuple(done)  # another pass claimed the first post, or alerts went off
+                ep = replace(ep, message_ts=POSTING, version=claimed)
+                if "contributors_fetched" not in ep.detail:
+                    tf = self._tf(verdict.window_end, verdict.window_minutes)
+                    ep = replace(ep, detail={**ep.detail, **self._contributors(tf), "contributors_fetched": True})
+                    if (saved := self._save(ep)) is None:  # a failed post must not cost the calls again
+                        return tuple(done)
+                    ep = saved
+            before = replace(ep, message_ts=None) if action == "post_alert" else ep
             try:
                 ep = getattr(self, f"_{action}")(ep, verdict, now, snoozed)
                 done.append(action)
             except Exception as exc:
-                self._post_failed(channel, action, exc, now)
-            self.alerts.save_episode(row_from_episode(ep))
+                ep = before
+                if self._post_failed(channel, action, exc, now) == "done" and action == "resolve":
+                    ep = replace(ep, state="resolved", resolved_at=now)  # refused for good: never retried
+            saved = self._save(ep)
+            if saved is None:
+                return tuple(done)  # alerts off (or the bot removed) during the pass: that stands
+            ep = saved
         return tuple(done)
+
+    def _save(self, ep: Episode) -> Episode | None:
+        """Compare-and-set the episode; None when the stored one changed under this pass (which then stops)."""
+        version = self.alerts.save_episode(row_from_episode(ep), ep.version)
+        if version is None:
+            logger.info("alerts: episode %s of %s changed during this pass; leaving it as stored", ep.id, ep.channel_id)
+            return None
+        return replace(ep, version=version)
+
+    def _slack(self, method: str, **kwargs):
+        """One Slack Web API call, tried again with backoff while Slack certainly did not act on it."""
+        call = getattr(self.slack, method)
+        for delay in RETRY_DELAYS_S:
+            try:
+                return call(**kwargs)
+            except Exception as exc:
+                if not certainly_not_posted(exc):
+                    raise
+                logger.warning("alerts: %s refused for now (%s); trying again in %.0f s", method, exc, delay)
+                self.sleep(delay)
+        return call(**kwargs)
 
     def _tf(self, end: datetime, minutes: int):
         return window_timeframe(end, minutes or DEFAULT_WINDOW_MINUTES, self.tz)
@@ -251,17 +314,19 @@ class AlertChecker:
         # what the message says stays as posted (a late post, after a snooze, shows the numbers of its time)
         posted = {k: ep.detail.get(k) for k in POSTED_KEYS} | {"count": verdict.count, "expected": verdict.expected}
         ep = replace(ep, detail={**ep.detail, "posted": posted})
-        if "contributors_fetched" not in ep.detail:
-            ep = replace(ep, detail={**ep.detail, **self._contributors(tf), "contributors_fetched": True})
-            self.alerts.save_episode(row_from_episode(ep))  # a failed post must not cost the calls again
         message = alert_message(ep, tf, sandbox=self.sandbox, button_value=self._value(ep))
-        response = self.slack.chat_postMessage(
-            channel=ep.channel_id, text=message["text"], blocks=message["blocks"], unfurl_links=False
+        response = self._slack(
+            "chat_postMessage",
+            channel=ep.channel_id,
+            text=message["text"],
+            blocks=message["blocks"],
+            unfurl_links=False,
         )
         return replace(ep, message_ts=response["ts"], last_update_at=now)
 
     def _post_update(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
-        self.slack.chat_postMessage(
+        self._slack(
+            "chat_postMessage",
             channel=ep.channel_id,
             thread_ts=ep.message_ts,
             text=update_text(verdict, self._tf(verdict.window_end, verdict.window_minutes)),
@@ -273,25 +338,32 @@ class AlertChecker:
         message = alert_message(
             ep, self._posted_tf(ep), sandbox=self.sandbox, button_value=self._value(ep), resolved=True, now=now
         )
-        self.slack.chat_update(channel=ep.channel_id, ts=ep.message_ts, text=message["text"], blocks=message["blocks"])
+        self._slack(
+            "chat_update", channel=ep.channel_id, ts=ep.message_ts, text=message["text"], blocks=message["blocks"]
+        )
         if not snoozed:
-            self.slack.chat_postMessage(
+            self._slack(
+                "chat_postMessage",
                 channel=ep.channel_id,
                 thread_ts=ep.message_ts,
                 text=resolution_text(
                     ep, verdict, self._tf(verdict.window_end, verdict.window_minutes), ok_checks=RESOLVE_AFTER_OK_CHECKS
                 ),
             )
-        return ep
+        return replace(ep, state="resolved", resolved_at=now)
 
-    def _post_failed(self, channel: str, action: str, exc: Exception, now: datetime) -> None:
+    def _post_failed(self, channel: str, action: str, exc: Exception, now: datetime) -> str:
+        """Log a failed post; 'retry' when the next pass should try it again, 'done' when it never will."""
         from slack_sdk.errors import SlackApiError
 
         from bot.slack_web import categorize, slack_error_code
 
+        if certainly_not_posted(exc):
+            logger.warning("alerts: %s for %s still refused after retries; the next pass tries again", action, channel)
+            return "retry"
         if not isinstance(exc, SlackApiError):
             logger.exception("alerts: %s for %s failed", action, channel)
-            return
+            return "done"
         code = slack_error_code(exc)
         logger.warning("alerts: %s for %s refused by Slack: %s", action, channel, code)
         if categorize(code) == "channel_gone":
@@ -300,11 +372,12 @@ class AlertChecker:
             self.deps.store.audit_log.record(
                 "lexer-bot", "alerts.off", {"channel_id": channel, "reason": code}, now=now
             )
+        return "done"
 
 
-def run_alert_checks(deps, now: datetime | None = None) -> CheckReport:
+def run_alert_checks(deps, now: datetime | None = None, sleep: Callable[[float], None] = time.sleep) -> CheckReport:
     """One evaluation pass (the scheduler's job and `lexer-bot alerts check`)."""
-    return AlertChecker(deps).run(now or deps.now())
+    return AlertChecker(deps, sleep).run(now or deps.now())
 
 
 def scheduled_check(deps) -> None:

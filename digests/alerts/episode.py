@@ -3,7 +3,9 @@
 An episode starts at the first spiking check, posts one alert, updates its
 thread every UPDATE_EVERY while the spike lasts, and resolves after
 RESOLVE_AFTER_OK_CHECKS good checks in a row. Missing data is neither a spike
-nor a recovery; a snooze holds back posts, never the tracking.
+nor a recovery; a snooze holds back posts, never the tracking. The bar to
+open is higher than the bar to stay open (Verdict.state == "spike" opens,
+Verdict.elevated keeps it firing), so a count near the threshold does not flap.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from digests.alerts.detect import Verdict
 
 UPDATE_EVERY = timedelta(minutes=30)
 RESOLVE_AFTER_OK_CHECKS = 2
+# After a resolution, a new episode within COOLDOWN opens only when clearly larger than the last one's peak:
+# a count hovering near the threshold would otherwise post an alert every few checks.
+COOLDOWN = timedelta(hours=1)
+CLEARLY_LARGER = 1.5
+POSTING = "posting"  # message_ts while one pass holds the claim of the episode's first post
+# message_ts of an episode whose claiming pass died mid-post: it may be in the channel, so it is never posted again
+UNCERTAIN = "uncertain"
 TOP_N = 5  # agents and classifications an alert names
 
 # what the alert message shows, kept in the episode as posted
@@ -50,6 +59,16 @@ class Episode:
     expected: float = 0.0
     ok_streak: int = 0
     detail: dict = field(default_factory=dict)
+    version: int = 0  # the stored row's compare-and-set version
+
+    @property
+    def posted(self) -> bool:
+        """The first post went out (not merely claimed by a pass that may still be posting)."""
+        return self.message_ts is not None and self.message_ts not in (POSTING, UNCERTAIN)
+
+    @property
+    def peak(self) -> int:
+        return int(self.detail.get("peak", self.last_count))
 
 
 @dataclass(frozen=True)
@@ -79,21 +98,37 @@ def _detail(verdict: Verdict, previous: dict | None = None) -> dict:
     return d
 
 
+def in_cooldown(previous: Episode | None, verdict: Verdict, now: datetime) -> bool:
+    """True when a spike follows the last resolution within COOLDOWN and is not clearly larger than its peak."""
+    if previous is None or previous.resolved_at is None or now - previous.resolved_at >= COOLDOWN:
+        return False
+    return verdict.count < CLEARLY_LARGER * max(previous.peak, 1)
+
+
 def step_episode(
-    current: Episode | None, verdict: Verdict, now: datetime, *, channel_id: str, snoozed: bool = False
+    current: Episode | None,
+    verdict: Verdict,
+    now: datetime,
+    *,
+    channel_id: str,
+    snoozed: bool = False,
+    previous: Episode | None = None,
 ) -> Step:
-    """Advance a channel's episode by one check. Snooze holds back new posts, never the tracking."""
+    """Advance a channel's episode by one check. Snooze holds back new posts, never the tracking.
+
+    `previous` is the channel's last resolved episode, for the cooldown after it.
+    """
     if not verdict.known:
         return Step(current)  # missing data: neither a spike nor a recovery
     firing = current if current is not None and current.state == "firing" else None
     if firing is None:
-        if verdict.state != "spike":
+        if verdict.state != "spike" or in_cooldown(previous, verdict, now):
             return Step(None)
         episode = Episode(
             channel_id, "firing", now, last_count=verdict.count, expected=verdict.expected, detail=_detail(verdict)
         )
         return Step(episode, () if snoozed else ("post_alert",))
-    if verdict.state == "spike":
+    if verdict.state == "spike" or verdict.elevated:
         episode = replace(
             firing,
             ok_streak=0,
@@ -101,7 +136,7 @@ def step_episode(
             expected=verdict.expected,
             detail=_detail(verdict, firing.detail),
         )
-        if snoozed:
+        if snoozed or (firing.message_ts is not None and not firing.posted):  # claimed, or uncertain: no posts
             return Step(episode)
         if firing.message_ts is None:
             return Step(episode, ("post_alert",))  # it began during a snooze that is now over
@@ -112,7 +147,7 @@ def step_episode(
     if streak < RESOLVE_AFTER_OK_CHECKS:
         return Step(replace(firing, ok_streak=streak, last_count=verdict.count))
     episode = replace(firing, state="resolved", resolved_at=now, ok_streak=streak, last_count=verdict.count)
-    return Step(episode, ("resolve",) if firing.message_ts else ())
+    return Step(episode, ("resolve",) if firing.posted else ())
 
 
 def snoozed_until(config: dict | None, now: datetime) -> datetime | None:
@@ -153,6 +188,7 @@ def episode_from_row(row: dict) -> Episode:
         row["expected"] or 0.0,
         row["ok_streak"] or 0,
         json.loads(row["detail"] or "{}"),
+        row.get("version") or 0,
     )
 
 

@@ -37,7 +37,9 @@ def test_saving_again_keeps_the_snooze(alerts):
 def test_disable_closes_the_firing_episode(alerts):
     assert alerts.disable("C1", NOW) is False
     turn_on(alerts)
-    episode_id = alerts.save_episode({"channel_id": "C1", "state": "firing", "started_at": "2024-05-01T11:00:00+00:00"})
+    episode_id = alerts.insert_episode(
+        {"channel_id": "C1", "state": "firing", "started_at": "2024-05-01T11:00:00+00:00"}
+    )
     assert alerts.disable("C1", NOW) is True
     assert alerts.disable("C1", NOW) is False
     assert alerts.enabled_configs() == []
@@ -46,20 +48,33 @@ def test_disable_closes_the_firing_episode(alerts):
     assert (last["id"], last["state"], last["resolved_at"]) == (episode_id, "closed", "2024-05-01T12:00:00+00:00")
 
 
-def test_episodes_insert_then_update(alerts):
-    first = alerts.save_episode({"id": None, "channel_id": "C1", "state": "resolved"})
-    second = alerts.save_episode({"channel_id": "C1", "state": "firing", "last_count": 3})
+def test_episodes_insert_then_compare_and_set(alerts):
+    first = alerts.insert_episode({"id": None, "channel_id": "C1", "state": "resolved"})
+    second = alerts.insert_episode({"channel_id": "C1", "state": "firing", "last_count": 3})
     assert alerts.last_episode("C1")["id"] == second != first
     assert alerts.open_episode("C1")["last_count"] == 3
-    assert alerts.save_episode({"id": second, "channel_id": "C1", "state": "firing", "last_count": 9}) == second
+    assert alerts.insert_episode({"channel_id": "C1", "state": "firing"}) is None  # one firing episode a channel
+    assert alerts.save_episode({"id": second, "channel_id": "C1", "state": "firing", "last_count": 9}, 0) == 1
+    assert alerts.save_episode({"id": second, "channel_id": "C1", "state": "firing", "last_count": 7}, 0) is None
     assert alerts.open_episode("C1")["last_count"] == 9
     assert alerts.open_episode("C2") is None
+
+
+def test_the_first_post_is_claimed_once_and_not_after_alerts_off(alerts):
+    turn_on(alerts)
+    episode_id = alerts.insert_episode({"channel_id": "C1", "state": "firing"})
+    assert alerts.claim_first_post(episode_id, 0, "posting", NOW) == 1
+    assert alerts.claim_first_post(episode_id, 1, "posting", NOW) is None  # message_ts is no longer null
+    turn_on(alerts, "C2")
+    other = alerts.insert_episode({"channel_id": "C2", "state": "firing"})
+    assert alerts.disable("C2", NOW)  # `/lexer alerts off` between a pass's read and its claim
+    assert alerts.claim_first_post(other, 0, "posting", NOW) is None
 
 
 def test_enabled_with_open_episode(alerts):
     turn_on(alerts, "C1")
     turn_on(alerts, "C2")
-    alerts.save_episode({"channel_id": "C2", "state": "firing"})
+    alerts.insert_episode({"channel_id": "C2", "state": "firing"})
     rows = {r["channel_id"]: r["open_episode"] for r in alerts.enabled_with_open_episode()}
     assert rows["C1"] is None and rows["C2"]["state"] == "firing"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -29,6 +30,9 @@ class ScriptedLexer:
         self.week = (672, 6720, 8400)  # 4 breaches/h, 40 replies/h, 10% breaching
         self.fail = 0
         self.requests: list[dict] = []
+        # when set, the first user_summary (an alert's contributors, fetched just before its post) waits for it
+        self.hold_contributors: threading.Event | None = None
+        self.holding = threading.Event()
 
     def __call__(self, environ, start_response):
         raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -46,6 +50,10 @@ class ScriptedLexer:
         elif kind == "summary":
             payload = {"broke_sla": self.breaches, "total_responded_to": self.responded, "total_volume": self.volume}
         elif kind == "user_summary":
+            gate, self.hold_contributors = self.hold_contributors, None
+            if gate is not None:
+                self.holding.set()
+                gate.wait(20)
             payload = [
                 {
                     "user_id": "7",

@@ -89,7 +89,9 @@ def test_episode_lifecycle_one_message_thread_updates_and_recovery(scripted):
     episode = deps.store.alerts.last_episode(CHANNEL)
     assert episode["state"] == "resolved" and json.loads(episode["detail"])["peak"] == 42
 
-    lexer.breaches = 40  # a new spike is a new episode and a new message
+    lexer.breaches = 40  # within the hour after the resolution, only a clearly larger spike opens an episode
+    assert check(deps, clock).channels[CHANNEL] == ("spike", ())
+    lexer.breaches = 64  # 1.5 x the last peak of 42 or more: a new episode and a new message
     assert check(deps, clock).channels[CHANNEL] == ("spike", ("post_alert",))
     assert len(top_level(standin)) == 2
 

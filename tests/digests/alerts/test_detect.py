@@ -122,14 +122,14 @@ def _history(days, rate_at, now=NOW, minutes=60):
 
 
 def test_baseline_needs_two_weeks_of_history():
-    assert baseline_from_samples(_history(13, lambda t: 2), NOW, SYD) is None
-    assert baseline_from_samples(_history(15, lambda t: 2), NOW, SYD).breaches_per_hour == pytest.approx(2.0)
+    assert baseline_from_samples(_history(13, lambda t: 2), NOW, SYD, 60) is None
+    assert baseline_from_samples(_history(15, lambda t: 2), NOW, SYD, 60).breaches_per_hour == pytest.approx(2.0)
 
 
 def test_baseline_weights_the_same_hour_of_week():
     # 9 pm Sydney (NOW) is busy every day: 10 breaches/h, otherwise 1
     samples = _history(21, lambda t: 10 if t.hour == NOW.astimezone(SYD).hour else 1)
-    b = baseline_from_samples(samples, NOW, SYD)
+    b = baseline_from_samples(samples, NOW, SYD, 60)
     assert b.source == "hour-of-week"
     overall = (10 + 23 * 1) / 24
     assert b.breaches_per_hour == pytest.approx(3 / 4 * 10 + 1 / 4 * overall, rel=1e-6)
@@ -140,7 +140,7 @@ def test_baseline_leaves_out_failed_and_anomalous_samples():
     samples = _history(15, lambda t: 2)
     samples.append(Sample(NOW - timedelta(days=7), 60, None, None))
     samples.append(Sample(NOW - timedelta(days=7, minutes=5), 60, 500, 510, anomalous=True))
-    assert baseline_from_samples(samples, NOW, SYD).breaches_per_hour == pytest.approx(2.0)
+    assert baseline_from_samples(samples, NOW, SYD, 60).breaches_per_hour == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,136 @@
+"""Alert passes against each other and against `alerts off`: one database file, the scripted Lexer, the Slack stand-in.
+
+Each test here failed before the compare-and-set claims (m010): the racing passes posted
+the alert twice, and the pass that `alerts off` interrupted wrote its episode back as firing.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from digests.alerts.check import RETRY_DELAYS_S, run_alert_checks
+from tests.conftest import ADMIN, CHANNEL
+from tests.digests.alerts.conftest import close_deps, open_deps
+from tests.digests.alerts.test_check import replies, top_level
+
+
+def slow_pass(deps, lexer):
+    """Start a pass that stops just before posting (while it fetches the alert's contributors); wait till it does."""
+    gate = threading.Event()
+    lexer.hold_contributors = gate
+    lexer.holding.clear()
+    thread = threading.Thread(target=run_alert_checks, args=(deps,), daemon=True)
+    thread.start()
+    assert lexer.holding.wait(20), "the slow pass never reached its post"
+    return gate, thread
+
+
+def test_a_slow_pass_and_the_next_slot_on_another_clock_post_the_alert_once(scripted):
+    lexer, standin, deps, clock, settings = scripted
+    lexer.breaches = 30
+    clock.advance(5)
+    gate, thread = slow_pass(deps, lexer)
+    other_clock = open_deps(settings, clock)  # a second clock process on the same database file
+    clock.advance(5)  # the next slot, on the other clock, while the first pass is still posting
+    assert run_alert_checks(other_clock).channels[CHANNEL] == ("spike", ())
+    gate.set()
+    thread.join(20)
+    assert len(top_level(standin)) == 1
+    episode = deps.store.alerts.open_episode(CHANNEL)
+    assert episode["message_ts"] == top_level(standin)[0]["ts"]
+    for _ in range(7):  # the episode carries on as one thread, whichever clock checks
+        clock.advance(5)
+        run_alert_checks(other_clock)
+    assert len(top_level(standin)) == 1 and len(replies(standin, episode["message_ts"])) == 1
+    close_deps(other_clock)
+
+
+def test_alerts_off_during_a_pass_sticks(scripted):
+    lexer, standin, deps, clock, settings = scripted
+    lexer.breaches = 30
+    clock.advance(5)
+    gate, thread = slow_pass(deps, lexer)
+    web = open_deps(settings, clock)  # `/lexer alerts off`, answered by the web process meanwhile
+    assert web.store.alerts.disable(CHANNEL, clock.now)
+    gate.set()
+    thread.join(20)
+    alerts = deps.store.alerts
+    assert alerts.open_episode(CHANNEL) is None and alerts.last_episode(CHANNEL)["state"] == "closed"
+    posted = len(top_level(standin))
+    clock.advance(24 * 60)  # a day later the spike is long over; alerts come back on
+    lexer.breaches = 2
+    alerts.save_config(CHANNEL, window_minutes=60, min_count=5, sensitivity="normal", user_id=ADMIN, now=clock.now)
+    for _ in range(3):
+        clock.advance(5)
+        assert run_alert_checks(deps).channels[CHANNEL] == ("normal", ())
+    assert len(top_level(standin)) == posted  # no day-old spike, no resolution of it
+    close_deps(web)
+
+
+def test_not_in_channel_turns_alerts_off_and_the_episode_stays_closed(scripted):
+    lexer, standin, deps, clock, _ = scripted
+    standin.fail_next("chat.postMessage", error="not_in_channel")
+    lexer.breaches = 30
+    clock.advance(5)
+    run_alert_checks(deps)
+    alerts = deps.store.alerts
+    assert not alerts.config(CHANNEL)["enabled"]
+    assert alerts.open_episode(CHANNEL) is None and alerts.last_episode(CHANNEL)["state"] == "closed"
+
+
+# ---------------------------------------------------------------- transient Slack errors (failed before: lost)
+
+
+def test_a_transient_error_on_the_alert_post_is_retried_with_backoff_in_the_pass(scripted):
+    lexer, standin, deps, clock, _ = scripted
+    standin.fail_next("chat.postMessage", error="internal_error", times=2)
+    lexer.breaches = 30
+    clock.advance(5)
+    slept: list[float] = []
+    assert run_alert_checks(deps, sleep=slept.append).channels[CHANNEL] == ("spike", ("post_alert",))
+    assert slept == list(RETRY_DELAYS_S[:2])
+    assert len(top_level(standin)) == 1
+
+
+def test_an_alert_post_slack_keeps_refusing_is_posted_by_the_next_pass(scripted):
+    lexer, standin, deps, clock, _ = scripted
+    standin.fail_next("chat.postMessage", error="service_unavailable", times=len(RETRY_DELAYS_S) + 1)
+    lexer.breaches = 30
+    clock.advance(5)
+    assert run_alert_checks(deps, sleep=lambda s: None).channels[CHANNEL] == ("spike", ())
+    assert top_level(standin) == []
+    assert deps.store.alerts.open_episode(CHANNEL)["message_ts"] is None  # the claim is given back
+    clock.advance(5)
+    assert run_alert_checks(deps, sleep=lambda s: None).channels[CHANNEL] == ("spike", ("post_alert",))
+    assert len(top_level(standin)) == 1
+
+
+def test_a_resolution_slack_refused_for_now_is_done_by_the_next_pass(scripted):
+    lexer, standin, deps, clock, _ = scripted
+    lexer.breaches = 30
+    clock.advance(5)
+    run_alert_checks(deps)
+    [alert] = top_level(standin)
+    lexer.breaches = 1
+    clock.advance(5)
+    run_alert_checks(deps)
+    standin.fail_next("chat.update", error="fatal_error", times=len(RETRY_DELAYS_S) + 1)
+    clock.advance(5)
+    assert run_alert_checks(deps, sleep=lambda s: None).channels[CHANNEL] == ("normal", ())
+    assert deps.store.alerts.open_episode(CHANNEL) is not None
+    clock.advance(5)
+    assert run_alert_checks(deps, sleep=lambda s: None).channels[CHANNEL] == ("normal", ("resolve",))
+    assert top_level(standin)[0]["text"].startswith("Resolved")
+    assert replies(standin, alert["ts"])[-1]["text"].startswith(":white_check_mark: Back to normal")
+    assert deps.store.alerts.open_episode(CHANNEL) is None
+
+
+def test_snooze_window_is_unchanged_by_the_claim(scripted):
+    lexer, standin, deps, clock, _ = scripted
+    deps.store.alerts.snooze(CHANNEL, clock.now + timedelta(minutes=12), clock.now)
+    lexer.breaches = 30
+    for expected in ((), (), ("post_alert",)):
+        clock.advance(5)
+        assert run_alert_checks(deps).channels[CHANNEL] == ("spike", expected)
+    assert len(top_level(standin)) == 1
