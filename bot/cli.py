@@ -156,10 +156,19 @@ def cmd_socket(args, settings: Settings) -> int:
 
     settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
     running = start_process(build_deps(settings), scheduler=not args.no_scheduler)
+    # apps.connections.open goes through deps.slack, the WebClient on SLACK_API_URL (the handler uses app.client)
+    handler = SocketModeHandler(create_app(running.deps, running.runner), settings.slack_app_token)
+    # without this a platform's stop (SIGTERM) killed the process past the finally: workers never stopped
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    logger.info("lexer-bot in Socket Mode (%s)", "sandbox data" if settings.sandbox_mode else "Lexer API")
     try:
-        SocketModeHandler(create_app(running.deps, running.runner), settings.slack_app_token).start()
+        handler.start()
+    except KeyboardInterrupt:
+        pass
     finally:
+        handler.close()
         running.stop()
+        logger.info("socket mode stopped")
     return 0
 
 
