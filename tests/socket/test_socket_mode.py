@@ -169,6 +169,19 @@ def test_a_reconnect_mid_session_loses_no_command_and_answers_none_twice(socket_
     assert len(link.open_connections()) == 1
 
 
+def test_a_socket_that_dies_without_a_close_frame_is_replaced_within_seconds(socket_bot):
+    """A NAT or proxy dropping the TCP connection: slack_sdk's built-in client sees no close, only its pings tell."""
+    link = socket_bot.link
+    link.drop(abrupt=True)
+    started = time.monotonic()
+    envelope_id, key = socket_bot.command("summary last-7d")  # held by the stand-in until the bot is back
+    link.wait_connections(2, timeout=40)
+    assert time.monotonic() - started < 25  # was about 50 s on slack_sdk's default ping interval
+    link.wait_ack(envelope_id, timeout=10)
+    validate_message(socket_bot.answer(key))
+    assert len(socket_bot.slack.calls_to("apps.connections.open")) == 2
+
+
 def test_sigterm_stops_the_process_through_its_cleanup(socket_bot):
     """A platform's stop (systemd, a container) closes the socket and stops the workers, and exits 0."""
     [link] = socket_bot.link.open_connections()
