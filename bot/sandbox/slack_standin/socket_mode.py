@@ -265,7 +265,9 @@ class SocketModeLink:
             except ConnectionClosed:
                 continue
             if close_after is not None:
-                threading.Timer(close_after, link.ws.close, kwargs={"code": 1001}).start()
+                closer = threading.Timer(close_after, link.ws.close, kwargs={"code": 1001})
+                closer.daemon = True  # as Slack closes a warned link later; never holds a test run open
+                closer.start()
 
     def drop(self, *, abrupt: bool = False) -> None:
         """End every open connection: a close frame (1001, going away), or `abrupt`: the TCP socket just dies."""

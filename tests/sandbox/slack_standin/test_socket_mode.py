@@ -10,7 +10,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.response import SocketModeResponse
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.conftest import wait_for
@@ -159,3 +159,23 @@ def test_envelopes_sent_during_a_reconnect_are_delivered_once(sdk_client, link):
     sender.join()
     wait_for(lambda: all(link.acks_for(e) for e in sent), timeout=15)
     assert sorted(r.payload["n"] for r in sdk_client.received) == list(range(20))
+
+
+def test_a_warned_link_is_closed_by_the_server_later(url, link):
+    ws_url = WebClient(base_url=url + "/api/").apps_connections_open(app_token=APP_TOKEN)["url"]
+    with connect(ws_url) as ws:
+        ws.recv(timeout=5)
+        link.disconnect("warning", close_after=0.2)
+        assert json.loads(ws.recv(timeout=5)) == {
+            "type": "disconnect",
+            "reason": "warning",
+            "debug_info": {"host": "applink-standin"},
+        }
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    assert link.wait_closed(1).closed_at is not None
+
+
+def test_disconnect_reasons_are_slacks(link):
+    with pytest.raises(ValueError):
+        link.disconnect("bored")
