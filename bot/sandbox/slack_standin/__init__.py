@@ -6,6 +6,7 @@ Besides `/api/<method>` it serves `/upload/<file_id>` (the upload URL of files.g
 `/response/<key>` (a slash command's response_url).
 
     app.py          SlackStandIn: WSGI routing, token check, recording, the upload and response URLs
+    socket_mode.py  Socket Mode (tests only, on `websockets`): apps.connections.open's WebSocket, envelopes, acks
     workspace.py    the world: users, channels, messages, views, uploads, recorded calls, injected failures
     methods/        the Web API methods by family (auth, chat, conversations + users, views, files)
     validation.py   Slack's checks on blocks and message bodies

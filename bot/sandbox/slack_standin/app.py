@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.slack_standin.errors import ApiError
 from bot.sandbox.slack_standin.faults import failure_answer
@@ -27,6 +27,9 @@ from bot.sandbox.slack_standin.wire import (
     text_answer,
 )
 from bot.sandbox.slack_standin.workspace import Call, Workspace
+
+if TYPE_CHECKING:
+    from bot.sandbox.slack_standin.socket_mode import SocketModeLink
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,15 @@ class SlackStandIn(Workspace):
         )
         self._bot_token = bot_token
         self.on_event: Callable[[str, dict], None] | None = None
+        self.socket_mode: SocketModeLink | None = None  # set by enable_socket_mode
+
+    def enable_socket_mode(self, *, app_token: str = "xapp-test-token", app_id: str = "A0LEXER") -> SocketModeLink:
+        """Serve Socket Mode: apps.connections.open with `app_token` hands out a loopback WebSocket URL."""
+        # imported here: the WebSocket library is for tests; the demo's in-process stand-in never needs it
+        from bot.sandbox.slack_standin.socket_mode import SocketModeLink
+
+        self.socket_mode = SocketModeLink(self, app_token=app_token, app_id=app_id).start()
+        return self.socket_mode
 
     def __repr__(self) -> str:
         return f"SlackStandIn(team_id={self.team_id!r}, base_url={self.base_url!r})"
@@ -92,16 +104,10 @@ class SlackStandIn(Workspace):
             try:
                 if parse_error:
                     raise ApiError(parse_error)
-                handler = WEB_API_METHODS.get(method)
-                if handler is None:
-                    raise ApiError("unknown_method")
-                if method != "api.test":
-                    if not token:
-                        raise ApiError("not_authed")
-                    if token != self._bot_token:
-                        raise ApiError("invalid_auth")
-                with self.lock:
-                    answer = {"ok": True, **handler(self, params)}
+                if method == "apps.connections.open":
+                    answer = self._open_socket_connection(bearer(environ))
+                else:
+                    answer = self._call_method(method, token, params)
                 error = None
             except ApiError as e:
                 answer = {"ok": False, "error": e.error, **e.extra}
@@ -111,6 +117,27 @@ class SlackStandIn(Workspace):
             status, headers, body = json_answer(200, answer)
         self._record(method, recorded, environ, status, error)
         return status, headers, body
+
+    def _call_method(self, method: str, token: str | None, params: dict) -> dict:
+        """A Web API method on the bot token (api.test needs none)."""
+        handler = WEB_API_METHODS.get(method)
+        if handler is None:
+            raise ApiError("unknown_method")
+        if method != "api.test":
+            if token and token.startswith("xapp-"):
+                raise ApiError("not_allowed_token_type")  # an app-level token opens sockets and nothing else
+            if not token:
+                raise ApiError("not_authed")
+            if token != self._bot_token:
+                raise ApiError("invalid_auth")
+        with self.lock:
+            return {"ok": True, **handler(self, params)}
+
+    def _open_socket_connection(self, token: str | None) -> dict:
+        """apps.connections.open: the app-level token in the Authorization header, as Slack requires."""
+        if self.socket_mode is None:
+            raise ApiError("invalid_auth" if token else "not_authed")
+        return {"ok": True, "url": self.socket_mode.open_url(token)}
 
     def _record(self, method: str, params: dict, environ: dict, status: int, error: str | None) -> None:
         call = Call(method, params, recorded_headers(environ), self.clock(), status, error)
