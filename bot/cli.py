@@ -40,7 +40,7 @@ def build_deps(
     from bot.store import open_store
     from digests.render import DigestRenderer
 
-    store = store or open_store(settings.db_path)
+    store = store or open_store(settings.db_path, secret_box(settings))
     api = api or build_activity_client(settings, store, sandbox_app=sandbox_app)
     slack = slack_client if slack_client is not None else (build_web_client(settings) if with_slack else None)
     # exports are delivered in Slack: without a client (`ask`, `digest preview`) there is no queue to run
@@ -62,6 +62,13 @@ def build_deps(
         exports=exports,
         **overrides,
     )
+
+
+def secret_box(settings: Settings):
+    """LEXERBOT_SECRET_KEY's SecretBox, or None when no key is set (single-workspace mode stores no secret)."""
+    from bot.crypto import SecretBox
+
+    return SecretBox(settings.secret_keys) if settings.secret_keys else None
 
 
 def start_process(deps: Deps, *, scheduler: bool = False, command_workers: int = 0, features=None) -> Running:
@@ -173,6 +180,24 @@ def cmd_clock(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_rotate_key(args, settings: Settings) -> int:
+    from bot.store import open_store
+    from bot.store.installations import rotate_secrets
+
+    settings.require("SECRET_KEYS")
+    store = open_store(settings.db_path, secret_box(settings))
+    try:
+        count = rotate_secrets(store)
+    finally:
+        store.close()
+    keys = len(settings.secret_keys)
+    print(
+        f"Re-encrypted {count} stored secret(s) with the first LEXERBOT_SECRET_KEY key."
+        + (f" The other {keys - 1} key(s) can now be dropped." if keys > 1 else "")
+    )
+    return 0
+
+
 def cmd_sandbox(args, settings: Settings) -> int:
     from bot.sandbox.lexer_app import LexerSandbox
     from bot.web import serve_forever
@@ -219,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tz", help="AREA/CITY, default LEXERBOT_TIMEZONE")
     s.add_argument("--user", help="Slack user id to ask as (default: the first admin)")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("rotate-key", help="re-encrypt every stored secret with the first LEXERBOT_SECRET_KEY")
+    s.set_defaults(func=cmd_rotate_key)
 
     s = sub.add_parser("sandbox", help="serve the embedded Lexer sandbox API over HTTP")
     s.add_argument("--port", type=int, default=None, help="default 8010")

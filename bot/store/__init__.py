@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -21,9 +22,13 @@ from bot.store.alerts import Alerts
 from bot.store.audit_log import AuditLog
 from bot.store.digest_runs import DigestRuns
 from bot.store.export_jobs import ExportJobs
+from bot.store.installations import Installations, LexerConnections, WorkspaceAdmins
 from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
 from bot.store.subscriptions import Subscriptions
+
+if TYPE_CHECKING:
+    from bot.crypto import SecretBox
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +42,9 @@ class Store:
     sees (a shared-cache URI, kept alive by the Store's first connection), for tests.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, secrets: SecretBox | None = None):
         self.path = str(path)
+        self.secrets = secrets  # LEXERBOT_SECRET_KEY's box: stored tokens are encrypted with it
         self._local = threading.local()
         self._uri = False
         self._keepalive: sqlite3.Connection | None = None
@@ -56,6 +62,9 @@ class Store:
         self.alerts = Alerts(self)
         self.rate_log = RateLog(self)
         self.audit_log = AuditLog(self)
+        self.installations = Installations(self)
+        self.lexer_connections = LexerConnections(self)
+        self.workspace_admins = WorkspaceAdmins(self)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -99,8 +108,8 @@ class Store:
             return False
 
 
-def open_store(path: str | Path) -> Store:
+def open_store(path: str | Path, secrets: SecretBox | None = None) -> Store:
     """Open (creating if needed) and migrate the database."""
-    store = Store(path)
+    store = Store(path, secrets)
     store.migrate()
     return store
