@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from bot.config import Settings, load_settings, parse_tz_option
@@ -49,7 +50,7 @@ def build_deps(
         if slack is not None
         else None
     )
-    return Deps(
+    deps = Deps(
         settings=settings,
         store=store,
         api=api,
@@ -62,6 +63,52 @@ def build_deps(
         exports=exports,
         **overrides,
     )
+    if not settings.distribution_mode:
+        return deps
+    from bot.tenancy import Tenancy
+
+    # the root Deps holds the shared pieces (database, renderer, response poster); each workspace's Deps
+    # is a copy with its own bot token, Lexer token and key (built on first use, rebuilt when they change)
+    holder: list[Deps] = []
+    tenancy = Tenancy(
+        store,
+        make_deps=lambda key, installation, connection: workspace_deps(holder[0], key, installation, connection),
+        close_deps=lambda ws: close_workspace_deps(ws, holder[0]),
+    )
+    holder.append(replace(deps, tenancy=tenancy))
+    return holder[0]
+
+
+def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
+    """One installed workspace's Deps: its bot token, its Lexer token (if connected) and its key."""
+    from bot.lexer.build import build_activity_client
+    from bot.lexer.directory import Directory
+    from bot.slack_web import UserTimezones, build_web_client
+
+    settings = replace(
+        root.settings,
+        slack_bot_token=installation.bot_token,
+        lexer_api_token=connection.token if connection is not None else None,
+        admins=frozenset(),
+    )
+    api = build_activity_client(settings, root.store) if connection is not None else root.api
+    slack = build_web_client(settings)
+    return replace(
+        root,
+        settings=settings,
+        api=api,
+        slack=slack,
+        directory=Directory(api),
+        timezones=UserTimezones(slack, settings.tz),
+        exports=None,
+        workspace=key,
+    )
+
+
+def close_workspace_deps(ws: Deps, root: Deps) -> None:
+    if ws.api is not root.api:
+        ws.api.http.close()
+        ws.api.download_http.close()
 
 
 def secret_box(settings: Settings):
@@ -142,7 +189,10 @@ def _raise_keyboard_interrupt(signum, frame):
 def cmd_serve(args, settings: Settings) -> int:
     from bot.web import serve_forever
 
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    if settings.distribution_mode:  # bot tokens come from each workspace's install
+        settings.require("SLACK_SIGNING_SECRET")
+    else:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     running, wsgi = build_served(settings, scheduler=not args.no_scheduler, command_workers=args.workers)
     # acks must not queue behind report-building threads for a whole 5 ms GIL slice (Slack's 3 s budget)
     sys.setswitchinterval(0.001)
@@ -161,6 +211,8 @@ def cmd_socket(args, settings: Settings) -> int:
 
     from bot.app import create_app
 
+    if settings.distribution_mode:
+        raise UsageError("distribution mode (SLACK_CLIENT_ID set) installs through OAuth: run `lexer-bot serve`.")
     settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
     running = start_process(build_deps(settings), scheduler=not args.no_scheduler)
     try:

@@ -268,6 +268,21 @@ class WorkspaceAdmins:
         self.store.db.execute("delete from workspace_admins where workspace = ?", [key])
 
 
+# tables holding one workspace's data (m012's `workspace` column), emptied when it uninstalls
+WORKSPACE_TABLES = ("digest_runs", "subscriptions", "alert_episodes", "alert_configs", "export_jobs")
+
+
+def remove_workspace_data(store: Store, key: str) -> dict[str, int]:
+    """Delete a workspace's digests, alerts and exports; how many rows of each went."""
+    if not key:
+        raise ValueError("the single-workspace mode's data is never removed by an uninstall")
+    removed = {}
+    for table in WORKSPACE_TABLES:
+        if table in store.db.table_names():
+            removed[table] = store.db.execute(f"delete from {table} where workspace = ?", [key]).rowcount
+    return removed
+
+
 # (table, key column, ciphertext columns): every stored secret, for `lexer-bot rotate-key`
 SECRET_COLUMNS = (
     ("installations", "workspace", tuple(f"{name}_enc" for name in SECRET_FIELDS)),
