@@ -74,6 +74,9 @@ def build_deps(
         store,
         make_deps=lambda key, installation, connection: workspace_deps(holder[0], key, installation, connection),
         close_deps=lambda ws: close_workspace_deps(ws, holder[0]),
+        client_for_token=lambda token: build_activity_client(
+            replace(settings, lexer_api_token=token), store, max_retries=1
+        ),
     )
     holder.append(replace(deps, tenancy=tenancy))
     return holder[0]

@@ -53,6 +53,7 @@ class Tenancy:
         store: Store,
         make_deps: Callable[[str, Any, Any], Deps],
         close_deps: Callable[[Deps], None],
+        client_for_token: Callable[[str], Any],
         *,
         admin_ttl_s: float = ADMIN_TTL_S,
         clock: Callable[[], float] = time.monotonic,
@@ -60,6 +61,7 @@ class Tenancy:
         self.store = store
         self._make = make_deps
         self._close = close_deps
+        self.client_for_token = client_for_token  # an ActivityClient on a token, to check it before saving
         self.admin_ttl_s = admin_ttl_s
         self.clock = clock
         self._lock = threading.Lock()

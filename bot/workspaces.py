@@ -15,7 +15,6 @@ from slack_sdk.errors import SlackApiError
 from bot.commands import Asker, CommandRunner, Reply, asker_is_admin
 from bot.deps import Deps
 from bot.errors import LexerApiError, LexerBotError, UnauthorizedError
-from bot.lexer.build import build_activity_client
 from bot.slack.messages import workspaces as msg
 from bot.slack.parsing import WorkspaceCommand
 from bot.store.installations import OAuthStates, SlackInstallationStore, remove_workspace_data
@@ -27,7 +26,6 @@ logger = logging.getLogger(__name__)
 BOT_SCOPES = (
     "commands",
     "chat:write",
-    "chat:write.public",
     "im:write",
     "users:read",
     "files:write",
@@ -127,9 +125,7 @@ def workspace_runner(root: Deps, runner: CommandRunner, request: dict) -> tuple[
 
 def check_lexer_token(deps: Deps, token: str) -> tuple[int, int]:
     """(agents, groups) read with this token (GET /users, /groups); UnauthorizedError if Lexer refuses it."""
-    from dataclasses import replace
-
-    api = build_activity_client(replace(deps.settings, lexer_api_token=token), deps.store, max_retries=1)
+    api = deps.tenancy.client_for_token(token)
     try:
         return len(api.users()), len(api.groups())
     finally:

@@ -90,6 +90,7 @@ class Workspace:
         self.channel_messages: dict[str, list[dict]] = {}
         self.ephemeral_messages: list[dict] = []
         self.home_views: dict[str, list[dict]] = {}  # user id -> views.publish history
+        self.modals: list[dict] = []  # views.open, in order
         self.failures: dict[str, list[Failure]] = {}
         # distribution: (client id, client secret) oauth.v2.access accepts; codes -> grants; tokens -> team
         self.oauth_client: tuple[str, str] | None = None
@@ -262,6 +263,7 @@ class Workspace:
             self.channel_messages.clear()
             self.ephemeral_messages.clear()
             self.home_views.clear()
+            self.modals.clear()
             self.failures.clear()
 
     # ---- helpers for the method handlers (called with the lock held) ------------------------------------

@@ -25,6 +25,7 @@ WEB_API_METHODS: Mapping[str, Method] = MappingProxyType(
         "conversations.join": conversations.join,
         "users.info": conversations.users_info,
         "views.publish": views.publish,
+        "views.open": views.open_modal,
         "files.getUploadURLExternal": files.get_upload_url_external,
         "files.completeUploadExternal": files.complete_upload_external,
         "oauth.v2.access": oauth.oauth_v2_access,

@@ -1,0 +1,131 @@
+"""Distribution mode end to end: OAuth installs, /lexer connect, admins, sealing, uninstall."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import ADMIN, SIGNING_SECRET, USER_SYDNEY, wait_for
+from tests.workspaces.conftest import (
+    ADMIN_B,
+    CLIENT_SECRET,
+    LEXER_TOKEN_A,
+    LEXER_TOKEN_B,
+    SECRET_KEY,
+    TEAM_A,
+    TEAM_B,
+    state_cookie,
+)
+
+
+def _text(reply: dict) -> str:
+    return reply.get("text", "") + " ".join(str(b) for b in reply.get("blocks", []))
+
+
+def _connect(bot, team, admin, token):
+    opened = bot.team_command(team, "connect", admin)
+    assert "form is open" in _text(opened)
+    r = bot.submit_token(team, admin, token)
+    assert r.status_code == 200 and r.text == "", r.text
+
+
+def test_two_workspaces_install_connect_and_stay_sealed(dist_bot, lexer):
+    slack = dist_bot.slack.app
+    for team, admin in ((TEAM_A, ADMIN), (TEAM_B, ADMIN_B)):
+        page = dist_bot.install(team, admin)
+        assert page.status_code == 200 and "/lexer connect" in page.text
+    assert sorted(dist_bot.deps.store.installations.keys()) == [TEAM_A, TEAM_B]
+
+    # before connecting: the installer is told how to connect, anyone else whom to ask
+    before = dist_bot.team_command(TEAM_A, "team last-week", ADMIN)
+    assert "not connected to Lexer" in _text(before) and "/lexer connect" in _text(before)
+    other = dist_bot.team_command(TEAM_A, "team last-week", USER_SYDNEY)
+    assert f"<@{ADMIN}>" in _text(other)
+
+    # a wrong token: an error on the field, nothing saved
+    dist_bot.team_command(TEAM_A, "connect", ADMIN)
+    wrong = dist_bot.submit_token(TEAM_A, ADMIN, "not-a-lexer-token")
+    assert wrong.json()["response_action"] == "errors" and "token" in wrong.json()["errors"]
+    assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
+
+    _connect(dist_bot, TEAM_A, ADMIN, LEXER_TOKEN_A)
+    _connect(dist_bot, TEAM_B, ADMIN_B, LEXER_TOKEN_B)
+    dm = wait_for(lambda: [m for m in slack.messages(ADMIN) if "Connected to Lexer" in m.get("text", "")])
+    assert "agents" in dm[-1]["text"] and "groups" in dm[-1]["text"]
+
+    status = dist_bot.team_command(TEAM_A, "connect", ADMIN)
+    assert "…1111" in _text(status) and LEXER_TOKEN_A not in _text(status) and f"<@{ADMIN}>" in _text(status)
+
+    # each workspace's report is fetched with its own Lexer token and posted with its own bot token
+    a_before, b_before = lexer.app.counted(LEXER_TOKEN_A), lexer.app.counted(LEXER_TOKEN_B)
+    team_a = dist_bot.team_command(TEAM_A, "team last-week", ADMIN)
+    assert "not connected" not in _text(team_a)
+    assert lexer.app.counted(LEXER_TOKEN_A) > a_before and lexer.app.counted(LEXER_TOKEN_B) == b_before
+    dist_bot.team_command(TEAM_B, "team last-week", ADMIN_B)
+    assert lexer.app.counted(LEXER_TOKEN_B) > b_before
+    assert slack.calls_from(TEAM_A, "views.open") and slack.calls_from(TEAM_B, "views.open")
+
+    # the database holds no token or secret in plain text
+    raw = Path(dist_bot.deps.settings.db_path).read_bytes() + _wal_bytes(dist_bot.deps.settings.db_path)
+    bot_tokens = list(slack.team_tokens)
+    assert len(bot_tokens) == 2
+    for secret in (LEXER_TOKEN_A, LEXER_TOKEN_B, CLIENT_SECRET, SIGNING_SECRET, SECRET_KEY, *bot_tokens):
+        assert secret.encode() not in raw
+
+    # an uninstall removes that workspace; the other keeps working
+    r = dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"})
+    assert r.status_code == 200
+    wait_for(lambda: dist_bot.deps.store.installations.find(TEAM_A) is None)
+    assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
+    removed = dist_bot.deps.store.audit_log.entries("workspace_removed")
+    assert removed and removed[-1]["detail"]["workspace"] == TEAM_A
+    assert LEXER_TOKEN_A not in str(removed) and all(t not in str(removed) for t in bot_tokens)
+    still = dist_bot.team_command(TEAM_B, "team last-week", ADMIN_B)
+    assert "not connected" not in _text(still) and "went wrong" not in _text(still)
+
+
+def _wal_bytes(db_path: str) -> bytes:
+    wal = Path(db_path + "-wal")
+    return wal.read_bytes() if wal.exists() else b""
+
+
+def test_forged_or_replayed_oauth_state_is_refused(dist_bot):
+    slack = dist_bot.slack.app
+    page = dist_bot.http.get(f"{dist_bot.url}/slack/install")
+    state = re.search(r"state=([^&\"']+)", page.text).group(1)
+    cookie = state_cookie(page)
+    # a state the bot never issued, with a matching cookie: refused, nothing installed
+    forged = dist_bot.redirect(
+        slack.authorize_install(TEAM_A, ADMIN), "forged-state", "slack-app-oauth-state=forged-state"
+    )
+    assert forged.status_code == 401 and "not installed" in forged.text
+    # the real state without its browser's cookie: refused
+    no_cookie = dist_bot.redirect(slack.authorize_install(TEAM_A, ADMIN), state)
+    assert no_cookie.status_code == 400 and "another browser" in no_cookie.text
+    assert dist_bot.deps.store.installations.keys() == []
+    first = dist_bot.redirect(slack.authorize_install(TEAM_A, ADMIN), state, cookie)
+    assert first.status_code == 200
+    replay = dist_bot.redirect(slack.authorize_install(TEAM_A, ADMIN), state, cookie)
+    assert replay.status_code == 401 and "expired or was already used" in replay.text
+    denied = dist_bot.http.get(f"{dist_bot.url}/slack/oauth_redirect", params={"error": "access_denied"})
+    assert "cancelled" in denied.text
+
+
+def test_non_admin_cannot_connect_disconnect_or_add_admins(dist_bot):
+    dist_bot.install(TEAM_A, ADMIN)
+    for text in ("connect", "disconnect", f"admins add <@{USER_SYDNEY}|sam>"):
+        reply = dist_bot.team_command(TEAM_A, text, USER_SYDNEY)
+        assert "Only this workspace's lexer-bot admins" in _text(reply), text
+    forged = dist_bot.submit_token(TEAM_A, USER_SYDNEY, LEXER_TOKEN_A)
+    assert forged.json()["response_action"] == "errors"
+    assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
+    assert dist_bot.deps.store.workspace_admins.list(TEAM_A) == []
+
+    # an admin adds them; then they may connect
+    added = dist_bot.team_command(TEAM_A, f"admins add <@{USER_SYDNEY}|sam>", ADMIN)
+    assert "is now a lexer-bot admin" in _text(added)
+    assert f"<@{USER_SYDNEY}>" in _text(dist_bot.team_command(TEAM_A, "admins", USER_SYDNEY))
+    _connect(dist_bot, TEAM_A, USER_SYDNEY, LEXER_TOKEN_A)
+    gone = dist_bot.team_command(TEAM_A, "disconnect", USER_SYDNEY)
+    assert "disconnected" in _text(gone)
+    assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
