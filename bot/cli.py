@@ -99,6 +99,7 @@ def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
     return replace(
         root,
         settings=settings,
+        store=root.store.for_workspace(key),
         api=api,
         slack=slack,
         directory=Directory(api),

@@ -45,6 +45,7 @@ class Store:
     def __init__(self, path: str | Path, secrets: SecretBox | None = None):
         self.path = str(path)
         self.secrets = secrets  # LEXERBOT_SECRET_KEY's box: stored tokens are encrypted with it
+        self.workspace = ""  # the root Store is the single-workspace mode's; for_workspace(key) for the others
         self._local = threading.local()
         self._uri = False
         self._keepalive: sqlite3.Connection | None = None
@@ -100,12 +101,54 @@ class Store:
             db.conn.close()
             self._local.db = None
 
+    def for_workspace(self, key: str) -> Store | WorkspaceStore:
+        """This database as the workspace `key` sees it ('' is the single-workspace mode: this Store)."""
+        return self if not key else WorkspaceStore(self, key)
+
     def healthy(self) -> bool:
         try:
             self.db.execute("select 1").fetchone()
             return True
         except sqlite3.Error:
             return False
+
+
+class WorkspaceStore:
+    """The Store as one workspace sees it: the same database, every family bound to the workspace's key.
+
+    Code above the store never passes a workspace to a query: it holds a store bound to one.
+    """
+
+    def __init__(self, root: Store, key: str):
+        self.root = root
+        self.path = root.path
+        self.secrets = root.secrets
+        self.workspace = key
+        self.subscriptions = Subscriptions(self)  # type: ignore[arg-type]
+        self.digest_runs = DigestRuns(self)  # type: ignore[arg-type]
+        self.export_jobs = ExportJobs(self)  # type: ignore[arg-type]
+        self.alerts = Alerts(self)  # type: ignore[arg-type]
+        self.rate_log = RateLog(self)  # type: ignore[arg-type]
+        self.audit_log = AuditLog(self)  # type: ignore[arg-type]
+        self.installations = root.installations
+        self.lexer_connections = root.lexer_connections
+        self.workspace_admins = root.workspace_admins
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.root.db
+
+    def for_workspace(self, key: str) -> WorkspaceStore:
+        return self.root.for_workspace(key)
+
+    def migrate(self) -> None:
+        self.root.migrate()
+
+    def close(self) -> None:
+        self.root.close()
+
+    def healthy(self) -> bool:
+        return self.root.healthy()
 
 
 def open_store(path: str | Path, secrets: SecretBox | None = None) -> Store:

@@ -72,11 +72,24 @@ def test_two_workspaces_install_connect_and_stay_sealed(dist_bot, lexer):
     for secret in (LEXER_TOKEN_A, LEXER_TOKEN_B, CLIENT_SECRET, SIGNING_SECRET, SECRET_KEY, *bot_tokens):
         assert secret.encode() not in raw
 
+    # subscriptions are the workspace's own: B never sees A's, nor can unsubscribe it
+    made = dist_bot.team_command(TEAM_A, "subscribe sla <#C0GENERAL|general> daily at 09:00", ADMIN)
+    assert "went wrong" not in _text(made)
+    a_subs = dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all()
+    assert len(a_subs) == 1 and dist_bot.deps.store.for_workspace(TEAM_B).subscriptions.all() == []
+    assert dist_bot.deps.store.subscriptions.all() == []  # nor does the single-workspace scope
+    listed_b = dist_bot.team_command(TEAM_B, "subscriptions", ADMIN_B)
+    assert "No digests are scheduled" in _text(listed_b)
+    refused = dist_bot.team_command(TEAM_B, f"unsubscribe {a_subs[0].id}", ADMIN_B)
+    assert f"There is no subscription `{a_subs[0].id}`" in _text(refused)
+    assert len(dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all()) == 1
+
     # an uninstall removes that workspace; the other keeps working
     r = dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"})
     assert r.status_code == 200
     wait_for(lambda: dist_bot.deps.store.installations.find(TEAM_A) is None)
     assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
+    assert dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all() == []
     removed = dist_bot.deps.store.audit_log.entries("workspace_removed")
     assert removed and removed[-1]["detail"]["workspace"] == TEAM_A
     assert LEXER_TOKEN_A not in str(removed) and all(t not in str(removed) for t in bot_tokens)
