@@ -230,5 +230,11 @@ def m012_workspaces(db: sqlite_utils.Database) -> None:
     # every table holding one workspace's data carries its key; '' is the single-workspace mode
     for table in ("subscriptions", "digest_runs", "export_jobs", "alert_configs", "alert_episodes", "audit_log"):
         db[table].add_column("workspace", str, not_null_default="")
+    # alert checks run per workspace: one check per (workspace, slot, window)
+    db["alert_samples"].add_column("workspace", str, not_null_default="")
+    db.execute("drop index if exists alert_samples_slot")
+    db["alert_samples"].create_index(
+        ["workspace", "window_end", "window_minutes"], unique=True, index_name="alert_samples_slot"
+    )
     db["subscriptions"].create_index(["workspace"])
     db["export_jobs"].create_index(["workspace", "state"])

@@ -87,7 +87,9 @@ def test_two_workspaces_install_connect_and_stay_sealed(dist_bot, lexer):
     # an uninstall removes that workspace; the other keeps working
     r = dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"})
     assert r.status_code == 200
-    wait_for(lambda: dist_bot.deps.store.installations.find(TEAM_A) is None)
+    # the event is answered off the request thread; the audit row is the removal's last step
+    wait_for(lambda: dist_bot.deps.store.audit_log.entries("workspace_removed"))
+    assert dist_bot.deps.store.installations.find(TEAM_A) is None
     assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
     assert dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all() == []
     removed = dist_bot.deps.store.audit_log.entries("workspace_removed")
