@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from digests.jobs import send_digest
+from digests.schedule import run_scheduled_digest, sync_digest_jobs
 from tests.conftest import ADMIN, SIGNING_SECRET, USER_SYDNEY, wait_for
 from tests.workspaces.conftest import (
     ADMIN_B,
@@ -144,3 +149,34 @@ def test_non_admin_cannot_connect_disconnect_or_add_admins(dist_bot):
     gone = dist_bot.team_command(TEAM_A, "disconnect", USER_SYDNEY)
     assert "disconnected" in _text(gone)
     assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
+
+
+def test_the_clock_posts_each_workspaces_digest_with_its_own_tokens(dist_bot, lexer):
+    slack = dist_bot.slack.app
+    for team, admin, token in ((TEAM_A, ADMIN, LEXER_TOKEN_A), (TEAM_B, ADMIN_B, LEXER_TOKEN_B)):
+        dist_bot.install(team, admin)
+        _connect(dist_bot, team, admin, token)
+    dist_bot.team_command(TEAM_A, "subscribe sla <#C0GENERAL|general> daily at 09:00", ADMIN)
+    (sub,) = dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all()
+
+    scheduler = BackgroundScheduler(timezone="UTC")  # not started: the sync only lays out the jobs
+    assert sync_digest_jobs(scheduler, dist_bot.deps)["added"] == 1
+    (job,) = [j for j in scheduler.get_jobs() if j.id == f"digest:{sub.id}"]
+    assert job.args[1:] == (sub.id, TEAM_A)
+
+    # the job posts with A's bot token, reading A's Lexer token only
+    b_before = lexer.app.counted(LEXER_TOKEN_B)
+    a_before = len(slack.calls_from(TEAM_A, "chat.postMessage"))
+    b_posts = len(slack.calls_from(TEAM_B, "chat.postMessage"))
+    slot = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    ws = dist_bot.deps.tenancy.deps_for(TEAM_A)
+    outcome = send_digest(ws, sub, slot)
+    assert outcome.status == "posted", outcome
+    assert len(slack.calls_from(TEAM_A, "chat.postMessage")) == a_before + 1
+    assert len(slack.calls_from(TEAM_B, "chat.postMessage")) == b_posts
+    assert lexer.app.counted(LEXER_TOKEN_B) == b_before
+    # after an uninstall the job finds no workspace and does nothing
+    dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"})
+    wait_for(lambda: dist_bot.deps.store.audit_log.entries("workspace_removed"))
+    run_scheduled_digest(dist_bot.deps, sub.id, TEAM_A)
+    assert len(slack.calls_from(TEAM_A, "chat.postMessage")) == a_before + 1
