@@ -85,9 +85,14 @@ class Tenancy:
         deps = self._make(key, installation, connection)
         with self._lock:
             old = self._deps.get(key)
-            self._deps[key] = (fingerprint, deps)
-        if old is not None:
-            self._close(old[1])
+            if old is not None and old[0] == fingerprint:
+                # another thread built the same Deps first: use theirs (they may be using it already)
+                spare, deps = deps, old[1]
+            else:
+                spare = old[1] if old is not None else None
+                self._deps[key] = (fingerprint, deps)
+        if spare is not None:
+            self._close(spare)
         return deps
 
     def connected(self, key: str) -> bool:

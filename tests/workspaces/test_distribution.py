@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -180,3 +182,20 @@ def test_the_clock_posts_each_workspaces_digest_with_its_own_tokens(dist_bot, le
     wait_for(lambda: dist_bot.deps.store.audit_log.entries("workspace_removed"))
     run_scheduled_digest(dist_bot.deps, sub.id, TEAM_A)
     assert len(slack.calls_from(TEAM_A, "chat.postMessage")) == a_before + 1
+
+
+def test_concurrent_first_requests_share_one_open_workspace_deps(dist_bot):
+    # failed before the fix: each thread built its own Deps and the last one closed the others' Lexer clients
+    # while their digests were still using them ("Cannot send a request, as the client has been closed")
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    barrier = threading.Barrier(12)
+
+    def first_use():
+        barrier.wait()
+        return dist_bot.deps.tenancy.deps_for(TEAM_A)
+
+    with ThreadPoolExecutor(12) as pool:
+        got = list(pool.map(lambda _: first_use(), range(12)))
+    assert len({id(d) for d in got}) == 1
+    assert not got[0].api.http.is_closed
