@@ -10,6 +10,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from digests.alerts.check import scheduled_check
 from digests.jobs import send_digest
 from digests.schedule import run_scheduled_digest, sync_digest_jobs
 from tests.conftest import ADMIN, SIGNING_SECRET, USER_SYDNEY, wait_for
@@ -199,3 +200,24 @@ def test_concurrent_first_requests_share_one_open_workspace_deps(dist_bot):
         got = list(pool.map(lambda _: first_use(), range(12)))
     assert len({id(d) for d in got}) == 1
     assert not got[0].api.http.is_closed
+
+
+def test_alert_checks_run_per_workspace_with_its_own_lexer_token(dist_bot, lexer):
+    for team, admin, token in ((TEAM_A, ADMIN, LEXER_TOKEN_A), (TEAM_B, ADMIN_B, LEXER_TOKEN_B)):
+        dist_bot.install(team, admin)
+        dist_bot.deps.store.lexer_connections.save(team, token, connected_by=admin, agents=1, groups=1)
+    on = dist_bot.team_command(TEAM_A, "alerts on <#C0GENERAL|general>", ADMIN)
+    assert "went wrong" not in _text(on)
+    a_alerts = dist_bot.deps.store.for_workspace(TEAM_A).alerts
+    assert [c["channel_id"] for c in a_alerts.enabled_configs()] == ["C0GENERAL"]
+    assert dist_bot.deps.store.for_workspace(TEAM_B).alerts.enabled_configs() == []
+    status_b = dist_bot.team_command(TEAM_B, "alerts", ADMIN_B)
+    assert "alerts are off for" in _text(status_b)  # A's alert on the same channel id is not B's
+
+    b_before = lexer.app.counted(LEXER_TOKEN_B)
+    a_before = lexer.app.counted(LEXER_TOKEN_A)
+    scheduled_check(dist_bot.deps)
+    assert lexer.app.counted(LEXER_TOKEN_A) > a_before  # A's check read Lexer with A's token
+    assert lexer.app.counted(LEXER_TOKEN_B) == b_before  # B has no alerts on: no call at all
+    assert a_alerts.latest_sample(a_alerts.enabled_configs()[0]["window_minutes"] or 60) is not None
+    assert dist_bot.deps.store.alerts.enabled_configs() == []  # the single-workspace scope saw nothing
