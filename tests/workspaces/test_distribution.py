@@ -221,3 +221,5 @@ def test_alert_checks_run_per_workspace_with_its_own_lexer_token(dist_bot, lexer
     assert lexer.app.counted(LEXER_TOKEN_B) == b_before  # B has no alerts on: no call at all
     assert a_alerts.latest_sample(a_alerts.enabled_configs()[0]["window_minutes"] or 60) is not None
     assert dist_bot.deps.store.alerts.enabled_configs() == []  # the single-workspace scope saw nothing
+    export = dist_bot.team_command(TEAM_A, "export cases last-week", ADMIN)
+    assert "not available yet" in _text(export)
