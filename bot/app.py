@@ -8,16 +8,45 @@ from slack_bolt import App
 
 from bot.features import FEATURES
 from bot.listeners import register_listeners
+from bot.slack_web import build_web_client
 
 
 def create_app(deps, runner, features=FEATURES, *, command_pool=None, process_before_response: bool = False) -> App:
-    app = App(
-        client=deps.slack,
-        signing_secret=deps.settings.slack_signing_secret,
-        # auth.test would need Slack at start; the first request fetches the bot id instead
-        token_verification_enabled=False,
-        process_before_response=process_before_response,
-        logger=logging.getLogger("bot.bolt"),
-    )
+    if deps.tenancy is not None:
+        # distribution mode: Bolt's OAuth flow installs workspaces and its authorize picks each request's
+        # bot token from our installation store; the client is the template every request's copy is made from
+        from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+
+        from bot.workspaces import build_oauth_flow
+
+        client = build_web_client(deps.settings, token=None)
+        oauth_flow = build_oauth_flow(deps)
+        app = App(
+            client=client,
+            signing_secret=deps.settings.slack_signing_secret,
+            oauth_flow=oauth_flow,
+            # the token is looked up in our store on every request (an uninstalled workspace is refused at
+            # once); only its auth.test answer is cached, so acks do not wait on a Slack call each time
+            authorize=InstallationStoreAuthorize(
+                installation_store=oauth_flow.settings.installation_store,
+                client_id=deps.settings.slack_client_id,
+                client_secret=deps.settings.slack_client_secret,
+                bot_only=True,
+                cache_enabled=True,
+                client=client,
+                logger=logging.getLogger("bot.bolt"),
+            ),
+            process_before_response=process_before_response,
+            logger=logging.getLogger("bot.bolt"),
+        )
+    else:
+        app = App(
+            client=deps.slack,
+            signing_secret=deps.settings.slack_signing_secret,
+            # auth.test would need Slack at start; the first request fetches the bot id instead
+            token_verification_enabled=False,
+            process_before_response=process_before_response,
+            logger=logging.getLogger("bot.bolt"),
+        )
     register_listeners(app, deps, runner, features, command_pool=command_pool)
     return app

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from bot.config import Settings, load_settings, parse_tz_option
@@ -40,7 +41,7 @@ def build_deps(
     from bot.store import open_store
     from digests.render import DigestRenderer
 
-    store = store or open_store(settings.db_path)
+    store = store or open_store(settings.db_path, secret_box(settings))
     api = api or build_activity_client(settings, store, sandbox_app=sandbox_app)
     slack = slack_client if slack_client is not None else (build_web_client(settings) if with_slack else None)
     # exports are delivered in Slack: without a client (`ask`, `digest preview`) there is no queue to run
@@ -49,7 +50,7 @@ def build_deps(
         if slack is not None
         else None
     )
-    return Deps(
+    deps = Deps(
         settings=settings,
         store=store,
         api=api,
@@ -62,6 +63,63 @@ def build_deps(
         exports=exports,
         **overrides,
     )
+    if not settings.distribution_mode:
+        return deps
+    from bot.tenancy import Tenancy
+
+    # the root Deps holds the shared pieces (database, renderer, response poster); each workspace's Deps
+    # is a copy with its own bot token, Lexer token and key (built on first use, rebuilt when they change)
+    holder: list[Deps] = []
+    tenancy = Tenancy(
+        store,
+        make_deps=lambda key, installation, connection: workspace_deps(holder[0], key, installation, connection),
+        close_deps=lambda ws: close_workspace_deps(ws, holder[0]),
+        client_for_token=lambda token: build_activity_client(
+            replace(settings, lexer_api_token=token), store, max_retries=1
+        ),
+    )
+    holder.append(replace(deps, tenancy=tenancy))
+    return holder[0]
+
+
+def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
+    """One installed workspace's Deps: its bot token, its Lexer token (if connected) and its key."""
+    from bot.lexer.build import build_activity_client
+    from bot.lexer.directory import Directory
+    from bot.slack_web import UserTimezones, build_web_client
+
+    settings = replace(
+        root.settings,
+        slack_bot_token=installation.bot_token,
+        lexer_api_token=connection.token if connection is not None else None,
+        admins=frozenset(),
+    )
+    api = build_activity_client(settings, root.store) if connection is not None else root.api
+    slack = build_web_client(settings)
+    return replace(
+        root,
+        settings=settings,
+        store=root.store.for_workspace(key),
+        api=api,
+        slack=slack,
+        directory=Directory(api),
+        timezones=UserTimezones(slack, settings.tz),
+        exports=None,
+        workspace=key,
+    )
+
+
+def close_workspace_deps(ws: Deps, root: Deps) -> None:
+    if ws.api is not root.api:
+        ws.api.http.close()
+        ws.api.download_http.close()
+
+
+def secret_box(settings: Settings):
+    """LEXERBOT_SECRET_KEY's SecretBox, or None when no key is set (single-workspace mode stores no secret)."""
+    from bot.crypto import SecretBox
+
+    return SecretBox(settings.secret_keys) if settings.secret_keys else None
 
 
 def start_process(deps: Deps, *, scheduler: bool = False, command_workers: int = 0, features=None) -> Running:
@@ -135,7 +193,10 @@ def _raise_keyboard_interrupt(signum, frame):
 def cmd_serve(args, settings: Settings) -> int:
     from bot.web import serve_forever
 
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    if settings.distribution_mode:  # bot tokens come from each workspace's install
+        settings.require("SLACK_SIGNING_SECRET")
+    else:
+        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     running, wsgi = build_served(settings, scheduler=not args.no_scheduler, command_workers=args.workers)
     # acks must not queue behind report-building threads for a whole 5 ms GIL slice (Slack's 3 s budget)
     sys.setswitchinterval(0.001)
@@ -159,6 +220,8 @@ def cmd_socket(args, settings: Settings) -> int:
 
     from bot.app import create_app
 
+    if settings.distribution_mode:
+        raise UsageError("distribution mode (SLACK_CLIENT_ID set) installs through OAuth: run `lexer-bot serve`.")
     settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
     running = start_process(build_deps(settings), scheduler=not args.no_scheduler)
     # apps.connections.open goes through deps.slack, the WebClient on SLACK_API_URL (the handler uses app.client)
@@ -186,6 +249,24 @@ def cmd_clock(args, settings: Settings) -> int:
     deps = build_deps(settings)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # a platform's stop ends the scheduler cleanly
     run_blocking_scheduler(deps)
+    return 0
+
+
+def cmd_rotate_key(args, settings: Settings) -> int:
+    from bot.store import open_store
+    from bot.store.installations import rotate_secrets
+
+    settings.require("SECRET_KEYS")
+    store = open_store(settings.db_path, secret_box(settings))
+    try:
+        count = rotate_secrets(store)
+    finally:
+        store.close()
+    keys = len(settings.secret_keys)
+    print(
+        f"Re-encrypted {count} stored secret(s) with the first LEXERBOT_SECRET_KEY key."
+        + (f" The other {keys - 1} key(s) can now be dropped." if keys > 1 else "")
+    )
     return 0
 
 
@@ -235,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tz", help="AREA/CITY, default LEXERBOT_TIMEZONE")
     s.add_argument("--user", help="Slack user id to ask as (default: the first admin)")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("rotate-key", help="re-encrypt every stored secret with the first LEXERBOT_SECRET_KEY")
+    s.set_defaults(func=cmd_rotate_key)
 
     s = sub.add_parser("sandbox", help="serve the embedded Lexer sandbox API over HTTP")
     s.add_argument("--port", type=int, default=None, help="default 8010")

@@ -42,6 +42,7 @@ class Asker:
     channel_id: str | None
     tz: ZoneInfo
     is_admin: bool = False
+    trigger_id: str | None = None  # a slash command's, for opening a modal (`/lexer connect`)
 
 
 @dataclass
@@ -84,6 +85,15 @@ def admin_refusal(settings: Settings) -> NotAllowedError:
         )
     err = NotAllowedError("Only lexer-bot admins can do that (they are listed in LEXERBOT_ADMINS).")
     err.ask_users = tuple(sorted(settings.admins))  # type: ignore[attr-defined]
+    return err
+
+
+def workspace_admin_refusal(admins: tuple[str, ...]) -> NotAllowedError:
+    err = NotAllowedError(
+        "Only this workspace's lexer-bot admins can do that: its owners and admins, "
+        "whoever installed the app, and those added with `/lexer admins add`."
+    )
+    err.ask_users = admins  # type: ignore[attr-defined]
     return err
 
 
@@ -131,9 +141,18 @@ class CommandRunner:
         if handler is None:
             raise CommandError(f"`{cmd.name}` is not available in this version yet.")
         if is_admin_command(cmd) and not asker.is_admin:
+            if self.deps.tenancy is not None:
+                raise workspace_admin_refusal(self.deps.tenancy.admins(self.deps.workspace))
             raise admin_refusal(self.deps.settings)
         return handler(cmd, asker, self.deps)
 
 
 def is_admin(settings: Settings, user_id: str) -> bool:
     return user_id in settings.admins
+
+
+def asker_is_admin(deps: Deps, user_id: str, slack=None) -> bool:
+    """LEXERBOT_ADMINS in single-workspace mode; the workspace's admins in distribution mode."""
+    if deps.tenancy is not None:
+        return deps.tenancy.is_admin(deps.workspace, user_id, slack)
+    return is_admin(deps.settings, user_id)

@@ -8,11 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.crypto import KEY_HELP, KEY_VARIABLE, split_keys
 from bot.errors import ConfigError, UsageError
 
 SANDBOX_TOKEN = "sandbox-token"
 
-_SECRET_FIELDS = ("lexer_api_token", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+_SECRET_FIELDS = (
+    "lexer_api_token",
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "slack_client_secret",
+)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -53,6 +60,14 @@ class Settings:
     export_concurrency: int = 2
     export_timeout_s: float = 1800.0
     digest_grace_s: float = 3600.0
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)  # LEXERBOT_SECRET_KEY, split; first encrypts
+
+    @property
+    def distribution_mode(self) -> bool:
+        """Many workspaces install through OAuth (SLACK_CLIENT_ID + SLACK_CLIENT_SECRET set)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def sandbox_mode(self) -> bool:
@@ -69,12 +84,14 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value set, for redaction."""
-        return [v for v in (getattr(self, f) for f in _SECRET_FIELDS) if v]
+        return [v for v in (getattr(self, f) for f in _SECRET_FIELDS) if v] + list(self.secret_keys)
 
     def require(self, *names: str) -> None:
         """UsageError naming the first of these variables (e.g. "SLACK_BOT_TOKEN") that is not set."""
         for name in names:
             if not getattr(self, name.lower(), None):
+                if name == "SECRET_KEYS":
+                    raise UsageError(f"{KEY_VARIABLE} is not set; it {KEY_HELP}.")
                 raise UsageError(
                     f"{name} is not set; set it in the environment or .env (see README, 'Set up in a workspace')."
                 )
@@ -123,6 +140,8 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         ("SLACK_APP_TOKEN", "slack_app_token"),
         ("LEXERBOT_DB", "db_path"),
         ("LEXERBOT_TEMPLATES", "templates_dir"),
+        ("SLACK_CLIENT_ID", "slack_client_id"),
+        ("SLACK_CLIENT_SECRET", "slack_client_secret"),
     ):
         if (v := get(name)) is not None:
             kwargs[attr] = v
@@ -159,4 +178,11 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         kwargs["export_timeout_s"] = _positive_number("LEXERBOT_EXPORT_TIMEOUT", n, float)
     if (n := get("LEXERBOT_DIGEST_GRACE")) is not None:
         kwargs["digest_grace_s"] = _positive_number("LEXERBOT_DIGEST_GRACE", n, float)
+    if bool(kwargs.get("slack_client_id")) != bool(kwargs.get("slack_client_secret")):
+        missing = "SLACK_CLIENT_SECRET" if kwargs.get("slack_client_id") else "SLACK_CLIENT_ID"
+        raise ConfigError(missing, "distribution mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (or neither)")
+    if (keys := get(KEY_VARIABLE)) is not None:
+        kwargs["secret_keys"] = split_keys(keys)
+    elif kwargs.get("slack_client_id"):
+        raise ConfigError(KEY_VARIABLE, "is required in distribution mode (SLACK_CLIENT_ID set); " + KEY_HELP)
     return Settings(**kwargs)

@@ -79,6 +79,8 @@ class Deps:
     lease_s: float = LEASE_S
     exports: ExportQueue | None = None  # None where no Slack client can deliver files
     clock: ClockBell = field(default_factory=ClockBell)
+    workspace: str = ""  # the workspace key these Deps serve; '' = single-workspace mode
+    tenancy: Any = None  # bot.tenancy.Tenancy in distribution mode: every workspace's Deps and admins
 
 
 @dataclass
@@ -108,6 +110,8 @@ class Running:
 
 
 def close_deps(deps: Deps) -> None:
+    if deps.tenancy is not None:
+        deps.tenancy.close()
     deps.api.http.close()
     deps.api.download_http.close()
     deps.responder.close()

@@ -160,14 +160,19 @@ class ReadsOnlyRetryHandler(RetryHandler):
         self.inner.prepare_for_next_attempt(state=state, request=request, response=response, error=error)
 
 
-def build_web_client(settings: Settings, *, max_rate_limit_retries: int = 3) -> WebClient:
+_SETTINGS_TOKEN = object()
+
+
+def build_web_client(settings: Settings, *, max_rate_limit_retries: int = 3, token=_SETTINGS_TOKEN) -> WebClient:
     """WebClient(base_url=SLACK_API_URL) that retries 429 (after Retry-After), 5xx and connection errors.
 
     A 429 is never acted on, so it is retried for every method; connection and server errors are retried for
     reads only (see ReadsOnlyRetryHandler).
+
+    `token` (a workspace's bot token, or None) replaces SLACK_BOT_TOKEN in distribution mode.
     """
     return WebClient(
-        token=settings.slack_bot_token,
+        token=settings.slack_bot_token if token is _SETTINGS_TOKEN else token,
         base_url=settings.slack_api_url,
         timeout=30,
         retry_handlers=[

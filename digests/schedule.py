@@ -78,6 +78,11 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
     """Make the scheduler's digest jobs match the active subscriptions; returns counts of changes."""
     grace = int(deps.settings.digest_grace_s)
     wanted = {f"{JOB_PREFIX}{s.id}": s for s in deps.store.subscriptions.all(active_only=True)}
+    workspace_of = dict.fromkeys(wanted, "")
+    for key, subs in workspace_subscriptions(deps):
+        for s in subs:
+            wanted[f"{JOB_PREFIX}{s.id}"] = s
+            workspace_of[f"{JOB_PREFIX}{s.id}"] = key
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     added = removed = changed = 0
     # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
@@ -93,7 +98,7 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
         scheduler.add_job(
             run_scheduled_digest,
             digest_trigger(sub),
-            args=[deps, sub.id],
+            args=[deps, sub.id, workspace_of[job_id]],
             id=job_id,
             name=sub.schedule_key(),
             replace_existing=True,
@@ -104,7 +109,10 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
         if job is None:
             added += 1
             if sub.id not in seen:
-                _catch_up(scheduler, deps, sub, grace)
+                key = workspace_of[job_id]
+                here = deps.tenancy.deps_for(key) if key else deps
+                if here is not None:
+                    _catch_up(scheduler, here, sub, grace)
         else:
             changed += 1
     seen.update(sub.id for sub in wanted.values())
@@ -172,10 +180,27 @@ def run_missed_digest(deps, sub_id: int, slot: datetime) -> None:
         logger.exception("digest %s for %s failed", sub_id, slot.isoformat())
 
 
-def run_scheduled_digest(deps, sub_id: int) -> None:
-    """The job APScheduler runs: find which fire this is, then hand over to digests.jobs.send_digest."""
+def workspace_subscriptions(deps):
+    """Distribution mode: (workspace key, its active subscriptions) for every connected workspace."""
+    tenancy = deps.tenancy
+    if tenancy is None:
+        return
+    for key in tenancy.keys():
+        if tenancy.connected(key):
+            yield key, deps.store.for_workspace(key).subscriptions.all(active_only=True)
+
+
+def run_scheduled_digest(deps, sub_id: int, workspace: str = "") -> None:
+    """The job APScheduler runs: find which fire this is, then hand over to digests.jobs.send_digest.
+
+    A workspace's digest runs on that workspace's Deps (its bot and Lexer tokens), looked up at each run.
+    """
     from digests.jobs import send_digest
 
+    if workspace:
+        deps = deps.tenancy.deps_for(workspace) if deps.tenancy is not None else None
+        if deps is None:
+            return  # uninstalled since the last sync
     sub = deps.store.subscriptions.get(sub_id)
     if sub is None:
         return

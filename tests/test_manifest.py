@@ -26,3 +26,11 @@ def test_procfile_web_and_clock():
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert "serve" in lines["web"] and "$PORT" in lines["web"] and "--no-scheduler" in lines["web"]
     assert lines["clock"].strip() == "lexer-bot clock"
+
+
+def test_distribution_mode_asks_for_the_manifests_bot_scopes():
+    from bot.workspaces import BOT_SCOPES
+
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_uninstalled", "tokens_revoked"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])

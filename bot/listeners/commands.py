@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.commands import Asker, Reply, is_admin
+from bot.commands import Asker, Reply, asker_is_admin
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
+from bot.workspaces import workspace_runner
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,16 @@ def send_reply(
 
 
 # a report control's click (bot.reports ACTIONS) adds "delivery": how its answer goes back
-COMMAND_FIELDS = ("user_id", "channel_id", "text", "response_url")
+COMMAND_FIELDS = (
+    "user_id",
+    "channel_id",
+    "text",
+    "response_url",
+    "trigger_id",
+    "team_id",
+    "enterprise_id",
+    "is_enterprise_install",
+)
 
 
 def answer_command(deps, runner, job: dict, client) -> None:
@@ -57,11 +67,15 @@ def answer_command(deps, runner, job: dict, client) -> None:
     user_id = job.get("user_id") or ""
     channel_id = job.get("channel_id")
     try:
+        if deps.tenancy is not None:  # distribution mode: this workspace's tokens and data
+            deps, runner = workspace_runner(deps, runner, job)
+            client = deps.slack
         asker = Asker(
             user_id=user_id,
             channel_id=channel_id,
             tz=deps.timezones.tz_for(user_id),
-            is_admin=is_admin(deps.settings, user_id),
+            is_admin=asker_is_admin(deps, user_id, client),
+            trigger_id=job.get("trigger_id"),
         )
         reply = runner.run(job.get("text") or "", asker)
     except Exception:

@@ -320,6 +320,12 @@ class LexerSandbox:
         if not ok:
             raise SandboxHTTPError(401, ERR_BAD_TOKEN)
 
+    def counted(self, token: str) -> int:
+        """Requests this token made in the current rate window (per-token isolation tests)."""
+        with self._lock:
+            window = self._windows.get(token)
+            return len(window.times) if window is not None else 0
+
     def _count(self, token: str) -> None:
         """Sliding window per token, counted at arrival; refused requests take no slot."""
         now = self._rate_clock()

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -21,10 +22,14 @@ from bot.store.alerts import Alerts
 from bot.store.audit_log import AuditLog
 from bot.store.digest_runs import DigestRuns
 from bot.store.export_jobs import ExportJobs
+from bot.store.installations import Installations, LexerConnections, WorkspaceAdmins
 from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
 from bot.store.report_shares import ReportShares
 from bot.store.subscriptions import Subscriptions
+
+if TYPE_CHECKING:
+    from bot.crypto import SecretBox
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +43,10 @@ class Store:
     sees (a shared-cache URI, kept alive by the Store's first connection), for tests.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, secrets: SecretBox | None = None):
         self.path = str(path)
+        self.secrets = secrets  # LEXERBOT_SECRET_KEY's box: stored tokens are encrypted with it
+        self.workspace = ""  # the root Store is the single-workspace mode's; for_workspace(key) for the others
         self._local = threading.local()
         self._uri = False
         self._keepalive: sqlite3.Connection | None = None
@@ -58,6 +65,9 @@ class Store:
         self.rate_log = RateLog(self)
         self.audit_log = AuditLog(self)
         self.report_shares = ReportShares(self)
+        self.installations = Installations(self)
+        self.lexer_connections = LexerConnections(self)
+        self.workspace_admins = WorkspaceAdmins(self)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -93,6 +103,10 @@ class Store:
             db.conn.close()
             self._local.db = None
 
+    def for_workspace(self, key: str) -> Store | WorkspaceStore:
+        """This database as the workspace `key` sees it ('' is the single-workspace mode: this Store)."""
+        return self if not key else WorkspaceStore(self, key)
+
     def healthy(self) -> bool:
         try:
             self.db.execute("select 1").fetchone()
@@ -101,8 +115,46 @@ class Store:
             return False
 
 
-def open_store(path: str | Path) -> Store:
+class WorkspaceStore:
+    """The Store as one workspace sees it: the same database, every family bound to the workspace's key.
+
+    Code above the store never passes a workspace to a query: it holds a store bound to one.
+    """
+
+    def __init__(self, root: Store, key: str):
+        self.root = root
+        self.path = root.path
+        self.secrets = root.secrets
+        self.workspace = key
+        self.subscriptions = Subscriptions(self)  # type: ignore[arg-type]
+        self.digest_runs = DigestRuns(self)  # type: ignore[arg-type]
+        self.export_jobs = ExportJobs(self)  # type: ignore[arg-type]
+        self.alerts = Alerts(self)  # type: ignore[arg-type]
+        self.rate_log = RateLog(self)  # type: ignore[arg-type]
+        self.audit_log = AuditLog(self)  # type: ignore[arg-type]
+        self.installations = root.installations
+        self.lexer_connections = root.lexer_connections
+        self.workspace_admins = root.workspace_admins
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.root.db
+
+    def for_workspace(self, key: str) -> WorkspaceStore:
+        return self.root.for_workspace(key)
+
+    def migrate(self) -> None:
+        self.root.migrate()
+
+    def close(self) -> None:
+        self.root.close()
+
+    def healthy(self) -> bool:
+        return self.root.healthy()
+
+
+def open_store(path: str | Path, secrets: SecretBox | None = None) -> Store:
     """Open (creating if needed) and migrate the database."""
-    store = Store(path)
+    store = Store(path, secrets)
     store.migrate()
     return store

@@ -26,6 +26,7 @@ class Alerts:
 
     def __init__(self, store: Store):
         self.store = store
+        self.workspace = store.workspace  # every query is scoped to it (m012; '' = single-workspace mode)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -33,11 +34,17 @@ class Alerts:
 
     # configs
     def config(self, channel_id: str) -> dict | None:
-        rows = list(self.db["alert_configs"].rows_where("channel_id = ?", [channel_id]))
+        rows = list(
+            self.db["alert_configs"].rows_where("workspace = ? and channel_id = ?", [self.workspace, channel_id])
+        )
         return rows[0] if rows else None
 
     def enabled_configs(self) -> list[dict]:
-        return list(self.db["alert_configs"].rows_where("enabled = 1", order_by="channel_id"))
+        return list(
+            self.db["alert_configs"].rows_where(
+                "workspace = ? and enabled = 1", [self.workspace], order_by="channel_id"
+            )
+        )
 
     def enabled_with_open_episode(self) -> list[dict]:
         """Each enabled config with its firing episode (or None) under "open_episode", as App Home lists them."""
@@ -57,6 +64,7 @@ class Alerts:
                 "created_by": user_id,
                 "snoozed_until": old.get("snoozed_until"),
                 "updated_at": to_iso(now),
+                "workspace": self.workspace,
             },
             pk="channel_id",
         )
@@ -64,19 +72,23 @@ class Alerts:
     def disable(self, channel_id: str, now: datetime) -> bool:
         if not (self.config(channel_id) or {}).get("enabled"):
             return False
-        self.db["alert_configs"].update(channel_id, {"enabled": 0, "updated_at": to_iso(now)})
+        self.db.execute(
+            "update alert_configs set enabled = 0, updated_at = ? where channel_id = ? and workspace = ?",
+            [to_iso(now), channel_id, self.workspace],
+        )
         # an episode left open would carry on in an old thread if alerts came back on later
         # the version bump makes a pass that holds the episode in memory lose its compare-and-set
         self.db.execute(
             "update alert_episodes set state = 'closed', resolved_at = ?, version = version + 1 "
-            "where channel_id = ? and state = 'firing'",
-            [to_iso(now), channel_id],
+            "where channel_id = ? and workspace = ? and state = 'firing'",
+            [to_iso(now), channel_id, self.workspace],
         )
         return True
 
     def snooze(self, channel_id: str, until: datetime | None, now: datetime) -> None:
-        self.db["alert_configs"].update(
-            channel_id, {"snoozed_until": to_iso(until) if until else None, "updated_at": to_iso(now)}
+        self.db.execute(
+            "update alert_configs set snoozed_until = ?, updated_at = ? where channel_id = ? and workspace = ?",
+            [to_iso(until) if until else None, to_iso(now), channel_id, self.workspace],
         )
 
     # samples
@@ -91,6 +103,7 @@ class Alerts:
                         "window_minutes": window_minutes,
                         "status": "pending",
                         "checked_at": to_iso(now),
+                        "workspace": self.workspace,
                     }
                 )
                 .last_pk
@@ -104,15 +117,17 @@ class Alerts:
     def samples_since(self, start: datetime) -> list[dict]:
         return list(
             self.db["alert_samples"].rows_where(
-                "window_end >= ? and status = 'ok'", [to_iso(start)], order_by="window_end"
+                "workspace = ? and window_end >= ? and status = 'ok'",
+                [self.workspace, to_iso(start)],
+                order_by="window_end",
             )
         )
 
     def latest_sample(self, window_minutes: int) -> dict | None:
         rows = list(
             self.db["alert_samples"].rows_where(
-                "window_minutes = ? and status in ('ok', 'missing')",
-                [window_minutes],
+                "workspace = ? and window_minutes = ? and status in ('ok', 'missing')",
+                [self.workspace, window_minutes],
                 order_by="window_end desc",
                 limit=1,
             )
@@ -120,21 +135,30 @@ class Alerts:
         return rows[0] if rows else None
 
     def prune_samples(self, before: datetime) -> None:
-        self.db.execute("delete from alert_samples where window_end < ?", [to_iso(before)])
+        self.db.execute(
+            "delete from alert_samples where workspace = ? and window_end < ?", [self.workspace, to_iso(before)]
+        )
 
     # the daily trailing-7-day baseline
     def baseline(self, key: str) -> dict | None:
-        rows = list(self.db["alert_baselines"].rows_where("key = ?", [key]))
-        return rows[0] if rows else None
+        rows = list(self.db["alert_baselines"].rows_where("key = ?", [self._baseline_key(key)]))
+        return {**rows[0], "key": key} if rows else None
 
     def save_baseline(self, row: dict) -> None:
-        self.db["alert_baselines"].upsert(row, pk="key")
+        self.db["alert_baselines"].upsert({**row, "key": self._baseline_key(row["key"])}, pk="key")
+
+    def _baseline_key(self, key: str) -> str:
+        # the table's key carries the workspace (single-workspace mode's keys stay as they were)
+        return f"{self.workspace}:{key}" if self.workspace else key
 
     # episodes
     def open_episode(self, channel_id: str) -> dict | None:
         rows = list(
             self.db["alert_episodes"].rows_where(
-                "channel_id = ? and state = 'firing'", [channel_id], order_by="id desc", limit=1
+                "workspace = ? and channel_id = ? and state = 'firing'",
+                [self.workspace, channel_id],
+                order_by="id desc",
+                limit=1,
             )
         )
         return rows[0] if rows else None
@@ -149,25 +173,28 @@ class Alerts:
         return rows[0] if rows else None
 
     def last_episode(self, channel_id: str) -> dict | None:
-        rows = list(self.db["alert_episodes"].rows_where("channel_id = ?", [channel_id], order_by="id desc", limit=1))
+        rows = list(
+            self.db["alert_episodes"].rows_where(
+                "workspace = ? and channel_id = ?", [self.workspace, channel_id], order_by="id desc", limit=1
+            )
+        )
         return rows[0] if rows else None
 
     def insert_episode(self, row: dict) -> int | None:
         """Open a firing episode; None when the channel already has one (another pass opened it first)."""
+        values = {k: v for k, v in row.items() if k != "id"} | {"version": 0, "workspace": self.workspace}
         try:
-            return (
-                self.db["alert_episodes"].insert({k: v for k, v in row.items() if k != "id"} | {"version": 0}).last_pk
-            )
+            return self.db["alert_episodes"].insert(values).last_pk
         except sqlite3.IntegrityError:
             return None
 
     def save_episode(self, row: dict, version: int) -> int | None:
         """Compare-and-set: write `row` only if the stored episode is still at `version`; the new version or None."""
-        values = {k: v for k, v in row.items() if k not in ("id", "version")}
+        values = {k: v for k, v in row.items() if k not in ("id", "version", "workspace")}
         sets = ", ".join(f"{k} = ?" for k in values)
         cursor = self.db.execute(
-            f"update alert_episodes set {sets}, version = version + 1 where id = ? and version = ?",
-            [*values.values(), row["id"], version],
+            f"update alert_episodes set {sets}, version = version + 1 where id = ? and workspace = ? and version = ?",
+            [*values.values(), row["id"], self.workspace, version],
         )
         return version + 1 if cursor.rowcount == 1 else None
 
@@ -175,7 +202,7 @@ class Alerts:
         """message_ts null -> 'posting', if still firing at `version`: only one pass posts an episode's alert."""
         cursor = self.db.execute(
             "update alert_episodes set message_ts = ?, posting_at = ?, version = version + 1 "
-            "where id = ? and version = ? and message_ts is null and state = 'firing'",
-            [marker, to_iso(now), episode_id, version],
+            "where id = ? and workspace = ? and version = ? and message_ts is null and state = 'firing'",
+            [marker, to_iso(now), episode_id, self.workspace, version],
         )
         return version + 1 if cursor.rowcount == 1 else None

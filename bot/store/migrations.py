@@ -208,6 +208,62 @@ def m010_alert_episode_cas(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m012_workspaces(db: sqlite_utils.Database) -> None:
+    # distribution mode: one row per installed workspace (key: the enterprise id of an org-wide install,
+    # else the team id); every token column holds Fernet ciphertext, never the token
+    db["installations"].create(
+        {
+            "workspace": str,
+            "enterprise_id": str,
+            "team_id": str,
+            "is_enterprise_install": int,
+            "installer_user_id": str,
+            "bot_user_id": str,
+            "bot_id": str,
+            "installed_at": str,
+            "fields": str,  # the rest of slack_sdk's Installation (names, scopes, urls), JSON, no secrets
+            "bot_token_enc": str,
+            "bot_refresh_token_enc": str,
+            "user_token_enc": str,
+            "user_refresh_token_enc": str,
+        },
+        pk="workspace",
+    )
+    db["oauth_states"].create({"state": str, "expires_at": float}, pk="state")
+    db["lexer_connections"].create(
+        {
+            "workspace": str,
+            "token_enc": str,
+            "token_last4": str,
+            "connected_by": str,
+            "connected_at": str,
+            "agents": int,
+            "groups": int,
+        },
+        pk="workspace",
+    )
+    db["workspace_admins"].create(
+        {"workspace": str, "user_id": str, "added_by": str, "added_at": str}, pk=("workspace", "user_id")
+    )
+    # every table holding one workspace's data carries its key; '' is the single-workspace mode
+    for table in ("subscriptions", "digest_runs", "export_jobs", "alert_configs", "alert_episodes", "audit_log"):
+        db[table].add_column("workspace", str, not_null_default="")
+    # alert checks run per workspace: one check per (workspace, slot, window)
+    db["alert_samples"].add_column("workspace", str, not_null_default="")
+    db.execute("drop index if exists alert_samples_slot")
+    db["alert_samples"].create_index(
+        ["workspace", "window_end", "window_minutes"], unique=True, index_name="alert_samples_slot"
+    )
+    db["subscriptions"].create_index(["workspace"])
+    db["export_jobs"].create_index(["workspace", "state"])
+    # m010's one-firing-episode-per-channel rule holds per workspace: two workspaces may share a channel id
+    db.execute("drop index if exists alert_episodes_one_firing")
+    db.execute(
+        "create unique index alert_episodes_one_firing on alert_episodes(workspace, channel_id) where state = 'firing'"
+    )
+
+
+@migrations()
 def m013_report_shares(db: sqlite_utils.Database) -> None:
     # one row per private answer shared to its channel: the insert is the claim, so a double click posts once
     db["report_shares"].create(

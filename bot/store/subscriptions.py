@@ -77,20 +77,27 @@ class Subscriptions:
 
     def __init__(self, store: Store):
         self.store = store
+        self.workspace = store.workspace  # every query is scoped to it (m012; '' = single-workspace mode)
 
     def get(self, sub_id: int) -> Subscription | None:
-        rows = list(self.store.db.query("select * from subscriptions where id = ?", [sub_id]))
+        rows = list(
+            self.store.db.query("select * from subscriptions where id = ? and workspace = ?", [sub_id, self.workspace])
+        )
         return Subscription.from_row(rows[0]) if rows else None
 
     def all(self, *, active_only: bool = False) -> list[Subscription]:
-        sql = "select * from subscriptions"
+        sql = "select * from subscriptions where workspace = ?"
         if active_only:
-            sql += " where coalesce(paused, 0) = 0 and broken_reason is null"
-        return [Subscription.from_row(r) for r in self.store.db.query(sql + " order by id")]
+            sql += " and coalesce(paused, 0) = 0 and broken_reason is null"
+        return [Subscription.from_row(r) for r in self.store.db.query(sql + " order by id", [self.workspace])]
 
     def latest(self) -> Subscription | None:
         """The most recently added subscription."""
-        rows = list(self.store.db.query("select * from subscriptions order by id desc limit 1"))
+        rows = list(
+            self.store.db.query(
+                "select * from subscriptions where workspace = ? order by id desc limit 1", [self.workspace]
+            )
+        )
         return Subscription.from_row(rows[0]) if rows else None
 
     def add(
@@ -118,6 +125,7 @@ class Subscriptions:
             "created_at": utcnow_iso(now),
             "paused": 0,
             "broken_reason": None,
+            "workspace": self.workspace,
         }
         table = self.store.db["subscriptions"]
         table.insert(row)
@@ -125,22 +133,27 @@ class Subscriptions:
 
     def find_duplicate(self, kind: str, form_id: int | None, channel_id: str) -> Subscription | None:
         rows = self.store.db.query(
-            "select * from subscriptions where kind = ? and channel_id = ? and "
+            "select * from subscriptions where workspace = ? and kind = ? and channel_id = ? and "
             "coalesce(form_id, 0) = ? and broken_reason is null",
-            [kind, channel_id, form_id or 0],
+            [self.workspace, kind, channel_id, form_id or 0],
         )
         return next((Subscription.from_row(r) for r in rows), None)
 
     def delete(self, sub_id: int) -> bool:
-        cur = self.store.db.conn.execute("delete from subscriptions where id = ?", (sub_id,))
+        cur = self.store.db.conn.execute(
+            "delete from subscriptions where id = ? and workspace = ?", (sub_id, self.workspace)
+        )
         return cur.rowcount == 1
 
     def set_paused(self, sub_id: int, paused: bool) -> None:
-        self.store.db["subscriptions"].update(sub_id, {"paused": int(paused)})
+        self.store.db.conn.execute(
+            "update subscriptions set paused = ? where id = ? and workspace = ?", (int(paused), sub_id, self.workspace)
+        )
 
     def mark_broken(self, sub_id: int, reason: str) -> bool:
         """Record why a subscription cannot post; True only for the call that broke it (so its creator is told once)."""
         cur = self.store.db.conn.execute(
-            "update subscriptions set broken_reason = ? where id = ? and broken_reason is null", (reason, sub_id)
+            "update subscriptions set broken_reason = ? where id = ? and workspace = ? and broken_reason is null",
+            (reason, sub_id, self.workspace),
         )
         return cur.rowcount == 1

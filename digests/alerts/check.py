@@ -381,13 +381,31 @@ def run_alert_checks(deps, now: datetime | None = None, sleep: Callable[[float],
 
 
 def scheduled_check(deps) -> None:
-    """The scheduler's job: never raises (a failed pass is logged; the next runs in 5 minutes)."""
-    try:
-        report = run_alert_checks(deps)
-        for line in report.lines()[1:]:
-            logger.info("alerts: %s", line)
-    except Exception:
-        logger.exception("alerts: the check failed")
+    """The scheduler's job: never raises (a failed pass is logged; the next runs in 5 minutes).
+
+    In distribution mode each connected workspace is checked on its own Deps (its tokens, its configs).
+    """
+    for here in [deps, *connected_workspaces(deps)]:
+        try:
+            report = run_alert_checks(here)
+            for line in report.lines()[1:]:
+                logger.info("alerts%s: %s", f" ({here.workspace})" if here.workspace else "", line)
+        except Exception:
+            logger.exception("alerts: the check failed")
+
+
+def connected_workspaces(deps) -> list:
+    """Every connected workspace's Deps (distribution mode); none in single-workspace mode."""
+    tenancy = deps.tenancy
+    if tenancy is None:
+        return []
+    found = []
+    for key in tenancy.keys():
+        if tenancy.connected(key):
+            here = tenancy.deps_for(key)
+            if here is not None:
+                found.append(here)
+    return found
 
 
 def schedule_checks(scheduler, deps) -> None:

@@ -18,6 +18,7 @@ from bot.sandbox.slack_standin.validation import MAX_MESSAGE_BLOCKS, check_conte
 from bot.sandbox.slack_standin.wire import (
     REDACTED,
     Answer,
+    basic_auth,
     bearer,
     drain,
     json_answer,
@@ -94,9 +95,15 @@ class SlackStandIn(Workspace):
         else:
             parse_error = None
         token = bearer(environ) or params.get("token")
-        recorded = copy.deepcopy({k: (REDACTED if k == "token" else v) for k, v in params.items()})
+        if method == "oauth.v2.access":  # client credentials come as HTTP Basic auth
+            params["_client_id"], params["_client_secret"] = basic_auth(environ)
+        recorded = copy.deepcopy(
+            {k: (REDACTED if k in ("token", "_client_secret", "code") else v) for k, v in params.items()}
+        )
         params.pop("token", None)
 
+        with self.lock:
+            team_id = self.team_tokens.get(token or "")
         failure = self.take_failure(method)
         if failure is not None:
             status, headers, body, error = failure_answer(failure, as_json=True)
@@ -107,7 +114,7 @@ class SlackStandIn(Workspace):
                 if method == "apps.connections.open":
                     answer = self._open_socket_connection(bearer(environ))
                 else:
-                    answer = self._call_method(method, token, params)
+                    answer = self._call_method(method, token, team_id, params)
                 error = None
             except ApiError as e:
                 answer = {"ok": False, "error": e.error, **e.extra}
@@ -115,23 +122,27 @@ class SlackStandIn(Workspace):
                     answer["response_metadata"] = {"messages": e.messages}
                 error = e.error
             status, headers, body = json_answer(200, answer)
-        self._record(method, recorded, environ, status, error)
+        self._record(method, recorded, environ, status, error, team_id)
         return status, headers, body
 
-    def _call_method(self, method: str, token: str | None, params: dict) -> dict:
-        """A Web API method on the bot token (api.test needs none)."""
+    def _call_method(self, method: str, token: str | None, team_id: str | None, params: dict) -> dict:
+        """A Web API method on the bot token or a team's installed token (api.test and oauth.v2.access need none)."""
         handler = WEB_API_METHODS.get(method)
         if handler is None:
             raise ApiError("unknown_method")
-        if method != "api.test":
+        if method not in ("api.test", "oauth.v2.access"):
             if token and token.startswith("xapp-"):
                 raise ApiError("not_allowed_token_type")  # an app-level token opens sockets and nothing else
             if not token:
                 raise ApiError("not_authed")
-            if token != self._bot_token:
+            if token != self._bot_token and team_id is None:
                 raise ApiError("invalid_auth")
         with self.lock:
-            return {"ok": True, **handler(self, params)}
+            self.caller_team_id = team_id
+            try:
+                return {"ok": True, **handler(self, params)}
+            finally:
+                self.caller_team_id = None
 
     def _open_socket_connection(self, token: str | None) -> dict:
         """apps.connections.open: the app-level token in the Authorization header, as Slack requires."""
@@ -139,8 +150,10 @@ class SlackStandIn(Workspace):
             raise ApiError("invalid_auth" if token else "not_authed")
         return {"ok": True, "url": self.socket_mode.open_url(token)}
 
-    def _record(self, method: str, params: dict, environ: dict, status: int, error: str | None) -> None:
-        call = Call(method, params, recorded_headers(environ), self.clock(), status, error)
+    def _record(
+        self, method: str, params: dict, environ: dict, status: int, error: str | None, team_id: str | None = None
+    ) -> None:
+        call = Call(method, params, recorded_headers(environ), self.clock(), status, error, team_id)
         with self.lock:
             self.calls.append(call)
         hook = self.on_event

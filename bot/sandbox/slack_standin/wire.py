@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -36,6 +37,18 @@ def bearer(environ: dict) -> str | None:
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip() or None
     return None
+
+
+def basic_auth(environ: dict) -> tuple[str | None, str | None]:
+    """(user, password) of an `Authorization: Basic …` header, or (None, None)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if auth[:6].lower() != "basic ":
+        return None, None
+    try:
+        user, _, password = base64.b64decode(auth[6:].strip()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    return user, password
 
 
 def recorded_headers(environ: dict) -> dict:

@@ -26,6 +26,18 @@ class Call:
     at: float
     status: int = 200  # HTTP status answered
     error: str | None = None  # Slack error answered, if any
+    team_id: str | None = None  # the team whose token made the call (oauth.v2.access: None)
+
+
+@dataclass(frozen=True)
+class InstallGrant:
+    """What a user approved on the stand-in's install page: redeemed once by oauth.v2.access."""
+
+    team_id: str
+    team_name: str
+    user_id: str
+    enterprise_id: str | None = None
+    is_enterprise_install: bool = False
 
 
 @dataclass
@@ -78,14 +90,27 @@ class Workspace:
         self.channel_messages: dict[str, list[dict]] = {}
         self.ephemeral_messages: list[dict] = []
         self.home_views: dict[str, list[dict]] = {}  # user id -> views.publish history
+        self.modals: list[dict] = []  # views.open, in order
         self.failures: dict[str, list[Failure]] = {}
+        # distribution: (client id, client secret) oauth.v2.access accepts; codes -> grants; tokens -> team
+        self.oauth_client: tuple[str, str] | None = None
+        self.oauth_codes: dict[str, InstallGrant] = {}
+        self.team_tokens: dict[str, str] = {}
+        self.caller_team_id: str | None = None  # the team of the call being answered (set under `lock`)
         self.add_user(bot_user_id, name="lexer-bot", real_name="Lexer Bot")
         self.users[bot_user_id]["is_bot"] = True
 
     # ---- world setup ---------------------------------------------------------------------------------
 
     def add_user(
-        self, user_id: str, *, name: str = "", real_name: str = "", tz: str = "UTC", is_admin: bool = False
+        self,
+        user_id: str,
+        *,
+        name: str = "",
+        real_name: str = "",
+        tz: str = "UTC",
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> None:
         """Add (or replace) a workspace member; `tz` must be an IANA zone."""
         ZoneInfo(tz)  # fail at setup, not in the middle of a request
@@ -96,8 +121,37 @@ class Workspace:
                 "real_name": real_name or name or user_id,
                 "tz": tz,
                 "is_admin": is_admin,
+                "is_owner": is_owner,
                 "is_bot": False,
             }
+
+    def authorize_install(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        team_name: str = "",
+        enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
+    ) -> str:
+        """The code Slack's install page would redirect with, after `user_id` approved the app for the team."""
+        code = f"code-{team_id}-{self.next_number()}"
+        with self.lock:
+            self.oauth_codes[code] = InstallGrant(
+                team_id, team_name or team_id, user_id, enterprise_id, is_enterprise_install
+            )
+        return code
+
+    def revoke_team(self, team_id: str) -> None:
+        """Every token issued to the team stops working (as after an uninstall)."""
+        with self.lock:
+            for token in [t for t, team in self.team_tokens.items() if team == team_id]:
+                del self.team_tokens[token]
+
+    def calls_from(self, team_id: str, method: str | None = None) -> list[Call]:
+        """The calls made with a token of this team (optionally of one method)."""
+        with self.lock:
+            return [c for c in self.calls if c.team_id == team_id and (method is None or c.method == method)]
 
     def add_channel(
         self, channel_id: str, name: str, *, member: bool = True, archived: bool = False, is_private: bool = False
@@ -209,6 +263,7 @@ class Workspace:
             self.channel_messages.clear()
             self.ephemeral_messages.clear()
             self.home_views.clear()
+            self.modals.clear()
             self.failures.clear()
 
     # ---- helpers for the method handlers (called with the lock held) ------------------------------------

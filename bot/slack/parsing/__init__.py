@@ -52,6 +52,7 @@ from bot.slack.parsing.values import (
     snooze_end,
     suggest,
 )
+from bot.slack.parsing.workspaces import WorkspaceCommand, parse_admins, parse_connect
 
 __all__ = [
     "ADMIN_COMMANDS",
@@ -79,6 +80,7 @@ __all__ = [
     "SubscribeCommand",
     "SubscriptionsCommand",
     "UnsubscribeCommand",
+    "WorkspaceCommand",
     "is_admin_command",
     "parse_command",
     "snooze_end",
@@ -133,4 +135,8 @@ def parse_command(text: str) -> Command:
         return parse_subscriptions(rest, public=public)
     if name == "alerts":
         return parse_alerts(rest, public=public)
+    if name in ("connect", "disconnect"):
+        return parse_connect(name, rest, public=public)
+    if name == "admins":
+        return parse_admins(rest, public=public)
     raise AssertionError(f"no grammar for `{name}`")  # COMMANDS names one of the grammars above

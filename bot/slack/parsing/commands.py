@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.slack.parsing.usage import ADMIN_COMMANDS, ALERTS_ADMIN_ACTIONS
 from bot.slack.parsing.values import Snooze
+from bot.slack.parsing.workspaces import WorkspaceCommand
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ Command = (
     | UnsubscribeCommand
     | SubscriptionsCommand
     | AlertsCommand
+    | WorkspaceCommand
 )
 
 
@@ -121,4 +123,6 @@ def is_admin_command(cmd: Command) -> bool:
     """True for exports, subscriptions and changing alerts (LEXERBOT_ADMINS only)."""
     if isinstance(cmd, AlertsCommand):
         return cmd.action in ALERTS_ADMIN_ACTIONS
+    if isinstance(cmd, WorkspaceCommand) and cmd.name == "admins":
+        return cmd.action in ("add", "remove")
     return cmd.name in ADMIN_COMMANDS

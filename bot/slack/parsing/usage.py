@@ -22,6 +22,9 @@ HELP_ORDER: list[str] = [
     "unsubscribe",
     "subscriptions",
     "alerts",
+    "connect",
+    "disconnect",
+    "admins",
     "help",
 ]
 COMMANDS = frozenset(HELP_ORDER)
@@ -41,7 +44,9 @@ REPORT_COMMANDS = frozenset(
 #: commands that take group:/agent: (the reports and the exports of them)
 FILTER_COMMANDS = REPORT_COMMANDS | {"export"}
 #: names with an admin form; `alerts` only for ALERTS_ADMIN_ACTIONS — ask is_admin_command
-ADMIN_COMMANDS = frozenset({"export", "subscribe", "unsubscribe", "alerts"})
+ADMIN_COMMANDS = frozenset({"export", "subscribe", "unsubscribe", "alerts", "connect", "disconnect"})
+#: distribution mode's workspace commands (answered from the workspace, not Lexer)
+WORKSPACE_COMMANDS = frozenset({"connect", "disconnect", "admins"})
 ALERTS_ADMIN_ACTIONS = frozenset({"on", "off", "snooze"})
 COMMAND_ALIASES = {"sla": "summary", "?": "help", "response-times": "response-time"}
 HINT_COMMANDS = "Try `summary`, `team`, `cases`, `nps`, `export` or `subscribe`; `/lexer help` lists everything."
@@ -78,6 +83,9 @@ USAGE: dict[str, str] = {
         "alerts off  — e.g. `/lexer alerts off`\n"
         "alerts snooze 2h|30m|1d|until HH:MM|off  — e.g. `/lexer alerts snooze until 17:30`"
     ),
+    "connect": "connect  — e.g. `/lexer connect` (an admin connects this workspace's Lexer API token in a form)",
+    "disconnect": "disconnect  — e.g. `/lexer disconnect` (an admin removes this workspace's Lexer token)",
+    "admins": "admins [add|remove @user]  — e.g. `/lexer admins` (add and remove take a Slack mention)",
     "help": "help [COMMAND]  — e.g. `/lexer help team`",
 }
 

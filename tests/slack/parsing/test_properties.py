@@ -23,6 +23,7 @@ from bot.slack.parsing import (
     SubscribeCommand,
     SubscriptionsCommand,
     UnsubscribeCommand,
+    WorkspaceCommand,
     is_admin_command,
     parse_command,
 )
@@ -194,6 +195,10 @@ def check_consistent(cmd: Command) -> None:
         assert (cmd.snooze is not None) == (cmd.action == "snooze")
         if cmd.snooze is not None:
             _check_snooze(cmd.snooze)
+    elif isinstance(cmd, WorkspaceCommand):
+        assert cmd.name in ("connect", "disconnect", "admins")
+        assert (cmd.user_id is not None) == (cmd.action in ("add", "remove"))
+        assert cmd.action == "list" or cmd.name == "admins"
     else:
         raise AssertionError(f"not a command: {cmd!r}")
     assert isinstance(is_admin_command(cmd), bool)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, history, views
+from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, history, oauth, views
 from bot.sandbox.slack_standin.workspace import Workspace
 
 Method = Callable[[Workspace, dict], dict]
@@ -26,7 +26,9 @@ WEB_API_METHODS: Mapping[str, Method] = MappingProxyType(
         "conversations.history": history.conversations_history,
         "users.info": conversations.users_info,
         "views.publish": views.publish,
+        "views.open": views.open_modal,
         "files.getUploadURLExternal": files.get_upload_url_external,
         "files.completeUploadExternal": files.complete_upload_external,
+        "oauth.v2.access": oauth.oauth_v2_access,
     }
 )

@@ -19,8 +19,8 @@ def auth_test(ws: Workspace, params: dict) -> dict:
         "url": f"https://{TEAM_DOMAIN}.slack.com/",
         "team": "Stand-in",
         "user": "lexer-bot",
-        "team_id": ws.team_id,
+        "team_id": ws.caller_team_id or ws.team_id,
         "user_id": ws.bot_user_id,
         "bot_id": ws.bot_id,
-        "is_enterprise_install": False,
+        "is_enterprise_install": bool(ws.caller_team_id and ws.caller_team_id.startswith("E")),
     }

@@ -69,7 +69,7 @@ def users_info(ws: Workspace, params: dict) -> dict:
     return {
         "user": {
             "id": user["id"],
-            "team_id": ws.team_id,
+            "team_id": ws.caller_team_id or ws.team_id,
             "name": user["name"],
             "deleted": False,
             "real_name": user["real_name"],
@@ -77,7 +77,7 @@ def users_info(ws: Workspace, params: dict) -> dict:
             "tz_label": _tz_label(now),
             "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
             "is_admin": user["is_admin"],
-            "is_owner": False,
+            "is_owner": user.get("is_owner", False),
             "is_bot": user["is_bot"],
             "profile": {"real_name": user["real_name"], "display_name": user["name"]},
         }

@@ -1,4 +1,4 @@
-"""views.publish (Home tab views only)."""
+"""views.publish (Home tab views only) and views.open (modals)."""
 
 from __future__ import annotations
 
@@ -37,3 +37,18 @@ def publish(ws: Workspace, params: dict) -> dict:
     }
     ws.home_views.setdefault(user_id, []).append(copy.deepcopy(published))
     return {"view": published}
+
+
+def open_modal(ws: Workspace, params: dict) -> dict:
+    """views.open: a modal for a trigger id; kept in `ws.modals` with the team that opened it."""
+    if not params.get("trigger_id"):
+        raise ApiError("invalid_arguments", "[ERROR] missing required field: trigger_id")
+    view = params.get("view")
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        raise ApiError("invalid_arguments", "[ERROR] must be modal [json-pointer:/view/type]")
+    problems = block_problems(view.get("blocks"), max_blocks=MAX_VIEW_BLOCKS, pointer="/view/blocks")
+    if problems:
+        raise ApiError("invalid_arguments", *problems)
+    opened = {**copy.deepcopy(view), "id": f"V{ws.next_number():08d}", "team_id": ws.caller_team_id or ws.team_id}
+    ws.modals.append(opened)
+    return {"view": opened}

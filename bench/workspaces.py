@@ -1,0 +1,220 @@
+"""Distribution mode at 50 workspaces: digests with per-workspace tokens, and /lexer ack latency.
+
+50 workspaces are installed through the OAuth flow of a served `lexer-bot serve` (the Slack stand-in
+answers oauth.v2.access with a bot token per team), each with its own Lexer sandbox token and 10
+subscriptions due at the current minute in its own timezone. All 500 digests run through the clock's
+job function (digests.schedule.run_scheduled_digest) on the scheduler's pool size. Then 500 signed
+`/lexer team last-week`, spread over the 50 workspaces, are timed to their ack, against a
+single-workspace bot served in the same process.
+
+    python bench/workspaces.py [--workspaces 50] [--subs 10] [--commands 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from cryptography.fernet import Fernet
+from slack_sdk.signature import SignatureVerifier
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.cli import build_served  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
+from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
+from bot.sandbox.server import serve_in_thread  # noqa: E402
+from bot.sandbox.slack_standin import SlackStandIn  # noqa: E402
+from digests.schedule import EXECUTOR_THREADS, run_scheduled_digest  # noqa: E402
+
+ZONES = ("Australia/Sydney", "America/New_York", "Europe/London", "Asia/Tokyo", "America/Los_Angeles")
+SECRET = "bench-signing-secret"
+SINGLE_BOT_TOKEN = "xoxb-bench-single"
+CLIENT = ("9999.8888", "bench-client-secret")
+
+
+def signed(http: httpx.Client, url: str, form: dict) -> float:
+    body = urllib.parse.urlencode(form)
+    ts = str(int(time.time()))
+    sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+    t0 = time.perf_counter()
+    r = http.post(
+        f"{url}/slack/events",
+        content=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+        },
+    )
+    elapsed = time.perf_counter() - t0
+    assert r.status_code == 200, r.text
+    return elapsed
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def ack_latencies(url: str, slack: SlackStandIn, teams: list[str], n: int, user: str) -> list[float]:
+    with httpx.Client(timeout=30) as http, ThreadPoolExecutor(50) as pool:
+
+        def one(i: int) -> float:
+            return signed(
+                http,
+                url,
+                {
+                    "team_id": teams[i % len(teams)],
+                    "channel_id": "C0GENERAL",
+                    "user_id": user,
+                    "command": "/lexer",
+                    "text": "team last-week",
+                    "response_url": slack.new_response_url(f"r{i}-{time.monotonic_ns()}"),
+                    "trigger_id": "t",
+                },
+            )
+
+        return list(pool.map(one, range(n)))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workspaces", type=int, default=50)
+    ap.add_argument("--subs", type=int, default=10)
+    ap.add_argument("--commands", type=int, default=500)
+    args = ap.parse_args()
+
+    tokens = [f"lexer-bench-{i:03d}" for i in range(args.workspaces)]
+    sandbox = LexerSandbox(rate_limit=RATE_LIMIT, rate_window_s=RATE_WINDOW_S, tokens=(*tokens, "single-token"))
+    slack = SlackStandIn(bot_token=SINGLE_BOT_TOKEN)
+    slack.oauth_client = CLIENT
+    slack.add_user("UADMIN01", name="ada", tz="Australia/Sydney")
+    slack.add_channel("C0GENERAL", "general", member=True)
+    lexer_srv, slack_srv = serve_in_thread(sandbox, threads=32), serve_in_thread(slack, threads=32)
+    sandbox.base_url, slack.base_url = lexer_srv.url, slack_srv.url
+    tmp = tempfile.TemporaryDirectory()
+    servers = []
+    try:
+        common = dict(
+            lexer_api_url=f"{lexer_srv.url}/v1",
+            lexer_status_url=f"{lexer_srv.url}/api/public/v1/activity/reports/status",
+            slack_signing_secret=SECRET,
+            slack_api_url=f"{slack_srv.url}/api/",
+        )
+        dist = Settings(
+            **common,
+            db_path=str(Path(tmp.name) / "dist.db"),
+            slack_client_id=CLIENT[0],
+            slack_client_secret=CLIENT[1],
+            secret_keys=(Fernet.generate_key().decode(),),
+        )
+        running, wsgi = build_served(dist, scheduler=False)
+        served = serve_in_thread(wsgi, threads=16)
+        servers.append((running, served))
+        deps = running.deps
+
+        teams = [f"T{i:07d}" for i in range(args.workspaces)]
+        t0 = time.perf_counter()
+        with httpx.Client(timeout=30) as http:
+            for team in teams:
+                page = http.get(f"{served.url}/slack/install")
+                state = re.search(r"state=([^&\"']+)", page.text).group(1)
+                cookie = page.headers["set-cookie"].split(";")[0]
+                code = slack.authorize_install(team, "UADMIN01")
+                done = http.get(
+                    f"{served.url}/slack/oauth_redirect",
+                    params={"code": code, "state": state},
+                    headers={"Cookie": cookie},
+                )
+                assert done.status_code == 200, done.text
+        install_s = time.perf_counter() - t0
+        due = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        jobs = []
+        for i, (team, token) in enumerate(zip(teams, tokens, strict=True)):
+            deps.store.lexer_connections.save(team, token, connected_by="UADMIN01", agents=0, groups=0)
+            zone = ZONES[i % len(ZONES)]
+            store = deps.store.for_workspace(team)
+            for j in range(args.subs):
+                channel = f"C{i:04d}{j:04d}"
+                slack.add_channel(channel, f"team-{i}-{j}", member=True)
+                sub = store.subscriptions.add(
+                    kind="sla",
+                    channel_id=channel,
+                    cadence="daily",
+                    at_time=due.astimezone(ZoneInfo(zone)).strftime("%H:%M"),
+                    tz=zone,
+                    created_by="UADMIN01",
+                )
+                jobs.append((sub.id, team))
+
+        slack.reset()
+        sandbox.reset_counters()
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(EXECUTOR_THREADS) as pool:
+            list(pool.map(lambda job: run_scheduled_digest(deps, job[0], job[1]), jobs))
+        wall = time.perf_counter() - t0
+        statuses = Counter(r["status"] for r in deps.store.db.query("select status from digest_runs"))
+        per_token = [sandbox.counted(t) for t in tokens]
+        calls = Counter(c.method for c in slack.calls)
+        teams_posting = {c.team_id for c in slack.calls if c.method == "chat.postMessage"}
+        print(f"installed {len(teams)} workspaces through OAuth in {install_s:.2f} s")
+        print(f"digests: {len(jobs)} due at {due:%H:%M} UTC in {len(ZONES)} zones; runs {dict(statuses)}")
+        print(
+            f"Lexer requests per token: max {max(per_token)}, median {statistics.median(per_token)} "
+            f"(limit {RATE_LIMIT} per {int(RATE_WINDOW_S)} s); total {sum(per_token)}"
+        )
+        print(f"Slack calls: {sum(calls.values())} {dict(calls)}; from {len(teams_posting)} workspaces' tokens")
+        print(f"wall time for all digests: {wall:.2f} s ({wall / len(jobs) * 1000:.1f} ms per digest)")
+
+        # ack latency: the same commands against a single-workspace bot in this process
+        single = Settings(
+            **common,
+            lexer_api_token="single-token",
+            slack_bot_token=SINGLE_BOT_TOKEN,
+            db_path=str(Path(tmp.name) / "single.db"),
+            admins=frozenset({"UADMIN01"}),
+        )
+        running_1, wsgi_1 = build_served(single, scheduler=False)
+        served_1 = serve_in_thread(wsgi_1, threads=16)
+        servers.append((running_1, served_1))
+        ack_latencies(served.url, slack, teams, 50, "UADMIN01")  # warm both up
+        ack_latencies(served_1.url, slack, ["T0TEST"], 50, "UADMIN01")
+        dist_acks = ack_latencies(served.url, slack, teams, args.commands, "UADMIN01")
+        single_acks = ack_latencies(served_1.url, slack, ["T0TEST"], args.commands, "UADMIN01")
+        ratio = p99(dist_acks) / p99(single_acks)
+        print(
+            f"/lexer ack p99: {p99(dist_acks) * 1000:.1f} ms over {len(teams)} workspaces vs "
+            f"{p99(single_acks) * 1000:.1f} ms single-workspace (ratio {ratio:.2f}, target <= 1.2); "
+            f"medians {statistics.median(dist_acks) * 1000:.1f} / {statistics.median(single_acks) * 1000:.1f} ms"
+        )
+        ok = (
+            statuses.get("posted", 0) == len(jobs)
+            and max(per_token) <= RATE_LIMIT
+            and len(teams_posting) == len(teams)
+            and ratio <= 1.2
+        )
+        print("OK" if ok else "TARGET MISSED")
+        return 0 if ok else 1
+    finally:
+        for running, served in servers:
+            served.stop()
+            running.stop()
+        lexer_srv.stop()
+        slack_srv.stop()
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

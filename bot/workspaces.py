@@ -1,0 +1,226 @@
+"""Distribution mode's feature: `/lexer connect|disconnect|admins`, the connect modal's submission, the OAuth
+flow's pages and an uninstall. Every handler answers; secrets never reach a message or a log line."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import BoltResponse
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_flow import OAuthFlow
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.commands import Asker, CommandRunner, Reply, asker_is_admin
+from bot.deps import Deps
+from bot.errors import LexerApiError, LexerBotError, UnauthorizedError
+from bot.slack.messages import workspaces as msg
+from bot.slack.parsing import WorkspaceCommand
+from bot.store.installations import OAuthStates, SlackInstallationStore, remove_workspace_data
+from bot.tenancy import request_workspace
+
+logger = logging.getLogger(__name__)
+
+# the bot scopes of manifest.yml (tests/test_manifest.py holds them equal)
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "files:write",
+    "channels:read",
+    "groups:read",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+# ------------------------------------------------------------------ /lexer connect | disconnect | admins
+
+
+def connect(cmd: WorkspaceCommand, asker: Asker, deps: Deps) -> Reply:
+    if deps.tenancy is None:
+        return Reply(msg.not_distributed_message(cmd.name))
+    conn = deps.store.lexer_connections.find(deps.workspace)
+    if conn is not None:
+        return Reply(
+            msg.connected_status_message(
+                conn.connected_by, conn.connected_at, conn.token_last4, conn.agents, conn.groups
+            )
+        )
+    try:
+        deps.slack.views_open(trigger_id=asker.trigger_id or "", view=msg.connect_modal())
+    except SlackApiError as exc:
+        logger.warning("views.open for /lexer connect failed: %s", exc.response.get("error"))
+        return Reply(msg.connect_failed_to_open_message())
+    return Reply(msg.connect_opened_message())
+
+
+def disconnect(cmd: WorkspaceCommand, asker: Asker, deps: Deps) -> Reply:
+    if deps.tenancy is None:
+        return Reply(msg.not_distributed_message(cmd.name))
+    was = deps.store.lexer_connections.delete(deps.workspace)
+    deps.store.audit_log.record(asker.user_id, "lexer_disconnect", {"workspace": deps.workspace, "was_connected": was})
+    deps.tenancy.forget(deps.workspace)
+    return Reply(msg.disconnected_message(was))
+
+
+def admins(cmd: WorkspaceCommand, asker: Asker, deps: Deps) -> Reply:
+    if deps.tenancy is None:
+        return Reply(msg.not_distributed_message(cmd.name))
+    key = deps.workspace
+    note = None
+    if cmd.action == "add" and cmd.user_id:
+        added = deps.store.workspace_admins.add(key, cmd.user_id, asker.user_id)
+        deps.store.audit_log.record(asker.user_id, "admin_add", {"workspace": key, "user": cmd.user_id})
+        note = f"<@{cmd.user_id}> " + ("is now a lexer-bot admin." if added else "was already a lexer-bot admin.")
+    elif cmd.action == "remove" and cmd.user_id:
+        removed = deps.store.workspace_admins.remove(key, cmd.user_id)
+        deps.store.audit_log.record(asker.user_id, "admin_remove", {"workspace": key, "user": cmd.user_id})
+        note = (
+            f"<@{cmd.user_id}> is no longer a lexer-bot admin (Slack owners and admins and the installer always are)."
+            if removed
+            else f"<@{cmd.user_id}> was not on the added admins."
+        )
+        deps.tenancy.forget(key)
+    return Reply(
+        msg.admins_message(deps.store.installations.installer(key), deps.store.workspace_admins.list(key), note)
+    )
+
+
+COMMANDS = {"connect": connect, "disconnect": disconnect, "admins": admins}
+#: what a workspace with no Lexer connection can still run
+WITHOUT_LEXER = frozenset({"help", "connect", "disconnect", "admins"})
+
+
+def unconnected_reply(deps: Deps, asker: Asker) -> Reply:
+    return Reply(msg.not_connected_message(asker.is_admin, deps.tenancy.admins(deps.workspace)))
+
+
+class NotInstalledError(LexerBotError):
+    """A request from a workspace with no installation (Bolt's authorize refuses these first)."""
+
+
+class WorkspaceRunner(CommandRunner):
+    """The command runner of one workspace; with no Lexer connection, Lexer commands say how to connect."""
+
+    def _dispatch(self, cmd, asker: Asker) -> Reply:
+        if cmd.name not in WITHOUT_LEXER and not self.deps.tenancy.connected(self.deps.workspace):
+            return unconnected_reply(self.deps, asker)
+        if cmd.name == "export":  # the export worker runs on single-workspace Deps only, for now
+            return Reply(msg.exports_not_here_message())
+        return super()._dispatch(cmd, asker)
+
+
+def workspace_runner(root: Deps, runner: CommandRunner, request: dict) -> tuple[Deps, CommandRunner]:
+    """The Deps and command runner of the workspace a /lexer request came from."""
+    key = request_workspace(request)
+    deps = root.tenancy.deps_for(key)
+    if deps is None:
+        raise NotInstalledError("lexer-bot is not installed in this workspace.", hint="Install it again.")
+    return deps, WorkspaceRunner(deps, runner.commands)
+
+
+# ------------------------------------------------------------------ the connect modal's submission
+
+
+def check_lexer_token(deps: Deps, token: str) -> tuple[int, int]:
+    """(agents, groups) read with this token (GET /users, /groups); UnauthorizedError if Lexer refuses it."""
+    api = deps.tenancy.client_for_token(token)
+    try:
+        return len(api.users()), len(api.groups())
+    finally:
+        api.http.close()
+        api.download_http.close()
+
+
+def submit_connect(body: dict, deps: Deps, client, ack) -> None:
+    """view_submission of the connect modal: admin checked, token checked with Lexer, then saved encrypted."""
+    user_id = str((body.get("user") or {}).get("id") or "")
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    token = str(((values.get(msg.TOKEN_BLOCK) or {}).get(msg.TOKEN_ACTION) or {}).get("value") or "").strip()
+    if not asker_is_admin(deps, user_id, client):
+        ack(response_action="errors", errors={msg.TOKEN_BLOCK: msg.MSG_NOT_ADMIN_FIELD})
+        deps.store.audit_log.record(user_id, "lexer_connect_refused", {"workspace": deps.workspace, "why": "not admin"})
+        return
+    if not token:
+        ack(response_action="errors", errors={msg.TOKEN_BLOCK: msg.MSG_TOKEN_EMPTY})
+        return
+    try:
+        agents, groups = check_lexer_token(deps, token)
+    except UnauthorizedError:
+        ack(response_action="errors", errors={msg.TOKEN_BLOCK: msg.MSG_TOKEN_REFUSED})
+        return
+    except LexerApiError as exc:
+        logger.warning("checking a Lexer token failed: %s", type(exc).__name__)
+        ack(response_action="errors", errors={msg.TOKEN_BLOCK: msg.MSG_LEXER_DOWN})
+        return
+    deps.store.lexer_connections.save(deps.workspace, token, connected_by=user_id, agents=agents, groups=groups)
+    deps.store.audit_log.record(
+        user_id, "lexer_connect", {"workspace": deps.workspace, "agents": agents, "groups": groups}
+    )
+    deps.tenancy.forget(deps.workspace)
+    ack()
+    try:  # the confirmation goes to the admin's DM: a modal has no channel to answer in
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
+        client.chat_postMessage(channel=dm, **msg.connected_message(agents, groups))
+    except SlackApiError as exc:
+        logger.warning("could not DM the connect confirmation: %s", exc.response.get("error"))
+
+
+# ------------------------------------------------------------------ uninstall
+
+
+def remove_workspace(deps: Deps, key: str, reason: str) -> None:
+    """app_uninstalled / tokens_revoked: tokens, installation, Lexer connection, admins, digests and alerts go."""
+    store = deps.store
+    store.installations.delete(key)
+    store.lexer_connections.delete(key)
+    store.workspace_admins.delete_workspace(key)
+    removed = remove_workspace_data(store, key)
+    store.audit_log.record("", "workspace_removed", {"workspace": key, "reason": reason, **removed})
+    if deps.tenancy is not None:
+        deps.tenancy.forget(key)
+    deps.clock.ring()  # the scheduler drops the workspace's digest jobs at once
+
+
+def workspace_of(body: dict) -> str:
+    return request_workspace(body)
+
+
+# ------------------------------------------------------------------ Bolt's OAuth flow
+
+
+def _on_success(args: SuccessArgs) -> BoltResponse:
+    name = args.installation.team_name or args.installation.enterprise_name or ""
+    return BoltResponse(
+        status=200, body=msg.install_success_page(name), headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+def _on_failure(args: FailureArgs) -> BoltResponse:
+    logger.info("install failed: %s", args.reason)
+    return BoltResponse(
+        status=args.suggested_status_code,
+        body=msg.install_failure_page(args.reason, INSTALL_PATH),
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+
+
+def build_oauth_flow(deps: Deps) -> OAuthFlow:
+    """Bolt's OAuth flow on our database; oauth.v2.access goes through SLACK_API_URL like every call."""
+    settings = deps.settings
+    oauth_settings = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=SlackInstallationStore(deps.store),
+        installation_store_bot_only=True,
+        state_store=OAuthStates(deps.store),
+        callback_options=CallbackOptions(success=_on_success, failure=_on_failure),
+        logger=logging.getLogger("bot.bolt.oauth"),
+    )
+    return OAuthFlow(client=WebClient(base_url=settings.slack_api_url, timeout=30), settings=oauth_settings)
