@@ -132,6 +132,7 @@ class WorkspaceStore:
         self.alerts = Alerts(self)  # type: ignore[arg-type]
         self.rate_log = RateLog(self)  # type: ignore[arg-type]
         self.audit_log = AuditLog(self)  # type: ignore[arg-type]
+        self.report_shares = ReportShares(self)  # type: ignore[arg-type]
         self.installations = root.installations
         self.lexer_connections = root.lexer_connections
         self.workspace_admins = root.workspace_admins

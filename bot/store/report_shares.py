@@ -17,14 +17,15 @@ class ReportShares:
 
     def __init__(self, store: Store):
         self.store = store
+        self.workspace = store.workspace  # every query is scoped to it ('' = single-workspace mode)
 
-    def claim(self, channel_id: str, message_ts: str, user_id: str, now: datetime, workspace: str = "") -> bool:
+    def claim(self, channel_id: str, message_ts: str, user_id: str, now: datetime) -> bool:
         """True for the first share of this message; False when it was shared already (a double click)."""
         try:
             self.store.db.conn.execute(
                 "insert into report_shares (workspace, channel_id, message_ts, user_id, shared_at) "
                 "values (?, ?, ?, ?, ?)",
-                (workspace, channel_id, message_ts, user_id, to_iso(now)),
+                (self.workspace, channel_id, message_ts, user_id, to_iso(now)),
             )
         except sqlite3.IntegrityError:
             return False
