@@ -350,6 +350,8 @@ class ExportQueue(DeliverySteps):
             job = self._job(job_id)
             if not held and (job.get("worker") or not job.get("message_ts")):
                 return  # another worker holds it (or will post it): its messages are that worker's
+            if held and (job.get("worker") != self.worker_id or job.get("claim_gen") != self._gen(job_id)):
+                raise LostClaim(job_id)  # taken over: the message is the new holder's now, never overwritten
             if job["state"] == "queued" and "ahead" not in live:
                 live["ahead"] = self.position(job_id)
             message = progress_message(job, sandbox=self.settings.sandbox_mode, **live)
