@@ -52,8 +52,10 @@ class OwnerLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        # locked under a name no cleanup looks at, then renamed: the lock's name never shows an unlocked file
+        fd, staging = tempfile.mkstemp(prefix=".lexer-lock-", dir=self.path.parent)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(staging, self.path)
         self._fd = fd
 
     def release(self) -> None:
@@ -98,9 +100,12 @@ def remove_orphaned_temp_files(temp_dir: str | None) -> list[str]:
         if gone[token]:
             path.unlink(missing_ok=True)
             removed.append(path.name)
-    for token, dead in gone.items():
-        if dead:
-            lock_path(token, temp_dir).unlink(missing_ok=True)
+    for lock in folder.glob(f"{TEMP_PREFIX}w*.lock"):
+        token = lock.name[len(TEMP_PREFIX) + 1 : -len(".lock")]
+        if gone.get(token, None) is None:
+            gone[token] = owner_gone(token, temp_dir)
+        if gone[token]:
+            lock.unlink(missing_ok=True)
     return removed
 
 
