@@ -122,14 +122,20 @@ def secret_box(settings: Settings):
     return SecretBox(settings.secret_keys) if settings.secret_keys else None
 
 
-def start_process(deps: Deps, *, scheduler: bool = False, command_workers: int = 0, features=None) -> Running:
-    """Start what this process runs on its Deps: the features' workers, command workers, the scheduler."""
+def start_process(
+    deps: Deps, *, scheduler: bool = False, command_workers: int = 0, features=None, background: bool = True
+) -> Running:
+    """Start what this process runs on its Deps: the features' workers, command workers, the scheduler.
+
+    `background=False` is for one-shot commands (`ask`): they answer and exit, so they start no
+    feature workers and never take export jobs (a job they queue is delivered by a serving process).
+    """
     from bot.commands import CommandRunner
     from bot.features import FEATURES, command_handlers, start_workers
 
     features = FEATURES if features is None else features
     running = Running(deps, CommandRunner(deps, command_handlers(features)))
-    running.workers = start_workers(features, deps)
+    running.workers = start_workers(features, deps) if background else []
     if command_workers:
         from bot.command_workers import CommandWorkerPool
 
@@ -172,7 +178,7 @@ def cmd_ask(args, settings: Settings) -> int:
     from bot.commands import Asker, is_admin
     from bot.slack.text import render_message_text
 
-    running = start_process(build_deps(settings, with_slack=False))
+    running = start_process(build_deps(settings, with_slack=False), background=False)
     tz = parse_tz_option(args.tz) if args.tz else settings.tz
     user = args.user or (sorted(settings.admins)[0] if settings.admins else "ULOCAL")
     reply = running.runner.run(

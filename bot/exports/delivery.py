@@ -17,7 +17,7 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import ExportError, LexerBotError
-from bot.exports.files import RowCounter, temp_csv_path
+from bot.exports.files import RowCounter
 from bot.isotime import utcnow_iso
 from bot.lexer.client import Filters
 from bot.lexer.exports import wait_for_export
@@ -37,6 +37,10 @@ class FileTooLargeError(ExportError):
 
 class Stopped(Exception):
     """The queue is stopping; the job stays in the database for the next start."""
+
+
+class LostClaim(Exception):
+    """Another worker has taken this job over (this one was presumed gone): stop, writing and sending nothing."""
 
 
 def slack_failure(exc: SlackApiError) -> tuple[str, str]:
@@ -60,9 +64,7 @@ class DeliverySteps:
 
     # -------------------------------------------------------------- one job
     def _run(self, job_id: int) -> None:
-        if not self._claim(job_id):
-            logger.info("export %s is held by another worker or finished", job_id)
-            return
+        """Deliver one job this worker has claimed (ExportQueue.claim_next)."""
         tmp: Path | None = None
         try:
             job = self._job(job_id)
@@ -81,7 +83,7 @@ class DeliverySteps:
                 self._set(job_id, state="started")
             self._show(job_id, force=True)
             status = self._lexer_file(job_id)
-            tmp = temp_csv_path(job_id, self.options.temp_dir)
+            tmp = self.temp_csv(job_id)
             self._set(job_id, state="downloading")
             size, rows = self._download(job_id, status.url or "", tmp)
             self._set(job_id, state="uploading", size_bytes=size, rows=rows, file_name=job_title(job))
@@ -89,12 +91,14 @@ class DeliverySteps:
             file_id = self._upload(job_id, tmp, size)
             self._set(job_id, state="sharing", file_id=file_id)
             self._share(job_id, file_id)
-            self._set(job_id, state="done", worker=None, error=None, error_hint=None)
+            self._set(job_id, state="done", error=None, error_hint=None)
             self._show(job_id, force=True)
             logger.info("export %s delivered (%s bytes, %s rows)", job_id, size, rows)
         except Stopped:
             logger.info("export %s paused for shutdown; it resumes at the next start", job_id)
             self._release(job_id)
+        except LostClaim:
+            logger.warning("export %s was taken over by another worker; this one stops", job_id)
         except LexerBotError as exc:
             self._fail(job_id, exc.message, exc.hint or None)
         except SlackApiError as exc:
@@ -112,8 +116,11 @@ class DeliverySteps:
 
     def _fail(self, job_id: int, problem: str, hint: str | None) -> None:
         logger.warning("export %s failed: %s", job_id, problem)
-        self._set(job_id, state="failed", worker=None, error=problem, error_hint=hint)
-        self._show(job_id, force=True)
+        try:
+            self._set(job_id, state="failed", error=problem, error_hint=hint)
+            self._show(job_id, force=True)
+        except LostClaim:
+            logger.warning("export %s was taken over by another worker; its failure is not reported here", job_id)
 
     def _timeframe(self, job: dict) -> Timeframe:
         return Timeframe(

@@ -1,8 +1,14 @@
-"""The export queue: jobs in line and at most N running, in worker threads; each job is a row in `export_jobs`.
+"""The export queue: the line is the `export_jobs` table, shared by every process; worker threads take jobs from it.
 
-A restart resumes a job (polling again with the stored report token) or tells the
-requester it failed; nothing is silently lost. A progress message in the
-requester's DM is kept current with chat.update, at most once every few seconds.
+A worker thread claims the oldest free job only while fewer than
+LEXERBOT_EXPORT_CONCURRENCY jobs are held by live workers anywhere, so the limit
+holds across processes. A claim is fenced (bot/store/export_jobs.py): every write
+carries the claim generation, and a worker that lost its claim stops. A job whose
+worker is gone (heartbeat older than three beats, or its pid dead on this host)
+is taken over at start and by the scan. A restart resumes a job (polling again
+with the stored report token) or tells the requester it failed; nothing is
+silently lost. A progress message in the requester's DM is kept current with
+chat.update, at most once every few seconds.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +29,7 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from bot.exports import files
-from bot.exports.delivery import DeliverySteps
+from bot.exports.delivery import DeliverySteps, LostClaim
 from bot.isotime import utcnow_iso
 from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S
@@ -36,9 +41,9 @@ logger = logging.getLogger(__name__)
 
 SLACK_MAX_FILE_BYTES = 1 << 30  # Slack's per-file limit: 1 GB
 PROGRESS_INTERVAL_S = 2.5  # chat.update at most this often per message (Slack rate-limits updates)
-HEARTBEAT_S = 10.0  # how often a running job touches updated_at
-STALE_AFTER_S = 180.0  # a job untouched this long belongs to a worker that died; another may take it
-SCAN_INTERVAL_S = 60.0  # how often a worker looks for such orphaned jobs
+HEARTBEAT_S = 5.0  # how often the holder of a job says it is alive
+STALE_BEATS = 3  # a claim this many beats old belongs to a worker that is gone
+SCAN_INTERVAL_S = 5.0  # how often idle workers look for free or orphaned jobs (a submit here wakes them at once)
 UPLOAD_RETRY_DELAYS_S = (1.0, 4.0)  # waits between the 3 tries of the upload POST
 
 
@@ -52,9 +57,12 @@ class QueueOptions:
     upload_retry_delays_s: tuple[float, ...] = UPLOAD_RETRY_DELAYS_S
     max_file_bytes: int = SLACK_MAX_FILE_BYTES
     heartbeat_s: float = HEARTBEAT_S
-    stale_after_s: float = STALE_AFTER_S
     scan_interval_s: float = SCAN_INTERVAL_S
     temp_dir: str | None = None
+
+    @property
+    def stale_after_s(self) -> float:
+        return STALE_BEATS * self.heartbeat_s
 
 
 DEFAULT_OPTIONS = QueueOptions()
@@ -62,17 +70,23 @@ DEFAULT_OPTIONS = QueueOptions()
 
 @dataclass
 class _Live:
-    """What a running job's message shows besides its row."""
+    """A job this process holds: its claim generation and what its message shows besides its row."""
 
+    gen: int
     last_update: float = 0.0
-    last_beat: float = 0.0
-    elapsed_s: float | None = None
-    transferred: int | None = None
+    lost: bool = False
     extra: dict = field(default_factory=dict)
 
 
+def parse_worker_id(worker: str) -> tuple[str, int | None]:
+    """(host, pid) of a worker id `host:pid:token` (pid None when it is not one of ours)."""
+    host, _, rest = worker.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    return host, int(pid_text) if pid_text.isdigit() else None
+
+
 class ExportQueue(DeliverySteps):
-    """At most `concurrency` exports at once in worker threads; the rest wait in line (jobs live in SQLite)."""
+    """Worker threads that deliver the exports in `export_jobs`, at most `concurrency` held across all processes."""
 
     def __init__(
         self,
@@ -97,12 +111,14 @@ class ExportQueue(DeliverySteps):
         self.upload_http = upload_http or httpx.Client(
             timeout=httpx.Timeout(300.0, connect=10.0), transport=httpx.HTTPTransport(retries=1)
         )
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # unique per process even where pids repeat (containers): the token names its temp files and lock
+        self.token = uuid.uuid4().hex[:12]
+        self.host = socket.gethostname()
+        self.worker_id = f"{self.host}:{os.getpid()}:{self.token}"
+        self._lock_file = files.OwnerLock(self.token, options.temp_dir)
         self._cond = threading.Condition()
-        self._pending: deque[int] = deque()
-        self._running: set[int] = set()
-        self._live: dict[int, _Live] = {}
-        self._locks: dict[int, threading.Lock] = {}
+        self._live: dict[int, _Live] = {}  # jobs this process holds, under self._cond
+        self._msg_locks: dict[int, threading.Lock] = {}
         self._msg_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -112,10 +128,11 @@ class ExportQueue(DeliverySteps):
 
     # -------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        """Start the worker threads and take up unfinished jobs."""
+        """Start the worker threads; unfinished jobs of workers that are gone are taken over at once."""
         if self._threads:
             return
         try:
+            self._lock_file.acquire()
             self.remove_orphaned_temp_files()
         except OSError as exc:
             logger.warning("could not clean up old export files: %s", type(exc).__name__)
@@ -123,34 +140,33 @@ class ExportQueue(DeliverySteps):
             t = threading.Thread(target=self._work, name=f"export-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
-        t = threading.Thread(target=self._scan_loop, name="export-scan", daemon=True)
+        t = threading.Thread(target=self._heartbeat_loop, name="export-heartbeat", daemon=True)
         t.start()
         self._threads.append(t)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the workers; jobs in progress stay in the database and resume at the next start."""
+        """Stop the workers; jobs in progress are released and resume at once in another process (or the next start)."""
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
-        with self._cond:
-            left = list(self._pending)
-            self._pending.clear()
-        for job_id in left:
-            self._release(job_id)
+        self._lock_file.release()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """True once no job is queued or running here (for tests and the demo)."""
+        """True once no job is unfinished in the database and none is being finished here (tests, the demo)."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._pending or self._running:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.1))
-        return True
+        while True:
+            with self._cond:
+                busy = bool(self._live)
+            if not busy and self.store.export_jobs.unfinished_before() == 0:
+                with self._cond:
+                    if not self._live:
+                        return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
     # -------------------------------------------------------------- submitting
     def submit(
@@ -165,136 +181,183 @@ class ExportQueue(DeliverySteps):
         filters: Filters | None = None,
         filters_text: str | None = None,
     ) -> int:
-        """Record a job, post its progress message to the requester's DM, and put it in line; returns its id."""
+        """Post the job's progress message to the requester's DM, then record it in line; returns its id."""
         if kind not in EXPORT_TYPES:
             raise ValueError(f"unknown export kind {kind!r}")
         now = utcnow_iso()
         filters = filters or Filters()
-        job_id = self.store.export_jobs.add(
-            {
-                "user_id": user_id,
-                "kind": kind,
-                "range_text": tf.text,
-                "tz": tf.tz_name,
-                "date_from": tf.date_from,
-                "date_to": tf.date_to,
-                "form_id": form_id,
-                "form_name": form_name,
-                "category": category,
-                "filters": json.dumps({"users": list(filters.users), "groups": list(filters.groups)}),
-                "filters_text": filters_text,
-                "range_desc": tf.describe(),
-                "state": "queued",
-                "created_at": now,
-                "updated_at": now,
-                "worker": self.worker_id,
-                "attempts": 0,
-            }
-        )
+        row: dict[str, Any] = {
+            "user_id": user_id,
+            "kind": kind,
+            "range_text": tf.text,
+            "tz": tf.tz_name,
+            "date_from": tf.date_from,
+            "date_to": tf.date_to,
+            "form_id": form_id,
+            "form_name": form_name,
+            "category": category,
+            "filters": json.dumps({"users": list(filters.users), "groups": list(filters.groups)}),
+            "filters_text": filters_text,
+            "range_desc": tf.describe(),
+            "state": "queued",
+            "created_at": now,
+            "updated_at": now,
+            "worker": None,
+            "claim_gen": 0,
+            "attempts": 0,
+        }
+        # the message is posted before the row exists, so no worker anywhere can post a second one
+        ahead = max(0, self.store.export_jobs.unfinished_before() - self.concurrency)
+        try:
+            channel = self.slack.conversations_open(users=user_id)["channel"]["id"]
+            row["dm_channel"] = channel
+            message = progress_message(row, sandbox=self.settings.sandbox_mode, ahead=ahead)
+            row["message_ts"] = self.slack.chat_postMessage(channel=channel, **message)["ts"]
+        except SlackApiError as exc:
+            logger.warning("export progress message failed: %s; the worker posts it", slack_error_code(exc))
+        except Exception as exc:
+            logger.warning("export progress message failed: %s; the worker posts it", type(exc).__name__)
+        job_id = self.store.export_jobs.add(row)
         with self._cond:
-            self._pending.append(job_id)
-            self._cond.notify()
-        # the worker may have taken it already; _show posts once and then only updates
-        self._show(job_id, force=True)
+            self._cond.notify_all()
         return job_id
 
-    def position(self, job_id: int) -> int | None:
-        """How many queued jobs are ahead of this one (None when it is not waiting here)."""
-        with self._cond:
-            try:
-                return list(self._pending).index(job_id)
-            except ValueError:
-                return None
-
-    def resume_unfinished(self) -> list[int]:
-        """Put unfinished jobs that no live worker holds back in line."""
-        stale = utcnow_iso(datetime.fromtimestamp(self.clock() - self.options.stale_after_s, timezone.utc))
-        job_ids = self.store.export_jobs.unfinished(self.worker_id, stale)
-        added = []
-        with self._cond:
-            for job_id in job_ids:
-                if job_id not in self._running and job_id not in self._pending:
-                    self._pending.append(job_id)
-                    added.append(job_id)
-            self._cond.notify_all()
-        if added:
-            logger.info("export jobs taken up again: %s", added)
-        return added
+    def position(self, job_id: int) -> int:
+        """How many jobs wait ahead of this one for a free place (0: it runs as soon as one is free)."""
+        return max(0, self.store.export_jobs.unfinished_before(job_id) - self.concurrency)
 
     # -------------------------------------------------------------- workers
-    def _scan_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.resume_unfinished()
-                self._touch_pending()
-            except Exception:
-                logger.exception("scanning for unfinished exports failed")
-            if self._stop.wait(self.options.scan_interval_s):
-                return
+    def _stale_before(self) -> str:
+        return utcnow_iso(datetime.fromtimestamp(self.clock() - self.options.stale_after_s, timezone.utc))
 
-    def _touch_pending(self) -> None:
-        """Jobs waiting in line here are alive too: keep them from looking orphaned."""
-        with self._cond:
-            ids = list(self._pending)
-        for job_id in ids:
-            self.store.export_jobs.touch(job_id, self.worker_id, utcnow_iso())
+    def dead_workers(self) -> set[str]:
+        """Workers of unfinished jobs that are certainly gone: this host's with a dead pid or a free lock."""
+        dead = set()
+        for worker in self.store.export_jobs.active_workers():
+            host, pid = parse_worker_id(worker)
+            if worker == self.worker_id or host != self.host:
+                continue
+            token = worker.rsplit(":", 1)[-1]
+            # a pid can be reused (containers), so a live pid proves nothing; a dead one or a free lock proves gone
+            pid_dead = pid is not None and pid != os.getpid() and not files.pid_alive(pid)
+            lock = files.lock_path(token, self.options.temp_dir)
+            if pid_dead or (lock.exists() and files.owner_gone(token, self.options.temp_dir)):
+                dead.add(worker)
+        return dead
+
+    def claim_next(self) -> tuple[int, int] | None:
+        """Claim the oldest free job if the limit across processes allows; (id, claim generation)."""
+        now = utcnow_iso()
+        claim = self.store.export_jobs.claim_next(
+            self.worker_id,
+            limit=self.concurrency,
+            now=now,
+            stale_before=self._stale_before(),
+            dead_workers=self.dead_workers(),
+        )
+        if claim is not None:
+            with self._cond:
+                self._live[claim[0]] = _Live(gen=claim[1])
+        return claim
 
     def _work(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._stop.is_set():
-                    self._cond.wait()
-                if self._stop.is_set():
-                    return
-                job_id = self._pending.popleft()
-                self._running.add(job_id)
-                waiting = list(self._pending)
+        while not self._stop.is_set():
             try:
-                for other in waiting:  # everyone behind moved up one
-                    self._show(other, force=True)
+                claim = self.claim_next()
+            except Exception:
+                logger.exception("looking for export jobs failed")
+                claim = None
+            if claim is None:
+                with self._cond:
+                    self._cond.wait(self.options.scan_interval_s)
+                continue
+            job_id, _ = claim
+            try:
+                self._show_queue()
                 self._run(job_id)
             except Exception:
                 logger.exception("export job %s crashed the worker loop", job_id)
             finally:
                 with self._cond:
-                    self._running.discard(job_id)
                     self._live.pop(job_id, None)
-                    self._locks.pop(job_id, None)
+                    self._msg_locks.pop(job_id, None)
                     self._cond.notify_all()
+
+    def _heartbeat_loop(self) -> None:
+        """Every beat, say the jobs held here are alive; a claim found gone is marked lost, and its worker stops."""
+        while not self._stop.wait(self.options.heartbeat_s):
+            with self._cond:
+                held = [(job_id, live.gen) for job_id, live in self._live.items() if not live.lost]
+            for job_id, gen in held:
+                try:
+                    alive = self.store.export_jobs.beat(job_id, self.worker_id, gen, utcnow_iso())
+                except Exception:
+                    logger.exception("export heartbeat failed")
+                    continue
+                if not alive:
+                    with self._cond:
+                        live = self._live.get(job_id)
+                        if live is not None and live.gen == gen:
+                            live.lost = True
+            with self._cond:
+                self._cond.notify_all()  # idle workers look for orphaned jobs once a beat, too
+
+    def _show_queue(self) -> None:
+        """Everyone still in line moved up one: update their messages (never post: the holder does that)."""
+        for other in self.store.export_jobs.queued_ids():
+            self._show(other, force=True, held=False)
 
     # -------------------------------------------------------------- database
     def _job(self, job_id: int) -> dict:
         return self.store.export_jobs.get(job_id)
 
-    def _set(self, job_id: int, **values: Any) -> None:
-        values["updated_at"] = utcnow_iso()
-        self.store.export_jobs.update(job_id, values)
+    def _gen(self, job_id: int) -> int:
+        with self._cond:
+            live = self._live.get(job_id)
+        if live is None or live.lost:
+            raise LostClaim(job_id)
+        return live.gen
 
-    def _claim(self, job_id: int) -> bool:
-        stale = utcnow_iso(datetime.fromtimestamp(self.clock() - self.options.stale_after_s, timezone.utc))
-        return self.store.export_jobs.claim(job_id, self.worker_id, utcnow_iso(), stale)
+    def _set(self, job_id: int, **values: Any) -> None:
+        """Write the job's row as its holder; LostClaim (nothing written) when another worker has taken it."""
+        values["updated_at"] = utcnow_iso()
+        if not self.store.export_jobs.update_held(job_id, self.worker_id, self._gen(job_id), values):
+            with self._cond:
+                if job_id in self._live:
+                    self._live[job_id].lost = True
+            raise LostClaim(job_id)
 
     def _release(self, job_id: int) -> None:
-        self.store.export_jobs.release(job_id, self.worker_id, utcnow_iso())
+        with self._cond:
+            live = self._live.get(job_id)
+        if live is not None:
+            self.store.export_jobs.release(job_id, self.worker_id, live.gen, utcnow_iso())
 
     # -------------------------------------------------------------- the progress message
-    def _show(self, job_id: int, *, force: bool = False, **live: Any) -> None:
+    def _show(self, job_id: int, *, force: bool = False, held: bool = True, **live: Any) -> None:
         """Post or update the job's DM message; throttled unless forced. Slack trouble here never fails the job."""
-        live_state = self._live.setdefault(job_id, _Live())
+        with self._cond:
+            live_state = self._live.get(job_id)
         now = time.monotonic()
-        if not force and now - live_state.last_update < self.options.progress_interval_s:
-            return
-        live_state.last_update = now
+        if live_state is not None:
+            if not force and now - live_state.last_update < self.options.progress_interval_s:
+                return
+            live_state.last_update = now
         with self._msg_lock:
-            lock = self._locks.setdefault(job_id, threading.Lock())
+            lock = self._msg_locks.setdefault(job_id, threading.Lock()) if held else threading.Lock()
         # one writer per message, reading the row inside the lock, so a stale state never overwrites a newer one
         with lock:
             job = self._job(job_id)
+            if not held and (job.get("worker") or not job.get("message_ts")):
+                return  # another worker holds it (or will post it): its messages are that worker's
+            if held and (job.get("worker") != self.worker_id or job.get("claim_gen") != self._gen(job_id)):
+                raise LostClaim(job_id)  # taken over: the message is the new holder's now, never overwritten
             if job["state"] == "queued" and "ahead" not in live:
                 live["ahead"] = self.position(job_id)
             message = progress_message(job, sandbox=self.settings.sandbox_mode, **live)
             try:
                 if not job.get("message_ts"):
+                    self._gen(job_id)  # only the holder posts the first message
                     ts = self.slack.chat_postMessage(channel=self._dm_channel(job), **message)["ts"]
                     self._set(job_id, message_ts=ts)
                     return
@@ -305,6 +368,8 @@ class ExportQueue(DeliverySteps):
                         raise
                     # the outcome must reach the requester even if the progress message is gone
                     self.slack.chat_postMessage(channel=job["dm_channel"], **message)
+            except LostClaim:
+                raise
             except SlackApiError as exc:
                 logger.warning("export %s: progress message failed: %s", job_id, slack_error_code(exc))
             except Exception as exc:
@@ -319,12 +384,13 @@ class ExportQueue(DeliverySteps):
         return channel
 
     def _beat(self, job_id: int) -> None:
-        live = self._live.setdefault(job_id, _Live())
-        if time.monotonic() - live.last_beat >= self.options.heartbeat_s:
-            live.last_beat = time.monotonic()
-            self._set(job_id, worker=self.worker_id)
+        """Between chunks and polls: stop at once if the claim was lost."""
+        self._gen(job_id)
 
     # -------------------------------------------------------------- temporary files
+    def temp_csv(self, job_id: int):
+        return files.temp_csv_path(job_id, self.token, self.options.temp_dir)
+
     def remove_orphaned_temp_files(self) -> list[str]:
-        """Delete temporary CSVs of processes on this host that no longer run (a crash skips `finally`)."""
+        """Delete temporary CSVs whose process is gone (a crash skips `finally`), pids repeating or not."""
         return files.remove_orphaned_temp_files(self.options.temp_dir)

@@ -190,6 +190,16 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m009_export_claims(db: sqlite_utils.Database) -> None:
+    # fencing: every claim bumps claim_gen and every write carries it, so a worker that lost its claim writes nothing;
+    # heartbeat_at is the holder's liveness (a claim is free once it is three beats old)
+    table = db["export_jobs"]
+    table.add_column("claim_gen", int, not_null_default=0)
+    table.add_column("heartbeat_at", str)
+    table.create_index(["state", "worker"], index_name="export_jobs_claims")
+
+
+@migrations()
 def m010_alert_episode_cas(db: sqlite_utils.Database) -> None:
     # episodes are saved with compare-and-set on `version`, so `alerts off` or a second clock's pass wins over a
     # stale in-memory copy; `posting_at` marks the claim of the first post (message_ts 'posting')

@@ -42,24 +42,39 @@ def test_temporary_files_are_removed(sandbox, slack, settings, tmp_path):
         bot.command("export responses yesterday", user_id=ADMIN)
         assert queue_of(bot.deps).wait_idle(20)
         time.sleep(0.05)
-        assert list(tmp.iterdir()) == []
+        assert list(tmp.glob("*.csv")) == []  # only the running queue's lock file is left
     finally:
         stop()
 
 
-def test_temp_files_of_dead_processes_are_removed_at_start(settings, tmp_path):
+def test_temp_files_of_dead_processes_are_removed_at_start_even_where_pids_repeat(settings, tmp_path):
+    """Failed before: a file named with a pid that is alive again (a container's pid 1, here our own) was kept."""
     import subprocess
     import sys
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     tmp = tmp_path / "exports-tmp"
     tmp.mkdir()
-    left = tmp / f"lexer-export-7-p{int(dead.stdout)}-abc.csv"
-    mine = tmp / f"lexer-export-8-p{os.getpid()}-abc.csv"
-    left.write_text("a,b\n")
+    # a process that held its lock and then died (killed: no cleanup), and one whose token has no lock at all
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from bot.exports.files import OwnerLock; OwnerLock('deadbeef', {str(tmp)!r}).acquire()",
+        ],
+        check=True,
+    )
+    assert (tmp / "lexer-export-wdeadbeef.lock").exists()
+    left = tmp / "lexer-export-7-wdeadbeef-abc.csv"
+    reused_pid = tmp / f"lexer-export-8-w{os.getpid()}x-abc.csv"  # a pid that lives again, but not its owner
+    for path in (left, reused_pid):
+        path.write_text("a,b\n")
+    live = start_process(settings, export_options=replace(FAST, temp_dir=str(tmp)))
+    mine = tmp / f"lexer-export-9-w{live.deps.exports.token}-abc.csv"
     mine.write_text("a,b\n")
     running = start_process(settings, export_options=replace(FAST, temp_dir=str(tmp)))
     try:
-        assert not left.exists() and mine.exists()
+        assert not left.exists() and not reused_pid.exists() and not (tmp / "lexer-export-wdeadbeef.lock").exists()
+        assert mine.exists()  # its owner holds its lock
     finally:
         running.stop()
+        live.stop()

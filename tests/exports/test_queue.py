@@ -87,3 +87,24 @@ def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_pat
         assert len([u for u in slack.app.uploads if u.completed]) == 3
     finally:
         stop()
+
+
+def test_two_threads_of_one_process_never_run_one_job(sandbox, slack, tmp_path):
+    """Failed before: a scan between submit's insert and its append queued a job twice, and two threads ran it."""
+    from dataclasses import replace
+
+    settings = make_settings(sandbox, slack, tmp_path, export_concurrency=4)
+    # scanning all the time, so a scan lands between every insert and the line it goes into
+    bot, stop = start_bot(settings, slack, replace(FAST, scan_interval_s=0.0005, heartbeat_s=0.05))
+    try:
+        for _ in range(12):
+            bot.command("export cases yesterday", user_id=ADMIN)
+        assert queue_of(bot.deps).wait_idle(60)
+        rows = job_rows(bot.deps)
+        assert [r["state"] for r in rows] == ["done"] * 12
+        assert [r["attempts"] for r in rows] == [1] * 12 and [r["claim_gen"] for r in rows] == [1] * 12
+        assert len(starts(sandbox)) == 12
+        assert len([u for u in slack.app.uploads if u.completed]) == 12
+        assert len([m for m in dm_messages(slack) if m.get("blocks")]) == 12  # one progress message each
+    finally:
+        stop()

@@ -1,4 +1,4 @@
-"""bot.store.export_jobs: jobs, and who holds them."""
+"""bot.store.export_jobs: jobs, who holds them, and fenced writes."""
 
 import pytest
 from sqlite_utils.db import NotFoundError
@@ -13,8 +13,21 @@ def jobs(fresh_store):
     return fresh_store.export_jobs
 
 
-def add(jobs, state="queued", worker="w1", updated_at=T0):
-    return jobs.add({"user_id": "U1", "kind": "cases", "state": state, "worker": worker, "updated_at": updated_at})
+def add(jobs, state="queued", worker=None, heartbeat_at=None, gen=0):
+    return jobs.add(
+        {
+            "user_id": "U1",
+            "kind": "cases",
+            "state": state,
+            "worker": worker,
+            "heartbeat_at": heartbeat_at,
+            "claim_gen": gen,
+        }
+    )
+
+
+def claim(jobs, worker="w1", limit=2, dead=()):
+    return jobs.claim_next(worker, limit=limit, now=T2, stale_before=T1, dead_workers=dead)
 
 
 def test_add_get_update(jobs):
@@ -27,41 +40,55 @@ def test_add_get_update(jobs):
 
 
 @pytest.mark.parametrize(
-    "state,worker,updated_at,unfinished",
+    "state,worker,heartbeat_at,dead,free",
     [
-        ("queued", "w1", T2, True),  # mine
-        ("queued", None, T2, True),  # nobody's
-        ("waiting", "w2", T0, True),  # a silent worker's
-        ("waiting", "w2", T2, False),  # a live worker's
-        ("done", None, T0, False),
-        ("failed", "w1", T0, False),
+        ("queued", None, None, (), True),  # nobody's
+        ("waiting", "w2", T0, (), True),  # a silent worker's (three beats old)
+        ("waiting", "w2", T2, (), False),  # a live worker's
+        ("waiting", "w2", T2, ("w2",), True),  # a fresh beat, but its process is known dead
+        ("done", None, None, (), False),
+        ("failed", "w1", T0, (), False),
     ],
 )
-def test_unfinished(jobs, state, worker, updated_at, unfinished):
-    job_id = add(jobs, state, worker, updated_at)
-    assert jobs.unfinished("w1", stale_before=T1) == ([job_id] if unfinished else [])
-
-
-def test_claim_counts_attempts_and_refuses_a_live_holder(jobs):
-    job_id = add(jobs, worker="w2", updated_at=T2)
-    assert jobs.claim(job_id, "w1", T2, stale_before=T1) is False
-    assert jobs.claim(job_id, "w2", T2, stale_before=T1) is True
-    assert jobs.claim(job_id, "w2", T2, stale_before=T1) is True
-    assert jobs.get(job_id)["attempts"] == 2
+def test_claim_next_takes_only_free_jobs(jobs, state, worker, heartbeat_at, dead, free):
+    job_id = add(jobs, state, worker, heartbeat_at, gen=3)
+    assert claim(jobs, dead=dead) == ((job_id, 4) if free else None)
+    if free:
+        row = jobs.get(job_id)
+        assert (row["worker"], row["claim_gen"], row["heartbeat_at"], row["attempts"]) == ("w1", 4, T2, 1)
 
 
 @pytest.mark.parametrize("state", ACTIVE_STATES)
 def test_claim_takes_any_active_state(jobs, state):
-    assert jobs.claim(add(jobs, state, worker=None), "w1", T2, stale_before=T1) is True
+    job_id = add(jobs, state)
+    assert claim(jobs) == (job_id, 1)
 
 
-def test_touch_and_release_only_for_the_holder(jobs):
-    job_id = add(jobs, worker="w1")
-    jobs.touch(job_id, "w2", T1)
-    assert jobs.get(job_id)["updated_at"] == T0
-    jobs.touch(job_id, "w1", T1)
-    assert jobs.get(job_id)["updated_at"] == T1
-    jobs.release(job_id, "w2", T2)
-    assert jobs.get(job_id)["worker"] == "w1"
-    jobs.release(job_id, "w1", T2)
-    assert (jobs.get(job_id)["worker"], jobs.get(job_id)["updated_at"]) == (None, T2)
+def test_the_limit_counts_jobs_held_by_live_workers_of_any_process(jobs):
+    add(jobs, "waiting", "w2", T2)  # another process, alive
+    queued = add(jobs)
+    assert claim(jobs, limit=1) is None
+    assert claim(jobs, limit=2) == (queued, 1)
+    assert claim(jobs, limit=3) is None  # nothing free left
+
+
+def test_writes_are_fenced_by_worker_and_generation(jobs):
+    job_id = add(jobs)
+    assert claim(jobs, "w1") == (job_id, 1)
+    jobs.update(job_id, {"heartbeat_at": T0})  # w1 went silent…
+    assert claim(jobs, "w2") == (job_id, 2)  # …and w2 took over
+    assert jobs.update_held(job_id, "w1", 1, {"state": "sharing"}) is False
+    assert jobs.beat(job_id, "w1", 1, T2) is False
+    jobs.release(job_id, "w1", 1, T2)
+    assert (jobs.get(job_id)["state"], jobs.get(job_id)["worker"]) == ("queued", "w2")
+    assert jobs.update_held(job_id, "w2", 2, {"state": "waiting"}) is True
+    assert jobs.beat(job_id, "w2", 2, T2) is True
+    jobs.release(job_id, "w2", 2, T2)
+    assert jobs.get(job_id)["worker"] is None
+
+
+def test_position_counts_unfinished_jobs_ahead(jobs):
+    first, second = add(jobs), add(jobs)
+    add(jobs, "done")
+    assert jobs.unfinished_before(first) == 0 and jobs.unfinished_before(second) == 1
+    assert jobs.unfinished_before() == 2 and jobs.queued_ids() == [first, second]
