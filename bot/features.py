@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import alerts, directory, exports, home, reports, subscriptions
+from bot import alerts, directory, exports, home, reports, subscriptions, targets
 from bot.commands import CommandHandler
 
 # fn(action, body, deps, client=..., respond=...) -> None
@@ -38,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("exports", commands=exports.COMMANDS, workers=(exports.export_worker,)),
     Feature("alerts", commands=alerts.COMMANDS, actions=alerts.ACTIONS),
     Feature("home", actions=home.ACTIONS, home=home.publish_home),
+    Feature("targets", commands=targets.COMMANDS),
 )
 
 

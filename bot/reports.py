@@ -13,6 +13,7 @@ from bot.lexer.models import CaseVolume, Point, ResponseVolume, StatesVolume
 from bot.slack.messages import reports
 from bot.slack.messages.common import ReplyContext
 from bot.slack.messages.help import help_message
+from bot.slack.messages.targets import TargetSet, applicable, targets_from_rows
 from bot.slack.parsing import HELP_ORDER, REPORT_COMMANDS, USAGE, HelpCommand, ReportCommand
 from bot.timeframe import Timeframe
 
@@ -36,6 +37,14 @@ def _ctx(deps: Deps, filters_text: str | None = None) -> ReplyContext:
     return ReplyContext(sandbox=deps.settings.sandbox_mode, filters_text=filters_text)
 
 
+def _targets(deps: Deps, filters) -> TargetSet | None:
+    """The SLA targets for this answer: none for one agent's numbers, a group's own over the workspace's."""
+    if filters.users:
+        return None
+    chosen = applicable(targets_from_rows(deps.store.targets.all()), filters.groups[0] if filters.groups else None)
+    return chosen or None
+
+
 def _report(cmd: ReportCommand, asker: Asker, deps: Deps) -> dict:
     filters, ftext = filters_for(deps.directory, cmd)
     api, ctx = deps.api, _ctx(deps, ftext)
@@ -54,9 +63,9 @@ def _report(cmd: ReportCommand, asker: Asker, deps: Deps) -> dict:
         )
     tf = timeframe_for(cmd, asker, now)
     if cmd.name == "summary":
-        return reports.summary_message(api.summary(tf, filters), tf, ctx)
+        return reports.summary_message(api.summary(tf, filters), tf, ctx, targets=_targets(deps, filters))
     if cmd.name == "team":
-        return reports.team_message(api.user_summary(tf, filters), tf, ctx)
+        return reports.team_message(api.user_summary(tf, filters), tf, ctx, targets=_targets(deps, filters))
     if cmd.name == "workload":
         return reports.workload_message(api.user_volume(tf, filters), tf, ctx)
     if cmd.name == "states":

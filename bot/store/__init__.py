@@ -24,6 +24,7 @@ from bot.store.export_jobs import ExportJobs
 from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
 from bot.store.subscriptions import Subscriptions
+from bot.store.targets import Targets
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Store:
         self.alerts = Alerts(self)
         self.rate_log = RateLog(self)
         self.audit_log = AuditLog(self)
+        self.targets = Targets(self)
 
     @property
     def db(self) -> sqlite_utils.Database:

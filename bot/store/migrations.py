@@ -187,3 +187,24 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
         },
         pk="key",
     )
+
+
+@migrations()
+def m011_targets_agents(db: sqlite_utils.Database) -> None:
+    # SLA targets: one per (workspace, group, metric); group_id 0 = the whole workspace
+    db["sla_targets"].create(
+        {
+            "id": int,
+            "workspace": str,
+            "group_id": int,
+            "group_name": str,
+            "metric": str,
+            "value": float,
+            "set_by": str,
+            "set_at": str,
+        },
+        pk="id",
+        defaults={"workspace": "", "group_id": 0, "group_name": ""},
+        not_null={"metric", "value"},
+    )
+    db["sla_targets"].create_index(["workspace", "group_id", "metric"], unique=True)

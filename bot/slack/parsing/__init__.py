@@ -21,6 +21,7 @@ from bot.slack.parsing.commands import (
     ReportCommand,
     SubscribeCommand,
     SubscriptionsCommand,
+    TargetsCommand,
     UnsubscribeCommand,
     is_admin_command,
 )
@@ -29,6 +30,7 @@ from bot.slack.parsing.exports import EXPORT_KINDS, parse_export
 from bot.slack.parsing.help import parse_help
 from bot.slack.parsing.reports import parse_report
 from bot.slack.parsing.subscriptions import DIGEST_KINDS, parse_subscribe, parse_subscriptions, parse_unsubscribe
+from bot.slack.parsing.targets import parse_targets
 from bot.slack.parsing.tokens import Item, show, tokenize
 from bot.slack.parsing.usage import (
     ADMIN_COMMANDS,
@@ -78,6 +80,7 @@ __all__ = [
     "Snooze",
     "SubscribeCommand",
     "SubscriptionsCommand",
+    "TargetsCommand",
     "UnsubscribeCommand",
     "is_admin_command",
     "parse_command",
@@ -133,4 +136,6 @@ def parse_command(text: str) -> Command:
         return parse_subscriptions(rest, public=public)
     if name == "alerts":
         return parse_alerts(rest, public=public)
+    if name == "targets":
+        return parse_targets(rest, public=public)
     raise AssertionError(f"no grammar for `{name}`")  # COMMANDS names one of the grammars above

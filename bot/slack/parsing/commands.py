@@ -104,6 +104,16 @@ class AlertsCommand:
     name: str = field(default="alerts", init=False)
 
 
+@dataclass(frozen=True)
+class TargetsCommand:
+    """targets: show them (no changes), or set/clear some: (metric, value or None to clear) pairs."""
+
+    changes: tuple[tuple[str, float | None], ...] = ()
+    group: str | None = None
+    public: bool = False
+    name: str = field(default="targets", init=False)
+
+
 Command = (
     ReportCommand
     | ListCommand
@@ -113,6 +123,7 @@ Command = (
     | UnsubscribeCommand
     | SubscriptionsCommand
     | AlertsCommand
+    | TargetsCommand
 )
 
 
@@ -120,4 +131,6 @@ def is_admin_command(cmd: Command) -> bool:
     """True for exports, subscriptions and changing alerts (LEXERBOT_ADMINS only)."""
     if isinstance(cmd, AlertsCommand):
         return cmd.action in ALERTS_ADMIN_ACTIONS
+    if isinstance(cmd, TargetsCommand):
+        return bool(cmd.changes)
     return cmd.name in ADMIN_COMMANDS

@@ -22,6 +22,7 @@ HELP_ORDER: list[str] = [
     "unsubscribe",
     "subscriptions",
     "alerts",
+    "targets",
     "help",
 ]
 COMMANDS = frozenset(HELP_ORDER)
@@ -77,6 +78,12 @@ USAGE: dict[str, str] = {
         "alerts on [#channel] [window 2h|90m] [min N] [low|normal|high]  — e.g. `/lexer alerts on #support window 2h min 5`\n"
         "alerts off  — e.g. `/lexer alerts off`\n"
         "alerts snooze 2h|30m|1d|until HH:MM|off  — e.g. `/lexer alerts snooze until 17:30`"
+    ),
+    "targets": (
+        "targets  — e.g. `/lexer targets` (shows them)\n"
+        "targets breach-rate 5%|median-wait 15m|response-rate 90% [group:NAME]  — e.g. "
+        '`/lexer targets breach-rate 5% median-wait 15m` or `/lexer targets response-rate 85% group:"Email Support"` (admins)\n'
+        "targets METRIC off [group:NAME]  — e.g. `/lexer targets breach-rate off` clears one (admins)"
     ),
     "help": "help [COMMAND]  — e.g. `/lexer help team`",
 }

@@ -22,6 +22,7 @@ from bot.slack.parsing import (
     Snooze,
     SubscribeCommand,
     SubscriptionsCommand,
+    TargetsCommand,
     UnsubscribeCommand,
     is_admin_command,
     parse_command,
@@ -194,6 +195,12 @@ def check_consistent(cmd: Command) -> None:
         assert (cmd.snooze is not None) == (cmd.action == "snooze")
         if cmd.snooze is not None:
             _check_snooze(cmd.snooze)
+    elif isinstance(cmd, TargetsCommand):
+        assert cmd.name == "targets"
+        for metric, value in cmd.changes:
+            assert metric in ("breach-rate", "median-wait", "response-rate")
+            assert value is None or (0 <= value <= 100 if metric != "median-wait" else 60 <= value <= 7 * 86400)
+        assert len({m for m, _ in cmd.changes}) == len(cmd.changes)
     else:
         raise AssertionError(f"not a command: {cmd!r}")
     assert isinstance(is_admin_command(cmd), bool)
