@@ -85,7 +85,14 @@ class Workspace:
     # ---- world setup ---------------------------------------------------------------------------------
 
     def add_user(
-        self, user_id: str, *, name: str = "", real_name: str = "", tz: str = "UTC", is_admin: bool = False
+        self,
+        user_id: str,
+        *,
+        name: str = "",
+        real_name: str = "",
+        tz: str = "UTC",
+        is_admin: bool = False,
+        email: str | None = None,
     ) -> None:
         """Add (or replace) a workspace member; `tz` must be an IANA zone."""
         ZoneInfo(tz)  # fail at setup, not in the middle of a request
@@ -97,6 +104,7 @@ class Workspace:
                 "tz": tz,
                 "is_admin": is_admin,
                 "is_bot": False,
+                "email": email,
             }
 
     def add_channel(

@@ -18,6 +18,7 @@ from bot.slack.parsing.commands import (
     ExportCommand,
     HelpCommand,
     ListCommand,
+    MyWeekCommand,
     ReportCommand,
     SubscribeCommand,
     SubscriptionsCommand,
@@ -27,6 +28,7 @@ from bot.slack.parsing.commands import (
 )
 from bot.slack.parsing.directory import LIST_COMMANDS, parse_list
 from bot.slack.parsing.exports import EXPORT_KINDS, parse_export
+from bot.slack.parsing.grammar import Fields, refuse_all
 from bot.slack.parsing.help import parse_help
 from bot.slack.parsing.reports import parse_report
 from bot.slack.parsing.subscriptions import DIGEST_KINDS, parse_subscribe, parse_subscriptions, parse_unsubscribe
@@ -76,6 +78,7 @@ __all__ = [
     "ExportCommand",
     "HelpCommand",
     "ListCommand",
+    "MyWeekCommand",
     "ReportCommand",
     "Snooze",
     "SubscribeCommand",
@@ -138,4 +141,7 @@ def parse_command(text: str) -> Command:
         return parse_alerts(rest, public=public)
     if name == "targets":
         return parse_targets(rest, public=public)
+    if name == "my-week":
+        refuse_all(Fields("my-week"), rest)
+        return MyWeekCommand(public=public)
     raise AssertionError(f"no grammar for `{name}`")  # COMMANDS names one of the grammars above

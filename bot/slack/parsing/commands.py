@@ -114,6 +114,14 @@ class TargetsCommand:
     name: str = field(default="targets", init=False)
 
 
+@dataclass(frozen=True)
+class MyWeekCommand:
+    """my-week: the asker's own last week beside the team's median."""
+
+    public: bool = False
+    name: str = field(default="my-week", init=False)
+
+
 Command = (
     ReportCommand
     | ListCommand
@@ -124,6 +132,7 @@ Command = (
     | SubscriptionsCommand
     | AlertsCommand
     | TargetsCommand
+    | MyWeekCommand
 )
 
 

@@ -23,6 +23,7 @@ HELP_ORDER: list[str] = [
     "subscriptions",
     "alerts",
     "targets",
+    "my-week",
     "help",
 ]
 COMMANDS = frozenset(HELP_ORDER)
@@ -85,6 +86,7 @@ USAGE: dict[str, str] = {
         '`/lexer targets breach-rate 5% median-wait 15m` or `/lexer targets response-rate 85% group:"Email Support"` (admins)\n'
         "targets METRIC off [group:NAME]  — e.g. `/lexer targets breach-rate off` clears one (admins)"
     ),
+    "my-week": "my-week  — e.g. `/lexer my-week` (your own last week beside the team's median; matched by your email)",
     "help": "help [COMMAND]  — e.g. `/lexer help team`",
 }
 

@@ -18,6 +18,7 @@ from bot.slack.parsing import (
     ExportCommand,
     HelpCommand,
     ListCommand,
+    MyWeekCommand,
     ReportCommand,
     Snooze,
     SubscribeCommand,
@@ -195,6 +196,8 @@ def check_consistent(cmd: Command) -> None:
         assert (cmd.snooze is not None) == (cmd.action == "snooze")
         if cmd.snooze is not None:
             _check_snooze(cmd.snooze)
+    elif isinstance(cmd, MyWeekCommand):
+        assert cmd.name == "my-week"
     elif isinstance(cmd, TargetsCommand):
         assert cmd.name == "targets"
         for metric, value in cmd.changes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, views
+from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, users, views
 from bot.sandbox.slack_standin.workspace import Workspace
 
 Method = Callable[[Workspace, dict], dict]
@@ -23,7 +23,8 @@ WEB_API_METHODS: Mapping[str, Method] = MappingProxyType(
         "conversations.open": conversations.open_conversation,
         "conversations.info": conversations.info,
         "conversations.join": conversations.join,
-        "users.info": conversations.users_info,
+        "users.info": users.users_info,
+        "users.lookupByEmail": users.lookup_by_email,
         "views.publish": views.publish,
         "files.getUploadURLExternal": files.get_upload_url_external,
         "files.completeUploadExternal": files.complete_upload_external,
