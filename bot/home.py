@@ -19,6 +19,7 @@ from bot.slack.actions import HOME_RESUME as RESUME
 from bot.slack.actions import HOME_UNSNOOZE as UNSNOOZE
 from bot.slack.actions import parse_button_channel, parse_subscription_button_value
 from bot.slack.messages.home import NOT_ADMIN, HomeData, TodayNumbers, home_view
+from bot.slack.messages.targets import applicable, targets_from_rows
 from bot.timeframe import parse_range
 from digests.alerts.detect import DEFAULT_MIN_COUNT, DEFAULT_SENSITIVITY, DEFAULT_WINDOW_MINUTES
 from digests.triggers import next_run
@@ -81,6 +82,7 @@ def gather(deps, user_id: str, notice: str | None = None) -> HomeData:
         sandbox=settings.sandbox_mode,
         admins_configured=bool(settings.admins),
         notice=notice,
+        targets=applicable(targets_from_rows(deps.store.targets.all())) or None,
     )
 
 

@@ -108,3 +108,16 @@ def test_the_sla_digest_opens_with_how_many_targets_were_met(bot, sandbox, slack
     assert digest["blocks"][1]["text"]["text"] == f"*{line}*"  # the first line under the header
     fields = json.dumps(digest["blocks"], ensure_ascii=False)
     assert "✅ target 100%" in fields and "✅ target 7d 0h" in fields
+
+
+def test_the_home_tab_marks_todays_numbers_against_the_targets(bot):
+    from tests.test_home import open_home, texts
+
+    assert "target" not in texts(open_home(bot, ADMIN))
+    bot.command("targets breach-rate 100% median-wait 7d", user_id=ADMIN)
+    view = texts(open_home(bot, ADMIN))
+    today = view.split("How to use", 1)[0]
+    if "Median wait" in today and "of responses" in today:  # the sandbox had replies today
+        assert "✅ target 100%" in today and "✅ target 7d 0h" in today
+    else:
+        assert "target" not in today  # no figure yet, nothing to mark
