@@ -39,7 +39,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("alerts", commands=alerts.COMMANDS, actions=alerts.ACTIONS),
     Feature("home", actions=home.ACTIONS, home=home.publish_home),
     Feature("targets", commands=targets.COMMANDS),
-    Feature("agent_week", commands=agent_week.COMMANDS),
+    Feature("agent_week", commands=agent_week.COMMANDS, actions=agent_week.ACTIONS),
 )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.store.agent_digests import AgentDigests
 from bot.store.alerts import Alerts
 from bot.store.audit_log import AuditLog
 from bot.store.digest_runs import DigestRuns
@@ -58,6 +59,7 @@ class Store:
         self.rate_log = RateLog(self)
         self.audit_log = AuditLog(self)
         self.targets = Targets(self)
+        self.agent_digests = AgentDigests(self)
 
     @property
     def db(self) -> sqlite_utils.Database:

@@ -109,3 +109,37 @@ def agent_week_message(
         f"{format_count(me.broke_sla if me else 0)} SLA breaches"
     )
     return build_message(fallback[:500], blocks)
+
+
+# the buttons on the Monday DM; ids are a contract with messages already sent
+AGENT_WEEK_OPT_OUT = "lexer.agent_week.opt_out"
+AGENT_WEEK_OPT_IN = "lexer.agent_week.opt_in"
+OPTED_OUT = ":white_check_mark: Done: no more Monday messages with your week. `/lexer my-week` still shows it any time."
+OPTED_IN = ":white_check_mark: You will get your week every Monday at 09:00 again."
+
+
+def opt_out_button() -> dict:
+    return bk.button("Stop these Monday messages", AGENT_WEEK_OPT_OUT, "out")
+
+
+def opt_in_button() -> dict:
+    return bk.button("Send them again", AGENT_WEEK_OPT_IN, "in", "primary")
+
+
+def opted_message(out: bool) -> dict:
+    """What replaces the DM after the agent clicks: said, and the way back."""
+    text = OPTED_OUT if out else OPTED_IN
+    button = opt_in_button() if out else opt_out_button()
+    return build_message(text, [bk.section(text), bk.actions([button])])
+
+
+def agent_digests_status_message(enabled: bool, opted_out: int, *, is_admin: bool) -> dict:
+    state = "on" if enabled else "off"
+    text = f"Monday agent digests are *{state}*" + (
+        f": every agent matched by email gets their last week by DM on Monday at 09:00 in their timezone"
+        f" ({opted_out} opted out)."
+        if enabled
+        else "."
+    )
+    hint = "Switch them with `/lexer agent-digests on` or `off`." if is_admin else "Admins switch them on or off."
+    return build_message(text, [bk.section(text), bk.context([hint])])

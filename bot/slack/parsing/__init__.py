@@ -13,6 +13,7 @@ from __future__ import annotations
 from bot.errors import CommandError
 from bot.slack.parsing.alerts import ALERTS_ACTIONS, parse_alerts
 from bot.slack.parsing.commands import (
+    AgentDigestsCommand,
     AlertsCommand,
     Command,
     ExportCommand,
@@ -32,7 +33,7 @@ from bot.slack.parsing.grammar import Fields, refuse_all
 from bot.slack.parsing.help import parse_help
 from bot.slack.parsing.reports import parse_report
 from bot.slack.parsing.subscriptions import DIGEST_KINDS, parse_subscribe, parse_subscriptions, parse_unsubscribe
-from bot.slack.parsing.targets import parse_targets
+from bot.slack.parsing.targets import parse_agent_digests, parse_targets
 from bot.slack.parsing.tokens import Item, show, tokenize
 from bot.slack.parsing.usage import (
     ADMIN_COMMANDS,
@@ -58,6 +59,7 @@ from bot.slack.parsing.values import (
 )
 
 __all__ = [
+    "AgentDigestsCommand",
     "ADMIN_COMMANDS",
     "ALERTS_ACTIONS",
     "ALERTS_ADMIN_ACTIONS",
@@ -141,6 +143,8 @@ def parse_command(text: str) -> Command:
         return parse_alerts(rest, public=public)
     if name == "targets":
         return parse_targets(rest, public=public)
+    if name == "agent-digests":
+        return parse_agent_digests(rest, public=public)
     if name == "my-week":
         refuse_all(Fields("my-week"), rest)
         return MyWeekCommand(public=public)

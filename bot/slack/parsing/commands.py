@@ -122,6 +122,15 @@ class MyWeekCommand:
     name: str = field(default="my-week", init=False)
 
 
+@dataclass(frozen=True)
+class AgentDigestsCommand:
+    """agent-digests [status|on|off]: the Monday DM of each agent's week."""
+
+    action: str = "status"
+    public: bool = False
+    name: str = field(default="agent-digests", init=False)
+
+
 Command = (
     ReportCommand
     | ListCommand
@@ -133,6 +142,7 @@ Command = (
     | AlertsCommand
     | TargetsCommand
     | MyWeekCommand
+    | AgentDigestsCommand
 )
 
 
@@ -142,4 +152,6 @@ def is_admin_command(cmd: Command) -> bool:
         return cmd.action in ALERTS_ADMIN_ACTIONS
     if isinstance(cmd, TargetsCommand):
         return bool(cmd.changes)
+    if isinstance(cmd, AgentDigestsCommand):
+        return cmd.action != "status"
     return cmd.name in ADMIN_COMMANDS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import CommandError
-from bot.slack.parsing.commands import TargetsCommand
+from bot.slack.parsing.commands import AgentDigestsCommand, TargetsCommand
 from bot.slack.parsing.grammar import unknown
 from bot.slack.parsing.tokens import Item, show
 from bot.slack.parsing.usage import usage_hint
@@ -84,3 +84,13 @@ def parse_targets(items: list[Item], *, public: bool) -> TargetsCommand:
     if group is not None and not changes:
         return TargetsCommand(group=group, public=public)
     return TargetsCommand(changes=tuple(changes.items()), group=group, public=public)
+
+
+def parse_agent_digests(items: list[Item], *, public: bool) -> AgentDigestsCommand:
+    """`agent-digests`, `agent-digests on|off|status`."""
+    if not items:
+        return AgentDigestsCommand(public=public)
+    action = canonical(items[0].word, ("on", "off", "status"), {"enable": "on", "disable": "off"})
+    if action is None or len(items) > 1:
+        raise unknown("agent-digests", items[0] if action is None else items[1], ("on", "off", "status"))
+    return AgentDigestsCommand(action=action, public=public)

@@ -24,6 +24,7 @@ HELP_ORDER: list[str] = [
     "alerts",
     "targets",
     "my-week",
+    "agent-digests",
     "help",
 ]
 COMMANDS = frozenset(HELP_ORDER)
@@ -87,6 +88,7 @@ USAGE: dict[str, str] = {
         "targets METRIC off [group:NAME]  — e.g. `/lexer targets breach-rate off` clears one (admins)"
     ),
     "my-week": "my-week  — e.g. `/lexer my-week` (your own last week beside the team's median; matched by your email)",
+    "agent-digests": "agent-digests [on|off]  — e.g. `/lexer agent-digests on` (admins: a Monday 09:00 DM of my-week to every agent matched by email)",
     "help": "help [COMMAND]  — e.g. `/lexer help team`",
 }
 

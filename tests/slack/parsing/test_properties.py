@@ -13,6 +13,7 @@ from bot.errors import CommandError
 from bot.slack.parsing import (
     COMMANDS,
     REPORT_COMMANDS,
+    AgentDigestsCommand,
     AlertsCommand,
     Command,
     ExportCommand,
@@ -196,6 +197,8 @@ def check_consistent(cmd: Command) -> None:
         assert (cmd.snooze is not None) == (cmd.action == "snooze")
         if cmd.snooze is not None:
             _check_snooze(cmd.snooze)
+    elif isinstance(cmd, AgentDigestsCommand):
+        assert cmd.action in ("on", "off", "status")
     elif isinstance(cmd, MyWeekCommand):
         assert cmd.name == "my-week"
     elif isinstance(cmd, TargetsCommand):
