@@ -452,8 +452,8 @@ def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None
             ("A daily SLA digest", lambda: step_digest(world, p, jobs)),
             ("An SLA spike alert and its recovery", lambda: step_alert(world, p, jobs)),
             ("A CSV export, delivered as a file", lambda: step_export(world, p)),
-            ("SLA targets in the digest, and an agent's week", lambda: step_targets_and_week(world, p, jobs)),
             ("The App Home tab", lambda: step_home(world, p)),
+            ("SLA targets in the digest, and an agent's week", lambda: step_targets_and_week(world, p, jobs)),
         ]
         for title, step in steps:
             p.rule(title)
