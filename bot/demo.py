@@ -381,32 +381,24 @@ def step_export(world: DemoWorld, p: Printer) -> None:
         p.line(f"Saved: {upload.path}")
 
 
-# ---- SLA targets and an agent's week (the targets/agents slice; one place)
-
-
 def step_targets_and_week(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
-    """Targets set by the admin, marked in a digest; then one agent asks for their own week."""
+    """SLA targets set by the admin and marked in a digest; then one agent asks for their own week."""
     from bot.sandbox.slack_standin.methods.users import add_lexer_agents
 
-    reply = _reply(world, p, "targets breach-rate 5% median-wait 15m response-rate 90%")
-    if _looks_unavailable(reply):
+    if _looks_unavailable(_reply(world, p, "targets breach-rate 5% median-wait 15m response-rate 90%")):
         raise StepFailed("targets are not part of this build yet")
+    store = world.deps.store.subscriptions
+    sub = store.add(kind="sla", channel_id=CHANNEL, cadence="daily", at_time="09:00", tz=DEMO_TZ, created_by=ADMIN)
+    p.line("The next SLA digest, marked against those targets:\n")
+    before = world.slack.messages(CHANNEL)
     if jobs.send_digest is None:
         raise StepFailed("the digest job is not part of this build yet")
-    sub = world.deps.store.subscriptions.add(
-        kind="sla", channel_id=CHANNEL, cadence="daily", at_time="09:00", tz=DEMO_TZ, created_by=ADMIN
-    )
-    p.line("The next SLA digest, marked against those targets:")
-    p.line()
-    before = world.slack.messages(CHANNEL)
     jobs.send_digest(world.deps, asdict(sub), datetime.now(timezone.utc))
     _show_channel(world, p, before, "the digest with targets")
-    world.deps.store.subscriptions.delete(sub.id)
-    agents = [u for u in world.lexer.users if not u["archived"]]
-    ids = add_lexer_agents(world.slack, agents)
-    agent = agents[0]
+    store.delete(sub.id)
+    agent, *_ = agents = [u for u in world.lexer.users if not u["archived"]]
     p.said(f"@{agent['first_name'].lower()} (an agent) in #{CHANNEL_NAME}", "/lexer my-week")
-    week = world.slash("my-week", user_id=ids[agent["email"]])
+    week = world.slash("my-week", user_id=add_lexer_agents(world.slack, agents)[agent["email"]])
     p.message(week, "Lexer replies — only you can see this")
 
 
