@@ -381,6 +381,27 @@ def step_export(world: DemoWorld, p: Printer) -> None:
         p.line(f"Saved: {upload.path}")
 
 
+def step_targets_and_week(world: DemoWorld, p: Printer, jobs: ClockJobs) -> None:
+    """SLA targets set by the admin and marked in a digest; then one agent asks for their own week."""
+    from bot.sandbox.slack_standin.methods.users import add_lexer_agents
+
+    if _looks_unavailable(_reply(world, p, "targets breach-rate 5% median-wait 15m response-rate 90%")):
+        raise StepFailed("targets are not part of this build yet")
+    store = world.deps.store.subscriptions
+    sub = store.add(kind="sla", channel_id=CHANNEL, cadence="daily", at_time="09:00", tz=DEMO_TZ, created_by=ADMIN)
+    p.line("The next SLA digest, marked against those targets:\n")
+    before = world.slack.messages(CHANNEL)
+    if jobs.send_digest is None:
+        raise StepFailed("the digest job is not part of this build yet")
+    jobs.send_digest(world.deps, asdict(sub), datetime.now(timezone.utc))
+    _show_channel(world, p, before, "the digest with targets")
+    store.delete(sub.id)
+    agent, *_ = agents = [u for u in world.lexer.users if not u["archived"]]
+    p.said(f"@{agent['first_name'].lower()} (an agent) in #{CHANNEL_NAME}", "/lexer my-week")
+    week = world.slash("my-week", user_id=add_lexer_agents(world.slack, agents)[agent["email"]])
+    p.message(week, "Lexer replies — only you can see this")
+
+
 def step_home(world: DemoWorld, p: Printer) -> None:
     p.said(f"@{ADMIN_NAME}", "opens the Lexer app's Home tab")
     before = len(world.slack.views(ADMIN))
@@ -467,6 +488,7 @@ def run_demo(jobs: ClockJobs | None = None, *, out=None, export_dir: Path | None
             ("A CSV export, delivered as a file", lambda: step_export(world, p)),
             ("The App Home tab", lambda: step_home(world, p)),
             ("Switch an answer's range, then compare", lambda: step_controls(world, p)),
+            ("SLA targets in the digest, and an agent's week", lambda: step_targets_and_week(world, p, jobs)),
         ]
         for title, step in steps:
             p.rule(title)

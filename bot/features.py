@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import alerts, directory, exports, home, reports, subscriptions, workspaces
+from bot import agent_week, alerts, directory, exports, home, reports, subscriptions, targets, workspaces
 from bot.commands import CommandHandler
 
 # fn(action, body, deps, client=..., respond=...) -> None
@@ -39,6 +39,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("alerts", commands=alerts.COMMANDS, actions=alerts.ACTIONS),
     Feature("home", actions=home.ACTIONS, home=home.publish_home),
     Feature("workspaces", commands=workspaces.COMMANDS),
+    Feature("targets", commands=targets.COMMANDS),
+    Feature("agent_week", commands=agent_week.COMMANDS, actions=agent_week.ACTIONS),
 )
 
 

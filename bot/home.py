@@ -19,6 +19,7 @@ from bot.slack.actions import HOME_RESUME as RESUME
 from bot.slack.actions import HOME_UNSNOOZE as UNSNOOZE
 from bot.slack.actions import parse_button_channel, parse_subscription_button_value
 from bot.slack.messages.home import NOT_ADMIN, HomeData, TodayNumbers, home_view
+from bot.slack.messages.targets import applicable, targets_from_rows
 from bot.timeframe import parse_range
 from digests.alerts.detect import DEFAULT_MIN_COUNT, DEFAULT_SENSITIVITY, DEFAULT_WINDOW_MINUTES
 from digests.triggers import next_run
@@ -91,6 +92,7 @@ def gather(deps, user_id: str, notice: str | None = None) -> HomeData:
         admins_configured=bool(settings.admins),
         notice=notice,
         failed_digests=load_failed_digests(deps.store, user_id, user_id in settings.admins, now),
+        targets=applicable(targets_from_rows(deps.store.targets.all())) or None,
     )
 
 

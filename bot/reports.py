@@ -25,6 +25,7 @@ from bot.slack.messages.controls import (
     with_controls,
 )
 from bot.slack.messages.help import help_message
+from bot.slack.messages.targets import TargetSet, applicable, targets_from_rows
 from bot.slack.parsing import HELP_ORDER, REPORT_COMMANDS, USAGE, HelpCommand, ReportCommand
 from bot.timeframe import Timeframe, previous_period
 
@@ -67,6 +68,14 @@ def _ctx(deps: Deps, filters_text: str | None = None) -> ReplyContext:
     return ReplyContext(sandbox=deps.settings.sandbox_mode, filters_text=filters_text)
 
 
+def _targets(deps: Deps, filters) -> TargetSet | None:
+    """The SLA targets for this answer: none for one agent's numbers, a group's own over the workspace's."""
+    if filters.users:
+        return None
+    chosen = applicable(targets_from_rows(deps.store.targets.all()), filters.groups[0] if filters.groups else None)
+    return chosen or None
+
+
 def _fetch(name: str, api, tf: Timeframe, filters: Filters, now: datetime) -> Any:
     """The model(s) one report is built from (nps is fetched apart: it needs a form)."""
     if name == "summary":
@@ -96,11 +105,11 @@ def _compared_fetch(name: str, api, tf: Timeframe, filters: Filters, now: dateti
     return _fetch(name, api, tf, filters, now)
 
 
-def _message(name: str, model: Any, tf: Timeframe, ctx: ReplyContext) -> dict:
+def _message(name: str, model: Any, tf: Timeframe, ctx: ReplyContext, targets: TargetSet | None = None) -> dict:
     if name == "summary":
-        return reports.summary_message(model, tf, ctx)
+        return reports.summary_message(model, tf, ctx, targets=targets)
     if name == "team":
-        return reports.team_message(model, tf, ctx)
+        return reports.team_message(model, tf, ctx, targets=targets)
     if name == "workload":
         return reports.workload_message(model, tf, ctx)
     if name == "states":
@@ -155,7 +164,8 @@ def _report(cmd: ReportCommand, asker: Asker, deps: Deps) -> tuple[dict, ReportS
             model, earlier = (_compared_fetch(cmd.name, deps.api, t, filters, now) for t in (tf, before))
             message = _compared_message(TITLES[cmd.name], cmd.name, model, earlier, tf, before, ctx)
         else:
-            message = _message(cmd.name, _fetch(cmd.name, deps.api, tf, filters, now), tf, ctx)
+            model = _fetch(cmd.name, deps.api, tf, filters, now)
+            message = _message(cmd.name, model, tf, ctx, _targets(deps, filters))
     state = ReportState(
         cmd.name,
         tf.text,

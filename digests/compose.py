@@ -8,12 +8,23 @@ late or retried run shows the same numbers as an on-time one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.lexer.models import AgentSummary, CaseSummary, CaseVolume, NpsDay, NpsSummary, ResponseVolume, Summary
 from bot.slack.messages.common import SANDBOX_NOTE
+from bot.slack.messages.targets import (
+    BREACH_RATE,
+    MEDIAN_WAIT,
+    RESPONSE_RATE,
+    TargetSet,
+    mark,
+    met_count,
+    met_line,
+    shown_value,
+    target_text,
+)
 from bot.timeframe import Timeframe, days_window
 
 TOP_AGENTS = 3
@@ -85,6 +96,7 @@ class Metric:
     day_before: float | None
     week_ago: float | None
     higher_is_better: bool
+    target_note: str = ""  # '✅ target 5%' when a target applies; '' otherwise
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,8 @@ class DigestContext:
     received_7d: int | None = None
     response_rate_7d: float | None = None
     trend: list[SparkDay] = field(default_factory=list)
+    # "2 of 3 targets met yesterday"; '' with no targets set
+    targets_line: str = ""
     # what went wrong or differs; shown as notes
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -162,6 +176,39 @@ def sla_metrics(y: Summary | None, before: Summary | None, week: Summary | None)
         ("Agent response", "duration", "avg_action_response_time", False),
     )
     return [Metric(label, kind, _get(y, a), _get(before, a), _get(week, a), better) for label, kind, a, better in rows]
+
+
+# the digest row each target marks, and the figure it is held against (None = not fetched)
+_TARGET_ROWS = {"Breach rate": BREACH_RATE, "Median customer wait": MEDIAN_WAIT, "Responded": RESPONSE_RATE}
+
+
+def _target_figure(metric: str, y: Summary | None) -> float | None:
+    if y is None or (metric != RESPONSE_RATE and not y.total_responded_to):
+        return None
+    if metric == BREACH_RATE:
+        return y.breach_fraction
+    if metric == MEDIAN_WAIT:
+        return y.median_response_time
+    return y.total_responded_to / y.total_volume if y.total_volume else None
+
+
+def mark_metrics(metrics: list[Metric], y: Summary | None, targets: TargetSet | None) -> tuple[list[Metric], str]:
+    """Each targeted row with its mark, and the digest's first line ('2 of 3 targets met yesterday')."""
+    if not targets:
+        return metrics, ""
+    out = []
+    for row in metrics:
+        metric = _TARGET_ROWS.get(row.label)
+        target = targets.get(metric) if metric else None
+        figure = _target_figure(metric, y) if metric else None
+        m = mark(metric, figure, target) if metric else ""
+        if m and target is not None:
+            extra = " response rate" if metric == RESPONSE_RATE and figure is not None else ""
+            shown = f"{int(shown_value(RESPONSE_RATE, figure))}%{extra} " if extra and figure is not None else ""
+            row = replace(row, target_note=f"{shown}{m} target {target_text(target)}")
+        out.append(row)
+    met, of = met_count([(m, _target_figure(m, y)) for m in (BREACH_RATE, MEDIAN_WAIT, RESPONSE_RATE)], targets)
+    return out, (met_line(met, of) if of else "")
 
 
 def _agent(a: AgentSummary) -> AgentLine:
@@ -201,6 +248,7 @@ def compose_sla(
     sandbox: bool = False,
     missing: list[str] | None = None,
     notes: list[str] | None = None,
+    targets: TargetSet | None = None,
 ) -> DigestContext:
     """The SLA digest's context; any report may be None (not fetched), which the template shows as missing."""
     tf = windows.yesterday
@@ -208,6 +256,7 @@ def compose_sla(
     open_now = None
     if case_volume is not None and case_volume.open:
         open_now = int(case_volume.open[-1].value)
+    metrics, targets_line = mark_metrics(sla_metrics(yesterday, day_before, week_ago), yesterday, targets)
     return DigestContext(
         kind="sla",
         title="SLA digest",
@@ -215,7 +264,8 @@ def compose_sla(
         day=tf.first_day,
         day_words=_day_words(tf.first_day),
         sandbox=sandbox,
-        metrics=sla_metrics(yesterday, day_before, week_ago),
+        metrics=metrics,
+        targets_line=targets_line,
         spark=spark,
         top_breaches=top_breaches(agents or []),
         slowest=slowest(agents or []),

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
 from bot.isotime import to_iso
 from bot.slack.messages.subscriptions import KIND_TITLES, when_words
+from bot.slack.messages.targets import applicable, targets_from_rows
 from bot.store.subscriptions import Subscription
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
 from digests.posting import Lease, find_posted, post_message, run_metadata, tell_creator
@@ -153,6 +154,7 @@ def build_digest(
             agents=got.get("agents"),
             cases=got.get("cases"),
             case_volume=got.get("case_volume"),
+            targets=applicable(targets_from_rows(deps.store.targets.all())) or None,  # the workspace's targets
             sandbox=sandbox,
             missing=missing,
             notes=notes,

@@ -24,6 +24,7 @@ SYNC_EVERY_S = 30
 RECOVER_JOB_ID = "digests.recover"
 RECOVER_EVERY_S = 60
 JOB_PREFIX = "digest:"
+AGENT_DIGESTS_JOB_ID = "agent_digests.pass"
 EXECUTOR_THREADS = 20
 
 
@@ -33,6 +34,18 @@ def configure(scheduler, deps) -> None:
     from digests.alerts.check import schedule_checks  # SLA-spike alerts, every 5 minutes
 
     schedule_checks(scheduler, deps)
+    from digests.agent_week import PASS_EVERY_S, run_agent_digests  # Monday DMs of each agent's week
+
+    scheduler.add_job(
+        run_agent_digests,
+        "interval",
+        seconds=PASS_EVERY_S,
+        args=[deps],
+        id=AGENT_DIGESTS_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
 
 
 def add_digest_jobs(scheduler, deps) -> None:

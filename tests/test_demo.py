@@ -25,6 +25,7 @@ STEP_OUTPUT = [
     ("== 7. A CSV export, delivered as a file", "File:  "),
     ("== 8. The App Home tab", "Today so far"),
     ("== 9. Switch an answer's range, then compare", "vs the week before"),
+    ("== 10. SLA targets in the digest, and an agent's week", "targets met yesterday"),
 ]
 
 
@@ -107,3 +108,8 @@ def test_no_secret_like_values_printed(demo_run):
 )
 def test_channel_changes(before, after, expected):
     assert channel_changes(before, after) == expected
+
+
+def test_the_demo_shows_targets_in_the_digest_and_one_agents_week(demo_run):
+    section = demo_run[0].stdout.split("== 10.", 1)[1]
+    assert "target 5%" in section and "Your week" in section and "team median" in section

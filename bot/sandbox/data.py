@@ -338,13 +338,16 @@ class Spike:
 class ActivityData:
     """The sandbox's world: agents, and messages/cases/surveys generated lazily per UTC day."""
 
-    def __init__(self, seed: int, anchor: datetime):
+    def __init__(self, seed: int, anchor: datetime, extra_agents: int = 0):
         self.seed = seed
         self.anchor = anchor.astimezone(UTC)
         self.history_start = self.anchor.date() - timedelta(days=HISTORY_DAYS)
         archived_on = self.anchor.date() - timedelta(days=ARCHIVED_AGO_DAYS)
         self.agents: dict[int, Agent] = {a[0]: Agent(*a) for a in _AGENTS}
         self.agents[_ARCHIVED_AGENT[0]] = Agent(*_ARCHIVED_AGENT, archived_on=archived_on)
+        zones = ("Australia/Sydney", "America/New_York", "Europe/London")
+        for n in range(extra_agents):  # a bigger team, for fan-out tests (agent digests); ids after the real ones
+            self.agents[30001 + n] = Agent(30001 + n, "Agent", f"Extra{n + 1:02d}", zones[n % 3], (123,), 0.5, 10)
         self._lock = threading.RLock()
         self._cases: dict[date, list[Case]] = {}
         self._messages: dict[date, tuple[list[int], list[Message]]] = {}

@@ -133,6 +133,7 @@ class LexerSandbox:
         base_url: str = "http://lexer-sandbox",
         rate_clock: Callable[[], float] | None = None,
         gzip: bool = False,
+        extra_agents: int = 0,
     ):
         self.seed = seed
         self.gzip = gzip  # answer JSON gzip-compressed when asked, as nginx or a CDN in front of Lexer does
@@ -144,7 +145,7 @@ class LexerSandbox:
         self.export_size_bytes = export_size_bytes
         self.base_url = base_url.rstrip("/")
         self._rate_clock = rate_clock or time.monotonic  # real elapsed time even when `clock` is frozen
-        self.data = d.ActivityData(seed, self.clock())
+        self.data = d.ActivityData(seed, self.clock(), extra_agents)
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._windows: dict[str, _RateWindow] = {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from bot.store.agent_digests import AgentDigests
 from bot.store.alerts import Alerts
 from bot.store.audit_log import AuditLog
 from bot.store.digest_runs import DigestRuns
@@ -27,6 +28,7 @@ from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
 from bot.store.report_shares import ReportShares
 from bot.store.subscriptions import Subscriptions
+from bot.store.targets import Targets
 
 if TYPE_CHECKING:
     from bot.crypto import SecretBox
@@ -68,6 +70,8 @@ class Store:
         self.installations = Installations(self)
         self.lexer_connections = LexerConnections(self)
         self.workspace_admins = WorkspaceAdmins(self)
+        self.targets = Targets(self)
+        self.agent_digests = AgentDigests(self)
 
     @property
     def db(self) -> sqlite_utils.Database:

@@ -217,6 +217,51 @@ def m010_alert_episode_cas(db: sqlite_utils.Database) -> None:
     )
 
 
+def m011_targets_agents(db: sqlite_utils.Database) -> None:
+    # SLA targets: one per (workspace, group, metric); group_id 0 = the whole workspace
+    db["sla_targets"].create(
+        {
+            "id": int,
+            "workspace": str,
+            "group_id": int,
+            "group_name": str,
+            "metric": str,
+            "value": float,
+            "set_by": str,
+            "set_at": str,
+        },
+        pk="id",
+        defaults={"workspace": "", "group_id": 0, "group_name": ""},
+        not_null={"metric", "value"},
+    )
+    db["sla_targets"].create_index(["workspace", "group_id", "metric"], unique=True)
+    # Monday DMs of each agent's week: switched on per workspace; agents who opted out; one run per agent and week
+    db["agent_digest_config"].create(
+        {"workspace": str, "enabled": int, "set_by": str, "set_at": str}, pk="workspace", defaults={"enabled": 0}
+    )
+    db["agent_digest_optouts"].create(
+        {"workspace": str, "slack_user_id": str, "at": str}, pk=("workspace", "slack_user_id")
+    )
+    db["agent_digest_runs"].create(
+        {
+            "id": int,
+            "workspace": str,
+            "lexer_user_id": int,
+            "week": str,
+            "slack_user_id": str,
+            "status": str,
+            "claimed_by": str,
+            "claimed_at": str,
+            "message_ts": str,
+            "error": str,
+        },
+        pk="id",
+        defaults={"workspace": ""},
+        not_null={"lexer_user_id", "week", "status"},
+    )
+    db["agent_digest_runs"].create_index(["workspace", "lexer_user_id", "week"], unique=True)
+
+
 @migrations()
 def m012_workspaces(db: sqlite_utils.Database) -> None:
     # distribution mode: one row per installed workspace (key: the enterprise id of an org-wide install,

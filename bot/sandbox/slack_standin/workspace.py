@@ -111,6 +111,7 @@ class Workspace:
         tz: str = "UTC",
         is_admin: bool = False,
         is_owner: bool = False,
+        email: str | None = None,
     ) -> None:
         """Add (or replace) a workspace member; `tz` must be an IANA zone."""
         ZoneInfo(tz)  # fail at setup, not in the middle of a request
@@ -123,6 +124,7 @@ class Workspace:
                 "is_admin": is_admin,
                 "is_owner": is_owner,
                 "is_bot": False,
+                "email": email,
             }
 
     def authorize_install(

@@ -25,6 +25,7 @@ from bot.slack.format import format_count, format_duration, format_percent, mrkd
 from bot.slack.messages.alerts import window_text
 from bot.slack.messages.subscriptions import BROKEN_WORDS, WEEKDAY_NAMES
 from bot.slack.messages.subscriptions import KIND_TITLES as DIGEST_TITLES
+from bot.slack.messages.targets import BREACH_RATE, MEDIAN_WAIT, RESPONSE_RATE, TargetSet, marked
 
 MAX_SUBSCRIPTIONS_SHOWN = 25
 MAX_ALERTS_SHOWN = 10
@@ -72,6 +73,7 @@ class HomeData:
     notice: str | None = None
     # recent digest runs that failed for good (digest_runs.failed_since rows), for their creator and admins
     failed_digests: list[dict] = field(default_factory=list)
+    targets: TargetSet | None = None  # the workspace's SLA targets, marked on today's numbers
 
 
 MAX_FAILED_SHOWN = 3
@@ -128,21 +130,30 @@ def _parse_iso(value) -> datetime | None:
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
-def _today_blocks(t: TodayNumbers) -> list[dict]:
+def _today_blocks(t: TodayNumbers, targets: TargetSet | None = None) -> list[dict]:
     title = f"*Today so far* · {mrkdwn_escape(t.words)}"
     if t.error:
         return [b.section(f"{title}\n:warning: {mrkdwn_escape(t.error)}")]
     breaches = format_count(t.breaches)
     if t.responded:
         breaches += f" ({format_percent((t.breaches or 0) / t.responded)} of responses)"
+    responded = format_count(t.responded)
+    if targets:
+        rate = (t.responded or 0) / t.volume if t.volume else None
+        if rate is not None:
+            responded = marked(f"{responded} ({format_percent(rate)})", RESPONSE_RATE, rate, targets)
+        breaches = marked(breaches, BREACH_RATE, (t.breaches or 0) / t.responded if t.responded else None, targets)
+    wait = format_duration(t.median_wait_s)
+    if targets and t.responded:
+        wait = marked(wait, MEDIAN_WAIT, t.median_wait_s, targets)
     return [
         b.section(title),
         b.fields_section(
             [
                 ("Volume", format_count(t.volume)),
-                ("Responded", format_count(t.responded)),
+                ("Responded", responded),
                 ("SLA breaches", breaches),
-                ("Median wait", format_duration(t.median_wait_s)),
+                ("Median wait", wait),
             ]
         ),
     ]
@@ -249,7 +260,7 @@ def home_view(data: HomeData) -> dict:
     if data.notice:
         top.append(b.section(data.notice))
     top += _failed_digest_blocks(data)
-    top += _today_blocks(data.today)
+    top += _today_blocks(data.today, data.targets)
     top.append(b.divider())
     tail: list[dict] = [b.divider(), b.section(HOW_TO)]
     footer = []

@@ -50,6 +50,7 @@ from bot.slack.messages.common import (
     report_message,
     table_blocks,
 )
+from bot.slack.messages.targets import BREACH_RATE, MEDIAN_WAIT, RESPONSE_RATE, TargetSet, marked
 from bot.timeframe import Timeframe
 
 SUMMARY_TITLE = "SLA summary"
@@ -116,7 +117,7 @@ def _trend(values: Sequence[float | None], how: str = "sum") -> tuple[str, int]:
 # ---------------------------------------------------------------- reports
 
 
-def summary_message(s: Summary, tf: Timeframe, ctx: ReplyContext) -> dict:
+def summary_message(s: Summary, tf: Timeframe, ctx: ReplyContext, targets: TargetSet | None = None) -> dict:
     """`summary`: volume, responded, breaches, customer wait and agent response."""
     if s.total_volume == 0 and s.total_responded_to == 0:
         return empty_message(SUMMARY_TITLE, tf, ctx)
@@ -128,13 +129,20 @@ def summary_message(s: Summary, tf: Timeframe, ctx: ReplyContext) -> dict:
     def dur(x: float) -> str:
         return format_duration(x) if answered else MISSING
 
+    responded = format_count(s.total_responded_to)
+    if targets and s.total_volume:  # the response rate is shown only to be held against its target
+        rate = s.total_responded_to / s.total_volume
+        responded = marked(f"{responded} ({format_percent(rate)})", RESPONSE_RATE, rate, targets)
     fields = [
         ("Conversations", format_count(s.total_volume)),
-        ("Responded to", format_count(s.total_responded_to)),
-        ("SLA breaches", breach),
+        ("Responded to", responded),
+        ("SLA breaches", marked(breach, BREACH_RATE, s.breach_fraction if answered else None, targets)),
         ("Agent SLA breaches", format_count(s.broke_action_sla)),
         ("Avg customer wait", dur(s.avg_response_time)),
-        ("Median customer wait", dur(s.median_response_time)),
+        (
+            "Median customer wait",
+            marked(dur(s.median_response_time), MEDIAN_WAIT, s.median_response_time if answered else None, targets),
+        ),
         ("Avg agent response", dur(s.avg_action_response_time)),
         ("Median agent response", dur(s.median_action_response_time)),
     ]
@@ -146,7 +154,9 @@ def summary_message(s: Summary, tf: Timeframe, ctx: ReplyContext) -> dict:
     return report_message(SUMMARY_TITLE, tf, ctx, [bk.fields_section(fields)], fallback)
 
 
-def team_message(agents: list[AgentSummary], tf: Timeframe, ctx: ReplyContext) -> dict:
+def team_message(
+    agents: list[AgentSummary], tf: Timeframe, ctx: ReplyContext, targets: TargetSet | None = None
+) -> dict:
     """`user_summary`: one row per agent, most assigned first."""
     if not agents or all(a.mentions_assigned == 0 and a.total_responded_to == 0 for a in agents):
         return empty_message(TEAM_TITLE, tf, ctx)
@@ -155,9 +165,16 @@ def team_message(agents: list[AgentSummary], tf: Timeframe, ctx: ReplyContext) -
     responded = sum(a.total_responded_to for a in agents)
     breaches = sum(a.broke_sla for a in agents)
     share = f" ({format_percent(responded / assigned)})" if assigned else ""
+    breach_words = plural(breaches, "SLA breach", "SLA breaches")
+    if targets:
+        share = marked(share, RESPONSE_RATE, responded / assigned if assigned else None, targets)
+        if responded:
+            breach_words = marked(
+                f"{breach_words} ({format_percent(breaches / responded)})", BREACH_RATE, breaches / responded, targets
+            )
     intro = (
         f"*{plural(len(agents), 'agent')}* · {format_count(assigned)} assigned · "
-        f"{format_count(responded)} responded{share} · {plural(breaches, 'SLA breach', 'SLA breaches')}"
+        f"{format_count(responded)} responded{share} · {breach_words}"
     )
     cols = [
         Col("Agent", right=False, max_width=MAX_NAME),

@@ -13,22 +13,27 @@ from __future__ import annotations
 from bot.errors import CommandError
 from bot.slack.parsing.alerts import ALERTS_ACTIONS, parse_alerts
 from bot.slack.parsing.commands import (
+    AgentDigestsCommand,
     AlertsCommand,
     Command,
     ExportCommand,
     HelpCommand,
     ListCommand,
+    MyWeekCommand,
     ReportCommand,
     SubscribeCommand,
     SubscriptionsCommand,
+    TargetsCommand,
     UnsubscribeCommand,
     is_admin_command,
 )
 from bot.slack.parsing.directory import LIST_COMMANDS, parse_list
 from bot.slack.parsing.exports import EXPORT_KINDS, parse_export
+from bot.slack.parsing.grammar import Fields, refuse_all
 from bot.slack.parsing.help import parse_help
 from bot.slack.parsing.reports import parse_report
 from bot.slack.parsing.subscriptions import DIGEST_KINDS, parse_subscribe, parse_subscriptions, parse_unsubscribe
+from bot.slack.parsing.targets import parse_agent_digests, parse_targets
 from bot.slack.parsing.tokens import Item, show, tokenize
 from bot.slack.parsing.usage import (
     ADMIN_COMMANDS,
@@ -55,6 +60,7 @@ from bot.slack.parsing.values import (
 from bot.slack.parsing.workspaces import WorkspaceCommand, parse_admins, parse_connect
 
 __all__ = [
+    "AgentDigestsCommand",
     "ADMIN_COMMANDS",
     "ALERTS_ACTIONS",
     "ALERTS_ADMIN_ACTIONS",
@@ -75,10 +81,12 @@ __all__ = [
     "ExportCommand",
     "HelpCommand",
     "ListCommand",
+    "MyWeekCommand",
     "ReportCommand",
     "Snooze",
     "SubscribeCommand",
     "SubscriptionsCommand",
+    "TargetsCommand",
     "UnsubscribeCommand",
     "WorkspaceCommand",
     "is_admin_command",
@@ -139,4 +147,11 @@ def parse_command(text: str) -> Command:
         return parse_connect(name, rest, public=public)
     if name == "admins":
         return parse_admins(rest, public=public)
+    if name == "targets":
+        return parse_targets(rest, public=public)
+    if name == "agent-digests":
+        return parse_agent_digests(rest, public=public)
+    if name == "my-week":
+        refuse_all(Fields("my-week"), rest)
+        return MyWeekCommand(public=public)
     raise AssertionError(f"no grammar for `{name}`")  # COMMANDS names one of the grammars above

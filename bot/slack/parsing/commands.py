@@ -106,6 +106,33 @@ class AlertsCommand:
     name: str = field(default="alerts", init=False)
 
 
+@dataclass(frozen=True)
+class TargetsCommand:
+    """targets: show them (no changes), or set/clear some: (metric, value or None to clear) pairs."""
+
+    changes: tuple[tuple[str, float | None], ...] = ()
+    group: str | None = None
+    public: bool = False
+    name: str = field(default="targets", init=False)
+
+
+@dataclass(frozen=True)
+class MyWeekCommand:
+    """my-week: the asker's own last week beside the team's median."""
+
+    public: bool = False
+    name: str = field(default="my-week", init=False)
+
+
+@dataclass(frozen=True)
+class AgentDigestsCommand:
+    """agent-digests [status|on|off]: the Monday DM of each agent's week."""
+
+    action: str = "status"
+    public: bool = False
+    name: str = field(default="agent-digests", init=False)
+
+
 Command = (
     ReportCommand
     | ListCommand
@@ -116,6 +143,9 @@ Command = (
     | SubscriptionsCommand
     | AlertsCommand
     | WorkspaceCommand
+    | TargetsCommand
+    | MyWeekCommand
+    | AgentDigestsCommand
 )
 
 
@@ -125,4 +155,8 @@ def is_admin_command(cmd: Command) -> bool:
         return cmd.action in ALERTS_ADMIN_ACTIONS
     if isinstance(cmd, WorkspaceCommand) and cmd.name == "admins":
         return cmd.action in ("add", "remove")
+    if isinstance(cmd, TargetsCommand):
+        return bool(cmd.changes)
+    if isinstance(cmd, AgentDigestsCommand):
+        return cmd.action != "status"
     return cmd.name in ADMIN_COMMANDS

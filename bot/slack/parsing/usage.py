@@ -25,6 +25,9 @@ HELP_ORDER: list[str] = [
     "connect",
     "disconnect",
     "admins",
+    "targets",
+    "my-week",
+    "agent-digests",
     "help",
 ]
 COMMANDS = frozenset(HELP_ORDER)
@@ -86,6 +89,14 @@ USAGE: dict[str, str] = {
     "connect": "connect  — e.g. `/lexer connect` (an admin connects this workspace's Lexer API token in a form)",
     "disconnect": "disconnect  — e.g. `/lexer disconnect` (an admin removes this workspace's Lexer token)",
     "admins": "admins [add|remove @user]  — e.g. `/lexer admins` (add and remove take a Slack mention)",
+    "targets": (
+        "targets  — e.g. `/lexer targets` (shows them)\n"
+        "targets breach-rate 5%|median-wait 15m|response-rate 90% [group:NAME]  — e.g. "
+        '`/lexer targets breach-rate 5% median-wait 15m` or `/lexer targets response-rate 85% group:"Email Support"` (admins)\n'
+        "targets METRIC off [group:NAME]  — e.g. `/lexer targets breach-rate off` clears one (admins)"
+    ),
+    "my-week": "my-week  — e.g. `/lexer my-week` (your own last week beside the team's median; matched by your email)",
+    "agent-digests": "agent-digests [on|off]  — e.g. `/lexer agent-digests on` (admins: a Monday 09:00 DM of my-week to every agent matched by email)",
     "help": "help [COMMAND]  — e.g. `/lexer help team`",
 }
 

@@ -13,15 +13,18 @@ from bot.errors import CommandError
 from bot.slack.parsing import (
     COMMANDS,
     REPORT_COMMANDS,
+    AgentDigestsCommand,
     AlertsCommand,
     Command,
     ExportCommand,
     HelpCommand,
     ListCommand,
+    MyWeekCommand,
     ReportCommand,
     Snooze,
     SubscribeCommand,
     SubscriptionsCommand,
+    TargetsCommand,
     UnsubscribeCommand,
     WorkspaceCommand,
     is_admin_command,
@@ -199,6 +202,16 @@ def check_consistent(cmd: Command) -> None:
         assert cmd.name in ("connect", "disconnect", "admins")
         assert (cmd.user_id is not None) == (cmd.action in ("add", "remove"))
         assert cmd.action == "list" or cmd.name == "admins"
+    elif isinstance(cmd, AgentDigestsCommand):
+        assert cmd.action in ("on", "off", "status")
+    elif isinstance(cmd, MyWeekCommand):
+        assert cmd.name == "my-week"
+    elif isinstance(cmd, TargetsCommand):
+        assert cmd.name == "targets"
+        for metric, value in cmd.changes:
+            assert metric in ("breach-rate", "median-wait", "response-rate")
+            assert value is None or (0 <= value <= 100 if metric != "median-wait" else 60 <= value <= 7 * 86400)
+        assert len({m for m, _ in cmd.changes}) == len(cmd.changes)
     else:
         raise AssertionError(f"not a command: {cmd!r}")
     assert isinstance(is_admin_command(cmd), bool)

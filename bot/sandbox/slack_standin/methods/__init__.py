@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, history, oauth, views
+from bot.sandbox.slack_standin.methods import auth, chat, conversations, files, history, oauth, users, views
 from bot.sandbox.slack_standin.workspace import Workspace
 
 Method = Callable[[Workspace, dict], dict]
@@ -24,7 +24,8 @@ WEB_API_METHODS: Mapping[str, Method] = MappingProxyType(
         "conversations.info": conversations.info,
         "conversations.join": conversations.join,
         "conversations.history": history.conversations_history,
-        "users.info": conversations.users_info,
+        "users.info": users.users_info,
+        "users.lookupByEmail": users.lookup_by_email,
         "views.publish": views.publish,
         "views.open": views.open_modal,
         "files.getUploadURLExternal": files.get_upload_url_external,
