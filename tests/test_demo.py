@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import channel_changes
+from bot.demo.world import channel_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 
