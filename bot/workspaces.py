@@ -28,9 +28,12 @@ BOT_SCOPES = (
     "chat:write",
     "im:write",
     "users:read",
+    "users:read.email",
     "files:write",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

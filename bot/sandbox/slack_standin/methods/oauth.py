@@ -7,7 +7,10 @@ import secrets
 from bot.sandbox.slack_standin.errors import ApiError
 from bot.sandbox.slack_standin.workspace import Workspace
 
-BOT_SCOPES = "commands,chat:write,im:write,users:read,files:write,channels:read,groups:read"
+BOT_SCOPES = (
+    "commands,chat:write,im:write,users:read,users:read.email,files:write,channels:read,groups:read,"
+    "channels:history,groups:history"
+)
 
 
 def oauth_v2_access(ws: Workspace, params: dict) -> dict:
