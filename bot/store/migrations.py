@@ -217,6 +217,7 @@ def m010_alert_episode_cas(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
 def m011_targets_agents(db: sqlite_utils.Database) -> None:
     # SLA targets: one per (workspace, group, metric); group_id 0 = the whole workspace
     db["sla_targets"].create(

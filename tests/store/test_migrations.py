@@ -51,3 +51,14 @@ def test_two_memory_stores_are_apart():
     a, b = open_store(":memory:"), open_store(":memory:")
     a.audit_log.record("U1", "only-in-a")
     assert b.audit_log.entries() == []
+
+
+def test_every_migration_function_is_registered_in_order():
+    """A merge once dropped a migration's decorator: its tables never existed. Every m0NN function is applied."""
+    import inspect
+
+    import bot.store.migrations as module
+
+    defined = [name for name, fn in inspect.getmembers(module, inspect.isfunction) if name.startswith("m0")]
+    registered = [m.name for m in module.migrations._migrations]
+    assert registered == sorted(defined)
