@@ -23,8 +23,8 @@ from bot.errors import LexerApiError
 from bot.isotime import parse_iso, to_iso
 from bot.slack.actions import alert_button_value
 from bot.slack.messages.alerts import alert_message, resolution_text, update_text, window_timeframe
+from bot.slack_web import certainly_not_posted, is_transient
 from bot.timeframe import parse_range
-from digests.alerts.delivery import certainly_not_posted
 from digests.alerts.detect import (
     DEFAULT_MIN_COUNT,
     DEFAULT_SENSITIVITY,
@@ -51,10 +51,12 @@ from digests.alerts.episode import (
     snoozed_until,
     step_episode,
 )
+from digests.posting import find_posted
 
 logger = logging.getLogger(__name__)
 
 CHECK_EVERY = timedelta(minutes=5)
+ALERT_METADATA_EVENT = "lexer_alert"
 CHECKS_PER_HOUR = 12
 # Budget stated as numbers so a test can hold the runner to them.
 REQUESTS_PER_CHECK_PER_WINDOW = 1
@@ -214,8 +216,9 @@ class AlertChecker:
             claimed_at = parse_iso(row.get("posting_at"))
             if claimed_at is not None and now - claimed_at < STALE_CLAIM:
                 return ()  # the pass that claimed the first post is still at it; the episode is its to save
-            logger.warning("alerts: the first post of episode %s may or may not be in %s", current.id, channel)
-            current = replace(current, message_ts=UNCERTAIN)
+            current = self._resolve_stale_claim(current, claimed_at or now)
+            if current is None:
+                return ()
         last = self.alerts.last_resolved_episode(channel)
         previous = episode_from_row(last) if last else None
         snoozed = snoozed_until(cfg, now) is not None
@@ -264,6 +267,28 @@ class AlertChecker:
             ep = saved
         return tuple(done)
 
+    def _resolve_stale_claim(self, ep: Episode, claimed_at: datetime) -> Episode | None:
+        """A pass died while posting this episode's alert: find the post in the channel, or free the claim to post.
+
+        The first post carries metadata naming its episode, so a look at the channel's history tells whether
+        Slack took it. Unreadable history (no history scope) leaves it uncertain: never a blind second post.
+        """
+        try:
+            ts = find_posted(self.slack, ep.channel_id, alert_metadata(ep.id), since=claimed_at)
+        except Exception as exc:
+            logger.warning(
+                "alerts: the first post of episode %s may or may not be in %s (history unreadable: %s)",
+                ep.id,
+                ep.channel_id,
+                type(exc).__name__,
+            )
+            return replace(ep, message_ts=UNCERTAIN)
+        if ts is not None:
+            logger.info(
+                "alerts: episode %s was posted in %s before its pass died; keeping that post", ep.id, ep.channel_id
+            )
+        return self._save(replace(ep, message_ts=ts))
+
     def _save(self, ep: Episode) -> Episode | None:
         """Compare-and-set the episode; None when the stored one changed under this pass (which then stops)."""
         version = self.alerts.save_episode(row_from_episode(ep), ep.version)
@@ -273,13 +298,13 @@ class AlertChecker:
         return replace(ep, version=version)
 
     def _slack(self, method: str, **kwargs):
-        """One Slack Web API call, tried again with backoff while Slack certainly did not act on it."""
+        """One Slack Web API call, tried again with backoff while Slack is in trouble and certainly did not act."""
         call = getattr(self.slack, method)
         for delay in RETRY_DELAYS_S:
             try:
                 return call(**kwargs)
             except Exception as exc:
-                if not certainly_not_posted(exc):
+                if not (certainly_not_posted(exc) and is_transient(exc)):
                     raise
                 logger.warning("alerts: %s refused for now (%s); trying again in %.0f s", method, exc, delay)
                 self.sleep(delay)
@@ -315,13 +340,24 @@ class AlertChecker:
         posted = {k: ep.detail.get(k) for k in POSTED_KEYS} | {"count": verdict.count, "expected": verdict.expected}
         ep = replace(ep, detail={**ep.detail, "posted": posted})
         message = alert_message(ep, tf, sandbox=self.sandbox, button_value=self._value(ep))
-        response = self._slack(
-            "chat_postMessage",
-            channel=ep.channel_id,
-            text=message["text"],
-            blocks=message["blocks"],
-            unfurl_links=False,
-        )
+        metadata = alert_metadata(ep.id)
+        try:
+            response = self._slack(
+                "chat_postMessage",
+                channel=ep.channel_id,
+                text=message["text"],
+                blocks=message["blocks"],
+                unfurl_links=False,
+                metadata=metadata,
+            )
+        except Exception as exc:
+            if certainly_not_posted(exc) or not is_transient(exc):
+                raise
+            # Slack may have posted it (internal_error, a dropped connection): look before the next pass posts again
+            ts = find_posted(self.slack, ep.channel_id, metadata, since=now)
+            if ts is None:
+                raise
+            return replace(ep, message_ts=ts, last_update_at=now)
         return replace(ep, message_ts=response["ts"], last_update_at=now)
 
     def _post_update(self, ep: Episode, verdict: Verdict, now: datetime, snoozed: bool) -> Episode:
@@ -358,8 +394,8 @@ class AlertChecker:
 
         from bot.slack_web import categorize, slack_error_code
 
-        if certainly_not_posted(exc):
-            logger.warning("alerts: %s for %s still refused after retries; the next pass tries again", action, channel)
+        if is_transient(exc):
+            logger.warning("alerts: %s for %s failed for now; the next pass tries again", action, channel)
             return "retry"
         if not isinstance(exc, SlackApiError):
             logger.exception("alerts: %s for %s failed", action, channel)
@@ -373,6 +409,11 @@ class AlertChecker:
                 "lexer-bot", "alerts.off", {"channel_id": channel, "reason": code}, now=now
             )
         return "done"
+
+
+def alert_metadata(episode_id: int | None) -> dict:
+    """The message metadata that names an episode's first post (found again by conversations.history)."""
+    return {"event_type": ALERT_METADATA_EVENT, "event_payload": {"episode_id": episode_id}}
 
 
 def run_alert_checks(deps, now: datetime | None = None, sleep: Callable[[float], None] = time.sleep) -> CheckReport:

@@ -84,7 +84,7 @@ def test_not_in_channel_turns_alerts_off_and_the_episode_stays_closed(scripted):
 
 def test_a_transient_error_on_the_alert_post_is_retried_with_backoff_in_the_pass(scripted):
     lexer, standin, deps, clock, _ = scripted
-    standin.fail_next("chat.postMessage", error="internal_error", times=2)
+    standin.fail_next("chat.postMessage", error="service_unavailable", times=2)
     lexer.breaches = 30
     clock.advance(5)
     slept: list[float] = []
@@ -106,6 +106,75 @@ def test_an_alert_post_slack_keeps_refusing_is_posted_by_the_next_pass(scripted)
     assert len(top_level(standin)) == 1
 
 
+def test_an_internal_error_is_looked_up_in_the_channel_and_posted_by_the_next_pass_once(scripted):
+    """internal_error may or may not have posted: the pass looks in the channel (not there), the next pass posts."""
+    lexer, standin, deps, clock, _ = scripted
+    standin.fail_next("chat.postMessage", error="internal_error")
+    lexer.breaches = 30
+    clock.advance(5)
+    slept: list[float] = []
+    assert run_alert_checks(deps, sleep=slept.append).channels[CHANNEL] == ("spike", ())
+    assert slept == [] and top_level(standin) == []  # never re-sent blind inside the pass
+    assert len(standin.calls_to("conversations.history")) == 1
+    clock.advance(5)
+    assert run_alert_checks(deps, sleep=slept.append).channels[CHANNEL] == ("spike", ("post_alert",))
+    [alert] = top_level(standin)
+    assert alert["metadata"]["event_payload"]["episode_id"] == deps.store.alerts.open_episode(CHANNEL)["id"]
+
+
+def _die_while_posting(deps, standin, clock, *, posted: bool):
+    """Leave the episode as a pass killed inside chat.postMessage leaves it: claimed, with or without the post."""
+    from digests.alerts.check import ALERT_METADATA_EVENT, STALE_CLAIM
+
+    row = deps.store.alerts.open_episode(CHANNEL)
+    version = deps.store.alerts.claim_first_post(row["id"], row["version"], "posting", clock.now)
+    assert version is not None
+    if posted:
+        deps.slack.chat_postMessage(
+            channel=CHANNEL,
+            text="SLA breach spike",
+            metadata={"event_type": ALERT_METADATA_EVENT, "event_payload": {"episode_id": row["id"]}},
+        )
+    clock.advance(STALE_CLAIM.total_seconds() / 60 + 5)
+
+
+def _open_unposted_episode(scripted):
+    lexer, standin, deps, clock, _ = scripted
+    standin.fail_next("chat.postMessage", error="service_unavailable", times=len(RETRY_DELAYS_S) + 1)
+    lexer.breaches = 30
+    clock.advance(5)
+    run_alert_checks(deps, sleep=lambda s: None)
+    assert top_level(standin) == [] and deps.store.alerts.open_episode(CHANNEL)["message_ts"] is None
+
+
+def test_a_pass_killed_after_slack_took_the_post_is_not_posted_again(scripted):
+    """Failed before: the stale claim became `uncertain` and the episode went on without its post's ts."""
+    _open_unposted_episode(scripted)
+    lexer, standin, deps, clock, _ = scripted
+    _die_while_posting(deps, standin, clock, posted=True)
+    [alert] = top_level(standin)
+    run_alert_checks(deps, sleep=lambda s: None)
+    assert [m["ts"] for m in top_level(standin)] == [alert["ts"]]
+    assert deps.store.alerts.open_episode(CHANNEL)["message_ts"] == alert["ts"]
+    lexer.breaches = 40
+    for _ in range(7):
+        clock.advance(5)
+        run_alert_checks(deps, sleep=lambda s: None)
+    assert len(top_level(standin)) == 1 and replies(standin, alert["ts"])  # the thread goes on under that post
+
+
+def test_a_pass_killed_before_slack_took_the_post_is_posted_once(scripted):
+    """Failed before: the stale claim became `uncertain` and the alert was never posted."""
+    _open_unposted_episode(scripted)
+    lexer, standin, deps, clock, _ = scripted
+    _die_while_posting(deps, standin, clock, posted=False)
+    run_alert_checks(deps, sleep=lambda s: None)
+    clock.advance(5)
+    run_alert_checks(deps, sleep=lambda s: None)
+    [alert] = top_level(standin)
+    assert deps.store.alerts.open_episode(CHANNEL)["message_ts"] == alert["ts"]
+
+
 def test_a_resolution_slack_refused_for_now_is_done_by_the_next_pass(scripted):
     lexer, standin, deps, clock, _ = scripted
     lexer.breaches = 30
@@ -115,7 +184,7 @@ def test_a_resolution_slack_refused_for_now_is_done_by_the_next_pass(scripted):
     lexer.breaches = 1
     clock.advance(5)
     run_alert_checks(deps)
-    standin.fail_next("chat.update", error="fatal_error", times=len(RETRY_DELAYS_S) + 1)
+    standin.fail_next("chat.update", error="fatal_error")  # may have acted: not repeated inside the pass
     clock.advance(5)
     assert run_alert_checks(deps, sleep=lambda s: None).channels[CHANNEL] == ("normal", ())
     assert deps.store.alerts.open_episode(CHANNEL) is not None
