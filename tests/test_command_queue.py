@@ -247,3 +247,18 @@ def _day(n: int):
 
     day = (datetime(2026, 1, 1) + timedelta(days=n)).date().isoformat()
     return parse_range(day, timezone.utc, datetime.now(timezone.utc))
+
+
+def test_healthz_and_status_show_the_budget_by_class_and_the_queue(bot, settings, capsys, monkeypatch):
+    import httpx
+
+    from bot.cli import main
+
+    bot.command("summary 2026-10-03")
+    body = httpx.get(f"{bot.url}/healthz").json()["lexer_budget"]
+    assert body["limit"] == 100 and body["used_by_class"]["command"] >= 1
+    assert body["queue"] == {"waiting": 0, "running": 0}
+    monkeypatch.setenv("LEXERBOT_DB", settings.db_path)
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "of 100 requests used in the last 5 minutes" in out and "Command queue: 0 waiting" in out

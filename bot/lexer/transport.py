@@ -319,7 +319,7 @@ class RetryTransport(httpx.BaseTransport):
 
 CACHEABLE_GETS = ("/users", "/groups", "/forms")
 UNCACHEABLE_TYPES = frozenset({"case_details", "mention_sla_export", "nps_submissions"})
-PAST_TTL_S = 6 * 3600.0  # a range wholly in the past rarely changes (late edits only)
+PAST_TTL_S = 24 * 3600.0  # a range wholly in the past rarely changes (late edits only); kept in the store
 LIVE_TTL_S = 60.0  # a short range that includes now changes by the minute
 LIVE_TTL_MAX_S = 900.0  # a long one (this week, this month) moves little in a quarter hour
 LIST_TTL_S = 600.0
