@@ -278,14 +278,12 @@ class RetryTransport(httpx.BaseTransport):
         max_retries: int = 3,
         backoff_s: float = 0.5,
         max_backoff_s: float = 8.0,
-        max_retry_after_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.inner = inner
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
-        self.max_retry_after_s = max_retry_after_s
         self.sleep = sleep
 
     def _backoff(self, attempt: int) -> float:
