@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 FLIGHT_STALE_S = 90.0  # a leader silent this long died with its process; our request timeout is 30 s (+ retries)
 FOLLOW_POLL_S = 0.05
-FAILED_SHARED_S = 5.0  # a failed leader's answer serves followers that joined its flight, and no one after
+FAILED_SHARED_S = 5.0  # a failed leader's answer serves its followers and whoever asks within this long after
 
 
 class SharedCachingTransport(httpx.BaseTransport):
@@ -82,7 +82,7 @@ class SharedCachingTransport(httpx.BaseTransport):
             if answer is not None:
                 self._count(True)
                 return self._response(answer, request)
-            role, started = cache.lead_or_follow(key, me, now, now - FLIGHT_STALE_S)
+            role, started = cache.lead_or_follow(key, me, now, now - FLIGHT_STALE_S, now - FAILED_SHARED_S)
             if role == "lead":
                 self._count(False)
                 return self._lead(request, key, me)
@@ -111,6 +111,9 @@ class SharedCachingTransport(httpx.BaseTransport):
             cache.land(key, me, "done", None, now)
             if random.random() < 0.02:
                 cache.prune(now)
+        elif response.status_code == 429:
+            # the limiter has closed the window for everyone: followers wait for it to open, not share a 429
+            cache.land(key, me, "lost", None, now)
         else:
             cache.land(key, me, "failed", answer, now)
         return self._response(answer, request)
@@ -133,6 +136,8 @@ class SharedCachingTransport(httpx.BaseTransport):
                 return cache.get(key, now) or "again"
             if state == "failed" and answer is not None:
                 return answer
+            if state == "lost":
+                return "again"
             return "unreachable"
 
     def clear(self) -> None:

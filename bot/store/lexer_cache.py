@@ -58,18 +58,30 @@ class LexerCache:
 
     # ---------------------------------------------------------------- flights
 
-    def lead_or_follow(self, key: str, me: str, now: float, stale_before: float) -> tuple[str, float]:
-        """Become the leader of this query's flight ("lead"), or learn that one runs ("follow").
+    def lead_or_follow(
+        self, key: str, me: str, now: float, stale_before: float, failed_after: float
+    ) -> tuple[str, float]:
+        """Become the leader of this query's flight ("lead"), learn that one runs ("follow"), or find it "cached".
 
-        A running flight older than stale_before belongs to a dead process and is taken over.
+        A running flight older than stale_before belongs to a dead process and is taken over; one that failed
+        after failed_after is followed too (its answer is shared, not retried again).
         Returns (role, flight start).
         """
         conn = self.store.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("select leader, started_at, state from lexer_flights where key = ?", (key,)).fetchone()
+            # a leader may have landed since the caller looked: then the answer is here, and nobody leads
+            if conn.execute("select 1 from lexer_cache where key = ? and expires > ?", (key, now)).fetchone():
+                conn.execute("COMMIT")
+                return "cached", now
+            row = conn.execute(
+                "select leader, started_at, state, done_at from lexer_flights where key = ?", (key,)
+            ).fetchone()
             if row is not None and row[2] == "running" and row[1] > stale_before and row[0] != me:
                 conn.execute("COMMIT")
+                return "follow", row[1]
+            if row is not None and row[2] in ("failed", "unreachable") and (row[3] or 0) > failed_after:
+                conn.execute("COMMIT")  # it failed a moment ago: share its answer rather than start another cycle
                 return "follow", row[1]
             conn.execute(
                 "insert or replace into lexer_flights (key, leader, started_at, state) values (?, ?, ?, 'running')",
