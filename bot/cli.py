@@ -39,10 +39,18 @@ def build_deps(
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones, build_web_client
     from bot.store import open_store
+    from digests.budget import reservations
     from digests.render import DigestRenderer
 
     store = store or open_store(settings.db_path, secret_box(settings))
-    api = api or build_activity_client(settings, store, sandbox_app=sandbox_app)
+    # Lexer's budget by class (bot/lexer/budget.py): digests and alerts hold their share, queued commands wait
+    api = api or build_activity_client(
+        settings,
+        store,
+        sandbox_app=sandbox_app,
+        reservations=lambda now: reservations(store, now),
+        waiting=store.command_queue.waiting,
+    )
     slack = slack_client if slack_client is not None else (build_web_client(settings) if with_slack else None)
     # exports are delivered in Slack: without a client (`ask`, `digest preview`) there is no queue to run
     exports = (
@@ -87,6 +95,7 @@ def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
     from bot.lexer.build import build_activity_client
     from bot.lexer.directory import Directory
     from bot.slack_web import UserTimezones, build_web_client
+    from digests.budget import reservations
 
     settings = replace(
         root.settings,
@@ -94,12 +103,22 @@ def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
         lexer_api_token=connection.token if connection is not None else None,
         admins=frozenset(),
     )
-    api = build_activity_client(settings, root.store) if connection is not None else root.api
+    store = root.store.for_workspace(key)
+    api = (
+        build_activity_client(
+            settings,
+            root.store,
+            reservations=lambda now: reservations(store, now),
+            waiting=root.store.command_queue.waiting,
+        )
+        if connection is not None
+        else root.api
+    )
     slack = build_web_client(settings)
     return replace(
         root,
         settings=settings,
-        store=root.store.for_workspace(key),
+        store=store,
         api=api,
         slack=slack,
         directory=Directory(api),
@@ -123,7 +142,13 @@ def secret_box(settings: Settings):
 
 
 def start_process(
-    deps: Deps, *, scheduler: bool = False, command_workers: int = 0, features=None, background: bool = True
+    deps: Deps,
+    *,
+    scheduler: bool = False,
+    command_workers: int = 0,
+    answer_commands: bool = False,
+    features=None,
+    background: bool = True,
 ) -> Running:
     """Start what this process runs on its Deps: the features' workers, command workers, the scheduler.
 
@@ -139,7 +164,13 @@ def start_process(
     if command_workers:
         from bot.command_workers import CommandWorkerPool
 
-        running.command_pool = CommandWorkerPool(deps.settings, command_workers, target=command_worker_main).start()
+        running.command_pool = CommandWorkerPool(
+            deps.settings, command_workers, target=command_worker_main, intake_deps=deps
+        ).start()
+    elif answer_commands:  # the store's command queue, answered by this process
+        from bot.command_workers import InProcessCommands
+
+        running.command_pool = InProcessCommands(deps, running.runner)
     if scheduler:
         from digests.schedule import start_background_scheduler
 
@@ -152,7 +183,12 @@ def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 
     from bot.app import create_app
     from bot.web import create_wsgi_app
 
-    running = start_process(build_deps(settings, **deps_options), scheduler=scheduler, command_workers=command_workers)
+    running = start_process(
+        build_deps(settings, **deps_options),
+        scheduler=scheduler,
+        command_workers=command_workers,
+        answer_commands=True,
+    )
     bolt = create_app(running.deps, running.runner, command_pool=running.command_pool)
     return running, create_wsgi_app(bolt, running)
 
@@ -248,6 +284,46 @@ def cmd_socket(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_status(args, settings: Settings) -> int:
+    """Lexer's budget in the current window by class, the command queue, the scheduler's next jobs."""
+    from bot.web import budget_figures
+    from digests.triggers import next_run
+
+    deps = build_deps(settings, with_slack=False)
+    try:
+        figures = budget_figures(deps)
+        subs = deps.store.subscriptions.all(active_only=True)
+        now = deps.now()
+        upcoming = sorted(((next_run(sub, now), sub) for sub in subs), key=lambda pair: pair[0])[:5]
+        if args.json:
+            figures["next_digests"] = [{"subscription": s.id, "at": t.isoformat()} for t, s in upcoming]
+            print(json.dumps(figures, indent=2))
+            return 0
+        used = figures.get("used_by_class", {})
+        print(
+            f"Lexer budget: {figures.get('used', 0)} of {figures.get('limit', 0)} requests used in the last "
+            f"{figures.get('window_s', 300) // 60} minutes"
+        )
+        print("  by class: " + ", ".join(f"{cls} {n}" for cls, n in used.items()))
+        reserved = figures.get("reserved") or {}
+        print("  held for: " + (", ".join(f"{cls} {n}" for cls, n in reserved.items()) or "nothing"))
+        print(f"  room for commands now: {figures.get('room_for_commands', 0)}")
+        if figures.get("paused_for_s"):
+            print(f"  Lexer answered 429: paused for {figures['paused_for_s']:.0f} s more (every process)")
+        queue = figures["queue"]
+        print(f"Command queue: {queue['waiting']} waiting, {queue['running']} being answered")
+        print("Next digests: " + (", ".join(f"#{s.id} {s.kind} at {t:%a %H:%M %Z}" for t, s in upcoming) or "none"))
+    finally:
+        close_deps_quietly(deps)
+    return 0
+
+
+def close_deps_quietly(deps) -> None:
+    from bot.deps import close_deps
+
+    close_deps(deps)
+
+
 def cmd_clock(args, settings: Settings) -> int:
     from digests.schedule import run_blocking_scheduler
 
@@ -331,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--gzip", action="store_true", help="answer gzip-compressed, as Lexer behind a compressing proxy")
     s.set_defaults(func=cmd_sandbox)
+
+    s = sub.add_parser("status", help="Lexer's budget by class, the command queue, the next digests")
+    s.add_argument("--json", action="store_true", help="print the figures as JSON")
+    s.set_defaults(func=cmd_status)
 
     register_feature_commands(sub)
     return p

@@ -1,36 +1,50 @@
-"""Worker processes that answer /lexer commands, so the web process spends its CPU on acks.
+"""Who answers /lexer commands: one queue in the store, served round-robin by worker processes or this one.
 
-Slack wants an ack within 3 s. Under a burst, a Python web process that also
-builds the replies shares one GIL between acks and report building, and acks
-queue behind the work. The web process acks, hands the command (four strings)
-to a worker process over a queue, and the worker answers through response_url.
-If no worker is alive, the web process answers in-process as before.
+Slack wants an ack within 3 s, and Lexer allows 100 requests every 5 minutes.
+The web process acks, writes the command to the store's queue (so a restart or a
+dead worker loses nothing) and tells the user at once when the answer must wait
+for Lexer's budget. Dispatchers, in worker processes (`serve --workers N`) or in
+the web process (`--workers 0`), take commands round-robin across users while the
+budget has room, and answer through response_url, replacing the queued notice.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
+import os
 import queue as queue_module
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.config import Settings
+from bot.errors import RateLimitedError
+from bot.lexer.budget import (
+    ANSWER_WITHIN_S,
+    REQUESTS_PER_COMMAND,
+    fair_position,
+    queued_notice,
+    try_later_notice,
+    wait_for_slots,
+)
 
 logger = logging.getLogger(__name__)
 
-WORKER_THREADS = 8  # per worker process: replies wait on Lexer and Slack far more than they compute
+WORKER_THREADS = 8  # per dispatcher: replies wait on Lexer and Slack far more than they compute
 WORKER_NICENESS = 10
-# with no worker alive the web process answers itself, on this many threads at most: a burst waits its turn
-# (Slack's response_url stays valid for 30 minutes) instead of starting a thread per command
-FALLBACK_THREADS = 4
+FALLBACK_THREADS = 4  # a command answered on the spot by a process without a dispatcher
+LEASE_S = 30.0  # a command whose dispatcher stopped refreshing this long is served by another
+POLL_S = 0.1
+NOTICE_AFTER_S = 5.0  # answers expected later than this get the queued notice at once
+MONITOR_S = 0.25
 
 
 def _exit_with_parent(parent_pid: int) -> None:
     """A worker whose web process is gone (killed, crashed) exits instead of waiting forever."""
-    import os
     import time
 
     while os.getppid() == parent_pid:
@@ -40,79 +54,275 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 def _lower_priority() -> None:
     """Acks have Slack's 3 s deadline and replies do not: when cores are scarce, the web process goes first."""
-    import os
-
     try:
         os.nice(WORKER_NICENESS)
     except (AttributeError, OSError):
         pass
 
 
-def serve_command_jobs(running, jobs, parent_pid: int) -> None:
-    """The worker loop: answer each queued /lexer request on this process's own Deps until told to stop."""
-    from bot.listeners.commands import answer_command
+def process_worker_prefix(pid: int | None = None) -> str:
+    """The worker id prefix of a process (bot.deps.default_worker_id is host:pid)."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}"
 
+
+class CommandIntake:
+    """The web side: queue a command in the store and say at once when its answer must wait."""
+
+    def __init__(self, deps, wake: Callable[[], None], threads: int = WORKER_THREADS):
+        self.deps = deps
+        self.wake = wake
+        self.threads = threads
+
+    def eta_s(self, user_id: str) -> tuple[float, int]:
+        """(seconds until this user's new command can be answered, its place in line)."""
+        queue = self.deps.store.command_queue
+        position = fair_position(queue.queued_per_user(), user_id)
+        limiter = getattr(self.deps.api, "limiter", None)
+        if limiter is None:
+            return 0.0, position
+        snap = limiter.snapshot()
+        now = limiter.clock()
+        needed = (position + queue.running()) * REQUESTS_PER_COMMAND
+        wait = wait_for_slots(needed, snap.command_room, snap.slot_ends, now, max(1, snap.limit), snap.window_s)
+        return max(wait, snap.paused_for_s), position
+
+    def take(self, job: dict) -> str | None:
+        """Queue the command; the notice to show now (queued, or when to try), None when it is answered at once."""
+        now = self.deps.now().timestamp()
+        queue = self.deps.store.command_queue
+        try:
+            eta, position = self.eta_s(job.get("user_id") or "")
+        except Exception:  # the estimate is a courtesy: never lose the command over it
+            logger.warning("could not estimate the queue wait", exc_info=True)
+            eta, position = 0.0, 1
+        if eta > ANSWER_WITHIN_S:
+            queue.record_refused(job, now)
+            return try_later_notice(math.ceil((eta - ANSWER_WITHIN_S) / 60) + 1)
+        notice = None
+        if eta > NOTICE_AFTER_S or position > self.threads:
+            notice = queued_notice(math.ceil(eta / 60), position)
+        queue.enqueue(job, now, notice_shown=notice is not None)
+        self.wake()
+        return notice
+
+
+class CommandDispatcher:
+    """Take queued commands while Lexer's budget has room for them, answer each, and keep their leases."""
+
+    def __init__(self, deps, runner, *, threads: int = WORKER_THREADS, answer: Callable[..., Any] | None = None):
+        from bot.listeners.commands import answer_command
+
+        self.deps = deps
+        self.runner = runner
+        self.threads = threads
+        self.answer = answer or answer_command
+        self.worker = f"{deps.worker_id}:dispatch"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._busy = threading.Semaphore(threads)
+        self._not_started: set[int] = set()  # claimed and handed to the pool, not yet running
+        self._claims = threading.Lock()
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="lexer-cmd")
+        self._thread = threading.Thread(target=self._loop, name="lexer-dispatch", daemon=True)
+
+    def start(self) -> CommandDispatcher:
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _room(self) -> float:
+        """0 when a command may start now; else seconds to wait for the budget."""
+        limiter = getattr(self.deps.api, "limiter", None)
+        if limiter is None:
+            return 0.0
+        snap = limiter.snapshot()
+        if snap.paused_for_s > 0:
+            return snap.paused_for_s
+        if snap.command_room > 0:
+            return 0.0
+        return max(POLL_S, wait_for_slots(1, 0, snap.slot_ends, limiter.clock(), snap.limit, snap.window_s))
+
+    def _loop(self) -> None:
+        queue = self.deps.store.command_queue
+        last_lease = 0.0
+        while not self._stop.is_set():
+            try:
+                now = self.deps.now().timestamp()
+                if now - last_lease > LEASE_S / 3:
+                    queue.extend(self.worker, now + LEASE_S)
+                    last_lease = now
+                wait = self._room()
+                if wait > 0:
+                    self._wake.wait(min(wait, 1.0))
+                    self._wake.clear()
+                    continue
+                if not self._busy.acquire(timeout=POLL_S):
+                    continue
+                job = queue.claim_next(self.worker, now, LEASE_S)
+                if job is None:
+                    self._busy.release()
+                    self._wake.wait(POLL_S)
+                    self._wake.clear()
+                    continue
+                with self._claims:
+                    self._not_started.add(job["id"])
+                self._pool.submit(self._run, job)
+            except Exception:  # a database hiccup must not end the dispatcher
+                logger.exception("command dispatcher step failed")
+                self._stop.wait(1.0)
+
+    def _run(self, job: dict) -> None:
+        queue = self.deps.store.command_queue
+        with self._claims:
+            self._not_started.discard(job["id"])
+        try:
+            outcome = self.answer(self.deps, self.runner, job, self.deps.slack, defer_busy=True)
+            if isinstance(outcome, RateLimitedError):
+                now = self.deps.now().timestamp()
+                queue.defer(job["id"], self.worker, now + (outcome.retry_after or 5.0))
+            else:
+                queue.finish(job["id"], self.worker)
+        except Exception:
+            # stopping (clients closed under it) or a passing fault: back in line rather than lost; after three
+            # tries it stays failed so one poisonous command cannot loop forever
+            logger.exception("answering a queued command failed")
+            if job.get("attempts", 0) < 3:
+                queue.defer(job["id"], self.worker, self.deps.now().timestamp() + 5.0)
+            else:
+                queue.finish(job["id"], self.worker, "failed")
+        finally:
+            self._busy.release()
+            self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(5)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._claims:  # claimed but never started: back in line at once for the next process
+            for job_id in self._not_started:
+                self.deps.store.command_queue.defer(job_id, self.worker, 0.0)
+
+
+class InProcessCommands:
+    """`serve --workers 0`: the web process queues and answers its commands itself."""
+
+    def __init__(self, deps, runner):
+        self.dispatcher = CommandDispatcher(deps, runner).start()
+        self.intake = CommandIntake(deps, self.dispatcher.wake)
+
+    def take(self, job: dict) -> str | None:
+        return self.intake.take(job)
+
+    def alive(self) -> int:
+        return int(self.dispatcher.alive())
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.dispatcher.stop()
+
+
+def serve_command_jobs(running, wakes, parent_pid: int) -> None:
+    """A worker process's loop: a dispatcher on its own Deps, woken by the web process, until told to stop."""
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     _lower_priority()
-    deps = running.deps
-    with ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="lexer-cmd") as pool:
+    dispatcher = CommandDispatcher(running.deps, running.runner).start()
+    try:
         while True:
-            job = jobs.get()
-            if job is None:
+            try:
+                signal = wakes.get(timeout=1.0)
+            except queue_module.Empty:
+                continue
+            if signal is None:
                 break
-            pool.submit(answer_command, deps, running.runner, job, deps.slack)
+            dispatcher.wake()
+    finally:
+        dispatcher.stop()
 
 
 class CommandWorkerPool:
-    """N worker processes fed by one queue; restarted when one dies."""
+    """N worker processes serving the store's queue; one that dies is replaced at once and its commands freed."""
 
-    def __init__(self, settings: Settings, processes: int = 1, *, target: Callable[[Settings, Any, int], None]):
+    def __init__(
+        self,
+        settings: Settings,
+        processes: int = 1,
+        *,
+        target: Callable[[Settings, Any, int], None],
+        intake_deps=None,
+    ):
         self.settings = settings
         self.target = target  # the worker process's main (bot.cli.command_worker_main): it builds its own Deps
         self.size = processes
         self._ctx = multiprocessing.get_context("spawn")  # no forked locks or sockets from the web process
-        self._jobs = self._ctx.Queue()
+        self._wakes = self._ctx.Queue()
         self._procs: list = []
         self._lock = threading.Lock()
         self._closed = False
         self._fallback = ThreadPoolExecutor(FALLBACK_THREADS, thread_name_prefix="lexer-fallback")
+        self.deps = intake_deps
+        self.intake = CommandIntake(intake_deps, self._wake_one) if intake_deps is not None else None
+        self._monitor = threading.Thread(target=self._watch, name="lexer-worker-monitor", daemon=True)
 
     def start(self) -> CommandWorkerPool:
         with self._lock:
             for _ in range(self.size):
                 self._procs.append(self._spawn())
+        self._monitor.start()
         return self
 
     def _spawn(self):
-        import os
-
         proc = self._ctx.Process(
-            target=self.target, args=(self.settings, self._jobs, os.getpid()), name="lexer-bot-commands", daemon=True
+            target=self.target, args=(self.settings, self._wakes, os.getpid()), name="lexer-bot-commands", daemon=True
         )
         proc.start()
         return proc
 
-    def alive(self) -> int:
+    def _replace_dead(self) -> None:
         with self._lock:
-            if not self._closed:
-                for i, proc in enumerate(self._procs):
-                    if not proc.is_alive():
-                        logger.warning("command worker exited with %s; starting another", proc.exitcode)
-                        self._procs[i] = self._spawn()
+            if self._closed:
+                return
+            for i, proc in enumerate(self._procs):
+                if proc.is_alive():
+                    continue
+                logger.warning("command worker exited with %s; starting another", proc.exitcode)
+                if self.deps is not None:  # its commands go back in line for the other workers (and the new one)
+                    freed = self.deps.store.command_queue.release_worker(process_worker_prefix(proc.pid) + ":")
+                    if freed:
+                        logger.info("%d command(s) of the dead worker back in line", freed)
+                self._procs[i] = self._spawn()
+
+    def _watch(self) -> None:
+        while not self._closed:
+            try:
+                self._replace_dead()
+            except Exception:
+                logger.exception("command worker monitor failed")
+            threading.Event().wait(MONITOR_S)
+
+    def _wake_one(self) -> None:
+        try:
+            self._wakes.put_nowait("wake")
+        except (queue_module.Full, ValueError, OSError):
+            pass  # the dispatchers poll the store anyway
+
+    def alive(self) -> int:
+        self._replace_dead()
+        with self._lock:
             return sum(1 for p in self._procs if p.is_alive())
 
-    def submit(self, job: dict) -> bool:
-        """Queue a command; False when no worker can take it (the caller answers itself)."""
-        if self._closed or not any(p.is_alive() for p in self._procs):
-            return False
-        try:
-            self._jobs.put_nowait(job)
-            return True
-        except (queue_module.Full, ValueError, OSError):
-            return False
+    def take(self, job: dict) -> str | None:
+        """Queue a command in the store for the workers; the notice to show now, if any."""
+        if self.intake is None:
+            raise RuntimeError("this pool was started without the store to queue commands in")
+        return self.intake.take(job)
 
     def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
-        """Run fn(*args) in this process, on the bounded fallback pool (no worker could take the command)."""
+        """Run fn(*args) in this process, on the bounded fallback pool."""
         try:
             self._fallback.submit(fn, *args)
         except RuntimeError:  # the pool is stopping with the process: answer on this thread rather than drop it
@@ -124,7 +334,7 @@ class CommandWorkerPool:
             self._closed = True
             for _ in self._procs:
                 try:
-                    self._jobs.put_nowait(None)
+                    self._wakes.put_nowait(None)
                 except (ValueError, OSError):
                     pass
             for proc in self._procs:

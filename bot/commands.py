@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.deps import Deps
-from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedError
+from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedError, RateLimitedError
 from bot.lexer.client import Filters
 from bot.lexer.directory import Directory, resolve_agent, resolve_group
 from bot.slack.messages.help import error_message
@@ -108,7 +108,8 @@ class CommandRunner:
         self.deps = deps
         self.commands = dict(commands)
 
-    def run(self, text: str, asker: Asker) -> Reply:
+    def run(self, text: str, asker: Asker, *, defer_busy: bool = False) -> Reply:
+        """The reply to /lexer TEXT; with defer_busy, a closed Lexer window raises RateLimitedError (to re-queue)."""
         usage = None
         try:
             cmd = parse_command(text)
@@ -122,6 +123,8 @@ class CommandRunner:
         except CommandError as exc:
             return Reply(error_message(exc.message, exc.hint or None, usage), public=False)
         except LexerApiError as exc:
+            if defer_busy and isinstance(exc, RateLimitedError):
+                raise  # the queue answers it once Lexer's window opens
             logger.warning("Lexer error for %s: %s", asker.user_id, type(exc).__name__)
             return Reply(error_message(exc.message, exc.hint or None), public=False)
         except LexerBotError as exc:

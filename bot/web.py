@@ -51,7 +51,17 @@ class HealthCheck:
         pool = self.running.command_pool
         if pool is not None:
             body["command_workers"] = pool.alive()
+        body["lexer_budget"] = budget_figures(self.running.deps)
         return (200 if db_ok else 503), body
+
+
+def budget_figures(deps) -> dict:
+    """Lexer's budget in the current window by class, and the command queue (also `lexer-bot status`)."""
+    limiter = getattr(deps.api, "limiter", None)
+    figures = limiter.snapshot().figures() if limiter is not None else {}
+    queue = deps.store.command_queue
+    figures["queue"] = {"waiting": queue.waiting(), "running": queue.running()}
+    return figures
 
 
 def create_wsgi_app(bolt_app, running):

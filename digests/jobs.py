@@ -130,7 +130,7 @@ def build_digest(
     heartbeat: Callable[[], None] | None = None,
 ) -> tuple[dict, DigestContext]:
     """Fetch, compose and render one digest for the local day before scheduled_for."""
-    api = deps.api
+    api = deps.api.for_class("digest")  # the digests' share of Lexer's budget (bot/lexer/budget.py)
     deadline = deadline or deps.now()
     sandbox = bool(getattr(deps.settings, "sandbox_mode", False))
     if kind == "sla":

@@ -8,8 +8,10 @@ from collections.abc import Callable
 import httpx
 
 from bot.config import Settings
+from bot.lexer.budget import Reservations
 from bot.lexer.client import ActivityClient
-from bot.lexer.transport import CachingTransport, RateLimitTransport, RetryTransport, SqliteRateLimiter
+from bot.lexer.shared_cache import SharedCachingTransport
+from bot.lexer.transport import RateLimitTransport, RetryTransport, SqliteRateLimiter
 
 SANDBOX_BASE = "http://lexer-sandbox"
 DEFAULT_API_URL = Settings.lexer_api_url
@@ -32,6 +34,9 @@ def build_activity_client(
     max_wait_s: float = 20.0,
     max_retries: int = 3,
     rate_limit: int | None = None,
+    rate_window_s: float | None = None,
+    reservations: Callable[[float], Reservations] | None = None,
+    waiting: Callable[[], int] | None = None,
 ) -> ActivityClient:
     """Compose cache -> retry -> rate limit -> transport; in-process sandbox when configured so."""
     api_url, status_url = settings.lexer_api_url, settings.lexer_status_url
@@ -56,10 +61,17 @@ def build_activity_client(
         clock=clock,
         sleep=sleep,
         max_wait_s=max_wait_s,
+        reservations=reservations,
+        waiting=waiting,
         **({"limit": rate_limit} if rate_limit else {}),
+        **({"window_s": rate_window_s} if rate_window_s else {}),
     )
-    stack = CachingTransport(
-        RetryTransport(RateLimitTransport(base_transport, limiter), sleep=sleep, max_retries=max_retries), clock=clock
+    stack = SharedCachingTransport(
+        RetryTransport(RateLimitTransport(base_transport, limiter), sleep=sleep, max_retries=max_retries),
+        store,
+        settings.api_token,
+        clock=clock,
+        sleep=sleep,
     )
     headers = {
         "Auth-Api-Token": settings.api_token,

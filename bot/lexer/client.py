@@ -7,6 +7,7 @@ bot.errors.LexerApiError with a message a Slack user can act on.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable
@@ -115,8 +116,17 @@ def error_for(response: httpx.Response) -> LexerApiError:
 class ActivityClient:
     """The Activity API: GET users/groups/forms, POST reports, the export status endpoint."""
 
-    def __init__(self, http: httpx.Client, *, api_url: str, status_url: str, download_http: httpx.Client | None = None):
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        api_url: str,
+        status_url: str,
+        download_http: httpx.Client | None = None,
+        budget_class: str = "command",
+    ):
         self.http = http
+        self.budget_class = budget_class  # which share of Lexer's budget this client's requests spend
         self.api_url = api_url.rstrip("/")
         self.status_url = status_url
         self.download_http = download_http or http
@@ -124,10 +134,18 @@ class ActivityClient:
     def __repr__(self) -> str:
         return f"ActivityClient(api_url={self.api_url!r})"
 
+    def for_class(self, budget_class: str) -> ActivityClient:
+        """The same client (connections, cache, limiter) spending another class's share (bot.lexer.budget)."""
+        twin = copy.copy(self)
+        twin.budget_class = budget_class
+        return twin
+
     # -------------------------------------------------------------- plumbing
     def _send(self, method: str, url: str, **kw) -> Any:
         try:
-            response = self.http.request(method, url, timeout=TIMEOUT, **kw)
+            response = self.http.request(
+                method, url, timeout=TIMEOUT, extensions={"budget_class": self.budget_class}, **kw
+            )
         except httpx.TimeoutException:
             raise LexerUnavailableError("Lexer did not answer in time.") from None
         except httpx.TransportError:

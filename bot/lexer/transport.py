@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 import httpx
 
 from bot.errors import BusyError
+from bot.lexer.budget import Reservations, room_for
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +38,63 @@ def token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
+# a 429 without Retry-After: Lexer's window is 5 minutes and we cannot see where in it we are
+CONSERVATIVE_PAUSE_S = 60.0
+# how long each class may hold its thread waiting for a slot before it is told "busy" (and re-queued,
+# re-polled, or retried by its own loop): commands go back to the queue, export polls poll later
+CLASS_WAIT_S = {"digest": 90.0, "alert": 10.0, "export": 0.0}
+RESERVATIONS_TTL_S = 5.0
+
+
+def budget_class_of(request: httpx.Request) -> str:
+    """The class a request spends: the caller's (ActivityClient.for_class), export steps by their shape."""
+    named = str(request.extensions.get("budget_class") or "command")
+    if request.method == "GET" and request.url.path.endswith("/status"):
+        return "export"
+    if request.method == "POST" and request.url.path.endswith("/activity/reports"):
+        try:
+            body = json.loads(request.content or b"null")
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get("type") in UNCACHEABLE_TYPES:
+            return "export"
+    return named
+
+
+@dataclass(frozen=True)
+class BudgetSnapshot:
+    """The budget as `status` and /healthz show it."""
+
+    limit: int
+    window_s: float
+    used: dict[str, int]
+    in_window: int
+    held: dict[str, int]
+    command_room: int
+    paused_for_s: float
+    slot_ends: list[float]
+
+    def figures(self) -> dict:
+        """The window's figures as /healthz and `lexer-bot status` print them."""
+        return {
+            "limit": self.limit,
+            "window_s": int(self.window_s),
+            "used": self.in_window,
+            "used_by_class": {cls: self.used.get(cls, 0) for cls in ("digest", "alert", "export", "command")},
+            "reserved": {cls: n for cls, n in self.held.items() if n},
+            "room_for_commands": self.command_room,
+            "paused_for_s": round(self.paused_for_s, 1),
+        }
+
+
 class SqliteRateLimiter:
-    """A sliding-window budget shared by every process on one database.
+    """A sliding-window budget shared by every process on one database, split by class of work.
 
     A send counts from the moment it is made until `window` seconds after its
     answer came back: Lexer counts a request when it arrives, so counting from
-    the answer (and counting requests still in flight) never under-counts.
+    the answer (and counting requests still in flight) never under-counts. A 429
+    closes the window for every process (store.rate_log.pause) until its
+    Retry-After, or CONSERVATIVE_PAUSE_S when Lexer does not say.
     """
 
     def __init__(
@@ -56,6 +108,8 @@ class SqliteRateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         poll_s: float = 0.25,
+        reservations: Callable[[float], Reservations] | None = None,
+        waiting: Callable[[], int] | None = None,
     ):
         self.store = store
         self.key = token_key(token)
@@ -65,39 +119,74 @@ class SqliteRateLimiter:
         self.clock = clock
         self.sleep = sleep
         self.poll_s = poll_s
+        self.reservations_fn = reservations  # digest and alert holds, computed by the composition root
+        self.waiting_fn = waiting  # commands queued in the store
+        self._reserved: tuple[float, Reservations] = (-1e18, Reservations())
         self._lock = threading.Lock()  # one thread of this process at a time in the critical section
 
-    def _try_acquire(self) -> tuple[int | None, float]:
+    def _reservations(self, now: float) -> Reservations:
+        at, held = self._reserved
+        if self.reservations_fn is None:
+            return held
+        if now - at > RESERVATIONS_TTL_S or now < at:
+            try:
+                held = self.reservations_fn(now)
+            except Exception:  # a reservation we cannot compute must not stop every request
+                logger.warning("could not compute budget reservations", exc_info=True)
+            self._reserved = (now, held)
+        return held
+
+    def _counted(self, now: float) -> tuple[list[float], dict[str, int]]:
+        """When each counted send frees its slot, and the counted sends per class."""
+        ends: list[float] = []
+        used: dict[str, int] = {}
+        for sent_at, done_at, cls in self.store.rate_log.counted_sends(self.key, now - self.window_s):
+            if done_at is None:  # in flight: counts until window after its answer, at least
+                done_at = now if sent_at + STALE_IN_FLIGHT_S > now else sent_at + STALE_IN_FLIGHT_S
+            end = done_at + self.window_s
+            if end > now:
+                ends.append(end)
+                used[cls] = used.get(cls, 0) + 1
+        return ends, used
+
+    def _waiting(self) -> int:
+        try:
+            return self.waiting_fn() if self.waiting_fn is not None else 0
+        except Exception:
+            return 0
+
+    def _try_acquire(self, budget_class: str = "command") -> tuple[int | None, float]:
         """Insert a send if there is room; else return how long until a slot may free."""
         log = self.store.rate_log
         now = self.clock()
+        held = self._reservations(now)
+        waiting = self._waiting() if budget_class == "export" else 0
         with self._lock, log.write_lock():
-            rows = log.counted_sends(self.key, now - self.window_s)
-            ends = []
-            for sent_at, done_at in rows:
-                if done_at is None:  # in flight: counts until window after its answer, at least
-                    done_at = now if sent_at + STALE_IN_FLIGHT_S > now else sent_at + STALE_IN_FLIGHT_S
-                end = done_at + self.window_s
-                if end > now:
-                    ends.append(end)
-            if len(ends) < self.limit:
-                row_id = log.record_send(self.key, now)
+            paused = log.pause_until(self.key) - now
+            if paused > 0:
+                return None, paused
+            ends, used = self._counted(now)
+            room = room_for(budget_class, len(ends), self.limit, held, used, waiting)
+            if room > 0:
+                row_id = log.record_send(self.key, now, budget_class)
                 if random.random() < 0.02:  # prune old rows now and then
                     log.prune(now - 2 * self.window_s)
                 return row_id, 0.0
+        short = len(ends) + 1 - self.limit + held.held_by_others(budget_class)
         ends.sort()
         # the oldest counted send frees its slot first; in-flight ones free later
-        wait = ends[len(ends) - self.limit] - now
+        wait = (ends[min(len(ends), max(1, short)) - 1] - now) if ends else self.poll_s
         return None, max(wait, self.poll_s)
 
-    def acquire(self) -> int:
-        """Wait for a slot (up to max_wait_s) and record the send; BusyError past that."""
+    def acquire(self, budget_class: str = "command") -> int:
+        """Wait for a slot (up to the class's wait) and record the send; BusyError past that."""
+        max_wait = CLASS_WAIT_S.get(budget_class, self.max_wait_s)
         waited = 0.0
         while True:
-            row_id, wait = self._try_acquire()
+            row_id, wait = self._try_acquire(budget_class)
             if row_id is not None:
                 return row_id
-            if waited + wait > self.max_wait_s:
+            if waited + wait > max_wait:
                 raise BusyError(
                     f"Lexer is busy, try again in {max(1, int(wait + 0.999))} s.",
                     retry_after=wait,
@@ -112,25 +201,45 @@ class SqliteRateLimiter:
         with self._lock:
             self.store.rate_log.mark_done(row_id, self.clock())
 
+    def learn_rate_limited(self, retry_after: float | None) -> float:
+        """Lexer said 429: close the window for every process; returns the pause in seconds."""
+        pause = retry_after if retry_after is not None else CONSERVATIVE_PAUSE_S
+        now = self.clock()
+        with self._lock, self.store.rate_log.write_lock():
+            self.store.rate_log.pause(self.key, now + pause, "429" if retry_after is None else "429 Retry-After")
+        logger.warning("Lexer answered 429; no requests for %.0f s (every process)", pause)
+        return pause
+
+    def snapshot(self) -> BudgetSnapshot:
+        """The current window, by class, and the room left for commands."""
+        now = self.clock()
+        held = self._reservations(now)
+        ends, used = self._counted(now)
+        paused = max(0.0, self.store.rate_log.pause_until(self.key) - now)
+        room = 0 if paused else room_for("command", len(ends), self.limit, held, used)
+        return BudgetSnapshot(self.limit, self.window_s, used, len(ends), dict(held.held), room, paused, ends)
+
     def sends_between(self, start: float, end: float) -> int:
         return self.store.rate_log.sends_between(self.key, start, end)
 
 
 class RateLimitTransport(httpx.BaseTransport):
-    """Take a slot from the limiter for every request actually sent."""
+    """Take a slot from the limiter for every request actually sent; a 429 pauses every process."""
 
     def __init__(self, inner: httpx.BaseTransport, limiter: SqliteRateLimiter):
         self.inner = inner
         self.limiter = limiter
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        row_id = self.limiter.acquire()
+        row_id = self.limiter.acquire(budget_class_of(request))
         try:
             response = self.inner.handle_request(request)
             response.read()  # API answers are small; the window runs from the end of the answer
-            return response
         finally:
             self.limiter.release(row_id)
+        if response.status_code == 429:
+            self.limiter.learn_rate_limited(parse_retry_after(response.headers.get("Retry-After")))
+        return response
 
     def close(self) -> None:
         self.inner.close()
@@ -154,11 +263,13 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# 429 is not retried here: the limiter has closed the window for every process, and the caller's own loop
+# (the command queue, the digest's fetch rounds, the export poll) comes back when it opens
+RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Retry 429 (after Retry-After, else backoff with jitter), 502/503/504 and network errors."""
+    """Retry 502/503/504 and network errors with backoff and jitter (a 429 goes back to the caller)."""
 
     def __init__(
         self,
@@ -167,14 +278,12 @@ class RetryTransport(httpx.BaseTransport):
         max_retries: int = 3,
         backoff_s: float = 0.5,
         max_backoff_s: float = 8.0,
-        max_retry_after_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.inner = inner
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
-        self.max_retry_after_s = max_retry_after_s
         self.sleep = sleep
 
     def _backoff(self, attempt: int) -> float:
@@ -195,12 +304,6 @@ class RetryTransport(httpx.BaseTransport):
             if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
                 return response
             delay = self._backoff(attempt)
-            if response.status_code == 429:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if retry_after is not None:
-                    if retry_after > self.max_retry_after_s:
-                        return response  # too long to hold a user waiting: let the caller say when
-                    delay = retry_after + random.uniform(0, 0.25)
             response.close()
             logger.info("Lexer answered %s; retrying in %.1f s", response.status_code, delay)
             self.sleep(delay)
@@ -214,7 +317,7 @@ class RetryTransport(httpx.BaseTransport):
 
 CACHEABLE_GETS = ("/users", "/groups", "/forms")
 UNCACHEABLE_TYPES = frozenset({"case_details", "mention_sla_export", "nps_submissions"})
-PAST_TTL_S = 6 * 3600.0  # a range wholly in the past rarely changes (late edits only)
+PAST_TTL_S = 24 * 3600.0  # a range wholly in the past rarely changes (late edits only); kept in the store
 LIVE_TTL_S = 60.0  # a short range that includes now changes by the minute
 LIVE_TTL_MAX_S = 900.0  # a long one (this week, this month) moves little in a quarter hour
 LIST_TTL_S = 600.0

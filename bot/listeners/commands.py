@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from bot.commands import Asker, Reply, asker_is_admin
+from bot.errors import RateLimitedError
+from bot.lexer.budget import queued_notice
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
 from bot.workspaces import workspace_runner
@@ -21,17 +24,24 @@ def send_reply(
     channel_id: str | None = None,
     user_id: str | None = None,
     delivery: str | None = None,
+    replace: bool = False,
 ) -> None:
     """Post through response_url; if that fails, fall back to an ephemeral chat message.
 
-    `delivery` is a report control's (bot.slack.messages.controls.DELIVER_*): only an answer replaces the
-    one clicked, so an error comes beside it and the answer stays.
+    `replace`: a queued notice was shown, and the answer takes its place. `delivery` is a report control's
+    (bot.slack.messages.controls.DELIVER_*): only an answer replaces the one clicked, so an error comes beside
+    it and the answer stays.
     """
     payload = dict(reply.message)
     payload["response_type"] = "in_channel" if reply.public else "ephemeral"
     answered = has_controls(reply.message)
     if delivery is not None:
         payload["replace_original"] = delivery == DELIVER_REPLACE and answered
+    elif replace and response_url:
+        if reply.public:  # an ephemeral notice cannot become a channel message: remove it, then post
+            poster.post(response_url, {"delete_original": True})
+        else:
+            payload["replace_original"] = True
     for attempt in range(2 if response_url else 0):
         status = poster.post(response_url, payload)
         if status < 400:
@@ -62,8 +72,12 @@ COMMAND_FIELDS = (
 )
 
 
-def answer_command(deps, runner, job: dict, client) -> None:
-    """Run one /lexer request (the fields of COMMAND_FIELDS) and deliver its reply; never raises."""
+def answer_command(deps, runner, job: dict, client, *, defer_busy: bool = False) -> RateLimitedError | None:
+    """Run one /lexer request (the fields of COMMAND_FIELDS) and deliver its reply; never raises.
+
+    With defer_busy (the store's queue), a closed Lexer window is not answered: the user gets the queued
+    notice (once) and the error comes back for the queue to try again when the window opens.
+    """
     user_id = job.get("user_id") or ""
     channel_id = job.get("channel_id")
     try:
@@ -77,7 +91,15 @@ def answer_command(deps, runner, job: dict, client) -> None:
             is_admin=asker_is_admin(deps, user_id, client),
             trigger_id=job.get("trigger_id"),
         )
-        reply = runner.run(job.get("text") or "", asker)
+        reply = runner.run(job.get("text") or "", asker, defer_busy=defer_busy)
+    except RateLimitedError as exc:
+        if not job.get("notice_shown") and job.get("response_url"):
+            wait = exc.retry_after or 60.0
+            deps.responder.post(
+                job["response_url"],
+                {"response_type": "ephemeral", "text": queued_notice(math.ceil(wait / 60), 1)},
+            )
+        return exc
     except Exception:
         logger.exception("/lexer failed before it could answer")
         reply = Reply(error_message("Something went wrong on our side while answering that.", "Try again in a minute."))
@@ -89,23 +111,42 @@ def answer_command(deps, runner, job: dict, client) -> None:
         channel_id=channel_id,
         user_id=user_id,
         delivery=job.get("delivery"),
+        replace=bool(job.get("notice_shown")) or job.get("attempts", 0) > 1,
     )
     if reply.after is not None:
         try:
             reply.after()
         except Exception:
             logger.exception("follow-up work after /lexer failed")
+    return None
+
+
+def pool_answer_here(pool, deps, runner, job: dict) -> None:
+    answer_here = getattr(pool, "answer_here", None)
+    if answer_here is not None:
+        answer_here(answer_command, deps, runner, job, deps.slack)
+    else:
+        answer_command(deps, runner, job, deps.slack)
 
 
 def register(app, deps, runner, *, command_pool=None) -> None:
     pool = command_pool
     if pool is not None:
-        # `serve` with worker processes: ack, hand the four fields over and return; no lazy copy of the request
+        # `serve`: the command goes to the store's queue (bot.command_workers); the ack carries the queued
+        # notice when the answer must wait for Lexer's budget, and the answer replaces it through response_url
         def ack_and_queue(ack, body):
-            ack()
             job = {k: body.get(k) for k in COMMAND_FIELDS}
-            if not pool.submit(job):  # no worker alive: answer here, off the request thread
-                pool.answer_here(answer_command, deps, runner, job, deps.slack)
+            try:
+                notice = pool.take(job)
+            except Exception:  # the database is unreachable: answer here rather than lose the command
+                logger.exception("could not queue a command; answering it in this process")
+                ack()
+                pool_answer_here(pool, deps, runner, job)
+                return
+            if notice:
+                ack(text=notice, response_type="ephemeral")
+            else:
+                ack()
 
         app.command("/lexer")(ack_and_queue)
         return

@@ -21,9 +21,11 @@ import sqlite_utils
 from bot.store.agent_digests import AgentDigests
 from bot.store.alerts import Alerts
 from bot.store.audit_log import AuditLog
+from bot.store.command_queue import CommandQueue
 from bot.store.digest_runs import DigestRuns
 from bot.store.export_jobs import ExportJobs
 from bot.store.installations import Installations, LexerConnections, WorkspaceAdmins
+from bot.store.lexer_cache import LexerCache
 from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
 from bot.store.report_shares import ReportShares
@@ -65,6 +67,8 @@ class Store:
         self.export_jobs = ExportJobs(self)
         self.alerts = Alerts(self)
         self.rate_log = RateLog(self)
+        self.lexer_cache = LexerCache(self)
+        self.command_queue = CommandQueue(self)
         self.audit_log = AuditLog(self)
         self.report_shares = ReportShares(self)
         self.installations = Installations(self)

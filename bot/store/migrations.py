@@ -190,6 +190,65 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m007_budget(db: sqlite_utils.Database) -> None:
+    # which class of work spent each send (digest, alert, export, command), for budgets by class and `status`
+    db["rate_log"].add_column("budget_class", str)
+    # a 429 closes the window for every process on the database until `until` (epoch seconds)
+    db["lexer_pauses"].create({"token_key": str, "until": float, "reason": str}, pk="token_key")
+    # the Activity API answers every process shares (keyed by token hash + canonical query), and the one flight
+    # in progress per query across processes; a failed leader's answer stays for its followers a few seconds
+    db["lexer_cache"].create(
+        {
+            "key": str,
+            "token_key": str,
+            "status": int,
+            "headers": str,
+            "content": bytes,
+            "fetched_at": float,
+            "expires": float,
+        },
+        pk="key",
+    )
+    db["lexer_cache"].create_index(["expires"])
+    db["lexer_flights"].create(
+        {
+            "key": str,
+            "leader": str,
+            "started_at": float,
+            "state": str,
+            "status": int,
+            "headers": str,
+            "content": bytes,
+            "done_at": float,
+        },
+        pk="key",
+    )
+    # /lexer commands waiting for Lexer's budget or a worker; a restart or a dead worker loses none of them
+    db["command_queue"].create(
+        {
+            "id": int,
+            "workspace": str,
+            "user_id": str,
+            "channel_id": str,
+            "text": str,
+            "response_url": str,
+            "extra": str,  # JSON: the request's other fields its answer needs (bot.store.command_queue.EXTRA_FIELDS)
+            "state": str,  # queued -> running -> answered (or refused)
+            "enqueued_at": float,
+            "not_before": float,
+            "claimed_by": str,
+            "lease_until": float,
+            "served_at": float,
+            "notice_shown": int,
+            "attempts": int,
+        },
+        pk="id",
+        defaults={"workspace": "", "state": "queued", "notice_shown": 0, "attempts": 0, "not_before": 0.0},
+    )
+    db["command_queue"].create_index(["state", "user_id"])
+
+
+@migrations()
 def m009_export_claims(db: sqlite_utils.Database) -> None:
     # fencing: every claim bumps claim_gen and every write carries it, so a worker that lost its claim writes nothing;
     # heartbeat_at is the holder's liveness (a claim is free once it is three beats old)

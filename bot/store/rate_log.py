@@ -32,17 +32,19 @@ class RateLog:
             conn.execute("ROLLBACK")
             raise
 
-    def counted_sends(self, token_key: str, done_after: float) -> list[tuple[float, float | None]]:
-        """(sent_at, done_at) of sends still in flight or answered after `done_after`."""
+    def counted_sends(self, token_key: str, done_after: float) -> list[tuple[float, float | None, str]]:
+        """(sent_at, done_at, budget class) of sends still in flight or answered after `done_after`."""
         return self.store.db.conn.execute(
-            "select sent_at, done_at from rate_log where token_key = ? and (done_at is null or done_at > ?)",
+            "select sent_at, done_at, coalesce(budget_class, 'command') from rate_log"
+            " where token_key = ? and (done_at is null or done_at > ?)",
             (token_key, done_after),
         ).fetchall()
 
-    def record_send(self, token_key: str, sent_at: float) -> int:
+    def record_send(self, token_key: str, sent_at: float, budget_class: str = "command") -> int:
         """A send made now, still in flight; returns its row id."""
         cur = self.store.db.conn.execute(
-            "insert into rate_log (token_key, sent_at) values (?, ?)", (token_key, sent_at)
+            "insert into rate_log (token_key, sent_at, budget_class) values (?, ?, ?)",
+            (token_key, sent_at, budget_class),
         )
         return cur.lastrowid  # type: ignore[return-value]
 
@@ -57,3 +59,25 @@ class RateLog:
             "select count(*) from rate_log where token_key = ? and sent_at >= ? and sent_at < ?",
             (token_key, start, end),
         ).fetchone()[0]
+
+    def sends_by_class(self, token_key: str, start: float) -> dict[str, int]:
+        """Sends made since `start`, per budget class."""
+        rows = self.store.db.conn.execute(
+            "select coalesce(budget_class, 'command'), count(*) from rate_log"
+            " where token_key = ? and sent_at >= ? group by 1",
+            (token_key, start),
+        ).fetchall()
+        return {cls: n for cls, n in rows}
+
+    def pause_until(self, token_key: str) -> float:
+        """Until when (epoch seconds) Lexer's window is closed for this token; 0 when open."""
+        row = self.store.db.conn.execute("select until from lexer_pauses where token_key = ?", (token_key,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def pause(self, token_key: str, until: float, reason: str) -> None:
+        """Close the window for every process until `until` (never shortens a longer pause)."""
+        self.store.db.conn.execute(
+            "insert into lexer_pauses (token_key, until, reason) values (?, ?, ?)"
+            " on conflict(token_key) do update set until = max(until, excluded.until), reason = excluded.reason",
+            (token_key, until, reason),
+        )

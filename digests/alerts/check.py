@@ -153,7 +153,7 @@ class AlertChecker:
     def __init__(self, deps, sleep: Callable[[float], None] = time.sleep):
         self.deps = deps
         self.sleep = sleep
-        self.api = deps.api
+        self.api = deps.api.for_class("alert")  # the alert checks' share of Lexer's budget
         self.slack = deps.slack
         self.tz = deps.settings.tz
         self.sandbox = deps.settings.sandbox_mode

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ import pytest
 from bot.config import Settings
 from bot.errors import (
     BadRequestError,
+    BusyError,
     ExportError,
     ExportTimeoutError,
     LexerApiError,
@@ -150,9 +152,47 @@ def test_429_becomes_rate_limited_with_retry_after(client, sandbox):
     assert err.value.retry_after == 240 and "240 s" in str(err.value)
 
 
-def test_429_short_retry_after_is_retried(client, sandbox):
-    sandbox.app.fail_next(429, retry_after=1, times=1)
-    assert client.summary(last_week()).total_volume > 0
+def test_a_429_with_retry_after_closes_the_window_for_every_process(client, sandbox, tmp_path):
+    sandbox.app.fail_next(429, retry_after=2, times=1)
+    with pytest.raises(RateLimitedError) as err:
+        client.summary(last_week())
+    assert err.value.retry_after == 2
+    # another process on the database (its own connection and client) waits out the pause, then sends once
+    other = client_for(sandbox, tmp_path, sleep=time.sleep)
+    started = time.monotonic()
+    assert other.summary(last_week()).total_volume > 0
+    assert time.monotonic() - started >= 1.5
+    assert [r["status"] for r in sandbox.app.requests if r["type"] == "summary"] == [429, 200]
+
+
+def test_a_429_without_retry_after_pauses_conservatively_and_sends_nothing(client, sandbox, tmp_path):
+    sandbox.app.fail_next(429, times=1)
+    with pytest.raises(RateLimitedError):
+        client.groups()
+    other = client_for(sandbox, tmp_path, sleep=time.sleep)
+    with pytest.raises(BusyError) as err:  # a command will not wait 60 s: it goes back to the queue
+        other.summary(last_week())
+    assert err.value.retry_after > 50
+    assert len(sandbox.app.requests) == 1
+
+
+def test_a_failed_leader_hands_its_error_to_its_followers(client, sandbox):
+    """10 identical queries against a 503: one leader's retry cycle (4 sends), not 40."""
+    sandbox.app.fail_next(503, times=100)
+    barrier = threading.Barrier(10)
+
+    def ask(_):
+        barrier.wait()
+        try:
+            client.summary(last_week())
+        except LexerUnavailableError:
+            return "unavailable"
+        return "answered"
+
+    with ThreadPoolExecutor(10) as pool:
+        outcomes = list(pool.map(ask, range(10)))
+    assert outcomes == ["unavailable"] * 10
+    assert len(sandbox.app.requests) <= 4
 
 
 def test_502_then_success(client, sandbox):

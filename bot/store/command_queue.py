@@ -1,0 +1,128 @@
+"""The command_queue table: /lexer commands waiting for Lexer's budget or a worker, served round-robin by user."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+JOB_FIELDS = ("id", "user_id", "channel_id", "text", "response_url", "notice_shown", "attempts")
+# the rest of a request that its answer needs, kept as JSON: a report control's delivery, the workspace's
+# ids (distribution mode), the trigger for a modal
+EXTRA_FIELDS = ("delivery", "trigger_id", "team_id", "enterprise_id", "is_enterprise_install")
+
+
+class CommandQueue:
+    """Named queries on `command_queue`; who is served next is the user served least recently."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def enqueue(self, job: dict, now: float, *, notice_shown: bool = False, workspace: str = "") -> int:
+        cur = self.store.db.conn.execute(
+            "insert into command_queue (workspace, user_id, channel_id, text, response_url, extra, state, enqueued_at,"
+            " not_before, notice_shown, attempts) values (?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, 0)",
+            (
+                workspace,
+                job.get("user_id") or "",
+                job.get("channel_id"),
+                job.get("text") or "",
+                job.get("response_url"),
+                json.dumps({k: job[k] for k in EXTRA_FIELDS if job.get(k) is not None}),
+                now,
+                int(notice_shown),
+            ),
+        )
+        return cur.lastrowid  # type: ignore[return-value]
+
+    def claim_next(self, worker: str, now: float, lease_s: float) -> dict | None:
+        """Take the next command, round-robin: the oldest of the user whose last turn is longest ago."""
+        conn = self.store.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "update command_queue set state = 'queued', claimed_by = null where state = 'running'"
+                " and lease_until < ?",
+                (now,),
+            )
+            row = conn.execute(
+                "select q.id, q.user_id, q.channel_id, q.text, q.response_url, q.notice_shown, q.attempts, q.extra"
+                " from command_queue q where q.state = 'queued' and q.not_before <= ?1"
+                " and q.id = (select min(id) from command_queue o where o.user_id = q.user_id"
+                "             and o.state = 'queued' and o.not_before <= ?1)"
+                " order by coalesce((select max(served_at) from command_queue s where s.user_id = q.user_id), 0),"
+                " q.id limit 1",
+                (now,),
+            ).fetchone()
+            if row is None:
+                conn.execute("COMMIT")
+                return None
+            conn.execute(
+                "update command_queue set state = 'running', claimed_by = ?, lease_until = ?, served_at = ?,"
+                " attempts = attempts + 1 where id = ?",
+                (worker, now + lease_s, now, row[0]),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        job = dict(zip(JOB_FIELDS, row[:-1], strict=True)) | json.loads(row[-1] or "{}")
+        job["attempts"] += 1
+        return job
+
+    def extend(self, worker: str, until: float) -> None:
+        """Refresh the leases of every command this worker runs."""
+        self.store.db.conn.execute(
+            "update command_queue set lease_until = ? where state = 'running' and claimed_by = ?", (until, worker)
+        )
+
+    def defer(self, job_id: int, worker: str, not_before: float) -> None:
+        """Lexer's window is closed: back in line, not before the window opens; the user has seen the notice."""
+        self.store.db.conn.execute(
+            "update command_queue set state = 'queued', claimed_by = null, not_before = ?, notice_shown = 1"
+            " where id = ? and claimed_by = ?",
+            (not_before, job_id, worker),
+        )
+
+    def finish(self, job_id: int, worker: str, state: str = "answered") -> bool:
+        cur = self.store.db.conn.execute(
+            "update command_queue set state = ? where id = ? and claimed_by = ? and state = 'running'",
+            (state, job_id, worker),
+        )
+        return cur.rowcount == 1
+
+    def record_refused(self, job: dict, now: float) -> None:
+        """A command we could not answer in time: kept for the figures, never run."""
+        job_id = self.enqueue(job, now)
+        self.store.db.conn.execute("update command_queue set state = 'refused' where id = ?", (job_id,))
+
+    def release_worker(self, worker_prefix: str) -> int:
+        """A worker process died: its commands go back in line at once for another worker."""
+        cur = self.store.db.conn.execute(
+            "update command_queue set state = 'queued', claimed_by = null where state = 'running'"
+            " and claimed_by like ?",
+            (worker_prefix + "%",),
+        )
+        return cur.rowcount
+
+    def waiting(self) -> int:
+        return self.store.db.conn.execute("select count(*) from command_queue where state = 'queued'").fetchone()[0]
+
+    def running(self) -> int:
+        return self.store.db.conn.execute("select count(*) from command_queue where state = 'running'").fetchone()[0]
+
+    def queued_per_user(self) -> dict[str, int]:
+        rows = self.store.db.conn.execute(
+            "select user_id, count(*) from command_queue where state = 'queued' group by user_id"
+        ).fetchall()
+        return {u: n for u, n in rows}
+
+    def prune(self, before: float) -> None:
+        self.store.db.conn.execute(
+            "delete from command_queue where state in ('answered', 'refused') and enqueued_at < ?", (before,)
+        )

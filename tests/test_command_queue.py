@@ -1,0 +1,264 @@
+"""Lexer's budget spent as a scarce resource: the store's command queue, budgets by class, one cache for all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bot.lexer.build import build_activity_client
+from bot.sandbox.lexer_app import LexerSandbox
+from bot.sandbox.server import serve_in_thread
+from bot.store import open_store
+from tests.conftest import USER_SYDNEY, Bot, Served, make_settings, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+USERS = [f"UBURST{i:03d}" for i in range(10)]
+
+
+def _served_bot(settings, slack, *, rate_limit=None, rate_window_s=None, command_workers=0):
+    from bot.cli import build_served
+    from digests.budget import reservations
+
+    store = open_store(settings.db_path)
+    api = build_activity_client(
+        settings,
+        store,
+        rate_limit=rate_limit,
+        rate_window_s=rate_window_s,
+        reservations=lambda now: reservations(store, now),
+        waiting=store.command_queue.waiting,
+    )
+    running, wsgi = build_served(settings, scheduler=False, api=api, store=store, command_workers=command_workers)
+    handle = serve_in_thread(wsgi)
+    return running, handle, Bot(handle.url, running, slack)
+
+
+def _most_in_any_window(times: list[float], window: float) -> int:
+    times, best, j = sorted(times), 0, 0
+    for i in range(len(times)):
+        while times[i] - times[j] >= window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def test_a_burst_of_150_is_queued_never_refused_and_answered_fairly(slack, tmp_path):
+    """Lexer scaled to 10 requests per 3 s: 150 distinct commands, each gets its notice or answer at once."""
+    lexer = LexerSandbox(rate_limit=10, rate_window_s=3.0)
+    handle = serve_in_thread(lexer)
+    lexer.base_url = handle.url
+    settings = make_settings(Served(lexer, handle.url), slack, tmp_path)
+    for user in USERS:
+        slack.app.add_user(user, name=user.lower(), real_name=user, tz="UTC")
+    running, bot_handle, bot = _served_bot(settings, slack, rate_limit=10, rate_window_s=3.0)
+    try:
+        lexer.reset_counters()
+        # user 0 sends 60 commands first; the other nine send 10 each just after
+        plan = [(USERS[0], d) for d in range(60)] + [
+            (u, 60 + i * 10 + d) for i, u in enumerate(USERS[1:]) for d in range(10)
+        ]
+        keys = []
+
+        def send(item):
+            user, n = item
+            day = (datetime(2026, 1, 1) + timedelta(days=n)).date().isoformat()
+            key = f"burst-{user}-{n}"
+            url = slack.app.new_response_url(key)
+            started = time.monotonic()
+            r = bot.signed_post(_form(user, f"summary {day}", url))
+            return key, user, r, time.monotonic() - started
+
+        with ThreadPoolExecutor(16) as pool:
+            sent = list(pool.map(send, plan))
+        notices = 0
+        for key, _user, r, took in sent:
+            assert r.status_code == 200 and took < 3.0
+            keys.append(key)
+            if r.content:
+                assert r.json(), r.content
+                assert "Queued — Lexer allows 100 requests every 5 minutes" in r.json()["text"]
+                assert "Try again" not in r.json()["text"]
+                notices += 1
+        assert notices > 100  # the budget was in use: most were told at once when to expect their answer
+        answers = wait_for(lambda: _all_answered(slack, keys), timeout=120, interval=0.2)
+        for key in keys:
+            assert len(answers[key]) == 1 and "Something went wrong" not in str(answers[key])
+            assert answers[key][0].get("replace_original") or not answers[key][0].get("text", "").startswith("Q")
+        statuses = [r["status"] for r in lexer.requests]
+        assert 429 not in statuses
+        assert _most_in_any_window([r["at"].timestamp() for r in lexer.requests], 3.0) <= 10
+        # fair: each of the nine light users had their first answer before user 0 had half of theirs
+        order = [key for key, _ in sorted(_answer_times(slack, keys).items(), key=lambda kv: kv[1])]
+        first_of_light = max(min(order.index(k) for k in keys if f"-{u}-" in k) for u in USERS[1:])
+        assert first_of_light < 60
+    finally:
+        running.stop()
+        bot_handle.stop()
+        handle.stop()
+
+
+def _form(user: str, text: str, response_url: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "channel_id": "C0GENERAL",
+            "user_id": user,
+            "command": "/lexer",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": "1.2.abc",
+        }
+    )
+
+
+def _all_answered(slack, keys):
+    out = {key: [b for b in slack.app.responses(key) if not b.get("text", "").startswith("Queued")] for key in keys}
+    return out if all(out.values()) else None
+
+
+def _answer_times(slack, keys) -> dict[str, int]:
+    """The order answers reached Slack (index in the stand-in's recording)."""
+    order = {}
+    with slack.app.lock:
+        for i, (key, _body) in enumerate(slack.app.response_bodies):
+            if key in keys and key not in order:
+                order[key] = i
+    return order
+
+
+def test_queued_commands_survive_a_restart_and_are_answered_once(settings, slack):
+    running, handle, bot = _served_bot(settings, slack)
+    store = running.deps.store
+    store.rate_log.pause(running.deps.api.limiter.key, time.time() + 120, "test: window closed")
+    keys = []
+    for n in range(5):
+        key = f"restart-{n}"
+        r = bot.signed_post(_form(USER_SYDNEY, f"summary 2026-10-{n + 1:02d}", slack.app.new_response_url(key)))
+        assert "Queued" in r.json()["text"]
+        keys.append(key)
+    running.stop()
+    handle.stop()
+    assert all(slack.app.responses(k) == [] for k in keys)
+    store = open_store(settings.db_path)
+    store.db.conn.execute("delete from lexer_pauses")
+    running, handle, bot = _served_bot(settings, slack)
+    try:
+        wait_for(lambda: _all_answered(slack, keys), timeout=30)
+        time.sleep(1.0)
+        for key in keys:
+            (answer,) = slack.app.responses(key)
+            assert answer["replace_original"] is True and "Oct" in str(answer)
+    finally:
+        running.stop()
+        handle.stop()
+
+
+def test_a_killed_worker_is_replaced_at_once_and_its_commands_answered(settings, slack):
+    running, handle, bot = _served_bot(settings, slack, command_workers=1)
+    try:
+        pool = running.command_pool
+        wait_for(lambda: pool.alive() == 1, timeout=20)
+        bot.command("help", timeout=30)  # the worker is up and serving
+        (proc,) = pool._procs
+        os.kill(proc.pid, signal.SIGKILL)
+        key = "after-kill"
+        bot.signed_post(_form(USER_SYDNEY, "summary 2026-10-07", slack.app.new_response_url(key)))
+        reply = wait_for(lambda: slack.app.responses(key), timeout=40)
+        assert "Oct" in str(reply[-1])
+        assert pool._procs[0].pid != proc.pid  # replaced by the monitor, not by a /healthz poll
+    finally:
+        running.stop()
+        handle.stop()
+
+
+def test_the_same_query_from_three_processes_sends_one_request(sandbox, slack, tmp_path):
+    """`lexer-bot ask` in three processes on one database: one Lexer request for the same question."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        LEXER_API_TOKEN="sandbox-token",
+        LEXER_API_URL=f"{sandbox.url}/v1",
+        LEXERBOT_DB=str(tmp_path / "shared.db"),
+    )
+    open_store(tmp_path / "shared.db").close()
+    sandbox.app.reset_counters()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "ask", "summary 2026-10-05"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert all("Oct" in out for out, _ in outs)
+    assert len([r for r in sandbox.app.requests if r["type"] == "summary"]) == 1
+
+
+def test_digests_due_soon_keep_their_share_while_commands_use_the_rest(sandbox, tmp_path):
+    """A burst at 08:58 with digests at 09:00: commands stop at the digests' reservation; digests send at once."""
+    from digests.budget import reservations
+    from tests.conftest import BOT_TOKEN
+
+    settings = make_settings(sandbox, Served(None, "http://127.0.0.1:9"), tmp_path, slack_bot_token=BOT_TOKEN)
+    store = open_store(settings.db_path)
+    due = datetime.now(timezone.utc) + timedelta(minutes=2)
+    for channel in ("C1", "C2", "C3"):  # three SLA digests at the same minute in one timezone: one digest's queries
+        store.subscriptions.add(
+            kind="sla", channel_id=channel, cadence="daily", at_time=due.strftime("%H:%M"), tz="UTC", created_by="U1"
+        )
+    api = build_activity_client(
+        settings, store, rate_limit=20, max_wait_s=0, reservations=lambda now: reservations(store, now)
+    )
+    assert api.limiter.snapshot().held == {"digest": 7, "alert": 0}
+    sent = 0
+    for day in range(1, 30):
+        try:
+            api.summary(_day(day))
+            sent += 1
+        except Exception as exc:
+            assert type(exc).__name__ == "BusyError"
+            break
+    assert sent == 13  # 20 less the 7 the 09:00 digests need
+    digest_api = api.for_class("digest")
+    started = time.monotonic()
+    for day in range(1, 8):
+        digest_api.summary(_day(day + 40))
+    assert time.monotonic() - started < 5
+    assert 429 not in [r["status"] for r in sandbox.app.requests]
+    assert api.limiter.snapshot().figures()["used_by_class"] == {"digest": 7, "alert": 0, "export": 0, "command": 13}
+
+
+def _day(n: int):
+    from bot.timeframe import parse_range
+
+    day = (datetime(2026, 1, 1) + timedelta(days=n)).date().isoformat()
+    return parse_range(day, timezone.utc, datetime.now(timezone.utc))
+
+
+def test_healthz_and_status_show_the_budget_by_class_and_the_queue(bot, settings, capsys, monkeypatch):
+    import httpx
+
+    from bot.cli import main
+
+    bot.command("summary 2026-10-03")
+    body = httpx.get(f"{bot.url}/healthz").json()["lexer_budget"]
+    assert body["limit"] == 100 and body["used_by_class"]["command"] >= 1
+    assert body["queue"] == {"waiting": 0, "running": 0}
+    monkeypatch.setenv("LEXERBOT_DB", settings.db_path)
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "of 100 requests used in the last 5 minutes" in out and "Command queue: 0 waiting" in out
