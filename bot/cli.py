@@ -265,10 +265,13 @@ def cmd_socket(args, settings: Settings) -> int:
     if settings.distribution_mode:
         raise UsageError("distribution mode (SLACK_CLIENT_ID set) installs through OAuth: run `lexer-bot serve`.")
     settings.require("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
-    running = start_process(build_deps(settings), scheduler=not args.no_scheduler)
+    # commands go through the store's queue, as in `serve`: queued while Lexer's window is closed, never refused
+    running = start_process(build_deps(settings), scheduler=not args.no_scheduler, answer_commands=True)
     # apps.connections.open goes through deps.slack, the WebClient on SLACK_API_URL (the handler uses app.client)
     handler = SocketModeHandler(
-        create_app(running.deps, running.runner), settings.slack_app_token, ping_interval=SOCKET_PING_SECONDS
+        create_app(running.deps, running.runner, command_pool=running.command_pool),
+        settings.slack_app_token,
+        ping_interval=SOCKET_PING_SECONDS,
     )
     # without this a platform's stop (SIGTERM) killed the process past the finally: workers never stopped
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

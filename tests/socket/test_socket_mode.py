@@ -189,3 +189,22 @@ def test_sigterm_stops_the_process_through_its_cleanup(socket_bot):
     assert socket_bot.proc.wait(15) == 0
     assert socket_bot.link.wait_closed(link.number).closed_at is not None
     assert "socket mode stopped" in socket_bot.log_path.read_text()
+
+
+def test_a_command_lexer_cannot_answer_now_is_queued_over_the_socket_and_answered_later(socket_bot, sandbox):
+    """Socket Mode shares the store's command queue: a closed Lexer window queues the command, never refuses it.
+
+    Failed before: `lexer-bot socket` answered on the spot and told the user "Lexer is busy, try again".
+    """
+    sandbox.app.fail_next(429, retry_after=3, times=1)
+    envelope_id, key = socket_bot.command("summary last-week")
+    ack = socket_bot.link.wait_ack(envelope_id)
+    assert not ack.late, ack
+    answer = wait_for(
+        lambda: next((r for r in socket_bot.slack.responses(key) if "last week" in render_message_text(r).lower()), None),
+        timeout=60,
+    )
+    validate_message(answer)
+    texts = [r.get("text") or "" for r in socket_bot.slack.responses(key)] + [str((ack.payload or {}).get("text"))]
+    assert any(t.startswith("Queued") for t in texts), texts
+    assert not any("try again" in t.lower() for t in texts), texts
