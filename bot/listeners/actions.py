@@ -6,7 +6,7 @@ import logging
 import re
 
 from bot.features import action_handlers, home_publishers
-from bot.listeners.commands import answer_command
+from bot.listeners.commands import answer_command, pool_answer_here
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +22,21 @@ def register(app, deps, features, runner=None, *, command_pool=None) -> None:
     publishers = home_publishers(features)
 
     def answer_as_command(job: dict, client) -> None:
-        """A click that asks for an answer (a report control) goes the way a typed /lexer does."""
-        if command_pool is not None and command_pool.submit(job):
+        """A click that asks for an answer (a report control) goes the way a typed /lexer does: the store's queue."""
+        if command_pool is None:
+            answer_command(deps, runner, job, client or deps.slack)
             return
-        if command_pool is not None:
-            command_pool.answer_here(answer_command, deps, runner, job, client or deps.slack)
+        try:
+            notice = command_pool.take(job)
+        except Exception:  # the database is unreachable: answer here rather than lose the click
+            logger.exception("could not queue a report control's answer; answering it in this process")
+            pool_answer_here(command_pool, deps, runner, job)
             return
-        answer_command(deps, runner, job, client or deps.slack)
+        if notice and job.get("response_url"):
+            # beside the answer clicked, which stays until its replacement arrives
+            deps.responder.post(
+                job["response_url"], {"response_type": "ephemeral", "replace_original": False, "text": notice}
+            )
 
     def ack_action(ack):
         ack()

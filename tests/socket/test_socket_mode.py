@@ -201,7 +201,9 @@ def test_a_command_lexer_cannot_answer_now_is_queued_over_the_socket_and_answere
     ack = socket_bot.link.wait_ack(envelope_id)
     assert not ack.late, ack
     answer = wait_for(
-        lambda: next((r for r in socket_bot.slack.responses(key) if "last week" in render_message_text(r).lower()), None),
+        lambda: next(
+            (r for r in socket_bot.slack.responses(key) if "last week" in render_message_text(r).lower()), None
+        ),
         timeout=60,
     )
     validate_message(answer)
