@@ -330,7 +330,8 @@ def close_deps_quietly(deps) -> None:
 def cmd_clock(args, settings: Settings) -> int:
     from digests.schedule import run_blocking_scheduler
 
-    settings.require("SLACK_BOT_TOKEN")
+    if not settings.distribution_mode:  # in distribution mode each workspace's install brings its bot token
+        settings.require("SLACK_BOT_TOKEN")
     deps = build_deps(settings)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # a platform's stop ends the scheduler cleanly
     run_blocking_scheduler(deps)

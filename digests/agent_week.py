@@ -124,8 +124,11 @@ def send_agent_digests(deps: Deps, now: datetime | None = None) -> dict[str, int
 
 
 def run_agent_digests(deps: Deps) -> None:
-    """The clock job; never raises."""
-    try:
-        send_agent_digests(deps)
-    except Exception:
-        logger.exception("agent digests pass failed")
+    """The clock job, for every workspace on its own Deps; never raises."""
+    from digests.alerts.check import connected_workspaces
+
+    for here in [deps, *connected_workspaces(deps)]:
+        try:
+            send_agent_digests(here)
+        except Exception:
+            logger.exception("agent digests pass failed")

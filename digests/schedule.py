@@ -78,13 +78,15 @@ def add_digest_jobs(scheduler, deps) -> None:
 
 
 def recover_stale_digests(deps) -> None:
-    """Post digests whose claim a dead process left behind; never raises."""
+    """Post digests whose claim a dead process left behind, in every workspace (its own Deps); never raises."""
+    from digests.alerts.check import connected_workspaces
     from digests.jobs import recover_stale_runs
 
-    try:
-        recover_stale_runs(deps)
-    except Exception:
-        logger.exception("recovering stale digest runs failed")
+    for here in [deps, *connected_workspaces(deps)]:
+        try:
+            recover_stale_runs(here)
+        except Exception:
+            logger.exception("recovering stale digest runs failed")
 
 
 def sync_digest_jobs(scheduler, deps) -> dict[str, int]:

@@ -141,6 +141,12 @@ class WorkspaceStore:
         self.rate_log = RateLog(self)  # type: ignore[arg-type]
         self.audit_log = AuditLog(self)  # type: ignore[arg-type]
         self.report_shares = ReportShares(self)  # type: ignore[arg-type]
+        self.targets = Targets(self)  # type: ignore[arg-type]
+        self.agent_digests = AgentDigests(self)  # type: ignore[arg-type]
+        # the queue and the Lexer cache are shared: a queued command carries its workspace's ids, and the
+        # cache is keyed by a hash of the Lexer token, so no workspace reads another's answer
+        self.command_queue = root.command_queue
+        self.lexer_cache = root.lexer_cache
         self.installations = root.installations
         self.lexer_connections = root.lexer_connections
         self.workspace_admins = root.workspace_admins

@@ -23,53 +23,53 @@ class AgentDigests:
 
     def __init__(self, store: Store):
         self.store = store
+        self.workspace = store.workspace  # every query is scoped to it ('' = single-workspace mode)
 
-    def enabled(self, workspace: str = "") -> bool:
+    def enabled(self) -> bool:
         row = self.store.db.conn.execute(
-            "select enabled from agent_digest_config where workspace = ?", (workspace,)
+            "select enabled from agent_digest_config where workspace = ?", (self.workspace,)
         ).fetchone()
         return bool(row and row[0])
 
-    def set_enabled(self, enabled: bool, user_id: str, now: datetime, workspace: str = "") -> None:
+    def set_enabled(self, enabled: bool, user_id: str, now: datetime) -> None:
         self.store.db["agent_digest_config"].upsert(
-            {"workspace": workspace, "enabled": int(enabled), "set_by": user_id, "set_at": to_iso(now, TIMESPEC)},
+            {"workspace": self.workspace, "enabled": int(enabled), "set_by": user_id, "set_at": to_iso(now, TIMESPEC)},
             pk="workspace",
         )
 
-    def opted_out(self, workspace: str = "") -> set[str]:
+    def opted_out(self) -> set[str]:
         rows = self.store.db.conn.execute(
-            "select slack_user_id from agent_digest_optouts where workspace = ?", (workspace,)
+            "select slack_user_id from agent_digest_optouts where workspace = ?", (self.workspace,)
         ).fetchall()
         return {r[0] for r in rows}
 
-    def set_opted_out(self, slack_user_id: str, out: bool, now: datetime, workspace: str = "") -> None:
+    def set_opted_out(self, slack_user_id: str, out: bool, now: datetime) -> None:
         if out:
             self.store.db["agent_digest_optouts"].upsert(
-                {"workspace": workspace, "slack_user_id": slack_user_id, "at": to_iso(now, TIMESPEC)},
+                {"workspace": self.workspace, "slack_user_id": slack_user_id, "at": to_iso(now, TIMESPEC)},
                 pk=("workspace", "slack_user_id"),
             )
         else:
             self.store.db.conn.execute(
-                "delete from agent_digest_optouts where workspace = ? and slack_user_id = ?", (workspace, slack_user_id)
+                "delete from agent_digest_optouts where workspace = ? and slack_user_id = ?",
+                (self.workspace, slack_user_id),
             )
 
-    def exists(self, lexer_user_id: int, week: str, workspace: str = "") -> bool:
+    def exists(self, lexer_user_id: int, week: str) -> bool:
         row = self.store.db.conn.execute(
             "select 1 from agent_digest_runs where workspace = ? and lexer_user_id = ? and week = ?",
-            (workspace, lexer_user_id, week),
+            (self.workspace, lexer_user_id, week),
         ).fetchone()
         return row is not None
 
-    def claim(
-        self, lexer_user_id: int, week: str, worker: str, now: datetime, lease_s: float, workspace: str = ""
-    ) -> int | None:
+    def claim(self, lexer_user_id: int, week: str, worker: str, now: datetime, lease_s: float) -> int | None:
         """Claim the agent's run for the week; None when another process holds or finished it."""
         conn = self.store.db.conn
         try:
             cur = conn.execute(
                 "insert into agent_digest_runs (workspace, lexer_user_id, week, status, claimed_by, claimed_at) "
                 "values (?, ?, ?, 'claimed', ?, ?)",
-                (workspace, lexer_user_id, week, worker, to_iso(now, TIMESPEC)),
+                (self.workspace, lexer_user_id, week, worker, to_iso(now, TIMESPEC)),
             )
             return cur.lastrowid
         except sqlite3.IntegrityError:
@@ -81,7 +81,7 @@ class AgentDigests:
             (
                 worker,
                 to_iso(now, TIMESPEC),
-                workspace,
+                self.workspace,
                 lexer_user_id,
                 week,
                 to_iso(now - timedelta(seconds=lease_s), TIMESPEC),
@@ -91,7 +91,7 @@ class AgentDigests:
             return None
         row = conn.execute(
             "select id from agent_digest_runs where workspace = ? and lexer_user_id = ? and week = ?",
-            (workspace, lexer_user_id, week),
+            (self.workspace, lexer_user_id, week),
         ).fetchone()
         return int(row[0])
 
@@ -110,9 +110,9 @@ class AgentDigests:
             (status, message_ts, error, run_id),
         )
 
-    def runs(self, workspace: str = "") -> list[dict]:
+    def runs(self) -> list[dict]:
         return list(
             self.store.db.query(
-                "select * from agent_digest_runs where workspace = ? order by week, lexer_user_id", [workspace]
+                "select * from agent_digest_runs where workspace = ? order by week, lexer_user_id", [self.workspace]
             )
         )

@@ -66,7 +66,7 @@ class Alerts:
                 "updated_at": to_iso(now),
                 "workspace": self.workspace,
             },
-            pk="channel_id",
+            pk=("workspace", "channel_id"),
         )
 
     def disable(self, channel_id: str, now: datetime) -> bool:
@@ -167,7 +167,10 @@ class Alerts:
         """The channel's most recently resolved episode (the cooldown after it is measured from it)."""
         rows = list(
             self.db["alert_episodes"].rows_where(
-                "channel_id = ? and state = 'resolved'", [channel_id], order_by="resolved_at desc", limit=1
+                "workspace = ? and channel_id = ? and state = 'resolved'",
+                [self.workspace, channel_id],
+                order_by="resolved_at desc",
+                limit=1,
             )
         )
         return rows[0] if rows else None

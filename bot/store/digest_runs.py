@@ -33,9 +33,9 @@ class DigestRuns:
         """Insert the run as claimed; None when another process has it (the unique index refuses)."""
         try:
             cur = self.store.db.conn.execute(
-                "insert into digest_runs (subscription_id, scheduled_for, status, claimed_by, claimed_at, attempts) "
-                "values (?, ?, 'claimed', ?, ?, 1)",
-                (sub_id, slot, worker, to_iso(now, TIMESPEC)),
+                "insert into digest_runs (workspace, subscription_id, scheduled_for, status, claimed_by, claimed_at, "
+                "attempts) values (?, ?, ?, 'claimed', ?, ?, 1)",
+                (self.store.workspace, sub_id, slot, worker, to_iso(now, TIMESPEC)),
             )
         except sqlite3.IntegrityError:
             return None
@@ -87,9 +87,9 @@ class DigestRuns:
             self.store.db.query(
                 "select r.id, r.subscription_id, r.scheduled_for, r.error, r.channel_id as run_channel, "
                 "s.kind, s.channel_id, s.created_by from digest_runs r join subscriptions s "
-                "on s.id = r.subscription_id where r.status = 'failed' and r.scheduled_for >= ? "
+                "on s.id = r.subscription_id where s.workspace = ? and r.status = 'failed' and r.scheduled_for >= ? "
                 "order by r.scheduled_for desc limit ?",
-                [to_iso(since, "seconds"), limit],
+                [self.store.workspace, to_iso(since, "seconds"), limit],
             )
         )
 
@@ -121,9 +121,9 @@ class DigestRuns:
     def record_missed(self, sub_id: int, slot: str, now: datetime, reason: str) -> None:
         try:
             self.store.db.conn.execute(
-                "insert into digest_runs (subscription_id, scheduled_for, status, claimed_at, error, attempts) "
-                "values (?, ?, 'missed', ?, ?, 0)",
-                (sub_id, slot, to_iso(now, TIMESPEC), reason),
+                "insert into digest_runs (workspace, subscription_id, scheduled_for, status, claimed_at, error, attempts) "
+                "values (?, ?, ?, 'missed', ?, ?, 0)",
+                (self.store.workspace, sub_id, slot, to_iso(now, TIMESPEC), reason),
             )
         except sqlite3.IntegrityError:
             pass  # claimed or posted by someone: nothing to record
@@ -146,16 +146,20 @@ class DigestRuns:
             # channel_id '' when unknown: may_have_posted() then still reads the channel before posting again
             "update digest_runs set status = 'uncertain', channel_id = coalesce(channel_id, ''), "
             "error = 'the process stopped while posting; the channel is read before posting again' "
-            "where status = 'posting' and message_ts is null and claimed_at < ?",
-            (to_iso(stale_before, TIMESPEC),),
+            "where workspace = ? and status = 'posting' and message_ts is null and claimed_at < ?",
+            (self.store.workspace, to_iso(stale_before, TIMESPEC)),
         )
 
     def stale_claims(self, stale_before: datetime, since: datetime | None = None) -> list[tuple[int, str]]:
         """(subscription id, slot) of claims whose process died, and of `uncertain` runs scheduled since `since`."""
         return self.store.db.conn.execute(
-            "select subscription_id, scheduled_for from digest_runs where message_ts is null and "
+            "select subscription_id, scheduled_for from digest_runs where workspace = ? and message_ts is null and "
             "((status = 'claimed' and claimed_at < ?) or (status = 'uncertain' and scheduled_for >= ?))",
-            (to_iso(stale_before, TIMESPEC), to_iso(since, "seconds") if since is not None else "~"),
+            (
+                self.store.workspace,
+                to_iso(stale_before, TIMESPEC),
+                to_iso(since, "seconds") if since is not None else "~",
+            ),
         ).fetchall()
 
     def close_recovered(self, sub_id: int, slot: str, status: str, stale_before: datetime) -> None:

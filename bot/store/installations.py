@@ -269,7 +269,20 @@ class WorkspaceAdmins:
 
 
 # tables holding one workspace's data (m012's `workspace` column), emptied when it uninstalls
-WORKSPACE_TABLES = ("digest_runs", "subscriptions", "alert_episodes", "alert_configs", "export_jobs")
+WORKSPACE_TABLES = (
+    "digest_runs",
+    "subscriptions",
+    "alert_episodes",
+    "alert_configs",
+    "alert_samples",
+    "export_jobs",
+    "sla_targets",
+    "agent_digest_config",
+    "agent_digest_optouts",
+    "agent_digest_runs",
+    "report_shares",
+    "command_queue",
+)
 
 
 def remove_workspace_data(store: Store, key: str) -> dict[str, int]:
@@ -280,6 +293,8 @@ def remove_workspace_data(store: Store, key: str) -> dict[str, int]:
     for table in WORKSPACE_TABLES:
         if table in store.db.table_names():
             removed[table] = store.db.execute(f"delete from {table} where workspace = ?", [key]).rowcount
+    # alert baselines carry the workspace at the front of their key (bot.store.alerts._baseline_key)
+    removed["alert_baselines"] = store.db.execute("delete from alert_baselines where key like ?", [f"{key}:%"]).rowcount
     return removed
 
 

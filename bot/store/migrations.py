@@ -386,3 +386,9 @@ def m013_report_shares(db: sqlite_utils.Database) -> None:
         pk=("workspace", "channel_id", "message_ts"),
         defaults={"workspace": ""},
     )
+
+
+@migrations()
+def m014_alert_configs_per_workspace(db: sqlite_utils.Database) -> None:
+    # a channel shared between workspaces (Slack Connect) has one id in both: each workspace keeps its own config
+    db["alert_configs"].transform(pk=("workspace", "channel_id"))

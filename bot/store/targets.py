@@ -19,14 +19,15 @@ class Targets:
 
     def __init__(self, store: Store):
         self.store = store
+        self.workspace = store.workspace  # every query is scoped to it ('' = single-workspace mode)
 
-    def all(self, workspace: str = "") -> list[dict]:
+    def all(self) -> list[dict]:
         """Rows (metric, value, group_id, group_name), workspace-wide (group 0) first."""
         return list(
             self.store.db.query(
                 "select metric, value, group_id, group_name from sla_targets where workspace = ? "
                 "order by group_id, metric",
-                [workspace],
+                [self.workspace],
             )
         )
 
@@ -39,18 +40,18 @@ class Targets:
         group_id: int = 0,
         group_name: str = "",
         now: datetime | None = None,
-        workspace: str = "",
     ) -> None:
         """Insert or replace the target for its (workspace, group, metric)."""
         self.store.db.conn.execute(
             "insert into sla_targets (workspace, group_id, group_name, metric, value, set_by, set_at) "
             "values (?, ?, ?, ?, ?, ?, ?) on conflict (workspace, group_id, metric) do update set "
             "value = excluded.value, group_name = excluded.group_name, set_by = excluded.set_by, set_at = excluded.set_at",
-            (workspace, group_id, group_name, metric, value, user_id, utcnow_iso(now)),
+            (self.workspace, group_id, group_name, metric, value, user_id, utcnow_iso(now)),
         )
 
-    def clear(self, metric: str, group_id: int = 0, workspace: str = "") -> bool:
+    def clear(self, metric: str, group_id: int = 0) -> bool:
         cur = self.store.db.conn.execute(
-            "delete from sla_targets where workspace = ? and group_id = ? and metric = ?", (workspace, group_id, metric)
+            "delete from sla_targets where workspace = ? and group_id = ? and metric = ?",
+            (self.workspace, group_id, metric),
         )
         return cur.rowcount > 0

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 
 def cmd_alerts_check(args, settings, build) -> int:
-    from digests.alerts.check import run_alert_checks
+    from digests.alerts.check import connected_workspaces, run_alert_checks
 
     deps = build(settings)
     try:
-        report = run_alert_checks(deps)
+        # the same pass the clock runs: every connected workspace on its own Deps (distribution mode)
+        reports = [(here.workspace, run_alert_checks(here)) for here in [deps, *connected_workspaces(deps)]]
     finally:
         deps.api.http.close()
         deps.store.close()
-    for line in report.lines():
-        print(line)
+    for workspace, report in reports:
+        for line in report.lines():
+            print(f"{workspace}: {line}" if workspace else line)
     return 0
 
 

@@ -104,3 +104,16 @@ def test_baseline_upsert(alerts):
     alerts.save_baseline({"key": "7d:a:b", "broke_sla": None, "fetched_at": "t0"})
     alerts.save_baseline({"key": "7d:a:b", "broke_sla": 4, "fetched_at": "t1"})
     assert (alerts.baseline("7d:a:b")["broke_sla"], alerts.baseline("7d:a:b")["fetched_at"]) == (4, "t1")
+
+
+def test_two_workspaces_keep_their_own_alert_config_on_one_shared_channel_id(fresh_store):
+    """Slack Connect: one channel id in two workspaces. Failed before m014: B's `alerts on` replaced A's."""
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    a, b = fresh_store.for_workspace("TAAAA"), fresh_store.for_workspace("TBBBB")
+    a.alerts.save_config("C0SHARED", window_minutes=60, min_count=5, sensitivity="normal", user_id="UA", now=now)
+    b.alerts.save_config("C0SHARED", window_minutes=120, min_count=3, sensitivity="high", user_id="UB", now=now)
+    assert a.alerts.config("C0SHARED")["created_by"] == "UA" and a.alerts.config("C0SHARED")["window_minutes"] == 60
+    assert b.alerts.config("C0SHARED")["created_by"] == "UB"
+    assert fresh_store.alerts.config("C0SHARED") is None
