@@ -136,14 +136,14 @@ def test_snooze_and_end_snooze_from_home(bot):
 
     now = datetime.now(timezone.utc)
     view = click(bot, ADMIN, actions.ALERT_SNOOZE_1H, channel_value())
-    until = datetime.fromisoformat(bot.deps.store.db["alert_configs"].get(CHANNEL)["snoozed_until"])
+    until = datetime.fromisoformat(bot.deps.store.alerts.config(CHANNEL)["snoozed_until"])
     assert now + timedelta(minutes=50) < until < now + timedelta(minutes=70)
     out = texts(view)
     assert "snoozed until" in out.lower() and "Snoozed until" in out
     assert action_ids(view) == [(actions.HOME_UNSNOOZE, channel_value())]
 
     view = click(bot, ADMIN, actions.HOME_UNSNOOZE, channel_value())
-    assert bot.deps.store.db["alert_configs"].get(CHANNEL)["snoozed_until"] is None
+    assert bot.deps.store.alerts.config(CHANNEL)["snoozed_until"] is None
     assert "no longer snoozed" in texts(view)
     assert (actions.ALERT_SNOOZE_1H, channel_value()) in action_ids(view)
 

@@ -7,14 +7,27 @@ import re
 
 from bot.features import action_handlers, home_publishers
 from bot.listeners.commands import answer_command, pool_answer_here
+from bot.tenancy import request_workspace
 
 logger = logging.getLogger(__name__)
 
 FAILED = ":warning: That did not work; try again in a minute."
+NOT_INSTALLED = ":warning: lexer-bot is not installed in this workspace any more; an admin can add it again."
 
 
 def _from_home_tab(body: dict) -> bool:
     return (body.get("view") or {}).get("type") == "home"
+
+
+def _with_workspace_ids(job: dict, body: dict) -> dict:
+    """A click's job carries its workspace's ids, as a slash command's form does (the queue keeps them)."""
+    team, enterprise = body.get("team") or {}, body.get("enterprise") or {}
+    return {
+        "team_id": team.get("id"),
+        "enterprise_id": enterprise.get("id"),
+        "is_enterprise_install": body.get("is_enterprise_install"),
+        **job,
+    }
 
 
 def register(app, deps, features, runner=None, *, command_pool=None) -> None:
@@ -42,19 +55,26 @@ def register(app, deps, features, runner=None, *, command_pool=None) -> None:
         ack()
 
     def run_one(handler, action: dict, body: dict, client, respond) -> None:
+        here = deps
+        if deps.tenancy is not None:  # distribution mode: the clicker's workspace, its tokens and its data
+            here = deps.tenancy.deps_for(request_workspace(body))
+            if here is None:
+                respond(text=NOT_INSTALLED, response_type="ephemeral", replace_original=False)
+                return
+            client = here.slack
         if not (_from_home_tab(body) and publishers):
-            job = handler(action, body, deps, client=client, respond=respond)
+            job = handler(action, body, here, client=client, respond=respond)
             if isinstance(job, dict) and runner is not None:
-                answer_as_command(job, client)
+                answer_as_command(_with_workspace_ids(job, body), client)
             return
         # a button on the Home tab has no message to answer under: what the handler says becomes the
         # republished tab's notice (Home's own buttons publish the tab themselves and say nothing here)
         said: list[dict] = []
-        handler(action, body, deps, client=client, respond=lambda **message: said.append(message))
+        handler(action, body, here, client=client, respond=lambda **message: said.append(message))
         if said:
             user_id = str((body.get("user") or {}).get("id") or "")
             for publish in publishers:
-                publish(user_id, deps, client or deps.slack, said[-1].get("text"))
+                publish(user_id, here, client or here.slack, said[-1].get("text"))
 
     def run_action(body, client, respond):
         for action in body.get("actions") or []:
