@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import ExportError, LexerBotError
+from bot.errors import ExportError, LexerBotError, RateLimitedError
 from bot.exports.files import RowCounter
 from bot.isotime import utcnow_iso
 from bot.lexer.client import Filters
@@ -28,6 +28,9 @@ from bot.timeframe import Timeframe
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # runs of one job (restarts included) before it is given up
+# Lexer's window closed (its 429, or our budget spent): the job waits for it, this long at most in all, then fails
+MAX_BUDGET_WAIT_S = 25 * 60.0
+BUDGET_PAUSE_FALLBACK_S = 60.0
 UPLOAD_CHUNK = 1 << 16
 
 
@@ -64,7 +67,27 @@ class DeliverySteps:
 
     # -------------------------------------------------------------- one job
     def _run(self, job_id: int) -> None:
-        """Deliver one job this worker has claimed (ExportQueue.claim_next)."""
+        """Deliver one job this worker has claimed (ExportQueue.claim_next), waiting out a closed Lexer window."""
+        waited = 0.0
+        while True:
+            try:
+                self._run_once(job_id)
+                return
+            except RateLimitedError as exc:
+                pause = exc.retry_after or BUDGET_PAUSE_FALLBACK_S
+                if waited + pause > MAX_BUDGET_WAIT_S:
+                    self._fail(job_id, exc.message, exc.hint or None)
+                    return
+                logger.info("export %s waits %.0f s for Lexer's window", job_id, pause)
+                waited += pause
+                try:
+                    self._sleep(pause)  # the claim's heartbeat goes on meanwhile; a stop hands the job back
+                except Stopped:
+                    self._release(job_id)
+                    return
+
+    def _run_once(self, job_id: int) -> None:
+        """One go at a job's steps; RateLimitedError comes back to _run, which waits and goes again."""
         tmp: Path | None = None
         try:
             job = self._job(job_id)
@@ -99,6 +122,8 @@ class DeliverySteps:
             self._release(job_id)
         except LostClaim:
             logger.warning("export %s was taken over by another worker; this one stops", job_id)
+        except RateLimitedError:
+            raise
         except LexerBotError as exc:
             self._fail(job_id, exc.message, exc.hint or None)
         except SlackApiError as exc:

@@ -108,3 +108,18 @@ def test_two_threads_of_one_process_never_run_one_job(sandbox, slack, tmp_path):
         assert len([m for m in dm_messages(slack) if m.get("blocks")]) == 12  # one progress message each
     finally:
         stop()
+
+
+def test_an_export_that_meets_a_closed_lexer_window_waits_for_it_and_is_delivered(sandbox, slack, tmp_path):
+    """A 429 (Retry-After 2 s) on the export's first request: it waits for the window. Failed before: the job
+    ended `failed` with "Lexer is busy, try again in …" and the export was lost."""
+    settings = make_settings(sandbox, slack, tmp_path)
+    bot, stop = start_bot(settings, slack, FAST)
+    try:
+        sandbox.app.fail_next(429, retry_after=2, times=1)
+        bot.command("export cases yesterday", user_id=ADMIN)
+        assert queue_of(bot.deps).wait_idle(60)
+        assert [r["state"] for r in job_rows(bot.deps)] == ["done"]
+        assert len(slack.app.calls_to("files.completeUploadExternal")) == 1
+    finally:
+        stop()
