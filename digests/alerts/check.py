@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from slack_sdk.errors import SlackApiError
+
 from bot.errors import LexerApiError
 from bot.isotime import parse_iso, to_iso
 from bot.slack.actions import alert_button_value
@@ -51,7 +53,7 @@ from digests.alerts.episode import (
     snoozed_until,
     step_episode,
 )
-from digests.posting import find_posted
+from digests.posting import find_posted, tell_creator
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ BASELINE_RETRY = timedelta(hours=1)
 RETRY_DELAYS_S = (1.0, 2.0, 4.0)
 # A first-post claim older than this belongs to a pass that died while posting (a pass's tries take under a minute).
 STALE_CLAIM = timedelta(minutes=10)
+POST_FAILURES_BEFORE_NOTICE = 3  # passes (15 minutes) an alert Slack keeps refusing, before its creator is told
 
 UTC = timezone.utc
 
@@ -259,8 +262,11 @@ class AlertChecker:
                 done.append(action)
             except Exception as exc:
                 ep = before
-                if self._post_failed(channel, action, exc, now) == "done" and action == "resolve":
+                outcome = self._post_failed(channel, action, exc, now)
+                if outcome == "done" and action == "resolve":
                     ep = replace(ep, state="resolved", resolved_at=now)  # refused for good: never retried
+                elif outcome == "retry" and action == "post_alert":
+                    ep = self._count_failed_post(ep, cfg, exc)
             saved = self._save(ep)
             if saved is None:
                 return tuple(done)  # alerts off (or the bot removed) during the pass: that stands
@@ -288,6 +294,23 @@ class AlertChecker:
                 "alerts: episode %s was posted in %s before its pass died; keeping that post", ep.id, ep.channel_id
             )
         return self._save(replace(ep, message_ts=ts))
+
+    def _count_failed_post(self, ep: Episode, cfg: dict, exc: Exception) -> Episode:
+        """One more pass in which Slack would not take the alert; after a few, its creator hears of it (once)."""
+        from bot.slack_web import slack_error_code
+
+        failures = int(ep.detail.get("post_failures") or 0) + 1
+        detail = {**ep.detail, "post_failures": failures}
+        if failures >= POST_FAILURES_BEFORE_NOTICE and not detail.get("creator_told"):
+            answer = slack_error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+            detail["creator_told"] = tell_creator(
+                self.slack,
+                cfg.get("created_by"),
+                f":warning: An SLA-breach alert for <#{ep.channel_id}> could not be posted: Slack answered "
+                f"`{answer}` in {failures} checks in a row. lexer-bot tries again every 5 minutes while the spike "
+                "lasts (see https://slack-status.com); meanwhile `/lexer alerts status` there shows the numbers.",
+            )
+        return replace(ep, detail=detail)
 
     def _save(self, ep: Episode) -> Episode | None:
         """Compare-and-set the episode; None when the stored one changed under this pass (which then stops)."""

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -211,6 +212,17 @@ def _subscription_blocks(data: HomeData, budget: int) -> list[dict]:
     return out
 
 
+def _post_failures(episode: dict | None) -> int:
+    """Checks in a row in which Slack refused a firing episode's first post (0 once it is posted)."""
+    if not episode or episode.get("message_ts"):
+        return 0
+    try:
+        detail = json.loads(episode.get("detail") or "{}")
+    except (TypeError, ValueError):
+        return 0
+    return int(detail.get("post_failures") or 0) if isinstance(detail, dict) else 0
+
+
 def _alert_blocks(data: HomeData, budget: int) -> list[dict]:
     out: list[dict] = [b.header("SLA alerts")]
     configs = data.alerts
@@ -238,6 +250,12 @@ def _alert_blocks(data: HomeData, budget: int) -> list[dict]:
         ]
         if snoozed and until is not None:  # `snoozed` implies it; said again for the type checker
             lines.append(f":zzz: Snoozed until {slack_date(until, data.tz)}")
+        failures = _post_failures(episode)
+        if failures:
+            lines.append(
+                f":warning: The alert is not in the channel yet: Slack refused it in {failures} checks; "
+                "lexer-bot tries again every 5 minutes"
+            )
         out.append(b.section("\n".join(lines)))
         if data.is_admin:
             value = channel_button_value(channel)

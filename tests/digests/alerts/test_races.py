@@ -6,6 +6,7 @@ the alert twice, and the pass that `alerts off` interrupted wrote its episode ba
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -173,6 +174,28 @@ def test_a_pass_killed_before_slack_took_the_post_is_posted_once(scripted):
     run_alert_checks(deps, sleep=lambda s: None)
     [alert] = top_level(standin)
     assert deps.store.alerts.open_episode(CHANNEL)["message_ts"] == alert["ts"]
+
+
+def test_an_alert_slack_refuses_for_three_checks_is_told_to_its_creator_once_then_posted(scripted):
+    """Failed before: Slack down for the whole spike meant no alert and nobody told."""
+    lexer, standin, deps, clock, _ = scripted
+    # three checks' worth of refusals (each check tries len(RETRY_DELAYS_S) + 1 times); the DM after the third goes
+    standin.fail_next("chat.postMessage", error="service_unavailable", times=3 * (len(RETRY_DELAYS_S) + 1))
+    lexer.breaches = 30
+    for _ in range(3):
+        clock.advance(5)
+        assert run_alert_checks(deps, sleep=lambda s: None).channels[CHANNEL] == ("spike", ())
+    assert top_level(standin) == []
+    [told] = standin.messages(standin.dm_for(ADMIN))
+    assert "could not be posted" in told["text"] and "service_unavailable" in told["text"]
+    from bot.home import publish_home
+
+    publish_home(ADMIN, deps, deps.slack)  # the admin opens the App Home tab
+    home = json.dumps(standin.views(ADMIN)[-1])
+    assert "not in the channel yet" in home and "refused it in 3 checks" in home
+    clock.advance(5)
+    assert run_alert_checks(deps, sleep=lambda s: None).channels[CHANNEL] == ("spike", ("post_alert",))
+    assert len(top_level(standin)) == 1 and len(standin.messages(standin.dm_for(ADMIN))) == 1
 
 
 def test_a_resolution_slack_refused_for_now_is_done_by_the_next_pass(scripted):
