@@ -73,7 +73,7 @@ class CommandIntake:
         self.wake = wake
         self.threads = threads
 
-    def eta_s(self, user_id: str) -> tuple[float, int]:
+    def eta_s(self, user_id: str, text: str = "") -> tuple[float, int]:
         """(seconds until this user's new command can be answered, its place in line)."""
         queue = self.deps.store.command_queue
         position = fair_position(queue.queued_per_user(), user_id)
@@ -82,7 +82,10 @@ class CommandIntake:
             return 0.0, position
         snap = limiter.snapshot()
         now = limiter.clock()
-        needed = (position + queue.running()) * REQUESTS_PER_COMMAND
+        # identical questions ahead are answered by one flight and the shared cache: count each once
+        pending = queue.pending_texts()
+        distinct = len(pending) + (0 if text in pending else 1)
+        needed = min(position + queue.running(), distinct) * REQUESTS_PER_COMMAND
         wait = wait_for_slots(needed, snap.command_room, snap.slot_ends, now, max(1, snap.limit), snap.window_s)
         return max(wait, snap.paused_for_s), position
 
@@ -91,7 +94,7 @@ class CommandIntake:
         now = self.deps.now().timestamp()
         queue = self.deps.store.command_queue
         try:
-            eta, position = self.eta_s(job.get("user_id") or "")
+            eta, position = self.eta_s(job.get("user_id") or "", job.get("text") or "")
         except Exception:  # the estimate is a courtesy: never lose the command over it
             logger.warning("could not estimate the queue wait", exc_info=True)
             eta, position = 0.0, 1

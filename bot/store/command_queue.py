@@ -116,6 +116,13 @@ class CommandQueue:
     def running(self) -> int:
         return self.store.db.conn.execute("select count(*) from command_queue where state = 'running'").fetchone()[0]
 
+    def pending_texts(self) -> set[str]:
+        """The distinct questions in line or being answered: identical ones share one Lexer answer."""
+        rows = self.store.db.conn.execute(
+            "select distinct text from command_queue where state in ('queued', 'running')"
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def queued_per_user(self) -> dict[str, int]:
         rows = self.store.db.conn.execute(
             "select user_id, count(*) from command_queue where state = 'queued' group by user_id"
