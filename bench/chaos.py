@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
+from bench.digest_fanout import max_in_window  # noqa: E402  (the same count the fan-out bench prints)
 from bot.config import SANDBOX_TOKEN  # noqa: E402
 from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
 from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
@@ -64,16 +65,6 @@ COMMAND_CHANNEL = "C0GENERAL"
 METADATA_EVENT = "lexer_digest"
 DIGEST_GRACE_S = 240  # how long after its time a digest may still post; also how long we wait for the last ones
 NOTICE_PREFIXES = ("Queued", ":hourglass", "Working")
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] < t - window:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 def free_port() -> int:

@@ -25,7 +25,7 @@ from bot.errors import LexerApiError
 from bot.isotime import parse_iso, to_iso
 from bot.slack.actions import alert_button_value
 from bot.slack.messages.alerts import alert_message, resolution_text, update_text, window_timeframe
-from bot.slack_web import certainly_not_posted, is_transient
+from bot.slack_web import categorize, certainly_not_posted, is_transient, slack_error_code
 from bot.timeframe import parse_range
 from digests.alerts.detect import (
     DEFAULT_MIN_COUNT,
@@ -297,8 +297,6 @@ class AlertChecker:
 
     def _count_failed_post(self, ep: Episode, cfg: dict, exc: Exception) -> Episode:
         """One more pass in which Slack would not take the alert; after a few, its creator hears of it (once)."""
-        from bot.slack_web import slack_error_code
-
         failures = int(ep.detail.get("post_failures") or 0) + 1
         detail = {**ep.detail, "post_failures": failures}
         if failures >= POST_FAILURES_BEFORE_NOTICE and not detail.get("creator_told"):
@@ -413,10 +411,6 @@ class AlertChecker:
 
     def _post_failed(self, channel: str, action: str, exc: Exception, now: datetime) -> str:
         """Log a failed post; 'retry' when the next pass should try it again, 'done' when it never will."""
-        from slack_sdk.errors import SlackApiError
-
-        from bot.slack_web import categorize, slack_error_code
-
         if is_transient(exc):
             logger.warning("alerts: %s for %s failed for now; the next pass tries again", action, channel)
             return "retry"
