@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.commands import Asker, CommandHandler, Reply, admin_refusal, is_admin
+from bot.commands import Asker, CommandHandler, Reply, asker_is_admin, refusal_for
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.isotime import parse_iso, to_iso
@@ -193,8 +193,8 @@ def _ephemeral(respond, message: dict) -> None:
 def _snooze_button(until_fn):
     def handle(action: dict, body: dict, deps, client=None, respond=None) -> None:
         user_id = (body.get("user") or {}).get("id", "")
-        if not is_admin(deps.settings, user_id):
-            exc = admin_refusal(deps.settings)
+        if not asker_is_admin(deps, user_id, client or deps.slack):
+            exc = refusal_for(deps)
             _ephemeral(respond, error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ())))
             return
         channel = _value(action, body)["c"]

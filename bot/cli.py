@@ -87,6 +87,8 @@ def build_deps(
         ),
     )
     holder.append(replace(deps, tenancy=tenancy))
+    if exports is not None:
+        exports.workspace_deps = tenancy.deps_for
     return holder[0]
 
 
@@ -123,8 +125,7 @@ def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
         slack=slack,
         directory=Directory(api),
         timezones=UserTimezones(slack, settings.tz),
-        exports=None,
-        workspace=key,
+        workspace=key,  # exports: the one queue of the process, which delivers with this workspace's tokens
     )
 
 

@@ -144,14 +144,19 @@ class CommandRunner:
         if handler is None:
             raise CommandError(f"`{cmd.name}` is not available in this version yet.")
         if is_admin_command(cmd) and not asker.is_admin:
-            if self.deps.tenancy is not None:
-                raise workspace_admin_refusal(self.deps.tenancy.admins(self.deps.workspace))
-            raise admin_refusal(self.deps.settings)
+            raise refusal_for(self.deps)
         return handler(cmd, asker, self.deps)
 
 
 def is_admin(settings: Settings, user_id: str) -> bool:
     return user_id in settings.admins
+
+
+def refusal_for(deps: Deps) -> NotAllowedError:
+    """Why a non-admin is refused, and whom to ask: LEXERBOT_ADMINS, or the workspace's admins."""
+    if deps.tenancy is not None:
+        return workspace_admin_refusal(deps.tenancy.admins(deps.workspace))
+    return admin_refusal(deps.settings)
 
 
 def asker_is_admin(deps: Deps, user_id: str, slack=None) -> bool:

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.commands import asker_is_admin
 from bot.errors import LexerBotError
 from bot.slack.actions import HOME_DELETE as DELETE
 from bot.slack.actions import HOME_PAUSE as PAUSE
@@ -75,23 +76,25 @@ def load_failed_digests(store, user_id: str, is_admin: bool, now: datetime) -> l
     return [r for r in runs if is_admin or r.get("created_by") == user_id]
 
 
-def gather(deps, user_id: str, notice: str | None = None) -> HomeData:
+def gather(deps, user_id: str, notice: str | None = None, client=None) -> HomeData:
     """Read what the Home tab shows for one viewer."""
     settings = deps.settings
     now = deps.now()
     tz = deps.timezones.tz_for(user_id) if user_id else settings.tz
+    admin = bool(user_id) and asker_is_admin(deps, user_id, client or deps.slack)
     return HomeData(
         user_id=user_id,
-        is_admin=user_id in settings.admins,
+        is_admin=admin,
         now=now,
         tz=tz,
         today=today_numbers(deps.api, tz, now),
         subscriptions=load_subscriptions(deps.store, now),
         alerts=load_alerts(deps.store),
         sandbox=settings.sandbox_mode,
-        admins_configured=bool(settings.admins),
+        # a distributed install always has admins: its installer, and the workspace's owners and admins
+        admins_configured=deps.tenancy is not None or bool(settings.admins),
         notice=notice,
-        failed_digests=load_failed_digests(deps.store, user_id, user_id in settings.admins, now),
+        failed_digests=load_failed_digests(deps.store, user_id, admin, now),
         targets=applicable(targets_from_rows(deps.store.targets.all())) or None,
     )
 
@@ -100,7 +103,7 @@ def publish_home(user_id: str, deps, client, notice: str | None = None) -> None:
     """Build and views.publish the Home tab for one user."""
     if not user_id:
         return
-    client.views_publish(user_id=user_id, view=home_view(gather(deps, user_id, notice)))
+    client.views_publish(user_id=user_id, view=home_view(gather(deps, user_id, notice, client)))
 
 
 # ------------------------------------------------------------------ buttons
@@ -144,7 +147,7 @@ def end_snooze(deps, channel_id: str, user_id: str) -> str:
 
 def _subscription_button(action, body, deps, client=None, respond=None) -> None:
     user_id = _actor(body)
-    if user_id not in deps.settings.admins:
+    if not asker_is_admin(deps, user_id, client or deps.slack):
         notice = NOT_ADMIN
     else:
         try:
@@ -157,7 +160,7 @@ def _subscription_button(action, body, deps, client=None, respond=None) -> None:
 
 def _unsnooze_button(action, body, deps, client=None, respond=None) -> None:
     user_id = _actor(body)
-    if user_id not in deps.settings.admins:
+    if not asker_is_admin(deps, user_id, client or deps.slack):
         notice = NOT_ADMIN
     else:
         notice = end_snooze(deps, parse_button_channel(action.get("value")), user_id)

@@ -111,8 +111,6 @@ class WorkspaceRunner(CommandRunner):
     def _dispatch(self, cmd, asker: Asker) -> Reply:
         if cmd.name not in WITHOUT_LEXER and not self.deps.tenancy.connected(self.deps.workspace):
             return unconnected_reply(self.deps, asker)
-        if cmd.name == "export":  # the export worker runs on single-workspace Deps only, for now
-            return Reply(msg.exports_not_here_message())
         return super()._dispatch(cmd, asker)
 
 

@@ -41,6 +41,8 @@ def export_command(cmd: ExportCommand, asker: Asker, deps: Deps) -> Reply:
         category=category,
         filters=filters,
         filters_text=filters_text,
+        store=deps.store,
+        slack=deps.slack,
     )
     try:
         deps.store.audit_log.record(

@@ -42,6 +42,10 @@ class Stopped(Exception):
     """The queue is stopping; the job stays in the database for the next start."""
 
 
+class WorkspaceGoneError(LexerBotError):
+    """The job's workspace uninstalled the app: nobody is left to deliver to."""
+
+
 class LostClaim(Exception):
     """Another worker has taken this job over (this one was presumed gone): stop, writing and sending nothing."""
 
@@ -122,6 +126,12 @@ class DeliverySteps:
             self._release(job_id)
         except LostClaim:
             logger.warning("export %s was taken over by another worker; this one stops", job_id)
+        except WorkspaceGoneError as exc:
+            logger.info("export %s dropped: %s", job_id, exc.message)
+            try:
+                self._set(job_id, state="failed", error=exc.message)
+            except LostClaim:  # the uninstall removed the row already
+                pass
         except RateLimitedError:
             raise
         except LexerBotError as exc:
@@ -163,7 +173,7 @@ class DeliverySteps:
         if not token:
             raw = json.loads(job.get("filters") or "{}")
             filters = Filters(users=tuple(raw.get("users") or ()), groups=tuple(raw.get("groups") or ()))
-            status = self.api.start_export(
+            status = self._api_for(job).start_export(
                 job["kind"],
                 self._timeframe(job),
                 form_id=job.get("form_id"),
@@ -184,7 +194,7 @@ class DeliverySteps:
             self._show(job_id, elapsed_s=elapsed)
 
         return wait_for_export(
-            self.api,
+            self._api_for(job),
             token,
             timeout_s=self.timeout_s,
             started_at=started_at,
@@ -215,7 +225,8 @@ class DeliverySteps:
             self._beat(job_id)
             self._show(job_id, transferred=counter.size)
 
-        size = self.api.download(url, dest, on_start=self._check_size, on_chunk=on_chunk)
+        api = self._api_for(self._job(job_id))
+        size = api.download(url, dest, on_start=self._check_size, on_chunk=on_chunk)
         return size, counter.rows
 
     def _file_chunks(self, job_id: int, path: Path) -> Iterator[bytes]:
@@ -233,7 +244,9 @@ class DeliverySteps:
         """files.getUploadURLExternal, then the bytes streamed to the upload URL (retried on 5xx/network trouble)."""
         job = self._job(job_id)
         first, last = job_days(job)
-        answer = self.slack.files_getUploadURLExternal(filename=export_filename(job["kind"], first, last), length=size)
+        answer = self._slack_for(job).files_getUploadURLExternal(
+            filename=export_filename(job["kind"], first, last), length=size
+        )
         upload_url, file_id = answer["upload_url"], answer["file_id"]
         delays = self.options.upload_retry_delays_s
         problem = ""
@@ -263,7 +276,7 @@ class DeliverySteps:
 
     def _share(self, job_id: int, file_id: str) -> None:
         job = self._job(job_id)
-        self.slack.files_completeUploadExternal(
+        self._slack_for(job).files_completeUploadExternal(
             files=[{"id": file_id, "title": job_title(job)}], channel_id=self._dm_channel(job)
         )
 

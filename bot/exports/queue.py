@@ -28,8 +28,9 @@ from typing import Any
 import httpx
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import ExportError
 from bot.exports import files
-from bot.exports.delivery import DeliverySteps, LostClaim
+from bot.exports.delivery import DeliverySteps, LostClaim, WorkspaceGoneError
 from bot.isotime import utcnow_iso
 from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S
@@ -122,6 +123,9 @@ class ExportQueue(DeliverySteps):
         self._msg_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # distribution mode (bot/cli.py sets it): a workspace key -> that workspace's Deps, so each job is
+        # fetched with its workspace's Lexer token and delivered with its bot token; one line serves them all
+        self.workspace_deps: Callable[[str], Any] | None = None
 
     def __repr__(self) -> str:
         return f"ExportQueue(worker={self.worker_id!r}, concurrency={self.concurrency})"
@@ -180,8 +184,13 @@ class ExportQueue(DeliverySteps):
         category: str | None = None,
         filters: Filters | None = None,
         filters_text: str | None = None,
+        store=None,
+        slack=None,
     ) -> int:
-        """Post the job's progress message to the requester's DM, then record it in line; returns its id."""
+        """Post the job's progress message to the requester's DM, then record it in line; returns its id.
+
+        `store` and `slack` are the requester's workspace's (distribution mode); the job keeps its workspace.
+        """
         if kind not in EXPORT_TYPES:
             raise ValueError(f"unknown export kind {kind!r}")
         now = utcnow_iso()
@@ -208,16 +217,17 @@ class ExportQueue(DeliverySteps):
         }
         # the message is posted before the row exists, so no worker anywhere can post a second one
         ahead = max(0, self.store.export_jobs.unfinished_before() - self.concurrency)
+        slack = slack if slack is not None else self.slack
         try:
-            channel = self.slack.conversations_open(users=user_id)["channel"]["id"]
+            channel = slack.conversations_open(users=user_id)["channel"]["id"]
             row["dm_channel"] = channel
             message = progress_message(row, sandbox=self.settings.sandbox_mode, ahead=ahead)
-            row["message_ts"] = self.slack.chat_postMessage(channel=channel, **message)["ts"]
+            row["message_ts"] = slack.chat_postMessage(channel=channel, **message)["ts"]
         except SlackApiError as exc:
             logger.warning("export progress message failed: %s; the worker posts it", slack_error_code(exc))
         except Exception as exc:
             logger.warning("export progress message failed: %s; the worker posts it", type(exc).__name__)
-        job_id = self.store.export_jobs.add(row)
+        job_id = (store or self.store).export_jobs.add(row)
         with self._cond:
             self._cond.notify_all()
         return job_id
@@ -307,6 +317,30 @@ class ExportQueue(DeliverySteps):
         for other in self.store.export_jobs.queued_ids():
             self._show(other, force=True, held=False)
 
+    # -------------------------------------------------------------- the job's workspace
+    def _clients(self, job: dict) -> tuple[Any, Any]:
+        """(Lexer client or None when not connected, Slack client) of the job's workspace."""
+        key = job.get("workspace") or ""
+        if not key or self.workspace_deps is None:
+            return self.api, self.slack
+        ws = self.workspace_deps(key)
+        if ws is None:
+            raise WorkspaceGoneError("The workspace that asked for this export uninstalled lexer-bot.")
+        connected = ws.tenancy is None or ws.tenancy.connected(key)
+        return (ws.api if connected else None), ws.slack
+
+    def _api_for(self, job: dict) -> Any:
+        api = self._clients(job)[0]
+        if api is None:  # Slack still reaches the requester; Lexer has no token of this workspace's to answer with
+            raise ExportError(
+                "This workspace's Lexer connection was removed before the export could finish.",
+                hint="An admin can connect Lexer again with `/lexer connect`; then run the export again.",
+            )
+        return api
+
+    def _slack_for(self, job: dict) -> Any:
+        return self._clients(job)[1]
+
     # -------------------------------------------------------------- database
     def _job(self, job_id: int) -> dict:
         return self.store.export_jobs.get(job_id)
@@ -356,18 +390,19 @@ class ExportQueue(DeliverySteps):
                 live["ahead"] = self.position(job_id)
             message = progress_message(job, sandbox=self.settings.sandbox_mode, **live)
             try:
+                slack = self._slack_for(job)
                 if not job.get("message_ts"):
                     self._gen(job_id)  # only the holder posts the first message
-                    ts = self.slack.chat_postMessage(channel=self._dm_channel(job), **message)["ts"]
+                    ts = slack.chat_postMessage(channel=self._dm_channel(job), **message)["ts"]
                     self._set(job_id, message_ts=ts)
                     return
                 try:
-                    self.slack.chat_update(channel=job["dm_channel"], ts=job["message_ts"], **message)
+                    slack.chat_update(channel=job["dm_channel"], ts=job["message_ts"], **message)
                 except SlackApiError:
                     if job["state"] not in ("done", "failed"):
                         raise
                     # the outcome must reach the requester even if the progress message is gone
-                    self.slack.chat_postMessage(channel=job["dm_channel"], **message)
+                    slack.chat_postMessage(channel=job["dm_channel"], **message)
             except LostClaim:
                 raise
             except SlackApiError as exc:
@@ -378,7 +413,7 @@ class ExportQueue(DeliverySteps):
     def _dm_channel(self, job: dict) -> str:
         if job.get("dm_channel"):
             return job["dm_channel"]
-        channel = self.slack.conversations_open(users=job["user_id"])["channel"]["id"]
+        channel = self._slack_for(job).conversations_open(users=job["user_id"])["channel"]["id"]
         self._set(job["id"], dm_channel=channel)
         job["dm_channel"] = channel
         return channel

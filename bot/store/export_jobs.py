@@ -5,6 +5,11 @@ bumps `claim_gen`, and every write by the holder says `where worker = me and
 claim_gen = mine`, so a worker that lost its claim (paused, presumed dead, taken
 over) can no longer change the job. A claim whose heartbeat is older than the
 stale time, or whose worker is known dead, may be taken over.
+
+A job is added in its workspace's scope and carries its key. The line itself is
+one for every workspace (LEXERBOT_EXPORT_CONCURRENCY bounds this deployment's
+downloads, whoever asked), so the worker's queries go by job id; the worker
+delivers each job with its own workspace's tokens (bot.exports.queue).
 """
 
 from __future__ import annotations
@@ -29,8 +34,12 @@ class ExportJobs:
         self.store = store
 
     def add(self, row: dict[str, Any]) -> int:
-        """Insert a job; returns its id."""
-        return self.store.db["export_jobs"].insert(row).last_pk
+        """Insert a job of this store's workspace; returns its id."""
+        return self.store.db["export_jobs"].insert({**row, "workspace": self.store.workspace}).last_pk
+
+    def of_workspace(self) -> list[dict]:
+        """This store's workspace's jobs, oldest first."""
+        return list(self.store.db["export_jobs"].rows_where("workspace = ?", [self.store.workspace], order_by="id"))
 
     def get(self, job_id: int) -> dict:
         """The job's row; sqlite_utils' NotFoundError when there is none."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -221,5 +222,107 @@ def test_alert_checks_run_per_workspace_with_its_own_lexer_token(dist_bot, lexer
     assert lexer.app.counted(LEXER_TOKEN_B) == b_before  # B has no alerts on: no call at all
     assert a_alerts.latest_sample(a_alerts.enabled_configs()[0]["window_minutes"] or 60) is not None
     assert dist_bot.deps.store.alerts.enabled_configs() == []  # the single-workspace scope saw nothing
-    export = dist_bot.team_command(TEAM_A, "export cases last-week", ADMIN)
-    assert "not available yet" in _text(export)
+
+
+def test_exports_are_fetched_and_delivered_with_each_workspaces_own_tokens(dist_bot, lexer):
+    slack = dist_bot.slack.app
+    for team, admin, token in ((TEAM_A, ADMIN, LEXER_TOKEN_A), (TEAM_B, ADMIN_B, LEXER_TOKEN_B)):
+        dist_bot.install(team, admin)
+        dist_bot.deps.store.lexer_connections.save(team, token, connected_by=admin, agents=1, groups=1)
+    b_before = lexer.app.counted(LEXER_TOKEN_B)
+    a_before = lexer.app.counted(LEXER_TOKEN_A)
+
+    queued = dist_bot.team_command(TEAM_A, "export cases last-week", ADMIN)
+    assert "not available" not in _text(queued) and "went wrong" not in _text(queued)
+    shared = wait_for(lambda: slack.calls_from(TEAM_A, "files.completeUploadExternal"), timeout=60)
+    assert len(shared) == 1
+    # fetched with A's Lexer token, uploaded and shared with A's bot token, into A's admin's DM
+    assert lexer.app.counted(LEXER_TOKEN_A) > a_before and lexer.app.counted(LEXER_TOKEN_B) == b_before
+    assert slack.calls_from(TEAM_A, "files.getUploadURLExternal")
+    assert not slack.calls_from(TEAM_B, "files.completeUploadExternal")
+    assert shared[0].params["channel_id"] == slack.dm_for(ADMIN)
+    assert dist_bot.deps.exports.wait_idle(30)
+    (job,) = dist_bot.deps.store.for_workspace(TEAM_A).export_jobs.of_workspace()
+    assert job["workspace"] == TEAM_A and job["state"] == "done"
+    assert dist_bot.deps.store.for_workspace(TEAM_B).export_jobs.of_workspace() == []
+
+    # B's export is B's own
+    dist_bot.team_command(TEAM_B, "export cases last-week", ADMIN_B)
+    wait_for(lambda: slack.calls_from(TEAM_B, "files.completeUploadExternal"), timeout=60)
+    assert lexer.app.counted(LEXER_TOKEN_B) > b_before
+    assert len(slack.calls_from(TEAM_A, "files.completeUploadExternal")) == 1
+
+
+def test_an_export_whose_workspace_disconnected_lexer_tells_its_requester(dist_bot, lexer):
+    from bot.exports import ExportQueue
+
+    slack = dist_bot.slack.app
+    dist_bot.install(TEAM_B, ADMIN_B)
+    dist_bot.deps.store.lexer_connections.save(TEAM_B, LEXER_TOKEN_B, connected_by=ADMIN_B, agents=1, groups=1)
+    dist_bot.deps.exports.stop()  # this process's workers are gone: the job waits in line
+    queued = dist_bot.team_command(TEAM_B, "export cases last-week", ADMIN_B)
+    assert "went wrong" not in _text(queued)
+    assert "disconnected" in _text(dist_bot.team_command(TEAM_B, "disconnect", ADMIN_B))
+
+    # another process takes the line up: it cannot fetch with a token B no longer has, and says so in B's DM
+    root = dist_bot.deps
+    queue = ExportQueue(store=root.store, api=root.api, slack=root.slack, settings=root.settings)
+    queue.workspace_deps = root.tenancy.deps_for
+    queue.start()
+    try:
+        assert queue.wait_idle(30)
+    finally:
+        queue.stop()
+    (job,) = root.store.for_workspace(TEAM_B).export_jobs.of_workspace()
+    assert job["state"] == "failed" and "Lexer connection was removed" in job["error"]
+    told = [m for m in slack.messages(ADMIN_B) if "connection was removed" in str(m)]
+    assert told and slack.calls_from(TEAM_B, "chat.update")
+    assert not slack.calls_from(TEAM_B, "files.getUploadURLExternal")
+
+
+def _home_click(bot, team_id: str, user_id: str, action_id: str, value: str) -> dict:
+    """A Home tab button of one team, as Slack sends it; returns the republished view."""
+    import json
+    import time
+
+    views = bot.slack.app.views
+    before = len(views(user_id))
+    payload = {
+        "type": "block_actions",
+        "api_app_id": "A0STANDIN",
+        "team": {"id": team_id, "domain": "x"},
+        "user": {"id": user_id, "team_id": team_id},
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {"id": "V0HOME", "type": "home", "callback_id": "lexer.home", "blocks": [], "state": {"values": {}}},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value}],
+        "trigger_id": f"trig-{time.monotonic_ns()}",
+    }
+    r = bot.signed_post(urllib.parse.urlencode({"payload": json.dumps(payload)}))
+    assert r.status_code == 200, r.text
+    return wait_for(lambda: views(user_id)[before:] and views(user_id)[-1])
+
+
+def test_workspace_admins_use_the_home_tabs_buttons_and_others_cannot(dist_bot, lexer):
+    from bot.slack import actions
+    from bot.slack.text import render_message_text
+
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    dist_bot.team_command(TEAM_A, "subscribe sla <#C0GENERAL|general> daily at 09:00", ADMIN)
+    dist_bot.team_command(TEAM_A, "alerts on <#C0GENERAL|general>", ADMIN)
+    store = dist_bot.deps.store.for_workspace(TEAM_A)
+    (sub,) = store.subscriptions.all()
+    channel = '{"c":"C0GENERAL"}'
+
+    view = _home_click(dist_bot, TEAM_A, ADMIN, actions.HOME_PAUSE, str(sub.id))
+    assert f"Paused digest #{sub.id}" in render_message_text({"blocks": view["blocks"]})
+    assert store.subscriptions.get(sub.id).paused
+    assert "You are a lexer-bot admin" in str(view["blocks"])
+    view = _home_click(dist_bot, TEAM_A, ADMIN, actions.ALERT_SNOOZE_1H, channel)
+    assert store.alerts.config("C0GENERAL")["snoozed_until"] is not None
+    assert "No admins are configured" not in str(view["blocks"])
+
+    # someone who is neither the installer, an added admin nor a Slack admin of A changes nothing
+    view = _home_click(dist_bot, TEAM_A, USER_SYDNEY, actions.HOME_DELETE, str(sub.id))
+    assert "Only" in render_message_text({"blocks": view["blocks"]}) and len(store.subscriptions.all()) == 1
+    assert "LEXERBOT_ADMINS" not in str(view["blocks"])

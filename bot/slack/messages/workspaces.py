@@ -94,14 +94,6 @@ def not_connected_message(is_admin: bool, admins: tuple[str, ...]) -> dict:
     return build_message(text, [bk.section(":electric_plug: " + text)])
 
 
-def exports_not_here_message() -> dict:
-    text = (
-        "CSV exports are not available yet in a bot installed in many workspaces. "
-        "The reports (`/lexer cases`, `/lexer nps`, …) show the same numbers."
-    )
-    return build_message(text, [bk.section(":information_source: " + text)])
-
-
 def not_distributed_message(name: str) -> dict:
     text = (
         f"`{name}` is for a bot installed in many workspaces. This one serves a single workspace: "
