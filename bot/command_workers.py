@@ -31,6 +31,7 @@ from bot.lexer.budget import (
     try_later_notice,
     wait_for_slots,
 )
+from bot.tenancy import request_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -73,19 +74,33 @@ class CommandIntake:
         self.wake = wake
         self.threads = threads
 
-    def eta_s(self, user_id: str, text: str = "") -> tuple[float, int]:
-        """(seconds until this user's new command can be answered, its place in line)."""
+    def _api_of(self, workspace: str):
+        """The Lexer client a command of this workspace is answered with (None: it needs no Lexer call)."""
+        tenancy = self.deps.tenancy
+        if tenancy is None:
+            return self.deps.api
+        if not workspace or not tenancy.connected(workspace):
+            return None  # answered with how to connect, from the database alone
+        ws = tenancy.deps_for(workspace)
+        return ws.api if ws is not None else None
+
+    def eta_s(self, user_id: str, text: str = "", workspace: str = "") -> tuple[float, int]:
+        """(seconds until this user's new command can be answered, its place in line).
+
+        In distribution mode the wait is the workspace's own: its Lexer token's window and its line.
+        """
         queue = self.deps.store.command_queue
-        position = fair_position(queue.queued_per_user(), user_id)
-        limiter = getattr(self.deps.api, "limiter", None)
+        line = workspace if self.deps.tenancy is not None else None
+        position = fair_position(queue.queued_per_user(line), user_id)
+        limiter = getattr(self._api_of(workspace), "limiter", None)
         if limiter is None:
             return 0.0, position
         snap = limiter.snapshot()
         now = limiter.clock()
         # identical questions ahead are answered by one flight and the shared cache: count each once
-        pending = queue.pending_texts()
+        pending = queue.pending_texts(line)
         distinct = len(pending) + (0 if text in pending else 1)
-        needed = min(position + queue.running(), distinct) * REQUESTS_PER_COMMAND
+        needed = min(position + queue.running(line), distinct) * REQUESTS_PER_COMMAND
         wait = wait_for_slots(needed, snap.command_room, snap.slot_ends, now, max(1, snap.limit), snap.window_s)
         return max(wait, snap.paused_for_s), position
 
@@ -93,18 +108,19 @@ class CommandIntake:
         """Queue the command; the notice to show now (queued, or when to try), None when it is answered at once."""
         now = self.deps.now().timestamp()
         queue = self.deps.store.command_queue
+        workspace = request_workspace(job) if self.deps.tenancy is not None else ""
         try:
-            eta, position = self.eta_s(job.get("user_id") or "", job.get("text") or "")
+            eta, position = self.eta_s(job.get("user_id") or "", job.get("text") or "", workspace)
         except Exception:  # the estimate is a courtesy: never lose the command over it
             logger.warning("could not estimate the queue wait", exc_info=True)
             eta, position = 0.0, 1
         if eta > ANSWER_WITHIN_S:
-            queue.record_refused(job, now)
+            queue.record_refused(job, now, workspace=workspace)
             return try_later_notice(math.ceil((eta - ANSWER_WITHIN_S) / 60) + 1)
         notice = None
         if eta > NOTICE_AFTER_S or position > self.threads:
             notice = queued_notice(math.ceil(eta / 60), position)
-        queue.enqueue(job, now, notice_shown=notice is not None)
+        queue.enqueue(job, now, notice_shown=notice is not None, workspace=workspace)
         self.wake()
         return notice
 

@@ -96,9 +96,9 @@ class CommandQueue:
         )
         return cur.rowcount == 1
 
-    def record_refused(self, job: dict, now: float) -> None:
+    def record_refused(self, job: dict, now: float, *, workspace: str = "") -> None:
         """A command we could not answer in time: kept for the figures, never run."""
-        job_id = self.enqueue(job, now)
+        job_id = self.enqueue(job, now, workspace=workspace)
         self.store.db.conn.execute("update command_queue set state = 'refused' where id = ?", (job_id,))
 
     def release_worker(self, worker_prefix: str) -> int:
@@ -113,21 +113,26 @@ class CommandQueue:
     def waiting(self) -> int:
         return self.store.db.conn.execute("select count(*) from command_queue where state = 'queued'").fetchone()[0]
 
-    def running(self) -> int:
-        return self.store.db.conn.execute("select count(*) from command_queue where state = 'running'").fetchone()[0]
+    # a workspace's line (distribution mode: each workspace waits on its own Lexer token); None = the whole queue
+    @staticmethod
+    def _of(workspace: str | None) -> tuple[str, tuple]:
+        return ("", ()) if workspace is None else (" and workspace = ?", (workspace,))
 
-    def pending_texts(self) -> set[str]:
+    def running(self, workspace: str | None = None) -> int:
+        where, args = self._of(workspace)
+        sql = "select count(*) from command_queue where state = 'running'" + where
+        return self.store.db.conn.execute(sql, args).fetchone()[0]
+
+    def pending_texts(self, workspace: str | None = None) -> set[str]:
         """The distinct questions in line or being answered: identical ones share one Lexer answer."""
-        rows = self.store.db.conn.execute(
-            "select distinct text from command_queue where state in ('queued', 'running')"
-        ).fetchall()
-        return {row[0] for row in rows}
+        where, args = self._of(workspace)
+        sql = "select distinct text from command_queue where state in ('queued', 'running')" + where
+        return {row[0] for row in self.store.db.conn.execute(sql, args).fetchall()}
 
-    def queued_per_user(self) -> dict[str, int]:
-        rows = self.store.db.conn.execute(
-            "select user_id, count(*) from command_queue where state = 'queued' group by user_id"
-        ).fetchall()
-        return {u: n for u, n in rows}
+    def queued_per_user(self, workspace: str | None = None) -> dict[str, int]:
+        where, args = self._of(workspace)
+        sql = "select user_id, count(*) from command_queue where state = 'queued'" + where + " group by user_id"
+        return {u: n for u, n in self.store.db.conn.execute(sql, args).fetchall()}
 
     def prune(self, before: float) -> None:
         self.store.db.conn.execute(

@@ -326,3 +326,30 @@ def test_workspace_admins_use_the_home_tabs_buttons_and_others_cannot(dist_bot, 
     view = _home_click(dist_bot, TEAM_A, USER_SYDNEY, actions.HOME_DELETE, str(sub.id))
     assert "Only" in render_message_text({"blocks": view["blocks"]}) and len(store.subscriptions.all()) == 1
     assert "LEXERBOT_ADMINS" not in str(view["blocks"])
+
+
+def test_a_workspace_whose_lexer_window_is_closed_waits_alone(dist_bot, lexer):
+    import time
+
+    from bot.lexer.transport import token_key
+
+    for team, admin, token in ((TEAM_A, ADMIN, LEXER_TOKEN_A), (TEAM_B, ADMIN_B, LEXER_TOKEN_B)):
+        dist_bot.install(team, admin)
+        dist_bot.deps.store.lexer_connections.save(team, token, connected_by=admin, agents=1, groups=1)
+    # Lexer closed A's window for 40 minutes (a 429 seen by any process): A's answer cannot come in 25
+    dist_bot.deps.store.rate_log.pause(token_key(LEXER_TOKEN_A), time.time() + 40 * 60, "429")
+    form = {
+        "team_id": TEAM_A,
+        "channel_id": "C0GENERAL",
+        "user_id": ADMIN,
+        "command": "/lexer",
+        "text": "team last-week",
+        "response_url": dist_bot.slack.app.new_response_url("refused"),
+    }
+    ack = dist_bot.signed_post(urllib.parse.urlencode(form))
+    assert ack.status_code == 200 and "Try again in about" in ack.text
+    # B's token is its own: its command is answered at once, with no notice
+    b = dist_bot.team_command(TEAM_B, "team last-week", ADMIN_B)
+    assert "Queued" not in _text(b) and "went wrong" not in _text(b) and "not connected" not in _text(b)
+    refused = dist_bot.deps.store.db.execute("select workspace from command_queue where state = 'refused'").fetchall()
+    assert refused == [(TEAM_A,)]
