@@ -86,6 +86,17 @@ class Figures:
     lexer_max_window: int = 0
     lexer_429s: int = 0
     kills: Counter = field(default_factory=Counter)
+    acks: list = field(default_factory=list)  # seconds from a command's send to the web process's 200
+    webs: int = 1
+    clocks: int = 1
+    backend: str = "sqlite"
+
+    def ack_p(self, q: float) -> float:
+        """The q-th quantile of the ack latencies, in ms."""
+        if not self.acks:
+            return 0.0
+        ordered = sorted(self.acks)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     def target_met(self) -> bool:
         return (
@@ -110,17 +121,19 @@ class Figures:
             f"Lexer          most requests in any {RATE_WINDOW_S:.0f} s window: {self.lexer_max_window} "
             f"(limit {RATE_LIMIT}); 429s: {self.lexer_429s}",
             f"kills          web {self.kills['web']}, worker {self.kills['worker']}, clock {self.kills['clock']}",
+            f"processes      {self.webs} web, {self.clocks} clock on {self.backend}; ack p50 {self.ack_p(0.5):.1f} ms,"
+            f" p99 {self.ack_p(0.99):.1f} ms",
             "target met" if self.target_met() else "TARGET MISSED",
         ]
 
 
 class Processes:
-    """The bot's web (with its command worker) and clock processes, started, killed and restarted."""
+    """The bot's web processes (each with its command worker) and clock processes, started, killed, restarted."""
 
-    def __init__(self, env: dict, workdir: Path, port: int, log):
-        self.env, self.workdir, self.port, self.log = env, workdir, port, log
-        self.web: subprocess.Popen | None = None
-        self.clock: subprocess.Popen | None = None
+    def __init__(self, env: dict, workdir: Path, ports: list[int], clocks: int, log, rng: random.Random):
+        self.env, self.workdir, self.ports, self.log, self.rng = env, workdir, ports, log, rng
+        self.webs: list[subprocess.Popen | None] = [None] * len(ports)
+        self.clocks: list[subprocess.Popen | None] = [None] * clocks
         self._lock = threading.Lock()
         self._logs = open(workdir / "processes.log", "ab")
 
@@ -133,49 +146,58 @@ class Processes:
             stderr=subprocess.STDOUT,
         )
 
-    def start_web(self) -> None:
-        self.web = self._spawn(
-            "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-scheduler", "--workers", "1"
+    def start_web(self, i: int = 0) -> None:
+        self.webs[i] = self._spawn(
+            "serve", "--host", "127.0.0.1", "--port", str(self.ports[i]), "--no-scheduler", "--workers", "1"
         )
 
-    def start_clock(self) -> None:
-        self.clock = self._spawn("clock")
+    def start_clock(self, i: int = 0) -> None:
+        self.clocks[i] = self._spawn("clock")
 
-    def worker_pids(self) -> list[int]:
-        if self.web is None:
+    def start(self) -> None:
+        for i in range(len(self.webs)):
+            self.start_web(i)
+        for i in range(len(self.clocks)):
+            self.start_clock(i)
+
+    def worker_pids(self, i: int = 0) -> list[int]:
+        web = self.webs[i]
+        if web is None:
             return []
         try:
-            children = Path(f"/proc/{self.web.pid}/task/{self.web.pid}/children").read_text().split()
+            children = Path(f"/proc/{web.pid}/task/{web.pid}/children").read_text().split()
         except OSError:
             return []
         return [int(pid) for pid in children]
 
     def kill(self, which: str) -> bool:
         with self._lock:
+            i = self.rng.randrange(len(self.clocks) if which == "clock" else len(self.webs))
             if which == "worker":
-                pids = self.worker_pids()
+                pids = self.worker_pids(i)
                 if not pids:
                     return False
                 os.kill(pids[0], signal.SIGKILL)
                 return True  # the web process is the one to notice and start another
-            proc = self.web if which == "web" else self.clock
+            proc = self.webs[i] if which == "web" else self.clocks[i]
             if proc is None:
                 return False
             proc.kill()
             proc.wait()
             time.sleep(0.5)
             if which == "web":
-                self.start_web()
+                self.start_web(i)
             else:
-                self.start_clock()
+                self.start_clock(i)
             return True
 
     def stop(self) -> None:
         with self._lock:
-            for proc in (self.web, self.clock):
+            every = [*self.webs, *self.clocks]
+            for proc in every:
                 if proc is not None and proc.poll() is None:
                     proc.terminate()
-            for proc in (self.web, self.clock):
+            for proc in every:
                 if proc is not None:
                     try:
                         proc.wait(timeout=20)
@@ -185,14 +207,18 @@ class Processes:
 
 
 class Slack:
-    """Sends what Slack sends: signed slash commands to the web process, retried while the door is shut."""
+    """Sends what Slack sends: signed slash commands to the web processes (round-robin, as a load balancer
+    would), retried on the next one while a door is shut; records each ack's latency."""
 
-    def __init__(self, standin: SlackStandIn, port: int):
+    def __init__(self, standin: SlackStandIn, ports: list[int]):
         self.standin = standin
-        self.url = f"http://127.0.0.1:{port}/slack/events"
+        self.urls = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
         self.verifier = SignatureVerifier(SIGNING_SECRET)
         self.resent = 0
+        self.acks: list[float] = []
+        self._turn = 0
         self._lock = threading.Lock()
+        self._http = httpx.Client(timeout=5, limits=httpx.Limits(max_connections=64))
 
     def command(self, text: str, user_id: str, key: str, give_up_at: float) -> bool:
         """Send `/lexer TEXT` until the web process acks it (or `give_up_at` passes); True when acked."""
@@ -212,7 +238,12 @@ class Slack:
         }
         body = urllib.parse.urlencode(form)
         first = True
+        with self._lock:
+            turn = self._turn
+            self._turn += 1
         while time.monotonic() < give_up_at:
+            url = self.urls[turn % len(self.urls)]
+            turn += 1
             ts = str(int(time.time()))
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
@@ -220,8 +251,11 @@ class Slack:
                 "X-Slack-Signature": self.verifier.generate_signature(timestamp=ts, body=body),
             }
             try:
-                r = httpx.post(self.url, content=body.encode(), headers=headers, timeout=5)
+                sent = time.perf_counter()
+                r = self._http.post(url, content=body.encode(), headers=headers)
                 if r.status_code == 200:
+                    with self._lock:
+                        self.acks.append(time.perf_counter() - sent)
                     return True
             except httpx.HTTPError:
                 pass
@@ -265,12 +299,18 @@ def run(
     subs_per_minute: int = 20,
     exports: int = 5,
     commands: int = 300,
-    kill_every: tuple[float, float] = (20.0, 60.0),
+    kill_every: tuple[float, float] | None = (20.0, 60.0),
     seed: int = 1,
     log=print,
+    webs: int = 1,
+    clocks: int = 1,
+    database: str | None = None,
+    command_burst: bool = False,
 ) -> Figures:
+    """`database`: a postgresql:// URL (an empty database) or None for a SQLite file; `command_burst`: every
+    command in the run's first seconds, as a burst, rather than spread over it; `kill_every` None: no kills."""
     rng = random.Random(seed)
-    figures = Figures()
+    figures = Figures(webs=webs, clocks=clocks, backend="postgresql" if database else "sqlite")
     tmp = tempfile.TemporaryDirectory(prefix="lexer-chaos-")
     workdir = Path(tmp.name)
     sandbox = LexerSandbox(rate_limit=RATE_LIMIT, rate_window_s=RATE_WINDOW_S, export_polls=2)
@@ -282,8 +322,8 @@ def run(
     for channel in (*DIGEST_CHANNELS, ALERT_CHANNEL, COMMAND_CHANNEL):
         standin.add_channel(channel, channel.lower(), member=True)
 
-    db_path = workdir / "chaos.db"
-    store = Store(str(db_path))
+    db_path = database or str(workdir / "chaos.db")
+    store = Store(db_path)
     store.migrate()
     now = datetime.now(timezone.utc)
     start_minute = now.replace(second=0, microsecond=0)
@@ -292,10 +332,11 @@ def run(
     store.alerts.save_config(
         ALERT_CHANNEL, window_minutes=1440, min_count=3, sensitivity="normal", user_id=ADMIN, now=now
     )
+    store.close()
     # a day of slow replies: a spike at any hour of the day, clear of the team's own day-to-day spread
     sandbox.inject_spike(now - timedelta(hours=20), hours=21, factor=20.0)
 
-    port = free_port()
+    ports = [free_port() for _ in range(webs)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXER", "SLACK", "PORT"))}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -308,11 +349,11 @@ def run(
         LEXERBOT_DB=str(db_path),
         LEXERBOT_ADMINS=ADMIN,
     )
-    procs = Processes(env, workdir, port, log)
-    procs.start_web()
-    procs.start_clock()
-    slack = Slack(standin, port)
-    wait_healthy(port)
+    procs = Processes(env, workdir, ports, clocks, log, rng)
+    procs.start()
+    slack = Slack(standin, ports)
+    for port in ports:
+        wait_healthy(port)
 
     run_s = minutes * 60
     t0 = time.monotonic()
@@ -320,6 +361,8 @@ def run(
     stop_killing = threading.Event()
 
     def killer() -> None:
+        if kill_every is None:
+            return
         while not stop_killing.wait(rng.uniform(*kill_every)):
             if time.monotonic() >= end_at:
                 return
@@ -333,7 +376,8 @@ def run(
     plan: list[tuple[float, str, str, str]] = []  # (at, text, user, key)
     for i in range(commands):
         text = f"summary {rng.choice(days).isoformat()}" if i % 4 else "team yesterday"
-        plan.append((rng.uniform(0, run_s * 0.9), text, rng.choice(USERS), f"cmd-{i}"))
+        at = rng.uniform(0, 2.0) if command_burst else rng.uniform(0, run_s * 0.9)
+        plan.append((at, text, rng.choice(USERS), f"cmd-{i}"))
     export_days = [date.today() - timedelta(days=d) for d in range(3, 3 + exports)]
     for i, day in enumerate(export_days):
         plan.append((rng.uniform(0, run_s * 0.6), f"export cases {day.isoformat()}", ADMIN, f"export-{i}"))
@@ -352,9 +396,10 @@ def run(
 
     kill_thread = threading.Thread(target=killer, daemon=True)
     kill_thread.start()
+    kills = f"kills every {kill_every[0]:g}–{kill_every[1]:g} s" if kill_every else "no kills"
     log(
-        f"chaos: {minutes:g} min, {len(sub_ids)} digests due, {exports} exports, {commands} commands; kills every "
-        f"{kill_every[0]:g}–{kill_every[1]:g} s"
+        f"chaos: {minutes:g} min, {len(sub_ids)} digests due, {exports} exports, {commands} commands; {kills};"
+        f" {webs} web + {clocks} clock on {figures.backend}"
     )
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(send, plan))
@@ -386,6 +431,7 @@ def run(
     figures.exports = Counter({key: deliveries.get(key, 0) for key in export_titles})
     figures.commands = Counter({key: sum(1 for b in standin.responses(key) if is_final(b)) for key in command_keys})
     figures.commands_resent = slack.resent
+    figures.acks = list(slack.acks)
     figures.alert_posts = sum(1 for m in standin.messages(ALERT_CHANNEL) if not m.get("thread_ts"))
     sent_at = [r["at"].timestamp() if isinstance(r["at"], datetime) else r["at"] for r in sandbox.requests]
     figures.lexer_max_window = max_in_window(sent_at, RATE_WINDOW_S) if sent_at else 0

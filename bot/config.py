@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,17 @@ from bot.crypto import KEY_HELP, KEY_VARIABLE, split_keys
 from bot.errors import ConfigError, UsageError
 
 SANDBOX_TOKEN = "sandbox-token"
+
+
+def db_url_password(target: str) -> str | None:
+    """The password a postgresql:// LEXERBOT_DB carries (userinfo or ?password=), for redaction."""
+    if not target.startswith(("postgresql://", "postgres://")):
+        return None
+    parts = urllib.parse.urlsplit(target)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    password = parts.password or query.get("password")
+    return urllib.parse.unquote(password) if password else None
+
 
 _SECRET_FIELDS = (
     "lexer_api_token",
@@ -52,7 +64,8 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = "https://slack.com/api/"
-    db_path: str = "lexerbot.db"
+    db_path: str = field(default="lexerbot.db", repr=False)  # a postgresql:// URL may hold a password
+    pg_password: str | None = field(default=None, repr=False)  # PGPASSWORD, read by libpq; kept for redaction
     timezone: str = "UTC"
     admins: frozenset[str] = frozenset()
     port: int = 3000
@@ -84,7 +97,8 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every secret value set, for redaction."""
-        return [v for v in (getattr(self, f) for f in _SECRET_FIELDS) if v] + list(self.secret_keys)
+        values = [v for v in (getattr(self, f) for f in _SECRET_FIELDS) if v] + list(self.secret_keys)
+        return values + [p for p in (db_url_password(self.db_path), self.pg_password) if p]
 
     def require(self, *names: str) -> None:
         """UsageError naming the first of these variables (e.g. "SLACK_BOT_TOKEN") that is not set."""
@@ -142,6 +156,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
         ("LEXERBOT_TEMPLATES", "templates_dir"),
         ("SLACK_CLIENT_ID", "slack_client_id"),
         ("SLACK_CLIENT_SECRET", "slack_client_secret"),
+        ("PGPASSWORD", "pg_password"),
     ):
         if (v := get(name)) is not None:
             kwargs[attr] = v

@@ -38,12 +38,15 @@ class HealthCheck:
         return status
 
     def report(self) -> tuple[int, dict]:
-        db_ok = self.running.deps.store.healthy()
+        db = self.running.deps.store.health()
+        db_ok = db["ok"]
         sched = self.running.scheduler
         scheduler = "disabled" if sched is None else ("running" if getattr(sched, "running", False) else "stopped")
         body = {
             "status": "ok" if db_ok and scheduler != "stopped" else "degraded",
             "database": "ok" if db_ok else "error",
+            "database_backend": db["backend"],
+            "database_latency_ms": db["latency_ms"],
             "scheduler": scheduler,
             "lexer": self.lexer_status(),
             "sandbox": self.running.deps.settings.sandbox_mode,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -26,6 +27,53 @@ CHANNEL = "C0GENERAL"
 class Served:
     app: object
     url: str
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the session (bot.sandbox.pg_cluster); skipped where PostgreSQL's
+    binaries are missing, unless LEXERBOT_REQUIRE_POSTGRES=1 (CI), where that is a failure."""
+    from bot.sandbox.pg_cluster import INSTALL_HINT, Cluster, find_bin
+
+    if find_bin() is None:
+        if os.environ.get("LEXERBOT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(INSTALL_HINT + " (LEXERBOT_REQUIRE_POSTGRES=1)")
+        pytest.skip(INSTALL_HINT)
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+class DatabaseUrl(str):
+    """A PostgreSQL URL whose repr (what pytest prints for a failing test's arguments) hides the password."""
+
+    def __repr__(self) -> str:
+        from bot.store.backend import redact_url
+
+        return repr(redact_url(str(self)))
+
+
+def migrated_template(cluster) -> str:
+    """A database migrated once per session; each test's database is a copy (faster than migrating each)."""
+    if not getattr(cluster, "template", None):
+        from bot.store import open_store
+
+        name = cluster.create_database()
+        open_store(cluster.url(name)).close()
+        cluster.template = name
+    return cluster.template
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """Where the store lives, on each backend: a SQLite file, or a new database on the session's cluster."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "lexerbot.db")
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database(template=migrated_template(cluster))
+    yield DatabaseUrl(cluster.url(name))
+    cluster.drop_database(name)
 
 
 @pytest.fixture
@@ -73,8 +121,8 @@ def make_settings(sandbox: Served, slack: Served, tmp_path, **overrides) -> Sett
 
 
 @pytest.fixture
-def settings(sandbox, slack, tmp_path) -> Settings:
-    return make_settings(sandbox, slack, tmp_path)
+def settings(sandbox, slack, tmp_path, database) -> Settings:
+    return make_settings(sandbox, slack, tmp_path, db_path=database)
 
 
 class Bot:
@@ -198,10 +246,11 @@ def start_process(settings: Settings, **deps_options):
 
 
 @pytest.fixture
-def fresh_store():
-    """An in-memory, migrated Store; every thread sees the same database (see bot.store.Store)."""
+def fresh_store(database):
+    """A migrated Store on each backend: SQLite in memory (every thread sees the same database, see
+    bot.store.Store) or a new PostgreSQL database."""
     from bot.store import open_store
 
-    store = open_store(":memory:")
+    store = open_store(":memory:" if not database.startswith("postgresql") else database)
     yield store
     store.close()

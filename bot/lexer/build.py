@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.lexer.budget import Reservations
 from bot.lexer.client import ActivityClient
 from bot.lexer.shared_cache import SharedCachingTransport
-from bot.lexer.transport import RateLimitTransport, RetryTransport, SqliteRateLimiter
+from bot.lexer.transport import RateLimitTransport, RetryTransport, StoreRateLimiter
 
 SANDBOX_BASE = "http://lexer-sandbox"
 DEFAULT_API_URL = Settings.lexer_api_url
@@ -55,7 +55,7 @@ def build_activity_client(
                 # a served sandbox (`lexer-bot sandbox`) keeps its status endpoint beside the API
                 root = api_url.rstrip("/").removesuffix("/v1")
                 status_url = f"{root}/api/public/v1/activity/reports/status"
-    limiter = SqliteRateLimiter(
+    limiter = StoreRateLimiter(
         store,
         settings.api_token,
         clock=clock,

@@ -87,8 +87,8 @@ class BudgetSnapshot:
         }
 
 
-class SqliteRateLimiter:
-    """A sliding-window budget shared by every process on one database, split by class of work.
+class StoreRateLimiter:
+    """A sliding-window budget shared by every process on one database (SQLite or PostgreSQL), split by class of work.
 
     A send counts from the moment it is made until `window` seconds after its
     answer came back: Lexer counts a request when it arrives, so counting from
@@ -161,7 +161,7 @@ class SqliteRateLimiter:
         now = self.clock()
         held = self._reservations(now)
         waiting = self._waiting() if budget_class == "export" else 0
-        with self._lock, log.write_lock():
+        with self._lock, log.write_lock(self.key):
             paused = log.pause_until(self.key) - now
             if paused > 0:
                 return None, paused
@@ -205,7 +205,7 @@ class SqliteRateLimiter:
         """Lexer said 429: close the window for every process; returns the pause in seconds."""
         pause = retry_after if retry_after is not None else CONSERVATIVE_PAUSE_S
         now = self.clock()
-        with self._lock, self.store.rate_log.write_lock():
+        with self._lock, self.store.rate_log.write_lock(self.key):
             self.store.rate_log.pause(self.key, now + pause, "429" if retry_after is None else "429 Retry-After")
         logger.warning("Lexer answered 429; no requests for %.0f s (every process)", pause)
         return pause
@@ -226,7 +226,7 @@ class SqliteRateLimiter:
 class RateLimitTransport(httpx.BaseTransport):
     """Take a slot from the limiter for every request actually sent; a 429 pauses every process."""
 
-    def __init__(self, inner: httpx.BaseTransport, limiter: SqliteRateLimiter):
+    def __init__(self, inner: httpx.BaseTransport, limiter: StoreRateLimiter):
         self.inner = inner
         self.limiter = limiter
 

@@ -1,7 +1,9 @@
-"""The database: SQLite through sqlite-utils, one module per table family; the only place with SQL.
+"""The database: SQLite through sqlite-utils, or PostgreSQL; one module per table family; the only place with SQL.
 
-The database is the interface between the web and clock processes, so every
-connection uses WAL and a busy timeout, and each thread has its own connection.
+The database is the interface between the web and clock processes. On SQLite every
+connection uses WAL and a busy timeout, and each thread has its own connection; a
+`postgresql://` target is one shared database for processes on many hosts (see
+bot.store.backend: a connection pool, advisory locks where SQLite takes its write lock).
 Queries are methods of small per-family classes bound to the Store:
 `store.subscriptions`, `store.digest_runs`, `store.export_jobs`, `store.alerts`,
 `store.rate_log`, `store.audit_log`.
@@ -12,7 +14,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +26,7 @@ import sqlite_utils
 from bot.store.agent_digests import AgentDigests
 from bot.store.alerts import Alerts
 from bot.store.audit_log import AuditLog
+from bot.store.backend import DatabaseError, PgDatabase, is_postgres_url, redact_url
 from bot.store.command_queue import CommandQueue
 from bot.store.digest_runs import DigestRuns
 from bot.store.export_jobs import ExportJobs
@@ -41,7 +47,7 @@ MEMORY = ":memory:"
 
 
 class Store:
-    """A database file with one connection per thread.
+    """A database file with one connection per thread, or a PostgreSQL database through a pool.
 
     ":memory:" is one private in-memory database that every thread of this Store
     sees (a shared-cache URI, kept alive by the Store's first connection), for tests.
@@ -54,7 +60,13 @@ class Store:
         self._local = threading.local()
         self._uri = False
         self._keepalive: sqlite3.Connection | None = None
-        if self.path == MEMORY:
+        self._pg: PgDatabase | None = None
+        self.dialect = "sqlite"
+        self.statements = 0  # SQLite statements sent by this Store's connections (PostgreSQL counts its own)
+        if is_postgres_url(self.path):
+            self.dialect = "postgresql"
+            self._pg = PgDatabase(self.path)
+        elif self.path == MEMORY:
             self._uri = True
             self._target = f"file:lexerbot-{uuid.uuid4().hex}?mode=memory&cache=shared"
             self._keepalive = sqlite3.connect(self._target, uri=True, check_same_thread=False)
@@ -78,7 +90,14 @@ class Store:
         self.agent_digests = AgentDigests(self)
 
     @property
+    def name(self) -> str:
+        """The database as a log line or /healthz may name it (never a password)."""
+        return redact_url(self.path)
+
+    @property
     def db(self) -> sqlite_utils.Database:
+        if self._pg is not None:
+            return self._pg  # type: ignore[return-value]  # the subset of sqlite_utils.Database the store uses
         db = getattr(self._local, "db", None)
         if db is None:
             conn = sqlite3.connect(
@@ -87,11 +106,59 @@ class Store:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.set_trace_callback(self._count)
             db = sqlite_utils.Database(conn)
             self._local.db = db
         return db
 
+    def _count(self, _sql: str) -> None:
+        self.statements += 1
+
+    def queries(self) -> int:
+        """Statements sent so far (the replicas bench counts the store's queries per command)."""
+        return self._pg.statements if self._pg is not None else self.statements
+
+    @contextmanager
+    def transaction(self, lock: str) -> Iterator[None]:
+        """A read-then-write decision made by one process at a time, on every host.
+
+        SQLite: BEGIN IMMEDIATE, the database's one write lock. PostgreSQL: a transaction holding the
+        advisory lock `lock` (decisions about different things, e.g. two Lexer tokens, never wait on each other).
+        A transaction inside another is part of it.
+        """
+        if self._pg is not None:
+            with self._pg.transaction(lock):
+                yield
+            return
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def migrations_applied(self) -> int:
+        """How many migrations this database has applied."""
+        if self._pg is not None:
+            from bot.store import pg_schema
+
+            return len(pg_schema.applied(self._pg))
+        if "_sqlite_migrations" not in self.db.table_names():
+            return 0
+        return len(list(schema.applied(self.db)))
+
     def migrate(self) -> None:
+        if self._pg is not None:
+            from bot.store import pg_schema
+
+            pg_schema.apply(self._pg)
+            return
         with self._migrate_lock:
             conn = self.db.conn
             # the web and clock processes may start together: the write lock makes one migrate while the other
@@ -106,6 +173,9 @@ class Store:
             conn.execute("COMMIT")
 
     def close(self) -> None:
+        if self._pg is not None:
+            self._pg.close()
+            return
         db = getattr(self._local, "db", None)
         if db is not None:
             db.conn.close()
@@ -116,11 +186,17 @@ class Store:
         return self if not key else WorkspaceStore(self, key)
 
     def healthy(self) -> bool:
+        return self.health()["ok"]
+
+    def health(self) -> dict:
+        """For /healthz: the backend, whether it answers, and how long `select 1` took."""
+        start = time.perf_counter()
         try:
             self.db.execute("select 1").fetchone()
-            return True
-        except sqlite3.Error:
-            return False
+            ok = True
+        except DatabaseError:
+            ok = False
+        return {"backend": self.dialect, "ok": ok, "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
 
 
 class WorkspaceStore:
@@ -134,6 +210,7 @@ class WorkspaceStore:
         self.path = root.path
         self.secrets = root.secrets
         self.workspace = key
+        self.dialect = root.dialect
         self.subscriptions = Subscriptions(self)  # type: ignore[arg-type]
         self.digest_runs = DigestRuns(self)  # type: ignore[arg-type]
         self.export_jobs = ExportJobs(self)  # type: ignore[arg-type]
@@ -157,6 +234,9 @@ class WorkspaceStore:
 
     def for_workspace(self, key: str) -> WorkspaceStore:
         return self.root.for_workspace(key)
+
+    def transaction(self, lock: str):  # type: ignore[no-untyped-def]
+        return self.root.transaction(lock)
 
     def migrate(self) -> None:
         self.root.migrate()

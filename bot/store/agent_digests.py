@@ -4,11 +4,11 @@ agent's Monday DM post once per week (the digest_runs pattern: a unique insert, 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.isotime import to_iso
+from bot.store.backend import IntegrityError
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -68,11 +68,11 @@ class AgentDigests:
         try:
             cur = conn.execute(
                 "insert into agent_digest_runs (workspace, lexer_user_id, week, status, claimed_by, claimed_at) "
-                "values (?, ?, ?, 'claimed', ?, ?)",
+                "values (?, ?, ?, 'claimed', ?, ?) returning id",
                 (self.workspace, lexer_user_id, week, worker, to_iso(now, TIMESPEC)),
             )
-            return cur.lastrowid
-        except sqlite3.IntegrityError:
+            return cur.fetchone()[0]
+        except IntegrityError:
             pass
         # a claim whose process died before posting (never one that began posting): one process takes it over
         cur = conn.execute(

@@ -7,11 +7,11 @@ baselines and advances episodes. Each reads what the other wrote.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.isotime import to_iso
+from bot.store.backend import IntegrityError
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -108,7 +108,7 @@ class Alerts:
                 )
                 .last_pk
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return None
 
     def record_sample(self, sample_id: int, values: dict) -> None:
@@ -188,7 +188,7 @@ class Alerts:
         values = {k: v for k, v in row.items() if k != "id"} | {"version": 0, "workspace": self.workspace}
         try:
             return self.db["alert_episodes"].insert(values).last_pk
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return None
 
     def save_episode(self, row: dict, version: int) -> int | None:

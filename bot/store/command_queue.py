@@ -26,7 +26,7 @@ class CommandQueue:
     def enqueue(self, job: dict, now: float, *, notice_shown: bool = False, workspace: str = "") -> int:
         cur = self.store.db.conn.execute(
             "insert into command_queue (workspace, user_id, channel_id, text, response_url, extra, state, enqueued_at,"
-            " not_before, notice_shown, attempts) values (?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, 0)",
+            " not_before, notice_shown, attempts) values (?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, 0) returning id",
             (
                 workspace,
                 job.get("user_id") or "",
@@ -38,13 +38,12 @@ class CommandQueue:
                 int(notice_shown),
             ),
         )
-        return cur.lastrowid  # type: ignore[return-value]
+        return cur.fetchone()[0]
 
     def claim_next(self, worker: str, now: float, lease_s: float) -> dict | None:
         """Take the next command, round-robin: the oldest of the user whose last turn is longest ago."""
         conn = self.store.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.store.transaction("command_queue"):
             conn.execute(
                 "update command_queue set state = 'queued', claimed_by = null where state = 'running'"
                 " and lease_until < ?",
@@ -52,25 +51,20 @@ class CommandQueue:
             )
             row = conn.execute(
                 "select q.id, q.user_id, q.channel_id, q.text, q.response_url, q.notice_shown, q.attempts, q.extra"
-                " from command_queue q where q.state = 'queued' and q.not_before <= ?1"
+                " from command_queue q where q.state = 'queued' and q.not_before <= ?"
                 " and q.id = (select min(id) from command_queue o where o.user_id = q.user_id"
-                "             and o.state = 'queued' and o.not_before <= ?1)"
+                "             and o.state = 'queued' and o.not_before <= ?)"
                 " order by coalesce((select max(served_at) from command_queue s where s.user_id = q.user_id), 0),"
                 " q.id limit 1",
-                (now,),
+                (now, now),
             ).fetchone()
             if row is None:
-                conn.execute("COMMIT")
                 return None
             conn.execute(
                 "update command_queue set state = 'running', claimed_by = ?, lease_until = ?, served_at = ?,"
                 " attempts = attempts + 1 where id = ?",
                 (worker, now + lease_s, now, row[0]),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         job = dict(zip(JOB_FIELDS, row[:-1], strict=True)) | json.loads(row[-1] or "{}")
         job["attempts"] += 1
         return job

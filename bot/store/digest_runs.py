@@ -8,11 +8,11 @@ name the claimer (see digests.jobs for the whole protocol).
 from __future__ import annotations
 
 import logging
-import sqlite3
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.isotime import to_iso
+from bot.store.backend import IntegrityError
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -34,12 +34,12 @@ class DigestRuns:
         try:
             cur = self.store.db.conn.execute(
                 "insert into digest_runs (workspace, subscription_id, scheduled_for, status, claimed_by, claimed_at, "
-                "attempts) values (?, ?, ?, 'claimed', ?, ?, 1)",
+                "attempts) values (?, ?, ?, 'claimed', ?, ?, 1) returning id",
                 (self.store.workspace, sub_id, slot, worker, to_iso(now, TIMESPEC)),
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return None
-        return cur.lastrowid
+        return cur.fetchone()[0]
 
     def reclaim_stale(self, sub_id: int, slot: str, worker: str, now: datetime, lease_s: float) -> int | None:
         """Take over a claim whose holder stopped refreshing it, or an `uncertain` run; one process wins."""
@@ -125,7 +125,7 @@ class DigestRuns:
                 "values (?, ?, ?, 'missed', ?, ?, 0)",
                 (self.store.workspace, sub_id, slot, to_iso(now, TIMESPEC), reason),
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             pass  # claimed or posted by someone: nothing to record
 
     def runs_for(self, sub_id: int) -> list[dict]:

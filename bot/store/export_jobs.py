@@ -52,7 +52,7 @@ class ExportJobs:
     def update_held(self, job_id: int, worker: str, gen: int, values: dict[str, Any]) -> bool:
         """Write as the job's holder; False (nothing written) when this worker no longer holds that claim."""
         names = list(values)
-        sets = ", ".join(f"[{name}] = ?" for name in names)
+        sets = ", ".join(f'"{name}" = ?' for name in names)
         cur = self.store.db.execute(
             f"update export_jobs set {sets} where id = ? and worker = ? and claim_gen = ?",
             [*(values[n] for n in names), job_id, worker, gen],
@@ -67,9 +67,8 @@ class ExportJobs:
         dead_marks = ", ".join("?" for _ in dead) or "''"
         free = f"(worker is null or heartbeat_at is null or heartbeat_at < ? or worker in ({dead_marks}))"
         conn = self.store.db.conn
-        # one writer at a time across processes: counting the held jobs and claiming one is a single decision
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        # one process at a time on every host: counting the held jobs and claiming one is a single decision
+        with self.store.transaction("export_jobs"):
             (held,) = conn.execute(
                 f"select count(*) from export_jobs where state in ({_MARKS}) and not {free}",
                 [*ACTIVE_STATES, stale_before, *dead],
@@ -87,11 +86,6 @@ class ExportJobs:
                     "attempts = coalesce(attempts, 0) + 1 where id = ?",
                     [worker, gen, now, now, job_id],
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return (job_id, gen) if row is not None else None
 
     def beat(self, job_id: int, worker: str, gen: int, now: str) -> bool:

@@ -91,7 +91,10 @@ class Installations:
 
     def keys(self) -> list[str]:
         """Every installed workspace's key, in install order."""
-        return [r["workspace"] for r in self.store.db.query("select workspace from installations order by rowid")]
+        return [
+            r["workspace"]
+            for r in self.store.db.query("select workspace from installations order by installed_at, workspace")
+        ]
 
     def installer(self, key: str) -> str | None:
         rows = self.store.db.execute(
@@ -245,7 +248,8 @@ class WorkspaceAdmins:
     def add(self, key: str, user_id: str, added_by: str) -> bool:
         """True if added, False if already there."""
         cursor = self.store.db.execute(
-            "insert or ignore into workspace_admins (workspace, user_id, added_by, added_at) values (?, ?, ?, ?)",
+            "insert into workspace_admins (workspace, user_id, added_by, added_at) values (?, ?, ?, ?)"
+            " on conflict do nothing",
             [key, user_id, added_by, utcnow_iso()],
         )
         return cursor.rowcount > 0
@@ -310,8 +314,7 @@ def rotate_secrets(store: Store) -> int:
     box = _box(store)
     count = 0
     conn = store.db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with store.transaction("rotate-key"):
         for table, key_column, columns in SECRET_COLUMNS:
             for row in store.db.query(f"select {key_column}, {', '.join(columns)} from {table}"):
                 changes = {c: box.rotate(row[c]) for c in columns if row[c]}
@@ -321,8 +324,4 @@ def rotate_secrets(store: Store) -> int:
                         f"update {table} set {sets} where {key_column} = ?", [*changes.values(), row[key_column]]
                     )
                     count += len(changes)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return count

@@ -40,8 +40,10 @@ class LexerCache:
 
     def put(self, key: str, token_key: str, answer: StoredAnswer, now: float, expires: float) -> None:
         self.store.db.conn.execute(
-            "insert or replace into lexer_cache (key, token_key, status, headers, content, fetched_at, expires)"
-            " values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into lexer_cache (key, token_key, status, headers, content, fetched_at, expires)"
+            " values (?, ?, ?, ?, ?, ?, ?) on conflict (key) do update set token_key = excluded.token_key,"
+            " status = excluded.status, headers = excluded.headers, content = excluded.content,"
+            " fetched_at = excluded.fetched_at, expires = excluded.expires",
             (key, token_key, answer.status, json.dumps(answer.headers), answer.content, now, expires),
         )
 
@@ -68,30 +70,24 @@ class LexerCache:
         Returns (role, flight start).
         """
         conn = self.store.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.store.transaction(f"lexer_flights:{key}"):
             # a leader may have landed since the caller looked: then the answer is here, and nobody leads
             if conn.execute("select 1 from lexer_cache where key = ? and expires > ?", (key, now)).fetchone():
-                conn.execute("COMMIT")
                 return "cached", now
             row = conn.execute(
                 "select leader, started_at, state, done_at from lexer_flights where key = ?", (key,)
             ).fetchone()
             if row is not None and row[2] == "running" and row[1] > stale_before and row[0] != me:
-                conn.execute("COMMIT")
                 return "follow", row[1]
             if row is not None and row[2] in ("failed", "unreachable") and (row[3] or 0) > failed_after:
-                conn.execute("COMMIT")  # it failed a moment ago: share its answer rather than start another cycle
-                return "follow", row[1]
+                return "follow", row[1]  # it failed a moment ago: share its answer rather than start another cycle
+            # a new flight replaces the last one's row whole (its answer and done_at with it)
+            conn.execute("delete from lexer_flights where key = ?", (key,))
             conn.execute(
-                "insert or replace into lexer_flights (key, leader, started_at, state) values (?, ?, ?, 'running')",
+                "insert into lexer_flights (key, leader, started_at, state) values (?, ?, ?, 'running')",
                 (key, me, now),
             )
-            conn.execute("COMMIT")
             return "lead", now
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def land(self, key: str, me: str, state: str, answer: StoredAnswer | None, now: float) -> None:
         """The leader's outcome: state 'done' (answer in the cache), 'failed' (answer kept for followers) or 'lost'."""

@@ -20,17 +20,11 @@ class RateLog:
         self.store = store
 
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """One transaction holding the database's write lock, so counting and recording a send is atomic
-        across processes."""
-        conn = self.store.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    def write_lock(self, token_key: str) -> Iterator[None]:
+        """One transaction, one process at a time per token on every host, so counting and recording a send
+        is atomic across processes."""
+        with self.store.transaction(f"rate_log:{token_key}"):
             yield
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def counted_sends(self, token_key: str, done_after: float) -> list[tuple[float, float | None, str]]:
         """(sent_at, done_at, budget class) of sends still in flight or answered after `done_after`."""
@@ -42,11 +36,10 @@ class RateLog:
 
     def record_send(self, token_key: str, sent_at: float, budget_class: str = "command") -> int:
         """A send made now, still in flight; returns its row id."""
-        cur = self.store.db.conn.execute(
-            "insert into rate_log (token_key, sent_at, budget_class) values (?, ?, ?)",
+        return self.store.db.conn.execute(
+            "insert into rate_log (token_key, sent_at, budget_class) values (?, ?, ?) returning id",
             (token_key, sent_at, budget_class),
-        )
-        return cur.lastrowid  # type: ignore[return-value]
+        ).fetchone()[0]
 
     def prune(self, done_before: float) -> None:
         self.store.db.conn.execute("delete from rate_log where done_at is not null and done_at < ?", (done_before,))
@@ -76,8 +69,9 @@ class RateLog:
 
     def pause(self, token_key: str, until: float, reason: str) -> None:
         """Close the window for every process until `until` (never shortens a longer pause)."""
+        longest = "greatest" if self.store.dialect == "postgresql" else "max"
         self.store.db.conn.execute(
-            "insert into lexer_pauses (token_key, until, reason) values (?, ?, ?)"
-            " on conflict(token_key) do update set until = max(until, excluded.until), reason = excluded.reason",
+            "insert into lexer_pauses (token_key, until, reason) values (?, ?, ?) on conflict(token_key) do update"
+            f" set until = {longest}(lexer_pauses.until, excluded.until), reason = excluded.reason",
             (token_key, until, reason),
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.isotime import to_iso
+from bot.store.backend import IntegrityError
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -27,6 +27,6 @@ class ReportShares:
                 "values (?, ?, ?, ?, ?)",
                 (self.workspace, channel_id, message_ts, user_id, to_iso(now)),
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return False
         return True

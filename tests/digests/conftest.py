@@ -85,7 +85,7 @@ class DigestWorld:
 
 
 @pytest.fixture
-def world(sandbox, slack, tmp_path):
-    w = DigestWorld(sandbox, slack, tmp_path)
+def world(sandbox, slack, tmp_path, database):
+    w = DigestWorld(sandbox, slack, tmp_path, db_path=database)
     yield w
     w.close()

@@ -36,9 +36,9 @@ def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot,
         running.stop()
 
 
-def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox, slack, tmp_path):
+def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox, slack, tmp_path, database):
 
-    settings = make_settings(sandbox, slack, tmp_path)
+    settings = make_settings(sandbox, slack, tmp_path, db_path=database)
     store = open_store(settings.db_path)
     store.db["export_jobs"].insert(
         {
@@ -68,8 +68,8 @@ def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox,
         running.stop()
 
 
-def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_path):
-    settings = make_settings(sandbox, slack, tmp_path, export_concurrency=1)
+def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_path, database):
+    settings = make_settings(sandbox, slack, tmp_path, db_path=database, export_concurrency=1)
     sandbox.app.set_export_status(None, "pending")
     bot, stop = start_bot(settings, slack)
     try:
@@ -89,11 +89,11 @@ def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_pat
         stop()
 
 
-def test_two_threads_of_one_process_never_run_one_job(sandbox, slack, tmp_path):
+def test_two_threads_of_one_process_never_run_one_job(sandbox, slack, tmp_path, database):
     """Failed before: a scan between submit's insert and its append queued a job twice, and two threads ran it."""
     from dataclasses import replace
 
-    settings = make_settings(sandbox, slack, tmp_path, export_concurrency=4)
+    settings = make_settings(sandbox, slack, tmp_path, db_path=database, export_concurrency=4)
     # scanning all the time, so a scan lands between every insert and the line it goes into
     bot, stop = start_bot(settings, slack, replace(FAST, scan_interval_s=0.0005, heartbeat_s=0.05))
     try:
@@ -110,10 +110,10 @@ def test_two_threads_of_one_process_never_run_one_job(sandbox, slack, tmp_path):
         stop()
 
 
-def test_an_export_that_meets_a_closed_lexer_window_waits_for_it_and_is_delivered(sandbox, slack, tmp_path):
+def test_an_export_that_meets_a_closed_lexer_window_waits_for_it_and_is_delivered(sandbox, slack, tmp_path, database):
     """A 429 (Retry-After 2 s) on the export's first request: it waits for the window. Failed before: the job
     ended `failed` with "Lexer is busy, try again in …" and the export was lost."""
-    settings = make_settings(sandbox, slack, tmp_path)
+    settings = make_settings(sandbox, slack, tmp_path, db_path=database)
     bot, stop = start_bot(settings, slack, FAST)
     try:
         sandbox.app.fail_next(429, retry_after=2, times=1)

@@ -14,7 +14,7 @@ from bot.lexer.transport import (
     CachingTransport,
     RateLimitTransport,
     RetryTransport,
-    SqliteRateLimiter,
+    StoreRateLimiter,
     parse_retry_after,
     token_key,
 )
@@ -38,13 +38,15 @@ class FakeClock:
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(tmp_path / "t.db")
+def store(database):
+    store = open_store(database)
+    yield store
+    store.close()
 
 
 def test_limiter_burst_of_500_never_exceeds_100_per_window(store):
     clock = FakeClock()
-    limiter = SqliteRateLimiter(store, "tok", clock=clock, sleep=clock.sleep, max_wait_s=900)
+    limiter = StoreRateLimiter(store, "tok", clock=clock, sleep=clock.sleep, max_wait_s=900)
     sends: list[float] = []
     lock = threading.Lock()
 
@@ -79,7 +81,7 @@ def test_limiter_burst_of_500_never_exceeds_100_per_window(store):
 
 def test_limiter_gives_busy_error_when_wait_too_long(store):
     clock = FakeClock()
-    limiter = SqliteRateLimiter(store, "tok", limit=3, clock=clock, sleep=clock.sleep, max_wait_s=5)
+    limiter = StoreRateLimiter(store, "tok", limit=3, clock=clock, sleep=clock.sleep, max_wait_s=5)
     for _ in range(3):
         limiter.release(limiter.acquire())
     with pytest.raises(BusyError) as err:
@@ -88,10 +90,10 @@ def test_limiter_gives_busy_error_when_wait_too_long(store):
     assert err.value.retry_after > 5
 
 
-def test_limiter_is_shared_across_connections_on_one_file(tmp_path):
+def test_limiter_is_shared_across_connections_on_one_database(database):
     clock = FakeClock()
-    a = SqliteRateLimiter(open_store(tmp_path / "s.db"), "tok", limit=5, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
-    b = SqliteRateLimiter(open_store(tmp_path / "s.db"), "tok", limit=5, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
+    a = StoreRateLimiter(open_store(database), "tok", limit=5, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
+    b = StoreRateLimiter(open_store(database), "tok", limit=5, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
     for lim in (a, b, a, b, a):
         lim.release(lim.acquire())
     with pytest.raises(BusyError):
@@ -100,7 +102,7 @@ def test_limiter_is_shared_across_connections_on_one_file(tmp_path):
 
 def test_in_flight_requests_count(store):
     clock = FakeClock()
-    limiter = SqliteRateLimiter(store, "tok", limit=2, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
+    limiter = StoreRateLimiter(store, "tok", limit=2, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
     limiter.acquire()
     limiter.acquire()  # both still in flight
     clock.sleep(400)  # long after they were sent, but their answers have not come back
@@ -109,8 +111,8 @@ def test_in_flight_requests_count(store):
 
 
 def test_send_log_never_stores_the_token(store):
-    SqliteRateLimiter(store, "secret-token-123", clock=FakeClock()).acquire()
-    dump = "\n".join(store.db.iterdump())
+    StoreRateLimiter(store, "secret-token-123", clock=FakeClock()).acquire()
+    dump = "\n".join(repr(row) for row in store.db.query("select * from rate_log"))
     assert "secret-token-123" not in dump
     assert token_key("secret-token-123") in dump
 

@@ -28,9 +28,9 @@ def test_prune_keeps_sends_in_flight(log):
 
 
 def test_write_lock_commits_or_rolls_back(fresh_store, log):
-    with log.write_lock():
+    with log.write_lock("k"):
         log.record_send("k", 1.0)
-    with pytest.raises(RuntimeError), log.write_lock():
+    with pytest.raises(RuntimeError), log.write_lock("k"):
         log.record_send("k", 2.0)
         raise RuntimeError("boom")
     assert log.counted_sends("k", 0.0) == [(1.0, None, "command")]

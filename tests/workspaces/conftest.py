@@ -42,13 +42,13 @@ def dist_slack(slack):
 
 
 @pytest.fixture
-def dist_settings(lexer, dist_slack, tmp_path) -> Settings:
+def dist_settings(lexer, dist_slack, tmp_path, database) -> Settings:
     return Settings(
         lexer_api_url=f"{lexer.url}/v1",
         lexer_status_url=f"{lexer.url}/api/public/v1/activity/reports/status",
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=f"{dist_slack.url}/api/",
-        db_path=str(tmp_path / "lexerbot.db"),
+        db_path=database,
         slack_client_id=CLIENT_ID,
         slack_client_secret=CLIENT_SECRET,
         secret_keys=(SECRET_KEY,),

@@ -75,7 +75,7 @@ def test_two_workspaces_install_connect_and_stay_sealed(dist_bot, lexer):
     assert slack.calls_from(TEAM_A, "views.open") and slack.calls_from(TEAM_B, "views.open")
 
     # the database holds no token or secret in plain text
-    raw = Path(dist_bot.deps.settings.db_path).read_bytes() + _wal_bytes(dist_bot.deps.settings.db_path)
+    raw = _stored_bytes(dist_bot.deps.store)
     bot_tokens = list(slack.team_tokens)
     assert len(bot_tokens) == 2
     for secret in (LEXER_TOKEN_A, LEXER_TOKEN_B, CLIENT_SECRET, SIGNING_SECRET, SECRET_KEY, *bot_tokens):
@@ -108,9 +108,13 @@ def test_two_workspaces_install_connect_and_stay_sealed(dist_bot, lexer):
     assert "not connected" not in _text(still) and "went wrong" not in _text(still)
 
 
-def _wal_bytes(db_path: str) -> bytes:
-    wal = Path(db_path + "-wal")
-    return wal.read_bytes() if wal.exists() else b""
+def _stored_bytes(store) -> bytes:
+    """Everything the database holds: the SQLite file and its WAL as bytes, or every PostgreSQL row as text."""
+    if store.dialect == "postgresql":
+        tables = store.db.table_names()
+        return "\n".join(str(r[0]) for t in tables for r in store.db.execute(f'select "{t}"::text from "{t}"')).encode()
+    wal = Path(store.path + "-wal")
+    return Path(store.path).read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
 def test_forged_or_replayed_oauth_state_is_refused(dist_bot):

@@ -129,11 +129,16 @@ def alerts_on(deps, clock):
 
 
 @pytest.fixture
-def scripted(lexer, slack, tmp_path):
+def scripted(lexer, slack, tmp_path, database):
     """Deps on the scripted Lexer and the Slack stand-in, alerts on in CHANNEL, a movable clock."""
     app, url = lexer
     settings = make_settings(
-        Served(app, url), slack, tmp_path, lexer_status_url=f"{url}/status", timezone="Australia/Sydney"
+        Served(app, url),
+        slack,
+        tmp_path,
+        lexer_status_url=f"{url}/status",
+        timezone="Australia/Sydney",
+        db_path=database,
     )
     clock = Clock(T0)
     deps = alerts_on(open_deps(settings, clock), clock)
@@ -142,13 +147,13 @@ def scripted(lexer, slack, tmp_path):
 
 
 @pytest.fixture
-def sandboxed(slack, tmp_path):
+def sandboxed(slack, tmp_path, database):
     from bot.sandbox.lexer_app import LexerSandbox
 
     clock = Clock(T0)
     app = LexerSandbox(clock=clock)
     handle = serve_in_thread(app)
-    settings = make_settings(Served(app, handle.url), slack, tmp_path, timezone="Australia/Sydney")
+    settings = make_settings(Served(app, handle.url), slack, tmp_path, timezone="Australia/Sydney", db_path=database)
     deps = alerts_on(open_deps(settings, clock), clock)
     yield app, deps, clock
     close_deps(deps)

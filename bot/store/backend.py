@@ -1,0 +1,345 @@
+"""The two databases the store runs on: SQLite through sqlite-utils (the embedded default) and PostgreSQL
+through psycopg 3 and psycopg_pool (several hosts on one database).
+
+Store modules write their SQL once, in what both dialects agree on (`?` placeholders, `on conflict`,
+`returning`); `store.dialect` names the backend where they differ. PostgreSQL is reached through
+`PgDatabase`, which offers the part of sqlite_utils.Database the store uses: `execute`, `query`,
+`table_names` and a table's `rows_where`, `insert`, `upsert`, `update` and `get`.
+
+Every PostgreSQL statement runs in autocommit on a connection lent by the pool for that statement;
+`PgDatabase.transaction(lock)` pins one connection to the thread for a transaction that first takes a
+transaction-scoped advisory lock named `lock` (what SQLite's BEGIN IMMEDIATE gives the store: the
+decisions made inside are made by one process at a time, on every host).
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg.errors
+from psycopg.adapt import Loader
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+from sqlite_utils.db import NotFoundError
+
+logger = logging.getLogger(__name__)
+
+# a unique or not-null constraint refused the write, on either backend
+IntegrityError = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
+DatabaseError = (sqlite3.Error, psycopg.Error)
+
+POOL_MAX = 12
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def redact_url(target: str) -> str:
+    """The database as a log line may name it: a PostgreSQL URL without its password (or any secret query value)."""
+    if not is_postgres_url(target):
+        return target
+    parts = urllib.parse.urlsplit(target)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = urllib.parse.urlencode(
+        [(k, "***" if k.lower() in ("password", "sslpassword") else v) for k, v in urllib.parse.parse_qsl(parts.query)]
+    )
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def lock_key(name: str) -> int:
+    """A name's advisory-lock number (a signed 64-bit integer, the same on every host)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pg_sql(sql: str) -> str:
+    # the store's SQL has no '?' or '%' inside string literals but LIKE patterns passed as parameters
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _pg_params(params: Sequence[Any] | None) -> list[Any]:
+    # SQLite keeps booleans as integers, and so does our PostgreSQL schema
+    return [int(v) if isinstance(v, bool) else v for v in (params or ())]
+
+
+class _NumberLoader(Loader):
+    """numeric (what sum() of integers gives) as int or float, as SQLite answers, never Decimal."""
+
+    def load(self, data: Any) -> Any:
+        value = decimal.Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+class PgResult:
+    """A finished statement: its rows (read before the connection went back to the pool) and rowcount."""
+
+    def __init__(self, cursor: psycopg.Cursor):
+        self.rowcount = cursor.rowcount
+        self._rows = list(cursor.fetchall()) if cursor.description is not None else []
+        self.description = cursor.description
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+
+class PgTable:
+    """The sqlite-utils Table methods the store uses, on a PostgreSQL table."""
+
+    def __init__(self, db: PgDatabase, name: str):
+        self.db = db
+        self.name = name
+        self.last_pk: Any = None
+
+    @property
+    def pks(self) -> list[str]:
+        return self.db.primary_key(self.name)
+
+    def rows_where(
+        self,
+        where: str | None = None,
+        where_args: Sequence[Any] | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+        select: str = "*",
+    ) -> Iterator[dict]:
+        sql = f'select {select} from "{self.name}"'
+        if where:
+            sql += f" where {where}"
+        if order_by:
+            sql += f" order by {order_by}"
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        return self.db.query(sql, where_args or [])
+
+    @property
+    def rows(self) -> Iterator[dict]:
+        return self.rows_where()
+
+    @property
+    def count(self) -> int:
+        return int(self.db.execute(f'select count(*) from "{self.name}"').fetchone()[0])
+
+    def insert(self, record: dict[str, Any], **_: Any) -> PgTable:
+        names = list(record)
+        pks = self.pks
+        sql = f'insert into "{self.name}" ({_names(names)}) values ({", ".join("?" for _ in names)})'
+        sql += f" returning {_names(pks)}"
+        row = self.db.execute(sql, [record[n] for n in names]).fetchone()
+        self.last_pk = row[0] if len(pks) == 1 else tuple(row)
+        return self
+
+    def upsert(self, record: dict[str, Any], pk: str | Sequence[str] | None = None, **_: Any) -> PgTable:
+        keys = [pk] if isinstance(pk, str) else list(pk or self.pks)
+        names = list(record)
+        others = [n for n in names if n not in keys]
+        sql = (
+            f'insert into "{self.name}" ({_names(names)}) values ({", ".join("?" for _ in names)})'
+            f" on conflict ({_names(keys)})"
+        )
+        sql += " do update set " + ", ".join(f'"{n}" = excluded."{n}"' for n in others) if others else " do nothing"
+        self.db.execute(sql, [record[n] for n in names])
+        self.last_pk = record[keys[0]] if len(keys) == 1 else tuple(record[k] for k in keys)
+        return self
+
+    def _where_pk(self, pk_value: Any) -> tuple[str, list[Any]]:
+        pks = self.pks
+        values = list(pk_value) if isinstance(pk_value, list | tuple) else [pk_value]
+        return " and ".join(f'"{k}" = ?' for k in pks), values
+
+    def update(self, pk_value: Any, updates: dict[str, Any] | None = None, **_: Any) -> PgTable:
+        if updates:
+            where, args = self._where_pk(pk_value)
+            sets = ", ".join(f'"{n}" = ?' for n in updates)
+            self.db.execute(f'update "{self.name}" set {sets} where {where}', [*updates.values(), *args])
+        self.last_pk = pk_value
+        return self
+
+    def delete(self, pk_value: Any) -> PgTable:
+        where, args = self._where_pk(pk_value)
+        self.db.execute(f'delete from "{self.name}" where {where}', args)
+        return self
+
+    def delete_where(self, where: str | None = None, where_args: Sequence[Any] | None = None) -> PgTable:
+        self.db.execute(f'delete from "{self.name}"' + (f" where {where}" if where else ""), where_args or [])
+        return self
+
+    def get(self, pk_value: Any) -> dict:
+        where, args = self._where_pk(pk_value)
+        rows = list(self.db.query(f'select * from "{self.name}" where {where}', args))
+        if not rows:
+            raise NotFoundError
+        return rows[0]
+
+
+class PgDatabase:
+    """A PostgreSQL database as the store sees it (see the module docstring)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, max_size: int = POOL_MAX):
+        self.url = url
+        self._local = threading.local()
+        self._pks: dict[str, list[str]] = {}
+        self.statements = 0  # every statement sent (the replicas bench counts store queries per command)
+        try:  # one direct connection first: a wrong host, port or password fails now, in one clear line
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            if password := urllib.parse.urlsplit(url).password:
+                reason = reason.replace(password, "***")
+            raise ConnectionError(f"could not connect to PostgreSQL at {redact_url(url)}: {reason}") from None
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            configure=self._configure,
+            name="lexerbot",
+            open=False,
+        )
+        try:
+            self.pool.open(wait=True, timeout=30)
+        except psycopg_pool_errors() as exc:
+            self.pool.close()
+            # the driver's message may hold the URL: name the host only
+            raise ConnectionError(
+                f"could not connect to PostgreSQL at {redact_url(url)}: {type(exc).__name__}"
+            ) from None
+
+    @staticmethod
+    def _configure(conn: psycopg.Connection) -> None:
+        conn.adapters.register_loader("numeric", _NumberLoader)
+
+    @property
+    def in_transaction(self) -> bool:
+        return getattr(self._local, "conn", None) is not None
+
+    @property
+    def conn(self) -> PgDatabase:
+        return self  # the store's `db.conn.execute(...)` reads the same on both backends
+
+    def __getitem__(self, name: str) -> PgTable:
+        return PgTable(self, name)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        pinned = getattr(self._local, "conn", None)
+        if pinned is not None:
+            yield pinned
+            return
+        with self.pool.connection() as conn:
+            yield conn
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgResult:
+        self.statements += 1
+        with self._connection() as conn, conn.cursor() as cur:
+            cur.execute(_pg_sql(sql), _pg_params(params))
+            return PgResult(cur)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.statements += 1
+        with self._connection() as conn, conn.cursor() as cur:
+            cur.executemany(_pg_sql(sql), [_pg_params(r) for r in rows])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict]:
+        self.statements += 1
+        with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(_pg_sql(sql), _pg_params(params))
+            rows = cur.fetchall()
+        return iter(rows)
+
+    @contextmanager
+    def transaction(self, lock: str) -> Iterator[None]:
+        """One transaction on one connection, holding the advisory lock `lock` until it ends."""
+        if getattr(self._local, "conn", None) is not None:
+            yield  # nested: the outer transaction holds its lock and commits
+            return
+        with self.pool.connection() as conn:
+            self._local.conn = conn
+            try:
+                with conn.transaction():
+                    self.statements += 1
+                    conn.execute("select pg_advisory_xact_lock(%s)", (lock_key(lock),))
+                    yield
+            finally:
+                self._local.conn = None
+
+    def table_names(self) -> list[str]:
+        rows = self.execute(
+            "select table_name from information_schema.tables where table_schema = current_schema() order by 1"
+        )
+        return [r[0] for r in rows]
+
+    def primary_key(self, table: str) -> list[str]:
+        if table not in self._pks:
+            rows = self.execute(
+                "select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid"
+                " and a.attnum = any(i.indkey) where i.indrelid = ?::regclass and i.indisprimary"
+                " order by array_position(i.indkey, a.attnum)",
+                [f'"{table}"'],
+            ).fetchall()
+            self._pks[table] = [r[0] for r in rows] or ["id"]
+        return self._pks[table]
+
+    def latency_ms(self) -> float:
+        start = time.perf_counter()
+        self.execute("select 1")
+        return (time.perf_counter() - start) * 1000
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def psycopg_pool_errors() -> tuple[type[BaseException], ...]:
+    from psycopg_pool import PoolTimeout
+
+    return (PoolTimeout, psycopg.Error)
+
+
+def columns_of(db: Any, table: str) -> list[str]:
+    """A table's column names, in order, on either backend."""
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        rows = db.execute(
+            "select column_name from information_schema.columns where table_schema = current_schema()"
+            " and table_name = ? order by ordinal_position",
+            [table],
+        )
+        return [r[0] for r in rows]
+    return [c.name for c in db[table].columns]
+
+
+def chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

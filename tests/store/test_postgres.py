@@ -1,0 +1,159 @@
+"""The PostgreSQL backend's own promises: the same schema as SQLite, migrations applied once when processes
+start together, one budget across processes, and a password that never shows."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.lexer.transport import StoreRateLimiter
+from bot.store import Store, open_store
+from bot.store.backend import redact_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PG_TYPES = {
+    "INTEGER": "bigint",
+    "TEXT": "text",
+    "REAL": "double precision",
+    "FLOAT": "double precision",
+    "BLOB": "bytea",
+}
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    name = pg_cluster.create_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+def _sqlite_schema() -> dict:
+    store = open_store(":memory:")
+    schema = {}
+    for table in store.db.table_names():
+        if table.startswith("_"):
+            continue
+        cols = {c.name: PG_TYPES[c.type.upper()] for c in store.db[table].columns}
+        uniques = {
+            tuple(i.columns) for i in store.db[table].indexes if i.unique and not i.name.startswith("sqlite_autoindex")
+        }
+        schema[table] = (cols, tuple(store.db[table].pks), uniques)
+    store.close()
+    return schema
+
+
+def _pg_schema(url: str) -> dict:
+    store = open_store(url)
+    db = store.db
+    schema = {}
+    for table in db.table_names():
+        if table == "lexerbot_migrations":
+            continue
+        cols = {
+            r[0]: r[1]
+            for r in db.execute(
+                "select column_name, data_type from information_schema.columns where table_name = ?", [table]
+            )
+        }
+        uniques = {
+            tuple(r[0])
+            for r in db.execute(
+                "select array_agg(a.attname order by array_position(i.indkey, a.attnum)) from pg_index i"
+                " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)"
+                " where i.indrelid = ?::regclass and i.indisunique and not i.indisprimary group by i.indexrelid",
+                [table],
+            )
+        }
+        schema[table] = (cols, tuple(db.primary_key(table)), uniques)
+    store.close()
+    return schema
+
+
+def test_the_postgresql_schema_is_sqlites(pg_url):
+    """Every table, column, type, primary key and unique index SQLite's migrations build exists on PostgreSQL."""
+    assert _pg_schema(pg_url) == _sqlite_schema()
+
+
+def test_processes_starting_together_migrate_once(pg_url):
+    code = "import sys; from bot.store import open_store; open_store(sys.argv[1]).close(); print('ok')"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, pg_url], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in results]
+    store = open_store(pg_url)
+    names = [r[0] for r in store.db.execute("select name from lexerbot_migrations")]
+    assert names == ["m014_schema"]
+    store.close()
+
+
+def test_migrate_command_applies_and_exits(pg_url, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("LEXERBOT_DB", pg_url)
+    assert main(["migrate"]) == 0
+    out = capsys.readouterr().out
+    assert "1 migration(s) applied" in out and "postgresql" in out
+    assert main(["migrate"]) == 0
+    assert "0 migration(s) applied, 1 in all" in capsys.readouterr().out
+
+
+def test_one_budget_across_processes_on_postgresql(pg_url):
+    """Two stores (two pools, as two hosts have) and many threads: never more sends than the limit."""
+    stores = [open_store(pg_url), open_store(pg_url)]
+    limiters = [StoreRateLimiter(s, "tok", limit=20, max_wait_s=0.0, poll_s=0.01) for s in stores]
+    granted = []
+
+    def burst(limiter):
+        for _ in range(15):
+            try:
+                granted.append(limiter.acquire())
+            except Exception:
+                pass
+
+    threads = [threading.Thread(target=burst, args=(limiters[i % 2],)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(granted) == 20
+    assert stores[0].rate_log.sends_between(limiters[0].key, 0, 1e12) == 20
+    for s in stores:
+        s.close()
+
+
+def test_the_password_never_shows(pg_cluster, pg_url, caplog):
+    password = pg_cluster.password
+    assert password in pg_url
+    assert password not in redact_url(pg_url) and "***" in redact_url(pg_url)
+    assert password not in redact_url(pg_url.replace(f":{password}@", "@") + f"?password={password}&sslmode=require")
+    settings = Settings(db_path=pg_url)
+    assert password in settings.secrets() and password not in repr(settings)
+    store = open_store(pg_url)
+    assert password not in store.name and password not in str(store.health())
+    store.close()
+    # a wrong port: the error names the host, never the password
+    wrong = pg_url.replace(f":{pg_cluster.port}/", ":1/")
+    with caplog.at_level(logging.DEBUG), pytest.raises(ConnectionError) as err:
+        Store(wrong)
+    assert password not in str(err.value) and "127.0.0.1" in str(err.value)
+    assert password not in caplog.text
+
+
+def test_healthz_names_the_backend_and_its_latency(bot, settings):
+    import httpx
+
+    body = httpx.get(f"{bot.url}/healthz").json()
+    assert body["database"] == "ok"
+    assert body["database_backend"] == ("postgresql" if settings.db_path.startswith("postgresql") else "sqlite")
+    assert body["database_latency_ms"] >= 0
