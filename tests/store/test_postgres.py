@@ -157,3 +157,20 @@ def test_healthz_names_the_backend_and_its_latency(bot, settings):
     assert body["database"] == "ok"
     assert body["database_backend"] == ("postgresql" if settings.db_path.startswith("postgresql") else "sqlite")
     assert body["database_latency_ms"] >= 0
+
+
+def test_the_password_may_come_from_pgpassword(pg_cluster, pg_url, monkeypatch, capsys):
+    """The compose file's form: the URL names no password, libpq reads PGPASSWORD; redaction knows it too."""
+    bare = pg_url.replace(f":{pg_cluster.password}@", "@")
+    monkeypatch.setenv("PGPASSWORD", pg_cluster.password)
+    store = open_store(bare)
+    assert store.health()["ok"]
+    store.close()
+    from bot.config import load_settings
+
+    monkeypatch.setenv("LEXERBOT_DB", bare)
+    assert pg_cluster.password in load_settings().secrets()
+    monkeypatch.setenv("PGPASSWORD", "wrong-password")
+    with pytest.raises(ConnectionError) as err:
+        Store(bare)
+    assert "wrong-password" not in str(err.value) and "password authentication failed" in str(err.value)

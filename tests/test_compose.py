@@ -1,0 +1,41 @@
+"""compose.yaml is the README's "More than one machine": PostgreSQL, a migrate step, three web replicas and two
+clocks, every command one `lexer-bot` knows, and no password written in the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_compose_runs_postgresql_three_web_replicas_and_two_clocks():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "migrate", "web", "clock"}
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["web"]["deploy"]["replicas"] == 3 and services["clock"]["deploy"]["replicas"] == 2
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in ("web", "clock"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    for name in ("migrate", "web", "clock"):
+        service = services[name]
+        assert service["build"] == "."
+        url = service["environment"]["LEXERBOT_DB"]
+        assert url.startswith("postgresql://") and ":" not in url.split("//")[1].split("@")[0]  # no password
+        assert service["environment"]["PGPASSWORD"].startswith("${PGPASSWORD")
+        argv = service["command"]
+        assert argv[0] == "lexer-bot"
+        build_parser().parse_args(argv[1:])  # a sub-command and options lexer-bot has
+    assert "--no-scheduler" in services["web"]["command"]
+
+
+def test_the_dockerfile_installs_the_package_and_runs_lexer_bot():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir ." in dockerfile
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
+    argv = yaml.safe_load(cmd.removeprefix("CMD").strip())
+    assert argv[0] == "lexer-bot" and build_parser().parse_args(argv[1:]).command == "serve"
