@@ -17,6 +17,7 @@ def create_app(deps, runner, features=FEATURES, *, command_pool=None, process_be
         # bot token from our installation store; the client is the template every request's copy is made from
         from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 
+        from bot.store.installations import SlackInstallationStore
         from bot.workspaces import build_oauth_flow
 
         client = build_web_client(deps.settings, token=None)
@@ -25,10 +26,11 @@ def create_app(deps, runner, features=FEATURES, *, command_pool=None, process_be
             client=client,
             signing_secret=deps.settings.slack_signing_secret,
             oauth_flow=oauth_flow,
-            # the token is looked up in our store on every request (an uninstalled workspace is refused at
-            # once); only its auth.test answer is cached, so acks do not wait on a Slack call each time
+            # the token is the tenancy's decrypted copy, checked against the stored ciphertext on every
+            # request (an uninstalled workspace is refused at once); auth.test's answer is cached by token,
+            # so acks wait on neither a decryption nor a Slack call
             authorize=InstallationStoreAuthorize(
-                installation_store=oauth_flow.settings.installation_store,
+                installation_store=SlackInstallationStore(deps.store, find=deps.tenancy.installation),
                 client_id=deps.settings.slack_client_id,
                 client_secret=deps.settings.slack_client_secret,
                 bot_only=True,

@@ -14,8 +14,11 @@ from slack_sdk.errors import SlackApiError
 from bot.store.installations import workspace_key
 
 if TYPE_CHECKING:
+    from slack_sdk.oauth.installation_store import Installation
+
     from bot.deps import Deps
     from bot.store import Store
+    from bot.store.installations import LexerConnection
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +46,12 @@ def _fingerprint(*secrets: str | None) -> str:
 
 
 class Tenancy:
-    """Each installed workspace's Deps (its bot token, its Lexer token), built once and rebuilt on change.
+    """Each installed workspace's tokens and Deps, decrypted and built once, read again only when they change.
 
-    make_deps(key, installation, connection) builds one (bot/cli.py); close_deps closes a replaced one.
+    Every use checks the stored ciphertexts (one indexed read, no decryption): any save, delete or key
+    rotation, by this process or another, changes them, so an uninstalled workspace or a disconnected Lexer
+    token counts on the very next request. make_deps(key, installation, connection) builds a workspace's
+    Deps (bot/cli.py); close_deps closes a replaced one.
     """
 
     def __init__(
@@ -65,18 +71,45 @@ class Tenancy:
         self.admin_ttl_s = admin_ttl_s
         self.clock = clock
         self._lock = threading.Lock()
+        # key -> (the stored ciphertexts, the installation and Lexer connection decrypted from them)
+        self._tokens: dict[str, tuple[tuple, Installation, LexerConnection | None]] = {}
         self._deps: dict[str, tuple[str, Deps]] = {}
         self._slack_admins: dict[tuple[str, str], tuple[float, bool]] = {}
 
     def keys(self) -> list[str]:
         return self.store.installations.keys()
 
-    def deps_for(self, key: str) -> Deps | None:
-        """The workspace's Deps, or None when it is not installed."""
-        installation = self.store.installations.find(key) if key else None
-        if installation is None:
+    def _current(self, key: str) -> tuple[Installation, LexerConnection | None] | None:
+        """The workspace's installation and Lexer connection as stored now; decrypted only when they changed."""
+        sealed = self.store.installations.sealed(key) if key else None
+        if sealed is None:
+            with self._lock:
+                self._tokens.pop(key, None)
+            return None
+        with self._lock:
+            kept = self._tokens.get(key)
+        if kept is not None and kept[0] == sealed:
+            return kept[1], kept[2]
+        installation = self.store.installations.find(key)
+        if installation is None:  # removed since the read above
             return None
         connection = self.store.lexer_connections.find(key)
+        with self._lock:
+            # stamped with the ciphertexts read first: a save in between only costs one more read
+            self._tokens[key] = (sealed, installation, connection)
+        return installation, connection
+
+    def installation(self, key: str) -> Installation | None:
+        """The workspace's installation (Bolt's authorize asks on every request); shared, not to be changed."""
+        current = self._current(key)
+        return current[0] if current is not None else None
+
+    def deps_for(self, key: str) -> Deps | None:
+        """The workspace's Deps, or None when it is not installed."""
+        current = self._current(key)
+        if current is None:
+            return None
+        installation, connection = current
         fingerprint = _fingerprint(installation.bot_token, connection.token if connection else None)
         with self._lock:
             cached = self._deps.get(key)
@@ -96,11 +129,13 @@ class Tenancy:
         return deps
 
     def connected(self, key: str) -> bool:
-        return self.store.lexer_connections.find(key) is not None
+        current = self._current(key)
+        return current is not None and current[1] is not None
 
     def forget(self, key: str) -> None:
-        """Drop the workspace's cached Deps and admin answers (after a disconnect or an uninstall)."""
+        """Drop the workspace's kept tokens, Deps and admin answers (after a disconnect or an uninstall)."""
         with self._lock:
+            self._tokens.pop(key, None)
             old = self._deps.pop(key, None)
             for cached in [k for k in self._slack_admins if k[0] == key]:
                 del self._slack_admins[cached]
@@ -143,5 +178,6 @@ class Tenancy:
         with self._lock:
             cached = list(self._deps.values())
             self._deps.clear()
+            self._tokens.clear()
         for _, deps in cached:
             self._close(deps)

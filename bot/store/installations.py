@@ -7,6 +7,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -89,6 +90,18 @@ class Installations:
             fields[name] = box.decrypt(sealed) if sealed else None
         return Installation(**fields)
 
+    def sealed(self, key: str) -> tuple[str | None, ...] | None:
+        """The workspace's stored ciphertexts (bot, user and Lexer token), None when not installed.
+
+        Every save encrypts afresh, so these change whenever an installation or a Lexer connection does:
+        a decrypted copy keyed by them is never stale, in any process."""
+        row = self.store.db.execute(
+            "select i.bot_token_enc, i.user_token_enc, c.token_enc from installations i"
+            " left join lexer_connections c on c.workspace = i.workspace where i.workspace = ?",
+            [key],
+        ).fetchone()
+        return tuple(row) if row is not None else None
+
     def keys(self) -> list[str]:
         """Every installed workspace's key, in install order."""
         return [
@@ -110,8 +123,9 @@ class Installations:
 class SlackInstallationStore(InstallationStore):
     """slack_sdk's InstallationStore implemented on our database (Bolt's OAuth flow and authorize use it)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, find: Callable[[str], Installation | None] | None = None):
         self.installations = store.installations
+        self._find = find or store.installations.find  # Bolt's authorize passes the tenancy's kept copy
 
     @property
     def logger(self) -> logging.Logger:
@@ -131,10 +145,10 @@ class SlackInstallationStore(InstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        found = self.installations.find(workspace_key(enterprise_id, team_id, is_enterprise_install))
+        found = self._find(workspace_key(enterprise_id, team_id, is_enterprise_install))
         if found is None and enterprise_id and not is_enterprise_install:
             # an org-wide install answers for every team of its enterprise
-            found = self.installations.find(enterprise_id)
+            found = self._find(enterprise_id)
         if found is not None and user_id is not None and found.user_id != user_id:
             return None  # we keep the installer's user token only
         return found
