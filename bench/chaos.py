@@ -308,6 +308,8 @@ def run(
     clocks: int = 1,
     database: str | None = None,
     command_burst: bool = False,
+    command_days: int = 60,
+    drain_s: float = DIGEST_GRACE_S,
 ) -> Figures:
     """`database`: a postgresql:// URL (an empty database) or None for a SQLite file; `command_burst`: every
     command in the run's first seconds, as a burst, rather than spread over it; `kill_every` None: no kills."""
@@ -374,7 +376,7 @@ def run(
                 log(f"  {time.monotonic() - t0:6.1f} s  killed {which}")
 
     # the work: commands and exports at random moments of the run
-    days = [date.today() - timedelta(days=d) for d in range(2, 62)]
+    days = [date.today() - timedelta(days=d) for d in range(2, 2 + command_days)]
     plan: list[tuple[float, str, str, str]] = []  # (at, text, user, key)
     for i in range(commands):
         text = f"summary {rng.choice(days).isoformat()}" if i % 4 else "team yesterday"
@@ -414,7 +416,7 @@ def run(
     # let the last digests (due at the run's last minute, posted within the grace), exports and answers land
     command_keys = [key for _, _, _, key in plan if key.startswith("cmd-")]
     export_titles = {f"export-{i}": day for i, day in enumerate(export_days)}
-    drain_until = time.monotonic() + DIGEST_GRACE_S
+    drain_until = time.monotonic() + drain_s
     while time.monotonic() < drain_until:
         posted = digest_posts(standin)
         answered = all(any(is_final(b) for b in standin.responses(k)) for k in command_keys)

@@ -12,7 +12,8 @@ requests in any 300 s window and the ack p50/p99; then the ack p99 ratio (target
 SQLite) and the store's queries per command (one in-process bot per backend answering the same commands,
 its statements counted by the store).
 
-    python bench/replicas.py [--minutes 5] [--digests 500] [--commands 1000] [--exports 3]
+    python bench/replicas.py [--minutes 5] [--digests 500] [--commands 1000] [--exports 3] [--command-days 5]
+                             [--drain-s 900]
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ def main() -> int:
     ap.add_argument("--commands", type=int, default=1000)
     ap.add_argument("--exports", type=int, default=3)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--command-days", type=int, default=5, help="distinct days the commands ask about")
+    ap.add_argument("--drain-s", type=float, default=900, help="how long to wait for the last answers and exports")
     args = ap.parse_args()
     if find_bin() is None:
         print(INSTALL_HINT)
@@ -133,6 +136,10 @@ def main() -> int:
         kill_every=None,
         seed=args.seed,
         command_burst=True,
+        # a burst is many people asking a few questions (yesterday's summary, the last few days): the distinct
+        # ones share Lexer's 100 requests per 5 minutes with the digests
+        command_days=args.command_days,
+        drain_s=args.drain_s,
         log=lambda *a: print(*a, flush=True),
     )
     cluster = Cluster().start()
