@@ -255,6 +255,10 @@ class ExportQueue(DeliverySteps):
                 dead.add(worker)
         return dead
 
+    def _running_here(self) -> list[int]:
+        with self._cond:
+            return [job_id for job_id, live in self._live.items() if not live.lost]
+
     def claim_next(self) -> tuple[int, int] | None:
         """Claim the oldest free job if the limit across processes allows; (id, claim generation)."""
         now = utcnow_iso()
@@ -264,6 +268,7 @@ class ExportQueue(DeliverySteps):
             now=now,
             stale_before=self._stale_before(),
             dead_workers=self.dead_workers(),
+            running_here=self._running_here(),
         )
         if claim is not None:
             with self._cond:
@@ -281,7 +286,7 @@ class ExportQueue(DeliverySteps):
                 with self._cond:
                     self._cond.wait(self.options.scan_interval_s)
                 continue
-            job_id, _ = claim
+            job_id, gen = claim
             try:
                 self._show_queue()
                 self._run(job_id)
@@ -289,8 +294,12 @@ class ExportQueue(DeliverySteps):
                 logger.exception("export job %s crashed the worker loop", job_id)
             finally:
                 with self._cond:
-                    self._live.pop(job_id, None)
-                    self._msg_locks.pop(job_id, None)
+                    # only this claim's entry: a thread that took the job over since (its heartbeat looked late)
+                    # holds a newer generation, and its heartbeats must go on, or the job is taken over again
+                    live = self._live.get(job_id)
+                    if live is not None and live.gen == gen:
+                        self._live.pop(job_id, None)
+                        self._msg_locks.pop(job_id, None)
                     self._cond.notify_all()
 
     def _heartbeat_loop(self) -> None:

@@ -173,6 +173,10 @@ class StoreRateLimiter:
                     log.prune(now - 2 * self.window_s)
                 return row_id, 0.0
         short = len(ends) + 1 - self.limit + held.held_by_others(budget_class)
+        if short <= 0:
+            # the window has room: this class only yields for now (export polls behind queued commands), so look
+            # again soon; the oldest send's slot (minutes away) is no measure of when that ends
+            return None, self.poll_s
         ends.sort()
         # the oldest counted send frees its slot first; in-flight ones free later
         wait = (ends[min(len(ends), max(1, short)) - 1] - now) if ends else self.poll_s

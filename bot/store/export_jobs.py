@@ -60,12 +60,24 @@ class ExportJobs:
         return cur.rowcount == 1
 
     def claim_next(
-        self, worker: str, *, limit: int, now: str, stale_before: str, dead_workers: Iterable[str] = ()
+        self,
+        worker: str,
+        *,
+        limit: int,
+        now: str,
+        stale_before: str,
+        dead_workers: Iterable[str] = (),
+        running_here: Iterable[int] = (),
     ) -> tuple[int, int] | None:
-        """Take the oldest free job if fewer than `limit` are held by live workers anywhere; (id, claim_gen)."""
+        """Take the oldest free job if fewer than `limit` are held by live workers anywhere; (id, claim_gen).
+
+        `running_here`: jobs this process is running: never free for it, however late their heartbeat."""
         dead = list(dead_workers)
         dead_marks = ", ".join("?" for _ in dead) or "''"
-        free = f"(worker is null or heartbeat_at is null or heartbeat_at < ? or worker in ({dead_marks}))"
+        here = [int(i) for i in running_here]
+        not_here = f" and id not in ({', '.join(str(i) for i in here)})" if here else ""
+        # held = not free: the jobs running here count as held, late heartbeat or not
+        free = f"((worker is null or heartbeat_at is null or heartbeat_at < ? or worker in ({dead_marks})){not_here})"
         conn = self.store.db.conn
         # one process at a time on every host: counting the held jobs and claiming one is a single decision
         with self.store.transaction("export_jobs"):

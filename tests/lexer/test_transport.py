@@ -227,3 +227,20 @@ def test_exports_and_errors_are_not_cached():
         client.post("http://x/v1/activity/reports", json=_report_body(type="case_details"))
         client.post("http://x/v1/activity/reports", json=_report_body())
     assert len(calls) == 4
+
+
+def test_an_export_poll_yielding_to_queued_commands_looks_again_soon_not_in_five_minutes(store):
+    """Failed before: one command in line for a moment made the next export poll wait for the oldest send's slot
+    (299 s), though the window had room: an export then slept five minutes (the two-threads export test)."""
+    clock = FakeClock()
+    waiting = [1]
+    limiter = StoreRateLimiter(
+        store, "tok", clock=clock, sleep=clock.sleep, max_wait_s=0.5, poll_s=0.25, waiting=lambda: waiting[0]
+    )
+    for _ in range(10):  # the export share while commands wait
+        limiter.release(limiter.acquire("export"))
+    with pytest.raises(BusyError) as err:
+        limiter.acquire("export")
+    assert err.value.retry_after is not None and err.value.retry_after < 5, err.value.retry_after
+    waiting[0] = 0  # the command was taken: the export goes on at once
+    limiter.release(limiter.acquire("export"))

@@ -92,3 +92,20 @@ def test_position_counts_unfinished_jobs_ahead(jobs):
     add(jobs, "done")
     assert jobs.unfinished_before(first) == 0 and jobs.unfinished_before(second) == 1
     assert jobs.unfinished_before() == 2 and jobs.queued_ids() == [first, second]
+
+
+def test_a_job_running_here_is_never_free_for_this_process_however_late_its_heartbeat(fresh_store):
+    """Failed before (two threads of one process on PostgreSQL): a heartbeat 150 ms late let a second thread
+    claim the job its own process was running, and the first thread's cleanup stopped the second's heartbeats."""
+    jobs = fresh_store.export_jobs
+    job = jobs.add({"user_id": "U1", "kind": "cases", "state": "queued"})
+    first = jobs.claim_next("w1", limit=4, now="2026-12-01T10:00:00", stale_before="2026-12-01T09:00:00")
+    assert first == (job, 1)
+    late = "2026-12-01T10:00:01"  # the heartbeat at 10:00:00 now counts as stale
+    assert jobs.claim_next("w1", limit=4, now=late, stale_before=late, running_here=[job]) is None
+    # the job still counts as held here: with limit 1 nothing else is claimed either
+    other = jobs.add({"user_id": "U1", "kind": "cases", "state": "queued"})
+    assert jobs.claim_next("w1", limit=1, now=late, stale_before="2026-12-01T09:00:00", running_here=[job]) is None
+    # another process (not running it) may still take the stale job over
+    assert jobs.claim_next("w2", limit=4, now=late, stale_before=late) == (job, 2)
+    assert other
