@@ -20,7 +20,6 @@ import hashlib
 import logging
 import sqlite3
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ import psycopg
 import psycopg.errors
 from psycopg.adapt import Loader
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlite_utils.db import NotFoundError
 
 logger = logging.getLogger(__name__)
@@ -225,7 +224,7 @@ class PgDatabase:
         )
         try:
             self.pool.open(wait=True, timeout=30)
-        except psycopg_pool_errors() as exc:
+        except (PoolTimeout, psycopg.Error) as exc:
             self.pool.close()
             # the driver's message may hold the URL: name the host only
             raise ConnectionError(
@@ -307,19 +306,8 @@ class PgDatabase:
             self._pks[table] = [r[0] for r in rows] or ["id"]
         return self._pks[table]
 
-    def latency_ms(self) -> float:
-        start = time.perf_counter()
-        self.execute("select 1")
-        return (time.perf_counter() - start) * 1000
-
     def close(self) -> None:
         self.pool.close()
-
-
-def psycopg_pool_errors() -> tuple[type[BaseException], ...]:
-    from psycopg_pool import PoolTimeout
-
-    return (PoolTimeout, psycopg.Error)
 
 
 def columns_of(db: Any, table: str) -> list[str]:
@@ -332,14 +320,3 @@ def columns_of(db: Any, table: str) -> list[str]:
         )
         return [r[0] for r in rows]
     return [c.name for c in db[table].columns]
-
-
-def chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -8,7 +8,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.store.backend import chunks, columns_of
+from sqlite_utils.utils import chunks
+
+from bot.store.backend import columns_of
 
 if TYPE_CHECKING:
     from bot.store import Store
