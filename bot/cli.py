@@ -357,55 +357,6 @@ def cmd_rotate_key(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_migrate(args, settings: Settings) -> int:
-    from bot.store import Store
-
-    store = Store(settings.db_path, secret_box(settings))
-    try:
-        before = store.migrations_applied()
-        store.migrate()
-        after = store.migrations_applied()
-    finally:
-        store.close()
-    print(f"{store.name} ({store.dialect}): {after - before} migration(s) applied, {after} in all; up to date.")
-    return 0
-
-
-def cmd_db(args, settings: Settings) -> int:
-    from pathlib import Path
-
-    from bot.store import open_store
-    from bot.store.backend import is_postgres_url, redact_url
-    from bot.store.copy import CopyError, copy_database
-
-    if not Path(args.sqlite_path).is_file() or is_postgres_url(args.sqlite_path):
-        print(f"lexer-bot db copy: {args.sqlite_path} is not a SQLite file: give the install's LEXERBOT_DB path")
-        return 2
-    if not is_postgres_url(args.postgres_url):
-        print(f"lexer-bot db copy: {redact_url(args.postgres_url)} is not a postgresql:// URL")
-        return 2
-    source = open_store(args.sqlite_path)
-    try:
-        target = open_store(args.postgres_url)
-    except ConnectionError as exc:
-        print(f"lexer-bot db copy: {exc}")
-        return 1
-    try:
-        results = copy_database(source, target)
-    except CopyError as exc:
-        print(f"lexer-bot db copy: {exc}")
-        return 1
-    finally:
-        source.close()
-        target.close()
-    for r in results:
-        print(f"  {r.table:<22} {r.source_rows:>8} -> {r.copied_rows:>8}")
-    total = sum(r.copied_rows for r in results)
-    print(f"Copied {total} rows in {len(results)} tables to {target.name}; every count matches.")
-    print("Set LEXERBOT_DB to the PostgreSQL URL on every process, then start them.")
-    return 0
-
-
 def cmd_sandbox(args, settings: Settings) -> int:
     from bot.sandbox.lexer_app import LexerSandbox
     from bot.web import serve_forever
@@ -456,17 +407,6 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("rotate-key", help="re-encrypt every stored secret with the first LEXERBOT_SECRET_KEY")
     s.set_defaults(func=cmd_rotate_key)
 
-    s = sub.add_parser("migrate", help="apply the database migrations and exit (a release step)")
-    s.set_defaults(func=cmd_migrate)
-
-    s = sub.add_parser("db", help="database tools")
-    db_sub = s.add_subparsers(dest="db_command", metavar="DB_COMMAND")
-    db_sub.required = True
-    c = db_sub.add_parser("copy", help="copy an install's data from its SQLite file to PostgreSQL, verified")
-    c.add_argument("sqlite_path", metavar="SQLITE_PATH")
-    c.add_argument("postgres_url", metavar="POSTGRES_URL")
-    c.set_defaults(func=cmd_db)
-
     s = sub.add_parser("sandbox", help="serve the embedded Lexer sandbox API over HTTP")
     s.add_argument("--port", type=int, default=None, help="default 8010")
     s.add_argument("--host", default="127.0.0.1")
@@ -482,11 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def register_feature_commands(sub) -> None:
-    """Digests, alerts and demo sub-commands (their code lives with their features)."""
+    """Database, digests, alerts and demo sub-commands (their code lives with what they work on)."""
+    from bot.db_commands import register as register_db
     from bot.demo import register as register_demo
     from digests.alerts.cli import register as register_alerts
     from digests.cli import register as register_digests
 
+    register_db(sub, secrets=secret_box)
     register_digests(sub, build=build_deps)
     register_alerts(sub, build=build_deps)
     register_demo(sub, clock_jobs=demo_clock_jobs)
