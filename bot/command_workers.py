@@ -40,6 +40,7 @@ WORKER_NICENESS = 10
 FALLBACK_THREADS = 4  # a command answered on the spot by a process without a dispatcher
 LEASE_S = 30.0  # a command whose dispatcher stopped refreshing this long is served by another
 POLL_S = 0.1
+IDLE_POLL_S = 1.0  # an empty queue is looked at again this often; a new command wakes the dispatcher at once
 NOTICE_AFTER_S = 5.0  # answers expected later than this get the queued notice at once
 MONITOR_S = 0.25
 
@@ -89,18 +90,16 @@ class CommandIntake:
 
         In distribution mode the wait is the workspace's own: its Lexer token's window and its line.
         """
-        queue = self.deps.store.command_queue
-        line = workspace if self.deps.tenancy is not None else None
-        position = fair_position(queue.queued_per_user(line), user_id)
+        line = self.deps.store.command_queue.line(workspace if self.deps.tenancy is not None else None)
+        position = fair_position(line.queued_per_user, user_id)
         limiter = getattr(self._api_of(workspace), "limiter", None)
         if limiter is None:
             return 0.0, position
         snap = limiter.snapshot()
         now = limiter.clock()
         # identical questions ahead are answered by one flight and the shared cache: count each once
-        pending = queue.pending_texts(line)
-        distinct = len(pending) + (0 if text in pending else 1)
-        needed = min(position + queue.running(line), distinct) * REQUESTS_PER_COMMAND
+        distinct = len(line.texts) + (0 if text in line.texts else 1)
+        needed = min(position + line.running, distinct) * REQUESTS_PER_COMMAND
         wait = wait_for_slots(needed, snap.command_room, snap.slot_ends, now, max(1, snap.limit), snap.window_s)
         return max(wait, snap.paused_for_s), position
 
@@ -185,7 +184,7 @@ class CommandDispatcher:
                 job = queue.claim_next(self.worker, now, LEASE_S)
                 if job is None:
                     self._busy.release()
-                    self._wake.wait(POLL_S)
+                    self._wake.wait(IDLE_POLL_S)
                     self._wake.clear()
                     continue
                 with self._claims:

@@ -37,3 +37,41 @@ def test_a_dead_workers_commands_go_back_in_line(fresh_store):
     again = queue.claim_next("host:456:dispatch", 4.0, 30.0)
     assert again["id"] == job["id"] and again["attempts"] == 2
     assert not queue.finish(job["id"], "host:123:dispatch")  # the dead worker's late answer is not recorded
+
+
+def test_the_line_reads_who_waits_and_for_what_at_once(fresh_store):
+    queue = fresh_store.command_queue
+    queue.enqueue({"user_id": "U1", "text": "team"}, 1.0)
+    queue.enqueue({"user_id": "U1", "text": "team"}, 2.0)
+    queue.enqueue({"user_id": "U1", "text": "sla"}, 3.0)
+    queue.enqueue({"user_id": "U2", "text": "team"}, 4.0, workspace="T2")
+    assert queue.claim_next("w1", 5.0, 30.0)["text"] == "team"  # U1's first: running
+    before = fresh_store.queries()
+    line = queue.line()
+    assert fresh_store.queries() - before == 1
+    assert (line.queued_per_user, line.texts, line.running) == ({"U1": 2, "U2": 1}, {"team", "sla"}, 1)
+    only_t2 = queue.line("T2")
+    assert (only_t2.queued_per_user, only_t2.texts, only_t2.running) == ({"U2": 1}, {"team"}, 0)
+    assert queue.line("T9").texts == set()
+
+
+def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
+    """The ack's estimate (the line, Lexer's window and pause) and the queued command: three round trips."""
+    from types import SimpleNamespace
+
+    from bot.command_workers import CommandIntake
+    from bot.lexer.transport import StoreRateLimiter
+
+    limiter = StoreRateLimiter(fresh_store, "xoxp-token")
+    deps = SimpleNamespace(
+        store=fresh_store,
+        tenancy=None,
+        api=SimpleNamespace(limiter=limiter),
+        now=lambda: __import__("datetime").datetime.now(),
+    )
+    intake = CommandIntake(deps, wake=lambda: None)
+    fresh_store.command_queue.enqueue({"user_id": "U2", "text": "team"}, 1.0)
+    before = fresh_store.queries()
+    assert intake.take({"user_id": "U1", "text": "sla yesterday", "response_url": "https://x"}) is None
+    assert fresh_store.queries() - before == 3
+    assert fresh_store.command_queue.waiting() == 2

@@ -136,18 +136,20 @@ class StoreRateLimiter:
             self._reserved = (now, held)
         return held
 
-    def _counted(self, now: float) -> tuple[list[float], dict[str, int]]:
-        """When each counted send frees its slot, and the counted sends per class."""
+    def _counted(self, now: float) -> tuple[float, list[float], dict[str, int]]:
+        """Until when the window is closed (0: open), when each counted send frees its slot, and the counted
+        sends per class: one read of the store."""
         ends: list[float] = []
         used: dict[str, int] = {}
-        for sent_at, done_at, cls in self.store.rate_log.counted_sends(self.key, now - self.window_s):
+        paused_until, sends = self.store.rate_log.window(self.key, now - self.window_s)
+        for sent_at, done_at, cls in sends:
             if done_at is None:  # in flight: counts until window after its answer, at least
                 done_at = now if sent_at + STALE_IN_FLIGHT_S > now else sent_at + STALE_IN_FLIGHT_S
             end = done_at + self.window_s
             if end > now:
                 ends.append(end)
                 used[cls] = used.get(cls, 0) + 1
-        return ends, used
+        return paused_until, ends, used
 
     def _waiting(self) -> int:
         try:
@@ -162,10 +164,10 @@ class StoreRateLimiter:
         held = self._reservations(now)
         waiting = self._waiting() if budget_class == "export" else 0
         with self._lock, log.write_lock(self.key):
-            paused = log.pause_until(self.key) - now
+            paused_until, ends, used = self._counted(now)
+            paused = paused_until - now
             if paused > 0:
                 return None, paused
-            ends, used = self._counted(now)
             room = room_for(budget_class, len(ends), self.limit, held, used, waiting)
             if room > 0:
                 row_id = log.record_send(self.key, now, budget_class)
@@ -218,8 +220,8 @@ class StoreRateLimiter:
         """The current window, by class, and the room left for commands."""
         now = self.clock()
         held = self._reservations(now)
-        ends, used = self._counted(now)
-        paused = max(0.0, self.store.rate_log.pause_until(self.key) - now)
+        paused_until, ends, used = self._counted(now)
+        paused = max(0.0, paused_until - now)
         room = 0 if paused else room_for("command", len(ends), self.limit, held, used)
         return BudgetSnapshot(self.limit, self.window_s, used, len(ends), dict(held.held), room, paused, ends)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,6 +16,15 @@ JOB_FIELDS = ("id", "user_id", "channel_id", "text", "response_url", "notice_sho
 # the rest of a request that its answer needs, kept as JSON: a report control's delivery, the workspace's
 # ids (distribution mode), the trigger for a modal
 EXTRA_FIELDS = ("delivery", "trigger_id", "team_id", "enterprise_id", "is_enterprise_install")
+
+
+@dataclass
+class Line:
+    """A queue's line as the ack's estimate reads it."""
+
+    queued_per_user: dict[str, int] = field(default_factory=dict)
+    texts: set[str] = field(default_factory=set)  # distinct questions queued or being answered: one answer each
+    running: int = 0
 
 
 class CommandQueue:
@@ -117,16 +127,22 @@ class CommandQueue:
         sql = "select count(*) from command_queue where state = 'running'" + where
         return self.store.db.conn.execute(sql, args).fetchone()[0]
 
-    def pending_texts(self, workspace: str | None = None) -> set[str]:
-        """The distinct questions in line or being answered: identical ones share one Lexer answer."""
+    def line(self, workspace: str | None = None) -> Line:
+        """Who waits and for what, in one read: every ack's estimate needs all of it."""
         where, args = self._of(workspace)
-        sql = "select distinct text from command_queue where state in ('queued', 'running')" + where
-        return {row[0] for row in self.store.db.conn.execute(sql, args).fetchall()}
-
-    def queued_per_user(self, workspace: str | None = None) -> dict[str, int]:
-        where, args = self._of(workspace)
-        sql = "select user_id, count(*) from command_queue where state = 'queued'" + where + " group by user_id"
-        return {u: n for u, n in self.store.db.conn.execute(sql, args).fetchall()}
+        sql = (
+            "select user_id, text, state, count(*) from command_queue where state in ('queued', 'running')"
+            + where
+            + " group by user_id, text, state"
+        )
+        line = Line()
+        for user_id, text, state, n in self.store.db.conn.execute(sql, args).fetchall():
+            line.texts.add(text)
+            if state == "running":
+                line.running += n
+            else:
+                line.queued_per_user[user_id] = line.queued_per_user.get(user_id, 0) + n
+        return line
 
     def prune(self, before: float) -> None:
         self.store.db.conn.execute(

@@ -26,13 +26,18 @@ class RateLog:
         with self.store.transaction(f"rate_log:{token_key}"):
             yield
 
-    def counted_sends(self, token_key: str, done_after: float) -> list[tuple[float, float | None, str]]:
-        """(sent_at, done_at, budget class) of sends still in flight or answered after `done_after`."""
-        return self.store.db.conn.execute(
-            "select sent_at, done_at, coalesce(budget_class, 'command') from rate_log"
+    def window(self, token_key: str, done_after: float) -> tuple[float, list[tuple[float, float | None, str]]]:
+        """(until when the window is closed, 0 when open; the sends still counted: (sent_at, done_at, budget
+        class) of those in flight or answered after `done_after`), in one round trip: what every budget
+        decision reads."""
+        rows = self.store.db.conn.execute(
+            "select 0, until, null, null from lexer_pauses where token_key = ?"
+            " union all select 1, sent_at, done_at, coalesce(budget_class, 'command') from rate_log"
             " where token_key = ? and (done_at is null or done_at > ?)",
-            (token_key, done_after),
+            (token_key, token_key, done_after),
         ).fetchall()
+        paused = next((float(r[1]) for r in rows if r[0] == 0), 0.0)
+        return paused, [(r[1], r[2], r[3]) for r in rows if r[0] == 1]
 
     def record_send(self, token_key: str, sent_at: float, budget_class: str = "command") -> int:
         """A send made now, still in flight; returns its row id."""
@@ -61,11 +66,6 @@ class RateLog:
             (token_key, start),
         ).fetchall()
         return {cls: n for cls, n in rows}
-
-    def pause_until(self, token_key: str) -> float:
-        """Until when (epoch seconds) Lexer's window is closed for this token; 0 when open."""
-        row = self.store.db.conn.execute("select until from lexer_pauses where token_key = ?", (token_key,)).fetchone()
-        return float(row[0]) if row else 0.0
 
     def pause(self, token_key: str, until: float, reason: str) -> None:
         """Close the window for every process until `until` (never shortens a longer pause)."""
