@@ -39,6 +39,9 @@ IntegrityError = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
 DatabaseError = (sqlite3.Error, psycopg.Error)
 
 POOL_MAX = 12
+# text is text whatever the database was created with: a SQL_ASCII database (some hosts' default) otherwise
+# hands psycopg bytes, and the store would miss its own recorded migrations
+CLIENT_ENCODING = "UTF8"
 
 
 def is_postgres_url(target: object) -> bool:
@@ -207,7 +210,7 @@ class PgDatabase:
         self._pks: dict[str, list[str]] = {}
         self.statements = 0  # every statement sent (the replicas bench counts store queries per command)
         try:  # one direct connection first: a wrong host, port or password fails now, in one clear line
-            psycopg.connect(url, connect_timeout=10).close()
+            psycopg.connect(url, connect_timeout=10, client_encoding=CLIENT_ENCODING).close()
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             if password := urllib.parse.urlsplit(url).password:
@@ -217,7 +220,7 @@ class PgDatabase:
             url,
             min_size=1,
             max_size=max_size,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "client_encoding": CLIENT_ENCODING},
             configure=self._configure,
             name="lexerbot",
             open=False,

@@ -174,3 +174,23 @@ def test_the_password_may_come_from_pgpassword(pg_cluster, pg_url, monkeypatch, 
     with pytest.raises(ConnectionError) as err:
         Store(bare)
     assert "wrong-password" not in str(err.value) and "password authentication failed" in str(err.value)
+
+
+def test_a_database_created_sql_ascii_still_works(pg_cluster):
+    """A database made without an encoding (some hosts' and images' default is SQL_ASCII) reads text as text:
+    without a client encoding psycopg returned bytes, the bot missed its own recorded migrations and every
+    process crash-looped on 'relation already exists'."""
+    name = f"ascii_{threading.get_ident() % 100000}"
+    pg_cluster.admin(f"create database {name} encoding 'SQL_ASCII' lc_collate 'C' lc_ctype 'C' template template0")
+    try:
+        url = pg_cluster.url(name)
+        store = open_store(url)
+        store.subscriptions.add(
+            kind="sla", channel_id="C0ONE", cadence="daily", at_time="08:00", tz="Europe/Berlin", created_by="U1"
+        )
+        store.close()
+        again = open_store(url)  # migrations read back as applied, not run again
+        assert [s.channel_id for s in again.subscriptions.all()] == ["C0ONE"]
+        again.close()
+    finally:
+        pg_cluster.drop_database(name)
