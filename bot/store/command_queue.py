@@ -59,14 +59,15 @@ class CommandQueue:
                 " and lease_until < ?",
                 (now,),
             )
+            # each waiting user's oldest command, then the user whose last turn is longest ago: one look-up of
+            # the (user_id, served_at) index per waiting user, not one scan of the table per queued command
             row = conn.execute(
                 "select q.id, q.user_id, q.channel_id, q.text, q.response_url, q.notice_shown, q.attempts, q.extra"
-                " from command_queue q where q.state = 'queued' and q.not_before <= ?"
-                " and q.id = (select min(id) from command_queue o where o.user_id = q.user_id"
-                "             and o.state = 'queued' and o.not_before <= ?)"
+                " from command_queue q join (select min(id) as id from command_queue where state = 'queued'"
+                "   and not_before <= ? group by user_id) firsts on q.id = firsts.id"
                 " order by coalesce((select max(served_at) from command_queue s where s.user_id = q.user_id), 0),"
                 " q.id limit 1",
-                (now, now),
+                (now,),
             ).fetchone()
             if row is None:
                 return None

@@ -392,3 +392,9 @@ def m013_report_shares(db: sqlite_utils.Database) -> None:
 def m014_alert_configs_per_workspace(db: sqlite_utils.Database) -> None:
     # a channel shared between workspaces (Slack Connect) has one id in both: each workspace keeps its own config
     db["alert_configs"].transform(pk=("workspace", "channel_id"))
+
+
+@migrations()
+def m015_command_queue_turns(db: sqlite_utils.Database) -> None:
+    # whose turn is next (bot.store.command_queue.claim_next) reads each waiting user's last turn
+    db["command_queue"].create_index(["user_id", "served_at"])

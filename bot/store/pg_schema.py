@@ -296,6 +296,11 @@ M014_SCHEMA = """
 # (name, statements): names and order are fixed once released; databases record them in lexerbot_migrations
 MIGRATIONS: list[tuple[str, str]] = [
     ("m014_schema", M014_SCHEMA),
+    # whose turn is next (bot.store.command_queue.claim_next) reads each waiting user's last turn
+    (
+        "m015_command_queue_turns",
+        'create index "idx_command_queue_user_id_served_at" on "command_queue" ("user_id", "served_at")',
+    ),
 ]
 
 
