@@ -33,6 +33,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -91,6 +92,9 @@ class Figures:
     webs: int = 1
     clocks: int = 1
     backend: str = "sqlite"
+    burst_s: float = 0.0  # from the first command sent to the last acked
+    cpu_burst: dict = field(default_factory=dict)  # CPU-seconds by process kind while the commands were acked
+    cpu_run: dict = field(default_factory=dict)  # ... over the whole run
 
     def ack_p(self, q: float) -> float:
         """The q-th quantile of the ack latencies, in ms."""
@@ -125,8 +129,88 @@ class Figures:
             f"kills          web {self.kills['web']}, worker {self.kills['worker']}, clock {self.kills['clock']}",
             f"processes      {self.webs} web, {self.clocks} clock on {self.backend}; ack p50 {self.ack_p(0.5):.1f} ms,"
             f" p99 {self.ack_p(0.99):.1f} ms",
+            *self.cpu_lines(),
             "target met" if self.target_met() else "TARGET MISSED",
         ]
+
+    def cpu_lines(self) -> list[str]:
+        if not self.cpu_run:
+            return []
+
+        def kinds(cpu: dict) -> str:
+            return ", ".join(f"{kind} {cpu.get(kind, 0.0):.1f}" for kind in CPU_KINDS if kind in cpu)
+
+        return [
+            f"CPU s          while the burst was acked ({self.burst_s:.1f} s, {os.cpu_count()} cores):"
+            f" {kinds(self.cpu_burst)}",
+            f"CPU s          whole run: {kinds(self.cpu_run)}",
+        ]
+
+
+CPU_KINDS = ("web", "workers", "clocks", "database")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU-seconds a process has used (Linux /proc); None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Samples the CPU each kind of process has used (the web processes, their command workers, the clocks and
+    the database server's processes), keeping each process's last reading so one that exits still counts."""
+
+    def __init__(self, kinds: Callable[[], dict[str, list[int]]], every_s: float = 0.5):
+        self.kinds, self.every_s = kinds, every_s
+        self.seen: dict[tuple[str, int], float] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="cpu-meter", daemon=True)
+
+    def sample(self) -> None:
+        with self._lock:
+            for kind, pids in self.kinds().items():
+                for pid in pids:
+                    cpu = _cpu_s(pid)
+                    if cpu is not None:
+                        self.seen[(kind, pid)] = cpu
+
+    def totals(self) -> dict[str, float]:
+        self.sample()
+        out: dict[str, float] = {}
+        for (kind, _), cpu in self.seen.items():
+            out[kind] = out.get(kind, 0.0) + cpu
+        return out
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.sample()
+            except Exception:  # a process list read mid-change: the next sample counts it
+                pass
+
+    def start(self) -> CpuMeter:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _minus(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {k: a.get(k, 0.0) - b.get(k, 0.0) for k in a}
 
 
 class Processes:
@@ -310,9 +394,11 @@ def run(
     command_burst: bool = False,
     command_days: int = 60,
     drain_s: float = DIGEST_GRACE_S,
+    database_pids: Callable[[], list[int]] | None = None,
 ) -> Figures:
     """`database`: a postgresql:// URL (an empty database) or None for a SQLite file; `command_burst`: every
-    command in the run's first seconds, as a burst, rather than spread over it; `kill_every` None: no kills."""
+    command in the run's first seconds, as a burst, rather than spread over it; `kill_every` None: no kills;
+    `database_pids`: the database server's processes, for the CPU figures."""
     rng = random.Random(seed)
     figures = Figures(webs=webs, clocks=clocks, backend="postgresql" if database else "sqlite")
     tmp = tempfile.TemporaryDirectory(prefix="lexer-chaos-")
@@ -359,6 +445,17 @@ def run(
     for port in ports:
         wait_healthy(port)
 
+    def fleet() -> dict[str, list[int]]:
+        webs_ = [p.pid for p in procs.webs if p is not None]
+        return {
+            "web": webs_,
+            "workers": [c for pid in webs_ for c in _children(pid)],
+            "clocks": [p.pid for p in procs.clocks if p is not None],
+            **({"database": database_pids()} if database_pids is not None else {}),
+        }
+
+    meter = CpuMeter(fleet).start()
+    cpu_start = meter.totals()
     run_s = minutes * 60
     t0 = time.monotonic()
     end_at = t0 + run_s
@@ -405,8 +502,28 @@ def run(
         f"chaos: {minutes:g} min, {len(sub_ids)} digests due, {exports} exports, {commands} commands; {kills};"
         f" {webs} web + {clocks} clock on {figures.backend}"
     )
+    last_ack = [t0]
+
+    def send_timed(item: tuple[float, str, str, str]) -> None:
+        send(item)
+        if item[3].startswith("cmd-"):
+            with acked_lock:
+                last_ack[0] = max(last_ack[0], time.monotonic())
+            if command_burst and all(k in acked for k in burst_keys):
+                burst_done.set()
+
+    burst_keys = [key for _, _, _, key in plan if key.startswith("cmd-")]
+    burst_done = threading.Event()
+    cpu_burst: dict[str, float] = {}
+
+    def at_burst_end() -> None:
+        if burst_done.wait(run_s + 120) and command_burst:
+            cpu_burst.update(_minus(meter.totals(), cpu_start))
+
+    burst_watch = threading.Thread(target=at_burst_end, daemon=True)
+    burst_watch.start()
     with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(send, plan))
+        list(pool.map(send_timed, plan))
     remaining = end_at - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)
@@ -425,6 +542,12 @@ def run(
             time.sleep(5)  # anything posted twice would come now
             break
         time.sleep(2)
+    figures.cpu_run = _minus(meter.totals(), cpu_start)
+    meter.stop()
+    burst_done.set()
+    burst_watch.join(5)
+    figures.cpu_burst = cpu_burst
+    figures.burst_s = last_ack[0] - t0
     procs.stop()
     # the spike is detected by the clock's check every 5 minutes: one episode is owed when a check slot passed
     ended = datetime.now(timezone.utc)

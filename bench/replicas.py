@@ -145,7 +145,13 @@ def main() -> int:
     cluster = Cluster().start()
     try:
         sqlite = run(webs=1, clocks=1, database=None, **common)  # type: ignore[arg-type]
-        pg = run(webs=3, clocks=2, database=cluster.url(cluster.create_database()), **common)  # type: ignore[arg-type]
+        pg = run(
+            webs=3,
+            clocks=2,
+            database=cluster.url(cluster.create_database()),
+            database_pids=cluster.pids,
+            **common,  # type: ignore[arg-type]
+        )
         q_sqlite = queries_per_command(None)  # type: ignore[arg-type]
         q_pg = queries_per_command(cluster.url(cluster.create_database()))
     finally:

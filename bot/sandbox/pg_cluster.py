@@ -92,6 +92,15 @@ class Cluster:
         self._run(self.bin / "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
         return self
 
+    def pids(self) -> list[int]:
+        """The server's processes (the postmaster and its children: a backend per connection), for CPU figures."""
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+            children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        except (OSError, ValueError, IndexError):
+            return []
+        return [postmaster, *(int(c) for c in children)]
+
     def url(self, name: str = "postgres") -> str:
         return f"postgresql://{USER}:{self.password}@127.0.0.1:{self.port}/{name}"
 
