@@ -134,8 +134,20 @@ class SlackInstallationStore(InstallationStore):
     def save(self, installation: Installation) -> None:
         self.installations.save(installation)
 
-    def save_bot(self, bot: Bot) -> None:  # the bot is saved with its installation
-        return None
+    def save_bot(self, bot: Bot) -> None:
+        """A bot token Bolt's token rotation refreshed: stored with its installation (sealed like every token).
+        A workspace that is no longer installed stays uninstalled."""
+        key = workspace_key(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
+        installation = self.installations.find(key)
+        if installation is None:
+            logger.warning("a refreshed bot token for %s, which is not installed: not stored", key)
+            return
+        installation.bot_token = bot.bot_token
+        installation.bot_refresh_token = bot.bot_refresh_token
+        installation.bot_token_expires_at = bot.bot_token_expires_at
+        installation.bot_scopes = bot.bot_scopes
+        installation.bot_id, installation.bot_user_id = bot.bot_id, bot.bot_user_id
+        self.installations.save(installation)
 
     def find_installation(
         self,

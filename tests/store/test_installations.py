@@ -79,3 +79,28 @@ def test_an_oauth_state_is_consumed_once_and_expires(fresh_store):
     assert states.consume("never-issued") is False
     now[0] += 601
     assert states.consume(second) is False  # expired
+
+
+def test_a_rotated_bot_token_is_stored_sealed(sealed_store, tmp_path):
+    """Bolt's token rotation hands save_bot the refreshed bot: before, it was dropped and the expired token
+    was used again on the next request."""
+    installs = SlackInstallationStore(sealed_store)
+    installs.save(_org_install())
+    bot = installs.find_bot(enterprise_id="E0ORG", team_id=None, is_enterprise_install=True)
+    bot.bot_token, bot.bot_refresh_token, bot.bot_token_expires_at = "xoxb-ROTATED-0003", "xoxe-NEW-0004", 2_000_000_000
+    installs.save_bot(bot)
+    again = installs.find_bot(enterprise_id="E0ORG", team_id="T0ANY", is_enterprise_install=True)
+    assert (again.bot_token, again.bot_refresh_token) == ("xoxb-ROTATED-0003", "xoxe-NEW-0004")
+    assert int(again.bot_token_expires_at) == 2_000_000_000
+    whole = installs.find_installation(enterprise_id="E0ORG", team_id=None, is_enterprise_install=True)
+    assert whole.user_id == "UINSTALL" and whole.bot_token == "xoxb-ROTATED-0003"  # the rest of the install kept
+    sealed_store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("db.sqlite*"))
+    assert b"ROTATED" not in raw and b"xoxe-NEW" not in raw
+    # a bot whose workspace was never installed (or was uninstalled meanwhile) is not brought back
+    reopened = open_store(tmp_path / "db.sqlite", sealed_store.secrets)
+    stray = SlackInstallationStore(reopened)
+    bot.enterprise_id, bot.is_enterprise_install, bot.team_id = None, False, "T0GONE"
+    stray.save_bot(bot)
+    assert stray.find_bot(enterprise_id=None, team_id="T0GONE") is None
+    reopened.close()
