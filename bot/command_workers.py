@@ -43,6 +43,7 @@ POLL_S = 0.1
 IDLE_POLL_S = 1.0  # an empty queue is looked at again this often; a new command wakes the dispatcher at once
 NOTICE_AFTER_S = 5.0  # answers expected later than this get the queued notice at once
 MONITOR_S = 0.25
+ESTIMATE_SNAPSHOT_S = 0.5  # an ack's estimate may read Lexer's window this old (a burst's acks share one read)
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -74,6 +75,16 @@ class CommandIntake:
         self.deps = deps
         self.wake = wake
         self.threads = threads
+        self._snapshots: dict[str, tuple[float, Any]] = {}  # limiter key -> (read at, snapshot)
+
+    def _snapshot(self, limiter):
+        """Lexer's window for an estimate: at most ESTIMATE_SNAPSHOT_S old (the send itself always reads it)."""
+        now = limiter.clock()
+        at, snap = self._snapshots.get(limiter.key, (None, None))
+        if at is None or not 0 <= now - at <= ESTIMATE_SNAPSHOT_S:
+            snap = limiter.snapshot()
+            self._snapshots[limiter.key] = (now, snap)
+        return snap
 
     def _api_of(self, workspace: str):
         """The Lexer client a command of this workspace is answered with (None: it needs no Lexer call)."""
@@ -95,7 +106,7 @@ class CommandIntake:
         limiter = getattr(self._api_of(workspace), "limiter", None)
         if limiter is None:
             return 0.0, position
-        snap = limiter.snapshot()
+        snap = self._snapshot(limiter)
         now = limiter.clock()
         # identical questions ahead are answered by one flight and the shared cache: count each once
         distinct = len(line.texts) + (0 if text in line.texts else 1)
@@ -173,6 +184,7 @@ class CommandDispatcher:
                 now = self.deps.now().timestamp()
                 if now - last_lease > LEASE_S / 3:
                     queue.extend(self.worker, now + LEASE_S)
+                    queue.requeue_expired(now)  # a dispatcher on a host that is gone: its commands go back in line
                     last_lease = now
                 wait = self._room()
                 if wait > 0:

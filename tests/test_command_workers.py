@@ -56,13 +56,14 @@ def test_the_line_reads_who_waits_and_for_what_at_once(fresh_store):
 
 
 def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
-    """The ack's estimate (the line, Lexer's window and pause) and the queued command: three round trips."""
+    """The ack's estimate (the line, Lexer's window and pause) and the queued command: three round trips; and
+    within half a second of another ack, two (the window read is shared)."""
     from types import SimpleNamespace
 
     from bot.command_workers import CommandIntake
     from bot.lexer.transport import StoreRateLimiter
 
-    limiter = StoreRateLimiter(fresh_store, "xoxp-token")
+    limiter = StoreRateLimiter(fresh_store, "xoxp-token", clock=lambda: 1000.0)
     deps = SimpleNamespace(
         store=fresh_store,
         tenancy=None,
@@ -75,3 +76,46 @@ def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
     assert intake.take({"user_id": "U1", "text": "sla yesterday", "response_url": "https://x"}) is None
     assert fresh_store.queries() - before == 3
     assert fresh_store.command_queue.waiting() == 2
+    before = fresh_store.queries()
+    assert intake.take({"user_id": "U3", "text": "sla yesterday", "response_url": "https://x"}) is None
+    assert fresh_store.queries() - before == 2
+
+
+def test_a_lapsed_lease_puts_the_command_back_in_line(fresh_store):
+    queue = fresh_store.command_queue
+    queue.enqueue({"user_id": "U1", "text": "summary"}, 1.0)
+    job = queue.claim_next("hostA:1:dispatch", 2.0, 30.0)
+    assert queue.requeue_expired(31.0) == 0  # its dispatcher still refreshes it
+    assert queue.claim_next("hostB:2:dispatch", 31.0, 30.0) is None
+    assert queue.requeue_expired(33.0) == 1  # hostA went away: lapsed
+    again = queue.claim_next("hostB:2:dispatch", 33.0, 30.0)
+    assert again["id"] == job["id"] and again["attempts"] == 2
+
+
+def test_dispatchers_claiming_at_once_take_each_command_once(database):
+    """Four processes' dispatchers claim together, each on its own connection: one statement, one taker."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.store import open_store
+
+    main = open_store(database)
+    queue = main.command_queue
+    for i in range(120):
+        queue.enqueue({"user_id": f"U{i % 7}", "text": f"summary {i}"}, 1.0 + i)
+    stores = [open_store(database) for _ in range(4)]
+
+    def drain(n: int) -> list[int]:
+        taken = []
+        while (job := stores[n].command_queue.claim_next(f"host{n}:1:dispatch", 500.0, 30.0)) is not None:
+            taken.append(job["id"])
+        return taken
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            taken = [i for ids in pool.map(drain, range(4)) for i in ids]
+    finally:
+        for store in stores:
+            store.close()
+    assert sorted(taken) == sorted(set(taken)) and len(taken) == 120
+    assert queue.waiting() == 0 and queue.line().running == 120
+    main.close()

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 JOB_FIELDS = ("id", "user_id", "channel_id", "text", "response_url", "notice_shown", "attempts")
 # the rest of a request that its answer needs, kept as JSON: a report control's delivery, the workspace's
 # ids (distribution mode), the trigger for a modal
+CLAIM_TRIES = 5  # another process took the command chosen: choose again, this many times at most
 EXTRA_FIELDS = ("delivery", "trigger_id", "team_id", "enterprise_id", "is_enterprise_install")
 
 
@@ -51,34 +52,40 @@ class CommandQueue:
         return cur.fetchone()[0]
 
     def claim_next(self, worker: str, now: float, lease_s: float) -> dict | None:
-        """Take the next command, round-robin: the oldest of the user whose last turn is longest ago."""
+        """Take the next command, round-robin: the oldest of the user whose last turn is longest ago.
+
+        One statement, atomic on both backends: the update takes the command only while it is still queued, so
+        of two processes that chose the same one, one gets it and the other chooses again."""
         conn = self.store.db.conn
-        with self.store.transaction("command_queue"):
-            conn.execute(
-                "update command_queue set state = 'queued', claimed_by = null where state = 'running'"
-                " and lease_until < ?",
-                (now,),
-            )
+        for _ in range(CLAIM_TRIES):
             # each waiting user's oldest command, then the user whose last turn is longest ago: one look-up of
             # the (user_id, served_at) index per waiting user, not one scan of the table per queued command
             row = conn.execute(
-                "select q.id, q.user_id, q.channel_id, q.text, q.response_url, q.notice_shown, q.attempts, q.extra"
-                " from command_queue q join (select min(id) as id from command_queue where state = 'queued'"
-                "   and not_before <= ? group by user_id) firsts on q.id = firsts.id"
-                " order by coalesce((select max(served_at) from command_queue s where s.user_id = q.user_id), 0),"
-                " q.id limit 1",
-                (now,),
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute(
                 "update command_queue set state = 'running', claimed_by = ?, lease_until = ?, served_at = ?,"
-                " attempts = attempts + 1 where id = ?",
-                (worker, now + lease_s, now, row[0]),
-            )
-        job = dict(zip(JOB_FIELDS, row[:-1], strict=True)) | json.loads(row[-1] or "{}")
-        job["attempts"] += 1
-        return job
+                " attempts = attempts + 1 where state = 'queued' and id = ("
+                "   select q.id from command_queue q join (select min(id) as id from command_queue"
+                "     where state = 'queued' and not_before <= ? group by user_id) firsts on q.id = firsts.id"
+                "   order by coalesce((select max(served_at) from command_queue s where s.user_id = q.user_id), 0),"
+                "   q.id limit 1)"
+                " returning id, user_id, channel_id, text, response_url, notice_shown, attempts, extra",
+                (worker, now + lease_s, now, now),
+            ).fetchone()
+            if row is not None:
+                return dict(zip(JOB_FIELDS, row[:-1], strict=True)) | json.loads(row[-1] or "{}")
+            waiting = conn.execute(
+                "select 1 from command_queue where state = 'queued' and not_before <= ? limit 1", (now,)
+            ).fetchone()
+            if waiting is None:
+                return None  # nothing to take (another process taking the same one would leave others)
+        return None
+
+    def requeue_expired(self, now: float) -> int:
+        """Commands whose dispatcher stopped refreshing their lease (its host is gone) go back in line."""
+        cur = self.store.db.conn.execute(
+            "update command_queue set state = 'queued', claimed_by = null where state = 'running' and lease_until < ?",
+            (now,),
+        )
+        return cur.rowcount
 
     def extend(self, worker: str, until: float) -> None:
         """Refresh the leases of every command this worker runs."""
