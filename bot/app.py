@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 
@@ -10,8 +11,15 @@ from bot.features import FEATURES
 from bot.listeners import register_listeners
 from bot.slack_web import build_web_client
 
+# Bolt runs every listener on one executor: ack functions, event listeners (Home tabs, after their ack) and lazy
+# work (button actions, which may wait on Lexer's budget). Its default of 5 threads let five slow listeners hold
+# every /lexer ack past Slack's 3 s deadline; the server's 16 request threads each wait on an ack, so this leaves
+# room for all of them beside 48 slow listeners.
+LISTENER_THREADS = 64
+
 
 def create_app(deps, runner, features=FEATURES, *, command_pool=None, process_before_response: bool = False) -> App:
+    listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="bolt-listener")
     if deps.tenancy is not None:
         # distribution mode: Bolt's OAuth flow installs workspaces and its authorize picks each request's
         # bot token from our installation store; the client is the template every request's copy is made from
@@ -39,6 +47,7 @@ def create_app(deps, runner, features=FEATURES, *, command_pool=None, process_be
                 logger=logging.getLogger("bot.bolt"),
             ),
             process_before_response=process_before_response,
+            listener_executor=listeners,
             logger=logging.getLogger("bot.bolt"),
         )
     else:
@@ -48,6 +57,7 @@ def create_app(deps, runner, features=FEATURES, *, command_pool=None, process_be
             # auth.test would need Slack at start; the first request fetches the bot id instead
             token_verification_enabled=False,
             process_before_response=process_before_response,
+            listener_executor=listeners,
             logger=logging.getLogger("bot.bolt"),
         )
     register_listeners(app, deps, runner, features, command_pool=command_pool)

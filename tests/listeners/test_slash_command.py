@@ -419,3 +419,21 @@ def test_with_its_worker_dead_a_burst_is_answered_by_the_replacement_worker(sett
         assert running.command_pool.alive() == 1
     finally:
         running.stop()
+
+
+def test_a_command_is_acked_at_once_while_slow_listeners_run(bot, slack):
+    """Bolt runs every listener (ack functions, event listeners, lazy work) on one executor, five threads by
+    default: six Home tabs waiting on a slow Slack held every /lexer ack past Slack's 3 s deadline."""
+    slack.app.slow("views.publish", 4.0)
+    try:
+        for n in range(6):
+            event = {"type": "app_home_opened", "user": USER_SYDNEY, "channel": f"D0HOME{n}", "tab": "home"}
+            assert bot.event(event).status_code == 200
+        time.sleep(0.3)  # the six listeners are now waiting on views.publish
+        started = time.monotonic()
+        r = bot.command("team yesterday", wait=False)
+        took = time.monotonic() - started
+        assert r.status_code == 200 and took < 1.5, f"ack took {took:.1f} s"
+    finally:
+        slack.app.slow("views.publish", 0)
+    wait_for(lambda: len(slack.app.views(USER_SYDNEY)) >= 6, timeout=20)  # the six tabs land too

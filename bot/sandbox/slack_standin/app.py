@@ -104,6 +104,9 @@ class SlackStandIn(Workspace):
 
         with self.lock:
             team_id = self.team_tokens.get(token or "")
+            delay = self.slowness.get(method, 0.0)
+        if delay > 0:
+            time.sleep(delay)
         failure = self.take_failure(method)
         if failure is not None:
             status, headers, body, error = failure_answer(failure, as_json=True)

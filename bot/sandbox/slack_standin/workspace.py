@@ -92,6 +92,7 @@ class Workspace:
         self.home_views: dict[str, list[dict]] = {}  # user id -> views.publish history
         self.modals: list[dict] = []  # views.open, in order
         self.failures: dict[str, list[Failure]] = {}
+        self.slowness: dict[str, float] = {}  # method -> seconds every call to it takes (Slack on a bad day)
         # distribution: (client id, client secret) oauth.v2.access accepts; codes -> grants; tokens -> team
         self.oauth_client: tuple[str, str] | None = None
         self.oauth_codes: dict[str, InstallGrant] = {}
@@ -202,6 +203,11 @@ class Workspace:
         with self.lock:
             self.failures.setdefault(method, []).append(Failure(error, status, retry_after, times))
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Make every call to `method` take `seconds` before it answers (0: answer at once again)."""
+        with self.lock:
+            self.slowness[method] = seconds
+
     def take_failure(self, method: str) -> Failure | None:
         """The failure this call to `method` must answer with, if one is queued; uses it up."""
         with self.lock:
@@ -267,6 +273,7 @@ class Workspace:
             self.home_views.clear()
             self.modals.clear()
             self.failures.clear()
+            self.slowness.clear()
 
     # ---- helpers for the method handlers (called with the lock held) ------------------------------------
 
