@@ -264,13 +264,7 @@ class Processes:
 
     def worker_pids(self, i: int = 0) -> list[int]:
         web = self.webs[i]
-        if web is None:
-            return []
-        try:
-            children = Path(f"/proc/{web.pid}/task/{web.pid}/children").read_text().split()
-        except OSError:
-            return []
-        return [int(pid) for pid in children]
+        return _children(web.pid) if web is not None else []
 
     def kill(self, which: str) -> bool:
         with self._lock:
@@ -464,10 +458,9 @@ def run(
         wait_healthy(port)
 
     def fleet() -> dict[str, list[int]]:
-        webs_ = [p.pid for p in procs.webs if p is not None]
         return {
-            "web": webs_,
-            "workers": [c for pid in webs_ for c in _children(pid)],
+            "web": [p.pid for p in procs.webs if p is not None],
+            "workers": [pid for i in range(len(procs.webs)) for pid in procs.worker_pids(i)],
             "clocks": [p.pid for p in procs.clocks if p is not None],
             **({"database": database_pids()} if database_pids is not None else {}),
         }
