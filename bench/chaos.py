@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
+from bench.cpu_meter import CPU_KINDS, CpuMeter, _children, _minus  # noqa: E402
 from bench.digest_fanout import max_in_window  # noqa: E402  (the same count the fan-out bench prints)
 from bot.config import SANDBOX_TOKEN  # noqa: E402
 from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
@@ -163,70 +164,6 @@ class Figures:
 
 
 BURST_AT_SECOND = 30  # half a minute after a digest slot (each falls due on the minute)
-CPU_KINDS = ("web", "workers", "clocks", "database")
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def _cpu_s(pid: int) -> float | None:
-    """User + system CPU-seconds a process has used (Linux /proc); None when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class CpuMeter:
-    """Samples the CPU each kind of process has used (the web processes, their command workers, the clocks and
-    the database server's processes), keeping each process's last reading so one that exits still counts."""
-
-    def __init__(self, kinds: Callable[[], dict[str, list[int]]], every_s: float = 0.5):
-        self.kinds, self.every_s = kinds, every_s
-        self.seen: dict[tuple[str, int], float] = {}
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, name="cpu-meter", daemon=True)
-
-    def sample(self) -> None:
-        with self._lock:
-            for kind, pids in self.kinds().items():
-                for pid in pids:
-                    cpu = _cpu_s(pid)
-                    if cpu is not None:
-                        self.seen[(kind, pid)] = cpu
-
-    def totals(self) -> dict[str, float]:
-        self.sample()
-        out: dict[str, float] = {}
-        for (kind, _), cpu in self.seen.items():
-            out[kind] = out.get(kind, 0.0) + cpu
-        return out
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                self.sample()
-            except Exception:  # a process list read mid-change: the next sample counts it
-                pass
-
-    def start(self) -> CpuMeter:
-        self.sample()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def _minus(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
-    return {k: a.get(k, 0.0) - b.get(k, 0.0) for k in a}
 
 
 class Processes:
