@@ -119,3 +119,95 @@ def test_dispatchers_claiming_at_once_take_each_command_once(database):
     assert sorted(taken) == sorted(set(taken)) and len(taken) == 120
     assert queue.waiting() == 0 and queue.line().running == 120
     main.close()
+
+
+def test_a_burst_of_acks_takes_turns_at_the_store(database):
+    """Sixteen acks at once (Bolt's listener threads): at most INTAKE_AT_ONCE in the store together, every
+    command queued. Without the turns, all sixteen wait in SQLite's busy handler on its one write lock."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from bot.command_workers import INTAKE_AT_ONCE, CommandIntake
+    from bot.store import open_store
+
+    inside, most, lock = [0], [0], threading.Lock()
+    real = open_store(database)  # a file (or a PostgreSQL database): each thread on its own connection
+    queue = real.command_queue
+
+    class CountedQueue:  # the store's own queue, counting who is inside it
+        def __getattr__(self, name):
+            return getattr(queue, name)
+
+        def line(self, workspace=None):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.02)
+            try:
+                return queue.line(workspace)
+            finally:
+                with lock:
+                    inside[0] -= 1
+
+    store = SimpleNamespace(command_queue=CountedQueue())
+    deps = SimpleNamespace(store=store, tenancy=None, api=None, now=lambda: __import__("datetime").datetime.now())
+    intake = CommandIntake(deps, wake=lambda: None)
+    with ThreadPoolExecutor(16) as pool:
+        notices = list(pool.map(lambda n: intake.take({"user_id": f"U{n}", "text": "team"}), range(16)))
+    try:
+        assert most[0] == INTAKE_AT_ONCE
+        assert queue.waiting() == 16 and len(notices) == 16
+    finally:
+        real.close()
+
+
+def test_an_ack_does_not_wait_forever_behind_a_stuck_store(database):
+    """Four acks hang in the store (a database that stopped answering): the fifth waits its turn only
+    INTAKE_TURN_WAIT_S, then goes on by itself, so it can still be answered (or fall back) in time."""
+    import threading
+    from types import SimpleNamespace
+
+    from bot.command_workers import INTAKE_AT_ONCE, CommandIntake
+    from bot.store import open_store
+
+    real = open_store(database)
+    queue, stuck, entered = real.command_queue, threading.Event(), threading.Semaphore(0)
+
+    class StuckQueue:
+        def __getattr__(self, name):
+            return getattr(queue, name)
+
+        def line(self, workspace=None):
+            if threading.current_thread().name.startswith("stuck"):
+                entered.release()
+                stuck.wait(30)
+            return queue.line(workspace)
+
+    deps = SimpleNamespace(
+        store=SimpleNamespace(command_queue=StuckQueue()),
+        tenancy=None,
+        api=None,
+        now=lambda: __import__("datetime").datetime.now(),
+    )
+    intake = CommandIntake(deps, wake=lambda: None)
+    hung = [
+        threading.Thread(target=intake.take, args=({"user_id": f"U{n}", "text": "team"},), name=f"stuck-{n}")
+        for n in range(INTAKE_AT_ONCE)
+    ]
+    try:
+        for t in hung:
+            t.start()
+        for _ in hung:
+            assert entered.acquire(timeout=10)
+        assert intake.take({"user_id": "UNEXT", "text": "sla"}) is None  # queued while the four still hang
+        assert not stuck.is_set() and queue.waiting() == 1
+    finally:
+        stuck.set()
+        for t in hung:
+            t.join(10)
+    try:
+        assert queue.waiting() == INTAKE_AT_ONCE + 1
+    finally:
+        real.close()
