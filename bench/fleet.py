@@ -1,0 +1,244 @@
+"""The fleet a chaos or replicas run drives, and what it reads back from Slack's side.
+
+The bot's processes (web replicas with their command workers, clocks) as real `lexer-bot` processes, started,
+killed and restarted; Slack's side as a client sending signed /lexer commands round-robin (a load balancer);
+the digest subscriptions the run seeds; the posts and uploads counted from the Slack stand-in's records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from bench.cpu_meter import _children
+from bot.sandbox.slack_standin import SlackStandIn
+from bot.store import Store
+
+BOT_TOKEN = "xoxb-chaos-token"
+SIGNING_SECRET = "chaos-signing-secret-0123456789"
+ADMIN = "UADMIN01"
+USERS = ("UADMIN01", "USYD0001", "UNYC0001", "ULON0001", "USYD0002", "UNYC0002")
+ZONES = ("Australia/Sydney", "America/New_York", "Europe/London")
+DIGEST_CHANNELS = ("C0DIGEST1", "C0DIGEST2", "C0DIGEST3", "C0DIGEST4")
+ALERT_CHANNEL = "C0ALERTS"
+COMMAND_CHANNEL = "C0GENERAL"
+METADATA_EVENT = "lexer_digest"
+DIGEST_GRACE_S = 240  # how long after its time a digest may still post; also how long we wait for the last ones
+NOTICE_PREFIXES = ("Queued", ":hourglass", "Working")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """The bot's web processes (each with its command worker) and clock processes, started, killed, restarted."""
+
+    def __init__(self, env: dict, workdir: Path, ports: list[int], clocks: int, log, rng: random.Random):
+        self.env, self.workdir, self.ports, self.log, self.rng = env, workdir, ports, log, rng
+        self.webs: list[subprocess.Popen | None] = [None] * len(ports)
+        self.clocks: list[subprocess.Popen | None] = [None] * clocks
+        self._lock = threading.Lock()
+        self._logs = open(workdir / "processes.log", "ab")
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self._logs,
+            stderr=subprocess.STDOUT,
+        )
+
+    def start_web(self, i: int = 0) -> None:
+        self.webs[i] = self._spawn(
+            "serve", "--host", "127.0.0.1", "--port", str(self.ports[i]), "--no-scheduler", "--workers", "1"
+        )
+
+    def start_clock(self, i: int = 0) -> None:
+        self.clocks[i] = self._spawn("clock")
+
+    def start(self) -> None:
+        for i in range(len(self.webs)):
+            self.start_web(i)
+        for i in range(len(self.clocks)):
+            self.start_clock(i)
+
+    def worker_pids(self, i: int = 0) -> list[int]:
+        web = self.webs[i]
+        return _children(web.pid) if web is not None else []
+
+    def kill(self, which: str) -> bool:
+        with self._lock:
+            i = self.rng.randrange(len(self.clocks) if which == "clock" else len(self.webs))
+            if which == "worker":
+                pids = self.worker_pids(i)
+                if not pids:
+                    return False
+                os.kill(pids[0], signal.SIGKILL)
+                return True  # the web process is the one to notice and start another
+            proc = self.webs[i] if which == "web" else self.clocks[i]
+            if proc is None:
+                return False
+            proc.kill()
+            proc.wait()
+            time.sleep(0.5)
+            if which == "web":
+                self.start_web(i)
+            else:
+                self.start_clock(i)
+            return True
+
+    def stop(self) -> None:
+        with self._lock:
+            every = [*self.webs, *self.clocks]
+            for proc in every:
+                if proc is not None and proc.poll() is None:
+                    proc.terminate()
+            for proc in every:
+                if proc is not None:
+                    try:
+                        proc.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+            self._logs.close()
+
+
+class Slack:
+    """Sends what Slack sends: signed slash commands to the web processes (round-robin, as a load balancer
+    would), retried on the next one while a door is shut; records each ack's latency."""
+
+    def __init__(self, standin: SlackStandIn, ports: list[int]):
+        self.standin = standin
+        self.urls = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+        self.verifier = SignatureVerifier(SIGNING_SECRET)
+        self.resent = 0
+        self.acks: list[tuple[str, float]] = []  # (command key, seconds to its ack)
+        self._turn = 0
+        self._lock = threading.Lock()
+        self._http = httpx.Client(timeout=5, limits=httpx.Limits(max_connections=64))
+
+    def command(self, text: str, user_id: str, key: str, give_up_at: float) -> bool:
+        """Send `/lexer TEXT` until the web process acks it (or `give_up_at` passes); True when acked."""
+        form = {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "team_domain": "test",
+            "channel_id": COMMAND_CHANNEL,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/lexer",
+            "text": text,
+            "api_app_id": "A0TEST",
+            "response_url": self.standin.new_response_url(key),
+            "trigger_id": "1.2.abc",
+        }
+        body = urllib.parse.urlencode(form)
+        first = True
+        with self._lock:
+            turn = self._turn
+            self._turn += 1
+        while time.monotonic() < give_up_at:
+            url = self.urls[turn % len(self.urls)]
+            turn += 1
+            ts = str(int(time.time()))
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": self.verifier.generate_signature(timestamp=ts, body=body),
+            }
+            try:
+                sent = time.perf_counter()
+                r = self._http.post(url, content=body.encode(), headers=headers)
+                if r.status_code == 200:
+                    with self._lock:
+                        self.acks.append((key, time.perf_counter() - sent))
+                    return True
+            except httpx.HTTPError:
+                pass
+            if first:
+                with self._lock:
+                    self.resent += 1
+                first = False
+            time.sleep(1.0)
+        return False
+
+
+def is_final(body: dict) -> bool:
+    text = (body.get("text") or "").lstrip()
+    return not text.startswith(NOTICE_PREFIXES)
+
+
+def seed_subscriptions(store: Store, start: datetime, minutes: int, per_minute: int) -> list[int]:
+    """`per_minute` daily subscriptions due at each minute of the run, in three timezones; their ids."""
+    ids = []
+    for m in range(1, minutes + 1):
+        due = start + timedelta(minutes=m)
+        for j in range(per_minute):
+            zone = ZONES[j % len(ZONES)]
+            local = due.astimezone(ZoneInfo(zone))
+            sub = store.subscriptions.add(
+                kind="nps" if j % 5 == 4 else "sla",
+                form_id=55 if j % 5 == 4 else None,
+                channel_id=DIGEST_CHANNELS[j % len(DIGEST_CHANNELS)],
+                cadence="daily",
+                at_time=local.strftime("%H:%M"),
+                tz=zone,
+                created_by=ADMIN,
+            )
+            ids.append(sub.id)
+    return ids
+
+
+def wait_healthy(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("lexer-bot serve did not become healthy in 30 s; see processes.log")
+
+
+def digest_posts(standin: SlackStandIn) -> Counter:
+    """Top-level digest posts per subscription id, read from the metadata every digest carries."""
+    counts: Counter = Counter()
+    for channel in DIGEST_CHANNELS:
+        for message in standin.messages(channel):
+            meta = message.get("metadata") or {}
+            if isinstance(meta, str):
+                meta = json.loads(meta)
+            if meta.get("event_type") == METADATA_EVENT:
+                counts[int(meta["event_payload"]["subscription_id"])] += 1
+    return counts
+
+
+def export_deliveries(standin: SlackStandIn, titles: dict[str, date]) -> Counter:
+    """Completed file uploads per export, matched by the day its title names."""
+    counts: Counter = Counter()
+    for call in standin.calls_to("files.completeUploadExternal"):
+        text = str(call.params)
+        for key, day in titles.items():
+            if day.strftime("%-d %b %Y") in text or day.isoformat() in text:
+                counts[key] += 1
+    return counts
