@@ -17,6 +17,7 @@ import os
 import queue as queue_module
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -31,6 +32,7 @@ from bot.lexer.budget import (
     try_later_notice,
     wait_for_slots,
 )
+from bot.store.command_queue import Line
 from bot.tenancy import request_workspace
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,9 @@ POLL_S = 0.1
 IDLE_POLL_S = 1.0  # an empty queue is looked at again this often; a new command wakes the dispatcher at once
 NOTICE_AFTER_S = 5.0  # answers expected later than this get the queued notice at once
 MONITOR_S = 0.25
-ESTIMATE_SNAPSHOT_S = 0.5  # an ack's estimate may read Lexer's window this old (a burst's acks share one read)
+# an ack's estimate may read Lexer's window and the queue's line this old: a burst's acks share one read of each
+# (the line with the commands this process queued since), so each ack writes its command in one round trip
+ESTIMATE_SNAPSHOT_S = 0.5
 # acks writing to the store at once, per process: Bolt runs up to 64 listeners, and 16 acks of a burst on one
 # SQLite write lock spent their time in its busy handler's sleeps (ack p99 238 ms in bench/ack_latency.py;
 # 134 ms with four at a time, the rest waiting their turn here)
@@ -76,12 +80,46 @@ def process_worker_prefix(pid: int | None = None) -> str:
 class CommandIntake:
     """The web side: queue a command in the store and say at once when its answer must wait."""
 
-    def __init__(self, deps, wake: Callable[[], None], threads: int = WORKER_THREADS):
+    def __init__(
+        self,
+        deps,
+        wake: Callable[[], None],
+        threads: int = WORKER_THREADS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.deps = deps
         self.wake = wake
         self.threads = threads
+        self.clock = clock  # the line's age (Lexer's window ages by its limiter's clock)
         self._snapshots: dict[str, tuple[float, Any]] = {}  # limiter key -> (read at, snapshot)
+        self._lines: dict[str | None, tuple[float, Line]] = {}  # workspace (None: all) -> (read at, line + ours)
+        self._lines_lock = threading.Lock()
         self._gate = threading.Semaphore(INTAKE_AT_ONCE)
+
+    def _line(self, workspace: str | None) -> Line:
+        """The queue's line for an estimate: at most ESTIMATE_SNAPSHOT_S old, with what this process queued since.
+
+        Commands other replicas queued in that half second are not in it: the estimate is a courtesy, and a
+        burst's acks reading the whole line each (every one a scan of every waiting command) was most of their
+        work on the database."""
+        now = self.clock()
+        with self._lines_lock:
+            at, line = self._lines.get(workspace, (None, None))
+            if line is not None and at is not None and 0 <= now - at <= ESTIMATE_SNAPSHOT_S:
+                return line.copy()
+        line = self.deps.store.command_queue.line(workspace)
+        with self._lines_lock:
+            self._lines[workspace] = (now, line)
+            return line.copy()
+
+    def _queued(self, workspace: str | None, user_id: str, text: str) -> None:
+        """A command this process queued joins the line its next estimates read."""
+        with self._lines_lock:
+            at, line = self._lines.get(workspace, (None, None))
+            if line is not None:
+                line.queued_per_user[user_id] = line.queued_per_user.get(user_id, 0) + 1
+                line.texts.add(text)
 
     def _snapshot(self, limiter):
         """Lexer's window for an estimate: at most ESTIMATE_SNAPSHOT_S old (the send itself always reads it)."""
@@ -107,7 +145,7 @@ class CommandIntake:
 
         In distribution mode the wait is the workspace's own: its Lexer token's window and its line.
         """
-        line = self.deps.store.command_queue.line(workspace if self.deps.tenancy is not None else None)
+        line = self._line(workspace if self.deps.tenancy is not None else None)
         position = fair_position(line.queued_per_user, user_id)
         limiter = getattr(self._api_of(workspace), "limiter", None)
         if limiter is None:
@@ -145,6 +183,9 @@ class CommandIntake:
         if eta > NOTICE_AFTER_S or position > self.threads:
             notice = queued_notice(math.ceil(eta / 60), position)
         queue.enqueue(job, now, notice_shown=notice is not None, workspace=workspace)
+        self._queued(
+            workspace if self.deps.tenancy is not None else None, job.get("user_id") or "", job.get("text") or ""
+        )
         self.wake()
         return notice
 

@@ -57,7 +57,7 @@ def test_the_line_reads_who_waits_and_for_what_at_once(fresh_store):
 
 def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
     """The ack's estimate (the line, Lexer's window and pause) and the queued command: three round trips; and
-    within half a second of another ack, two (the window read is shared)."""
+    within half a second of another ack, one: the write (the reads are shared)."""
     from types import SimpleNamespace
 
     from bot.command_workers import CommandIntake
@@ -70,7 +70,7 @@ def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
         api=SimpleNamespace(limiter=limiter),
         now=lambda: __import__("datetime").datetime.now(),
     )
-    intake = CommandIntake(deps, wake=lambda: None)
+    intake = CommandIntake(deps, wake=lambda: None, clock=lambda: 50.0)
     fresh_store.command_queue.enqueue({"user_id": "U2", "text": "team"}, 1.0)
     before = fresh_store.queries()
     assert intake.take({"user_id": "U1", "text": "sla yesterday", "response_url": "https://x"}) is None
@@ -78,7 +78,30 @@ def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
     assert fresh_store.command_queue.waiting() == 2
     before = fresh_store.queries()
     assert intake.take({"user_id": "U3", "text": "sla yesterday", "response_url": "https://x"}) is None
-    assert fresh_store.queries() - before == 2
+    assert fresh_store.queries() - before == 1
+    assert fresh_store.command_queue.waiting() == 3
+
+
+def test_a_shared_line_read_counts_the_commands_queued_since(fresh_store):
+    """Acks sharing one read of the line still see the commands this process queued after it: a user's
+    third command in a row is third in line, and told so, not told it is next."""
+    from types import SimpleNamespace
+
+    from bot.command_workers import CommandIntake
+
+    clock = [50.0]
+    deps = SimpleNamespace(store=fresh_store, tenancy=None, api=None, now=lambda: __import__("datetime").datetime.now())
+    intake = CommandIntake(deps, wake=lambda: None, threads=2, clock=lambda: clock[0])
+    assert intake.eta_s("U1") == (0.0, 1)
+    assert intake.take({"user_id": "U1", "text": "team", "response_url": "https://x"}) is None
+    assert intake.eta_s("U1") == (0.0, 2)  # the shared read, and the one queued since
+    assert intake.take({"user_id": "U1", "text": "sla", "response_url": "https://x"}) is None
+    third = intake.take({"user_id": "U1", "text": "cases", "response_url": "https://x"})
+    assert third is not None and "3" in third  # third in line, beyond the two answered at once
+    fresh_store.command_queue.enqueue({"user_id": "U9", "text": "team"}, 2.0)  # another replica's
+    assert intake.eta_s("U9") == (0.0, 2)  # not seen for half a second
+    clock[0] += 0.6
+    assert intake.eta_s("U9") == (0.0, 4)  # then read again: its first, behind two of U1's three
 
 
 def test_a_lapsed_lease_puts_the_command_back_in_line(fresh_store):

@@ -27,6 +27,9 @@ class Line:
     texts: set[str] = field(default_factory=set)  # distinct questions queued or being answered: one answer each
     running: int = 0
 
+    def copy(self) -> Line:
+        return Line(dict(self.queued_per_user), set(self.texts), self.running)
+
 
 class CommandQueue:
     """Named queries on `command_queue`; who is served next is the user served least recently."""
