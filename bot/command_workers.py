@@ -241,25 +241,33 @@ class CommandDispatcher:
                     queue.extend(self.worker, now + LEASE_S)
                     queue.requeue_expired(now)  # a dispatcher on a host that is gone: its commands go back in line
                     last_lease = now
-                wait = self._room()
-                if wait > 0:
-                    self._wake.wait(min(wait, 1.0))
-                    self._wake.clear()
-                    continue
+                # a free thread first, then Lexer's window: while every thread is busy, the window is not read
                 if not self._busy.acquire(timeout=POLL_S):
                     continue
-                job = queue.claim_next(self.worker, now, LEASE_S)
-                if job is None:
-                    self._busy.release()
-                    self._wake.wait(IDLE_POLL_S)
+                try:
+                    idle_s = self._claim_one(queue, now)
+                except BaseException:
+                    self._busy.release()  # a failed step gives its thread back, or hiccups would use them all up
+                    raise
+                if idle_s:
+                    self._wake.wait(idle_s)
                     self._wake.clear()
-                    continue
-                with self._claims:
-                    self._not_started.add(job["id"])
-                self._pool.submit(self._run, job)
             except Exception:  # a database hiccup must not end the dispatcher
                 logger.exception("command dispatcher step failed")
                 self._stop.wait(1.0)
+
+    def _claim_one(self, queue, now: float) -> float:
+        """With a thread held: claim a command and hand it (and the thread) to the pool, and return 0; or give
+        the thread back and return how long to wait (Lexer's window is closed, or nothing is queued)."""
+        wait = self._room()
+        job = queue.claim_next(self.worker, now, LEASE_S) if wait <= 0 else None
+        if job is None:
+            self._busy.release()
+            return min(wait, 1.0) if wait > 0 else IDLE_POLL_S
+        with self._claims:
+            self._not_started.add(job["id"])
+        self._pool.submit(self._run, job)
+        return 0.0
 
     def _run(self, job: dict) -> None:
         queue = self.deps.store.command_queue

@@ -234,3 +234,43 @@ def test_an_ack_does_not_wait_forever_behind_a_stuck_store(database):
         assert queue.waiting() == INTAKE_AT_ONCE + 1
     finally:
         real.close()
+
+
+def test_database_hiccups_do_not_use_up_the_dispatchers_threads(database):
+    """Three failed claims in a row (the database went away for a moment) on a dispatcher of two threads: it
+    still answers the command once the database is back. Each failed step used to keep the thread it held."""
+    import datetime
+    import threading
+    from types import SimpleNamespace
+
+    from bot.command_workers import CommandDispatcher
+    from bot.store import open_store
+
+    real = open_store(database)
+    queue, failures, answered = real.command_queue, [3], threading.Event()
+
+    class FlakyQueue:
+        def __getattr__(self, name):
+            return getattr(queue, name)
+
+        def claim_next(self, *args):
+            if failures[0] > 0:
+                failures[0] -= 1
+                raise ConnectionError("server closed the connection unexpectedly")
+            return queue.claim_next(*args)
+
+    deps = SimpleNamespace(
+        store=SimpleNamespace(command_queue=FlakyQueue()),
+        api=None,
+        slack=None,
+        worker_id="host:1",
+        now=lambda: datetime.datetime.now(datetime.timezone.utc),
+    )
+    queue.enqueue({"user_id": "U1", "text": "summary"}, datetime.datetime.now(datetime.timezone.utc).timestamp())
+    dispatcher = CommandDispatcher(deps, None, threads=2, answer=lambda *a, **k: answered.set()).start()
+    try:
+        assert answered.wait(15), "the dispatcher stopped claiming after the database came back"
+        assert failures[0] == 0
+    finally:
+        dispatcher.stop()
+        real.close()
