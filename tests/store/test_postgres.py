@@ -194,3 +194,16 @@ def test_a_database_created_sql_ascii_still_works(pg_cluster):
         again.close()
     finally:
         pg_cluster.drop_database(name)
+
+
+def test_a_process_keeps_its_first_connections_open(pg_url):
+    """A burst's first acks do not each wait for PostgreSQL to start a backend: POOL_MIN are open from the
+    start and stay open while idle."""
+    from bot.store.backend import POOL_MIN
+
+    store = open_store(pg_url)
+    try:
+        stats = store.db.pool.get_stats()
+        assert stats["pool_size"] >= POOL_MIN and stats["pool_available"] >= POOL_MIN - 1
+    finally:
+        store.close()
