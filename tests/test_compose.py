@@ -35,6 +35,18 @@ def test_compose_runs_postgresql_three_web_replicas_and_two_clocks():
     assert "--no-scheduler" in services["web"]["command"]
 
 
+def test_postgresql_has_connections_for_every_process_of_the_stack():
+    """Each bot process opens up to POOL_MAX connections: a web replica and its command worker, each clock
+    and the migrate step, with PostgreSQL's three reserved for superusers besides."""
+    from bot.store.backend import POOL_MAX
+
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    argv = services["postgres"]["command"]
+    limit = int(next(a.split("=", 1)[1] for a in argv if a.startswith("max_connections=")))
+    processes = 2 * services["web"]["deploy"]["replicas"] + services["clock"]["deploy"]["replicas"] + 1
+    assert limit - 3 >= POOL_MAX * processes
+
+
 def test_the_dockerfile_installs_the_package_and_runs_lexer_bot():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install --no-cache-dir ." in dockerfile
