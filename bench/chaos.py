@@ -29,7 +29,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -269,18 +268,6 @@ def run(
     for i, day in enumerate(export_days):
         plan.append((rng.uniform(0, run_s * 0.6), f"export cases {day.isoformat()}", ADMIN, f"export-{i}"))
     plan.sort()
-    acked: set[str] = set()
-    acked_lock = threading.Lock()
-
-    def send(item: tuple[float, str, str, str]) -> None:
-        at, text, user, key = item
-        delay = t0 + at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        if slack.command(text, user, key, give_up_at=time.monotonic() + 60):
-            with acked_lock:
-                acked.add(key)
-
     kill_thread = threading.Thread(target=killer, daemon=True)
     kill_thread.start()
     kills = f"kills every {kill_every[0]:g}–{kill_every[1]:g} s" if kill_every else "no kills"
@@ -289,18 +276,17 @@ def run(
         f" {webs} web + {clocks} clock on {figures.backend}"
     )
     last_ack = [t0]
-
-    def send_timed(item: tuple[float, str, str, str]) -> None:
-        send(item)
-        if item[3].startswith("cmd-0-"):
-            with acked_lock:
-                last_ack[0] = max(last_ack[0], time.monotonic())
-            if command_burst and all(k in acked for k in burst_keys):
-                burst_done.set()
-
-    burst_keys = [key for _, _, _, key in plan if key.startswith("cmd-0-")]  # the CPU figure: the first burst
+    burst_keys = {key for _, _, _, key in plan if key.startswith("cmd-0-")}  # the CPU figure: the first burst
+    burst_left = set(burst_keys)
     burst_done = threading.Event()
     cpu_burst: dict[str, float] = {}
+
+    def on_ack(key: str, when: float) -> None:
+        if key in burst_keys:
+            last_ack[0] = max(last_ack[0], when)
+            burst_left.discard(key)
+            if command_burst and not burst_left:
+                burst_done.set()
 
     def at_burst_end() -> None:
         if burst_done.wait(run_s + 120) and command_burst:
@@ -308,8 +294,7 @@ def run(
 
     burst_watch = threading.Thread(target=at_burst_end, daemon=True)
     burst_watch.start()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(send_timed, plan))
+    slack.send_all(plan, t0, on_ack)
     remaining = end_at - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)
