@@ -187,9 +187,10 @@ def _send_plan(urls: list[str], inbox, out) -> None:
     """The sending process: the plan ((when, key, form)) from `inbox`, CLIENT_THREADS at a time, each command
     at its moment (time.monotonic is the machine's), reported as (key, seconds to its ack or None, 1 if it was
     sent again, when)."""
-    items = inbox.get()
+    # the client first (its TLS context alone took a quarter of a second), not at the first command's moment
     verifier = SignatureVerifier(SIGNING_SECRET)
     http = httpx.Client(timeout=5, limits=httpx.Limits(max_connections=64))
+    items = inbox.get()
     turns = iter(range(len(items) * len(urls) * 100))
     lock = threading.Lock()
 

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from bot.lexer.budget import ALERT, ALERT_SHARE, DIGEST, Reservations
-from digests.triggers import fire_times
+from digests.triggers import Schedule, fires_between
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +21,13 @@ def reservations(store, now: float, window_s: float = 300.0) -> Reservations:
     start = datetime.fromtimestamp(now - RUNNING_GRACE_S, timezone.utc)
     end = datetime.fromtimestamp(now + window_s, timezone.utc) + timedelta(microseconds=1)
     distinct: set[tuple] = set()
-    for sub in store.subscriptions.all(active_only=True):
-        for fire in fire_times(sub, start, end):
-            distinct.add((sub.kind, sub.tz, sub.form_id, fire.astimezone(sub.zone).date()))
+    # one walk per distinct schedule (not per subscription) and from a cache of each day's fire times: with 500
+    # subscriptions, walking each one's trigger here held a web process's interpreter lock for half a second at
+    # a burst's first ack, and every ack behind it waited (bench/replicas.py)
+    for kind, form_id, cadence, weekday, at_time, tz in store.subscriptions.schedules():
+        schedule = Schedule(cadence, weekday, at_time, tz)
+        for fire in fires_between(schedule, start, end):
+            distinct.add((kind, tz, form_id, fire.astimezone(schedule.zone).date()))
     digest_need = sum(REQUESTS_PER_DIGEST.get(kind, 7) for kind, *_ in distinct)
     alert_need = ALERT_SHARE if store.alerts.enabled_configs() else 0
     return Reservations({DIGEST: digest_need, ALERT: alert_need})

@@ -91,6 +91,16 @@ class Subscriptions:
             sql += " and coalesce(paused, 0) = 0 and broken_reason is null"
         return [Subscription.from_row(r) for r in self.store.db.query(sql + " order by id", [self.workspace])]
 
+    def schedules(self) -> list[tuple]:
+        """The distinct (kind, form_id, cadence, weekday, at_time, tz) of the active subscriptions: what Lexer's
+        budget holds for digests depends on these alone, and many subscriptions share one."""
+        rows = self.store.db.conn.execute(
+            "select distinct kind, form_id, cadence, weekday, at_time, tz from subscriptions where workspace = ?"
+            " and coalesce(paused, 0) = 0 and broken_reason is null",
+            [self.workspace],
+        ).fetchall()
+        return [tuple(r) for r in rows]
+
     def latest(self) -> Subscription | None:
         """The most recently added subscription."""
         rows = list(

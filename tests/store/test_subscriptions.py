@@ -109,3 +109,28 @@ def test_from_row_reads_sqlite_ints():
     }
     sub = Subscription.from_row(row)
     assert (sub.id, sub.paused, sub.active, sub.form_id) == (3, True, False, None)
+
+
+def test_schedules_are_the_active_subscriptions_distinct_times(fresh_store):
+    a = add(fresh_store, channel_id="C1")
+    add(fresh_store, channel_id="C2")  # the same schedule as a's
+    add(fresh_store, kind="nps", form_id=55, channel_id="C3")
+    weekly = add(fresh_store, channel_id="C4", cadence="weekly", weekday=2)
+    paused = add(fresh_store, channel_id="C5", cadence="weekdays")
+    fresh_store.subscriptions.set_paused(paused.id, True)
+    broken = add(fresh_store, channel_id="C6", cadence="weekly", weekday=5)
+    fresh_store.subscriptions.mark_broken(broken.id, "not_in_channel")
+    fresh_store.for_workspace("T0OTHER").subscriptions.add(
+        kind="sla", channel_id="C7", cadence="weekly", weekday=6, at_time="10:00", tz="UTC", created_by="U1"
+    )
+    assert sorted(fresh_store.subscriptions.schedules(), key=repr) == sorted(
+        [
+            ("sla", None, "daily", None, "09:00", "Australia/Sydney"),
+            ("nps", 55, "daily", None, "09:00", "Australia/Sydney"),
+            ("sla", None, "weekly", 2, "09:00", "Australia/Sydney"),
+        ],
+        key=repr,
+    )
+    fresh_store.subscriptions.set_paused(a.id, True)
+    assert len(fresh_store.subscriptions.schedules()) == 3  # C2 still holds a's schedule
+    assert weekly.id
