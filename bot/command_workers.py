@@ -77,6 +77,32 @@ def process_worker_prefix(pid: int | None = None) -> str:
     return f"{socket.gethostname()}:{pid or os.getpid()}"
 
 
+class _Recent:
+    """One value per key, read again when older than `max_age_s` (by the clock each caller passes)."""
+
+    def __init__(self, max_age_s: float):
+        self.max_age_s = max_age_s
+        self._values: dict[Any, tuple[float, Any]] = {}  # key -> (read at, value)
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, now: float, read: Callable[[], Any], view: Callable[[Any], Any] = lambda v: v) -> Any:
+        """`view` of the kept value (taken under the lock, so a copy cannot meet a `change`)."""
+        with self._lock:
+            at, value = self._values.get(key, (None, None))
+            if at is not None and 0 <= now - at <= self.max_age_s:
+                return view(value)
+        value = read()  # outside the lock: one slow read does not hold the others' fresh values
+        with self._lock:
+            self._values[key] = (now, value)
+            return view(value)
+
+    def change(self, key: Any, change: Callable[[Any], None]) -> None:
+        """Change the kept value in place (nothing when none is kept)."""
+        with self._lock:
+            if key in self._values:
+                change(self._values[key][1])
+
+
 class CommandIntake:
     """The web side: queue a command in the store and say at once when its answer must wait."""
 
@@ -92,9 +118,8 @@ class CommandIntake:
         self.wake = wake
         self.threads = threads
         self.clock = clock  # the line's age (Lexer's window ages by its limiter's clock)
-        self._snapshots: dict[str, tuple[float, Any]] = {}  # limiter key -> (read at, snapshot)
-        self._lines: dict[str | None, tuple[float, Line]] = {}  # workspace (None: all) -> (read at, line + ours)
-        self._lines_lock = threading.Lock()
+        self._snapshots = _Recent(ESTIMATE_SNAPSHOT_S)  # limiter key -> Lexer's window (by the limiter's clock)
+        self._lines = _Recent(ESTIMATE_SNAPSHOT_S)  # workspace (None: all) -> the line, with what we queued since
         self._gate = threading.Semaphore(INTAKE_AT_ONCE)
 
     def _line(self, workspace: str | None) -> Line:
@@ -102,33 +127,23 @@ class CommandIntake:
 
         Commands other replicas queued in that half second are not in it: the estimate is a courtesy, and a
         burst's acks reading the whole line each (every one a scan of every waiting command) was most of their
-        work on the database."""
-        now = self.clock()
-        with self._lines_lock:
-            at, line = self._lines.get(workspace, (None, None))
-            if line is not None and at is not None and 0 <= now - at <= ESTIMATE_SNAPSHOT_S:
-                return line.copy()
-        line = self.deps.store.command_queue.line(workspace)
-        with self._lines_lock:
-            self._lines[workspace] = (now, line)
-            return line.copy()
+        work on the database. A copy: `_queued` changes the kept line while other acks read theirs."""
+        return self._lines.get(
+            workspace, self.clock(), lambda: self.deps.store.command_queue.line(workspace), view=Line.copy
+        )
 
     def _queued(self, workspace: str | None, user_id: str, text: str) -> None:
         """A command this process queued joins the line its next estimates read."""
-        with self._lines_lock:
-            at, line = self._lines.get(workspace, (None, None))
-            if line is not None:
-                line.queued_per_user[user_id] = line.queued_per_user.get(user_id, 0) + 1
-                line.texts.add(text)
+
+        def join(line: Line) -> None:
+            line.queued_per_user[user_id] = line.queued_per_user.get(user_id, 0) + 1
+            line.texts.add(text)
+
+        self._lines.change(workspace, join)
 
     def _snapshot(self, limiter):
         """Lexer's window for an estimate: at most ESTIMATE_SNAPSHOT_S old (the send itself always reads it)."""
-        now = limiter.clock()
-        at, snap = self._snapshots.get(limiter.key, (None, None))
-        if at is None or not 0 <= now - at <= ESTIMATE_SNAPSHOT_S:
-            snap = limiter.snapshot()
-            self._snapshots[limiter.key] = (now, snap)
-        return snap
+        return self._snapshots.get(limiter.key, limiter.clock(), limiter.snapshot)
 
     def _api_of(self, workspace: str):
         """The Lexer client a command of this workspace is answered with (None: it needs no Lexer call)."""
@@ -140,12 +155,16 @@ class CommandIntake:
         ws = tenancy.deps_for(workspace)
         return ws.api if ws is not None else None
 
+    def _line_of(self, workspace: str) -> str | None:
+        """Whose line a command joins: its workspace's in distribution mode, else the one line (None)."""
+        return workspace if self.deps.tenancy is not None else None
+
     def eta_s(self, user_id: str, text: str = "", workspace: str = "") -> tuple[float, int]:
         """(seconds until this user's new command can be answered, its place in line).
 
         In distribution mode the wait is the workspace's own: its Lexer token's window and its line.
         """
-        line = self._line(workspace if self.deps.tenancy is not None else None)
+        line = self._line(self._line_of(workspace))
         position = fair_position(line.queued_per_user, user_id)
         limiter = getattr(self._api_of(workspace), "limiter", None)
         if limiter is None:
@@ -183,9 +202,7 @@ class CommandIntake:
         if eta > NOTICE_AFTER_S or position > self.threads:
             notice = queued_notice(math.ceil(eta / 60), position)
         queue.enqueue(job, now, notice_shown=notice is not None, workspace=workspace)
-        self._queued(
-            workspace if self.deps.tenancy is not None else None, job.get("user_id") or "", job.get("text") or ""
-        )
+        self._queued(self._line_of(workspace), job.get("user_id") or "", job.get("text") or "")
         self.wake()
         return notice
 
