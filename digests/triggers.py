@@ -80,7 +80,13 @@ def fire_times(sub: Subscription | Schedule, start: datetime, end: datetime) -> 
     return out
 
 
-@functools.lru_cache(maxsize=4096)
+# entries: distinct schedules (every workspace's; a few thousand at most) times the one or two days a window spans.
+# Room for all of them: each budget read touches every schedule once, and a cache that held fewer would lose
+# every entry before its next use
+FIRE_DAYS_CACHED = 32768
+
+
+@functools.lru_cache(maxsize=FIRE_DAYS_CACHED)
 def _fires_on(schedule: Schedule, day: date) -> tuple[datetime, ...]:
     """The fire times in one UTC day, walked once per schedule and day: a trigger's walk takes about a
     millisecond, and Lexer's budget asks for the coming five minutes of every schedule every few seconds."""
