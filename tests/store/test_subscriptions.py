@@ -115,7 +115,7 @@ def test_schedules_are_the_active_subscriptions_distinct_times(fresh_store):
     a = add(fresh_store, channel_id="C1")
     add(fresh_store, channel_id="C2")  # the same schedule as a's
     add(fresh_store, kind="nps", form_id=55, channel_id="C3")
-    weekly = add(fresh_store, channel_id="C4", cadence="weekly", weekday=2)
+    add(fresh_store, channel_id="C4", cadence="weekly", weekday=2)
     paused = add(fresh_store, channel_id="C5", cadence="weekdays")
     fresh_store.subscriptions.set_paused(paused.id, True)
     broken = add(fresh_store, channel_id="C6", cadence="weekly", weekday=5)
@@ -133,4 +133,3 @@ def test_schedules_are_the_active_subscriptions_distinct_times(fresh_store):
     )
     fresh_store.subscriptions.set_paused(a.id, True)
     assert len(fresh_store.subscriptions.schedules()) == 3  # C2 still holds a's schedule
-    assert weekly.id
