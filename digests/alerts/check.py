@@ -70,6 +70,7 @@ BASELINE_RETRY = timedelta(hours=1)
 RETRY_DELAYS_S = (1.0, 2.0, 4.0)
 # A first-post claim older than this belongs to a pass that died while posting (a pass's tries take under a minute).
 STALE_CLAIM = timedelta(minutes=10)
+MISFIRE_GRACE_S = 240  # a check this late still runs; a clock started this soon after a slot checks it at once
 POST_FAILURES_BEFORE_NOTICE = 3  # passes (15 minutes) an alert Slack keeps refusing, before its creator is told
 
 UTC = timezone.utc
@@ -466,8 +467,20 @@ def connected_workspaces(deps) -> list:
     return found
 
 
-def schedule_checks(scheduler, deps) -> None:
-    """Every 5 minutes on the clock; a late or overlapping run is dropped, not doubled."""
+def catches_up(now: datetime) -> bool:
+    """Whether a clock starting at `now` checks the slot that just passed at once, rather than wait for the next.
+
+    A clock (re)started within the grace after a slot would otherwise skip it: a spike that began then waits five
+    more minutes, and with every clock restarted together (a deploy) nobody checks that slot at all. Running it at
+    once is safe: the pass claims the slot's sample first, so a slot another clock already checked costs nothing.
+    """
+    return now - check_slot(now) <= timedelta(seconds=MISFIRE_GRACE_S)
+
+
+def schedule_checks(scheduler, deps, now: datetime | None = None) -> None:
+    """Every 5 minutes on the clock; a late or overlapping run is dropped, not doubled; a slot missed by a start
+    within its grace is checked at once."""
+    now = now or datetime.now(UTC)
     scheduler.add_job(
         scheduled_check,
         "cron",
@@ -477,5 +490,6 @@ def schedule_checks(scheduler, deps) -> None:
         replace_existing=True,
         coalesce=True,
         max_instances=1,
-        misfire_grace_time=240,
+        misfire_grace_time=MISFIRE_GRACE_S,
+        **({"next_run_time": datetime.now(UTC)} if catches_up(now) else {}),
     )
