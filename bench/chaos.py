@@ -88,6 +88,7 @@ class Figures:
     burst_s: float = 0.0  # from the first command sent to the last acked
     cpu_burst: dict = field(default_factory=dict)  # CPU-seconds by process kind while the commands were acked
     cpu_run: dict = field(default_factory=dict)  # ... over the whole run
+    log_tail: list = field(default_factory=list)  # a missed run's last warnings from the bot's processes
 
     def ack_p(self, q: float, acks: list | None = None) -> float:
         """The q-th quantile of the ack latencies (of every command, or of `acks`), in ms."""
@@ -138,6 +139,7 @@ class Figures:
             ),
             *self.cpu_lines(),
             "target met" if self.target_met() else "TARGET MISSED",
+            *(["the processes' last warnings:", *self.log_tail] if self.log_tail and not self.target_met() else []),
         ]
 
     def cpu_lines(self) -> list[str]:
@@ -155,6 +157,7 @@ class Figures:
 
 
 BURST_AT_SECOND = 30  # half a minute after a digest slot (each falls due on the minute)
+LOG_TAIL_LINES = 40  # of a missed run's warnings, printed with its figures
 
 
 def run(
@@ -342,10 +345,22 @@ def run(
     sent_at = [r["at"].timestamp() if isinstance(r["at"], datetime) else r["at"] for r in sandbox.requests]
     figures.lexer_max_window = max_in_window(sent_at, RATE_WINDOW_S) if sent_at else 0
     figures.lexer_429s = sum(1 for r in sandbox.requests if r.get("status") == 429)
+    if not figures.target_met():  # a run that missed says why, before its directory goes
+        figures.log_tail = warnings_in(workdir / "processes.log")
     lexer_srv.stop()
     slack_srv.stop()
     tmp.cleanup()
     return figures
+
+
+def warnings_in(path: Path, keep: int = LOG_TAIL_LINES) -> list[str]:
+    """The last warnings, errors and traceback lines of the bot's processes' log (their own words, no secrets)."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    marks = ("WARNING", "ERROR", "CRITICAL", "Traceback", "Error:", "Exception")
+    return [f"  {line[:300]}" for line in lines if any(m in line for m in marks) or line.startswith("  File ")][-keep:]
 
 
 def check_slots_between(start: datetime, end: datetime, margin_s: float = 60) -> int:

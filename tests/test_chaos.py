@@ -13,3 +13,30 @@ def test_two_minutes_of_kills_lose_nothing_and_post_nothing_twice():
     assert sum(figures.kills.values()) >= 2, lines  # the run did kill processes
     assert len(figures.digest_slots) == 10 and len(figures.commands) == 60, lines
     assert figures.target_met(), lines
+
+
+def test_a_missed_run_prints_the_processes_last_warnings(tmp_path):
+    from collections import Counter
+
+    from bench.chaos import Figures, warnings_in
+
+    log = tmp_path / "processes.log"
+    log.write_text(
+        "2026-12-02 10:00:00,000 INFO digests.jobs: posted\n"
+        "2026-12-02 10:00:01,000 WARNING digests.alerts.check: alerts: no data for the 60-minute window\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "RuntimeError: boom\n"
+    )
+    tail = warnings_in(log)
+    assert [line.strip()[:20] for line in tail] == [
+        "2026-12-02 10:00:01,",
+        "Traceback (most rece",
+        'File "x.py", line 1,',
+        "RuntimeError: boom",
+    ]
+    missed = Figures(digest_slots=Counter({1: 0}), log_tail=tail)
+    met = Figures(digest_slots=Counter({1: 1}), log_tail=tail)
+    assert "TARGET MISSED" in missed.lines() and any("no data" in line for line in missed.lines())
+    assert not any("no data" in line for line in met.lines())
+    assert warnings_in(tmp_path / "absent.log") == []
