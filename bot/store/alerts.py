@@ -92,8 +92,14 @@ class Alerts:
         )
 
     # samples
-    def claim_sample(self, window_end: datetime, window_minutes: int, now: datetime) -> int | None:
-        """Insert the slot's row; None when another process (or pass) already has it."""
+    def claim_sample(
+        self, window_end: datetime, window_minutes: int, now: datetime, stale_before: datetime | None = None
+    ) -> int | None:
+        """Insert the slot's row; None when another process (or pass) already has it.
+
+        With `stale_before`, a row still pending since before then (its pass died between claim and record) is
+        taken over, once: only one of several passes moves its checked_at.
+        """
         try:
             return (
                 self.db["alert_samples"]
@@ -109,7 +115,20 @@ class Alerts:
                 .last_pk
             )
         except IntegrityError:
+            if stale_before is None:
+                return None
+        key = [self.workspace, to_iso(window_end), window_minutes]
+        taken = self.db.execute(
+            "update alert_samples set checked_at = ? where workspace = ? and window_end = ? and window_minutes = ? "
+            "and status = 'pending' and checked_at < ?",
+            [to_iso(now), *key, to_iso(stale_before)],
+        )
+        if taken.rowcount != 1:
             return None
+        rows = self.db.execute(
+            "select id from alert_samples where workspace = ? and window_end = ? and window_minutes = ?", key
+        ).fetchall()
+        return rows[0][0] if rows else None
 
     def record_sample(self, sample_id: int, values: dict) -> None:
         self.db["alert_samples"].update(sample_id, values)

@@ -71,6 +71,10 @@ RETRY_DELAYS_S = (1.0, 2.0, 4.0)
 # A first-post claim older than this belongs to a pass that died while posting (a pass's tries take under a minute).
 STALE_CLAIM = timedelta(minutes=10)
 MISFIRE_GRACE_S = 240  # a check this late still runs; a clock started this soon after a slot checks it at once
+# A slot's sample still pending this long after its claim belongs to a pass that died (a clock killed mid-check):
+# the next pass checks the slot again. The job runs every minute so that pass comes within the slot; a pass
+# that finds its slot checked makes no call.
+STALE_SAMPLE = timedelta(minutes=2)
 POST_FAILURES_BEFORE_NOTICE = 3  # passes (15 minutes) an alert Slack keeps refusing, before its creator is told
 
 UTC = timezone.utc
@@ -173,7 +177,7 @@ class AlertChecker:
         for cfg in configs:
             by_window.setdefault(cfg["window_minutes"] or DEFAULT_WINDOW_MINUTES, []).append(cfg)
         for window, cfgs in sorted(by_window.items()):
-            sample_id = self.alerts.claim_sample(slot, window, now)
+            sample_id = self.alerts.claim_sample(slot, window, now, stale_before=now - STALE_SAMPLE)
             if sample_id is None:
                 report.windows[window] = "skipped"
                 continue
@@ -447,6 +451,8 @@ def scheduled_check(deps) -> None:
     for here in [deps, *connected_workspaces(deps)]:
         try:
             report = run_alert_checks(here)
+            if report.windows and set(report.windows.values()) == {"skipped"}:
+                continue  # the slot was checked already (by this clock a minute ago, or another): nothing to say
             for line in report.lines()[1:]:
                 logger.info("alerts%s: %s", f" ({here.workspace})" if here.workspace else "", line)
         except Exception:
@@ -468,23 +474,19 @@ def connected_workspaces(deps) -> list:
 
 
 def catches_up(now: datetime) -> bool:
-    """Whether a clock starting at `now` checks the slot that just passed at once, rather than wait for the next.
-
-    A clock (re)started within the grace after a slot would otherwise skip it: a spike that began then waits five
-    more minutes, and with every clock restarted together (a deploy) nobody checks that slot at all. Running it at
-    once is safe: the pass claims the slot's sample first, so a slot another clock already checked costs nothing.
-    """
+    """Whether a clock starting at `now` checks the slot that just passed at once (within the grace): safe, as
+    the pass claims the slot's sample first, so a slot another clock already checked costs nothing."""
     return now - check_slot(now) <= timedelta(seconds=MISFIRE_GRACE_S)
 
 
 def schedule_checks(scheduler, deps, now: datetime | None = None) -> None:
-    """Every 5 minutes on the clock; a late or overlapping run is dropped, not doubled; a slot missed by a start
-    within its grace is checked at once."""
+    """Each 5-minute slot checked once; a late or overlapping run dropped, not doubled. The job runs every minute:
+    a slot's first pass checks it, the rest find it claimed and call nothing (unless that pass died: STALE_SAMPLE)."""
     now = now or datetime.now(UTC)
     scheduler.add_job(
         scheduled_check,
         "cron",
-        minute="*/5",
+        minute="*",
         args=[deps],
         id="alerts-check",
         replace_existing=True,

@@ -87,6 +87,17 @@ def test_claim_sample_once_per_slot(alerts):
     assert alerts.claim_sample(end, 120, NOW) is not None  # another window, another slot
 
 
+def test_a_sample_left_pending_is_taken_over_once_it_is_stale(alerts):
+    first = alerts.claim_sample(NOW, 60, NOW)
+    later = NOW + timedelta(minutes=3)
+    assert alerts.claim_sample(NOW, 60, later, stale_before=NOW) is None  # claimed at the cutoff: not stale
+    assert alerts.claim_sample(NOW, 60, later, stale_before=later - timedelta(minutes=2)) == first
+    # taken over: its claim is now `later`'s, and a second taker at the same cutoff finds it fresh
+    assert alerts.claim_sample(NOW, 60, later, stale_before=later - timedelta(minutes=2)) is None
+    alerts.record_sample(first, {"status": "ok", "broke_sla": 1})
+    assert alerts.claim_sample(NOW, 60, later + timedelta(hours=1), stale_before=later + timedelta(hours=1)) is None
+
+
 def test_samples_since_latest_and_prune(alerts):
     for minutes_ago, status in ((30, "ok"), (20, "missing"), (10, "ok"), (5, "pending")):
         sample_id = alerts.claim_sample(NOW - timedelta(minutes=minutes_ago), 60, NOW)

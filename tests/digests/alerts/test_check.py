@@ -221,18 +221,51 @@ def test_alert_messages_are_valid_block_kit(scripted):
     validate_message({"text": resolved["text"], "blocks": resolved["blocks"]})
 
 
-def test_the_scheduler_checks_every_five_minutes(scripted):
+def test_the_scheduler_checks_each_five_minute_slot_once(scripted):
+    """The job runs every minute; only the slot's first pass calls Lexer, and the other four say nothing."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from digests.schedule import configure
 
-    _, _, deps, _, _ = scripted
+    lexer, _, deps, clock, _ = scripted
     scheduler = BackgroundScheduler(timezone="UTC")
     configure(scheduler, deps)
     job = scheduler.get_job("alerts-check")
-    fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 18, 0, 1, tzinfo=UTC))
-    assert fire == datetime(2026, 11, 18, 0, 5, tzinfo=UTC)
-    assert job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1)) == fire + timedelta(minutes=5)
+    fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 18, 0, 1, 30, tzinfo=UTC))
+    assert fire == datetime(2026, 11, 18, 0, 2, tzinfo=UTC)
+    assert job.trigger.get_next_fire_time(fire, fire + timedelta(seconds=1)) == fire + timedelta(minutes=1)
+    reports = []
+    for _ in range(9):  # nine minutes of the job from a slot: two slots
+        clock.advance(1)
+        reports.append(run_alert_checks(deps))
+    checked = [r.slot for r in reports if r.windows.get(60) == "ok"]
+    assert len(checked) == 2 and checked[1] - checked[0] == timedelta(minutes=5)
+    assert sum(1 for r in reports if r.windows.get(60) == "skipped") == 7
+    assert len([r for r in lexer.requests if r["type"] == "summary"]) <= 2 + BASELINE_REQUESTS_PER_DAY
+
+
+def test_a_slot_whose_pass_died_is_checked_by_the_next_pass(scripted):
+    """A clock killed between claiming a slot and recording it left the slot pending: before, every later pass
+    found it claimed and nobody checked it (a spike then waited for the next slot)."""
+    from digests.alerts.check import STALE_SAMPLE
+
+    lexer, standin, deps, clock, _ = scripted
+    clock.now = check_slot(clock.now) + timedelta(minutes=5)
+    slot = clock.now
+    assert deps.store.alerts.claim_sample(slot, 60, clock.now) is not None  # the pass that died
+    lexer.breaches, lexer.responded = 30, 45
+    clock.now = slot + STALE_SAMPLE - timedelta(seconds=1)
+    assert run_alert_checks(deps).windows[60] == "skipped"  # it may still be at it
+    assert top_level(standin) == []
+    clock.now = slot + STALE_SAMPLE + timedelta(seconds=1)
+    report = run_alert_checks(deps)
+    assert report.slot == slot and report.windows[60] == "ok"
+    assert report.channels[CHANNEL] == ("spike", ("post_alert",))
+    [alert] = top_level(standin)
+    assert "30 SLA breaches" in alert["text"]
+    clock.now += timedelta(minutes=1)
+    assert run_alert_checks(deps).windows[60] == "skipped"  # recorded now: checked once
+    assert len(top_level(standin)) == 1
 
 
 def test_a_clock_started_just_after_a_slot_checks_that_slot_at_once(scripted):
