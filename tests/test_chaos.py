@@ -40,3 +40,16 @@ def test_a_missed_run_prints_the_processes_last_warnings(tmp_path):
     assert "TARGET MISSED" in missed.lines() and any("no data" in line for line in missed.lines())
     assert not any("no data" in line for line in met.lines())
     assert warnings_in(tmp_path / "absent.log") == []
+
+
+def test_an_alert_is_owed_once_a_check_pass_came_a_minute_before_the_end():
+    from datetime import datetime, timedelta, timezone
+
+    from bench.chaos import check_passes_between
+
+    start = datetime(2026, 1, 1, 0, 0, 30, tzinfo=timezone.utc)  # passes on each minute: 00:01, 00:02, ...
+    assert check_passes_between(start, start + timedelta(seconds=89)) == 0  # 00:01 came 59 s before the end
+    assert check_passes_between(start, start + timedelta(seconds=90)) == 1
+    assert check_passes_between(start, start + timedelta(seconds=150)) == 2
+    assert check_passes_between(start, start + timedelta(seconds=30), margin_s=0) == 1
+    assert check_passes_between(start, start) == 0
