@@ -145,20 +145,25 @@ class SocketModeLink:
     # ---- one connection ---------------------------------------------------------------------------------
 
     def _serve_connection(self, ws: ServerConnection) -> None:
+        # hello and joining the open connections are one step: an app that has its hello may be sent a disconnect
+        # or an envelope at once (before, a disconnect right after hello could find no connection open)
         with self._lock:
             link = LinkConnection(next(self._numbers), ws.ticket, time.monotonic(), ws)  # type: ignore[attr-defined]
             open_count = sum(1 for c in self.connections if c.closed_at is None) + 1
-        ws.send(
-            json.dumps(
-                {
-                    "type": "hello",
-                    "num_connections": open_count,
-                    "debug_info": {"host": "applink-standin", "build_number": 1, "approximate_connection_time": 18060},
-                    "connection_info": {"app_id": self.app_id},
-                }
+            ws.send(
+                json.dumps(
+                    {
+                        "type": "hello",
+                        "num_connections": open_count,
+                        "debug_info": {
+                            "host": "applink-standin",
+                            "build_number": 1,
+                            "approximate_connection_time": 18060,
+                        },
+                        "connection_info": {"app_id": self.app_id},
+                    }
+                )
             )
-        )
-        with self._lock:
             self.connections.append(link)
             self._lock.notify_all()
         self._flush_held()

@@ -177,6 +177,16 @@ def test_a_warned_link_is_closed_by_the_server_later(url, link):
     assert link.wait_closed(1).closed_at is not None
 
 
+def test_a_link_is_open_as_soon_as_its_hello_arrives(url, link):
+    """CI saw a disconnect sent right after hello go nowhere: the link joined the open ones only after hello."""
+    for number in range(1, 21):
+        ws_url = WebClient(base_url=url + "/api/").apps_connections_open(app_token=APP_TOKEN)["url"]
+        with connect(ws_url) as ws:
+            ws.recv(timeout=5)
+            assert len(link.open_connections()) == 1
+        link.wait_closed(number)
+
+
 def test_disconnect_reasons_are_slacks(link):
     with pytest.raises(ValueError):
         link.disconnect("bored")
