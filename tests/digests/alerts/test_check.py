@@ -300,7 +300,7 @@ def test_a_clock_started_just_after_a_slot_checks_that_slot_at_once(scripted):
 
 
 @pytest.mark.parametrize("after_slot_s, at_once", [(0, True), (240, True), (241, False), (299, False)])
-def test_a_clock_started_later_in_the_slot_waits_for_the_next(scripted, after_slot_s, at_once):
+def test_a_clock_started_later_in_the_slot_waits_for_its_next_minute(scripted, after_slot_s, at_once):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from digests.alerts.check import catches_up, schedule_checks
@@ -311,7 +311,7 @@ def test_a_clock_started_later_in_the_slot_waits_for_the_next(scripted, after_sl
     scheduler = BackgroundScheduler(timezone="UTC")
     schedule_checks(scheduler, deps, now=now)
     job = scheduler.get_job("alerts-check")
-    # not started: a job given no first run waits for its trigger (the next slot); one caught up has it set
+    # not started: a job given no first run waits for its trigger (the next minute); one caught up has it set
     assert hasattr(job, "next_run_time") is at_once
 
 
