@@ -61,6 +61,11 @@ def queued_notice(minutes: int, position: int, limit: int = 100) -> str:
     )
 
 
+def still_queuing_notice() -> str:
+    """When the command could not be queued within Slack's few seconds (a slow database): it still will be."""
+    return "Got it — it's taking a moment to get this in line. Your answer will arrive here."
+
+
 def try_later_notice(minutes: int) -> str:
     """When the answer could not come within ~25 minutes: say when to try."""
     return (

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 
 from bot.commands import Asker, Reply, asker_is_admin
 from bot.errors import RateLimitedError
-from bot.lexer.budget import queued_notice
+from bot.lexer.budget import queued_notice, still_queuing_notice
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
 from bot.workspaces import workspace_runner
 
 logger = logging.getLogger(__name__)
+
+ACK_BY_S = 2.0  # Slack shows the user an error when the ack is not back in 3 s; queuing may take longer
 
 
 def send_reply(
@@ -136,17 +139,28 @@ def register(app, deps, runner, *, command_pool=None) -> None:
         # notice when the answer must wait for Lexer's budget, and the answer replaces it through response_url
         def ack_and_queue(ack, body):
             job = {k: body.get(k) for k in COMMAND_FIELDS}
+            once = _AckOnce(ack)
+            # a database that is slow to take the command must not cost the user Slack's error: past ACK_BY_S
+            # the ack says it is on its way, and the command is queued (or answered here) all the same
+            late = threading.Timer(
+                ACK_BY_S, once, kwargs={"text": still_queuing_notice(), "response_type": "ephemeral"}
+            )
+            late.daemon = True
+            late.start()
             try:
                 notice = pool.take(job)
             except Exception:  # the database is unreachable: answer here rather than lose the command
+                late.cancel()
                 logger.exception("could not queue a command; answering it in this process")
-                ack()
+                once()
                 pool_answer_here(pool, deps, runner, job)
                 return
+            late.cancel()
             if notice:
-                ack(text=notice, response_type="ephemeral")
+                if not once(text=notice, response_type="ephemeral"):
+                    _tell_late(deps, job, notice)  # when to expect it, or to try again: worth a message of its own
             else:
-                ack()
+                once()
 
         app.command("/lexer")(ack_and_queue)
         return
@@ -159,3 +173,28 @@ def register(app, deps, runner, *, command_pool=None) -> None:
         answer_command(deps, runner, {k: body.get(k) for k in COMMAND_FIELDS}, client)
 
     app.command("/lexer")(ack=ack_lexer, lazy=[answer_lexer])
+
+
+class _AckOnce:
+    """Bolt's ack, called by whichever comes first: the listener with its notice, or the ACK_BY_S timer."""
+
+    def __init__(self, ack):
+        self._ack = ack
+        self._lock = threading.Lock()
+        self._done = False
+
+    def __call__(self, **kwargs) -> bool:
+        """Ack with `kwargs`; False when the other came first."""
+        with self._lock:
+            if self._done:
+                return False
+            self._done = True
+        self._ack(**kwargs)
+        return True
+
+
+def _tell_late(deps, job: dict, notice: str) -> None:
+    try:
+        deps.responder.post(job.get("response_url"), {"response_type": "ephemeral", "text": notice})
+    except Exception:
+        logger.warning("could not post a command's notice after its ack", exc_info=True)

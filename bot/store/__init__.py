@@ -35,6 +35,7 @@ from bot.store.lexer_cache import LexerCache
 from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
 from bot.store.report_shares import ReportShares
+from bot.store.sqlite_writes import SerialWritesConnection, turn, write_lock
 from bot.store.subscriptions import Subscriptions
 from bot.store.targets import Targets
 
@@ -101,8 +102,14 @@ class Store:
         db = getattr(self._local, "db", None)
         if db is None:
             conn = sqlite3.connect(
-                self._target, timeout=30, check_same_thread=False, isolation_level=None, uri=self._uri
+                self._target,
+                timeout=30,
+                check_same_thread=False,
+                isolation_level=None,
+                uri=self._uri,
+                factory=SerialWritesConnection,
             )
+            conn.write_lock = write_lock(self._target)  # this process's writes to the file take turns
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -134,14 +141,15 @@ class Store:
         if conn.in_transaction:
             yield
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with turn(conn.write_lock):  # this process's writers queue here, not in SQLite's busy handler
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def migrations_applied(self) -> int:
         """How many migrations this database has applied."""
@@ -163,14 +171,15 @@ class Store:
             conn = self.db.conn
             # the web and clock processes may start together: the write lock makes one migrate while the other
             # waits, then finds nothing pending (each migration nests as a savepoint inside this transaction)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                schema.apply(self.db)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with turn(conn.write_lock):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    schema.apply(self.db)
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
 
     def close(self) -> None:
         if self._pg is not None:
