@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -46,22 +47,8 @@ def test_a_write_waits_its_turn_while_others_hold_the_write_lock_again_and_again
 def test_a_write_that_cannot_have_its_turn_fails_as_sqlite_would(tmp_path, monkeypatch):
     monkeypatch.setattr(sqlite_writes, "LOCK_WAIT_S", 0.2)
     store = open_store(str(tmp_path / "bot.db"))
-    inside, release = threading.Event(), threading.Event()
-
-    def hold():
-        with store.transaction("x"):
-            inside.set()
-            release.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    inside.wait(5)
-    try:
-        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
-            store.audit_log.record("U1", "test", {"n": 1})
-    finally:
-        release.set()
-        holder.join()
+    with _another_thread_writing(store), pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        store.audit_log.record("U1", "test", {"n": 1})
     store.audit_log.record("U1", "test", {"n": 2})  # and the next write, once the lock is free, goes in
     assert [e["detail"] for e in store.audit_log.entries("test")] == [{"n": 2}]
     store.close()
@@ -69,6 +56,16 @@ def test_a_write_that_cannot_have_its_turn_fails_as_sqlite_would(tmp_path, monke
 
 def test_reads_do_not_wait_for_a_writer(tmp_path):
     store = open_store(str(tmp_path / "bot.db"))
+    with _another_thread_writing(store):
+        started = time.monotonic()
+        assert store.db.execute("select count(*) from command_queue").fetchone() == (0,)
+        assert time.monotonic() - started < 0.5
+    store.close()
+
+
+@contextmanager
+def _another_thread_writing(store):
+    """A thread of this process inside a write transaction until the block ends."""
     inside, release = threading.Event(), threading.Event()
 
     def hold():
@@ -78,12 +75,9 @@ def test_reads_do_not_wait_for_a_writer(tmp_path):
 
     holder = threading.Thread(target=hold)
     holder.start()
-    inside.wait(5)
+    assert inside.wait(5)
     try:
-        started = time.monotonic()
-        assert store.db.execute("select count(*) from command_queue").fetchone() == (0,)
-        assert time.monotonic() - started < 0.5
+        yield
     finally:
         release.set()
         holder.join()
-    store.close()
