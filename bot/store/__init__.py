@@ -167,19 +167,10 @@ class Store:
 
             pg_schema.apply(self._pg)
             return
-        with self._migrate_lock:
-            conn = self.db.conn
-            # the web and clock processes may start together: the write lock makes one migrate while the other
-            # waits, then finds nothing pending (each migration nests as a savepoint inside this transaction)
-            with turn(conn.write_lock):
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    schema.apply(self.db)
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+        # the web and clock processes may start together: the write lock makes one migrate while the other
+        # waits, then finds nothing pending (each migration nests as a savepoint inside this transaction)
+        with self._migrate_lock, self.transaction("migrations"):
+            schema.apply(self.db)
 
     def close(self) -> None:
         if self._pg is not None:
