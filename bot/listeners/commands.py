@@ -9,6 +9,7 @@ import threading
 from bot.commands import Asker, Reply, asker_is_admin
 from bot.errors import RateLimitedError
 from bot.lexer.budget import queued_notice, still_queuing_notice
+from bot.listeners.ack_deadline import Deadlines
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
 from bot.workspaces import workspace_runner
@@ -137,16 +138,14 @@ def register(app, deps, runner, *, command_pool=None) -> None:
     if pool is not None:
         # `serve`: the command goes to the store's queue (bot.command_workers); the ack carries the queued
         # notice when the answer must wait for Lexer's budget, and the answer replaces it through response_url
+        # a database that is slow to take the command must not cost the user Slack's error: past ACK_BY_S the
+        # ack says it is on its way, and the command is queued (or answered here) all the same
+        deadlines = Deadlines(ACK_BY_S)
+
         def ack_and_queue(ack, body):
             job = {k: body.get(k) for k in COMMAND_FIELDS}
             once = _AckOnce(ack)
-            # a database that is slow to take the command must not cost the user Slack's error: past ACK_BY_S
-            # the ack says it is on its way, and the command is queued (or answered here) all the same
-            late = threading.Timer(
-                ACK_BY_S, once, kwargs={"text": still_queuing_notice(), "response_type": "ephemeral"}
-            )
-            late.daemon = True
-            late.start()
+            late = deadlines.after(lambda: once(text=still_queuing_notice(), response_type="ephemeral"))
             try:
                 notice = pool.take(job)
             except Exception:  # the database is unreachable: answer here rather than lose the command
@@ -176,7 +175,7 @@ def register(app, deps, runner, *, command_pool=None) -> None:
 
 
 class _AckOnce:
-    """Bolt's ack, called by whichever comes first: the listener with its notice, or the ACK_BY_S timer."""
+    """Bolt's ack, called by whichever comes first: the listener with its notice, or its ACK_BY_S deadline."""
 
     def __init__(self, ack):
         self._ack = ack
