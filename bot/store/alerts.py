@@ -98,37 +98,41 @@ class Alerts:
         """Insert the slot's row; None when another process (or pass) already has it.
 
         With `stale_before`, a row still pending since before then (its pass died between claim and record) is
-        taken over, once: only one of several passes moves its checked_at.
+        taken over, once: only one of several passes moves its checked_at. A slot already claimed costs one read
+        and no write (the clock's job comes every minute for a 5-minute slot).
         """
-        try:
-            return (
-                self.db["alert_samples"]
-                .insert(
-                    {
-                        "window_end": to_iso(window_end),
-                        "window_minutes": window_minutes,
-                        "status": "pending",
-                        "checked_at": to_iso(now),
-                        "workspace": self.workspace,
-                    }
-                )
-                .last_pk
-            )
-        except IntegrityError:
-            if stale_before is None:
-                return None
         key = [self.workspace, to_iso(window_end), window_minutes]
+        found = self.db.execute(
+            "select id, status, checked_at from alert_samples "
+            "where workspace = ? and window_end = ? and window_minutes = ?",
+            key,
+        ).fetchall()
+        if not found:
+            try:
+                return (
+                    self.db["alert_samples"]
+                    .insert(
+                        {
+                            "window_end": to_iso(window_end),
+                            "window_minutes": window_minutes,
+                            "status": "pending",
+                            "checked_at": to_iso(now),
+                            "workspace": self.workspace,
+                        }
+                    )
+                    .last_pk
+                )
+            except IntegrityError:
+                return None  # another pass claimed it since the read: a claim that new is not stale
+        sample_id, status, checked_at = found[0]
+        if stale_before is None or status != "pending" or (checked_at or "") >= to_iso(stale_before):
+            return None
         taken = self.db.execute(
             "update alert_samples set checked_at = ? where workspace = ? and window_end = ? and window_minutes = ? "
             "and status = 'pending' and checked_at < ?",
             [to_iso(now), *key, to_iso(stale_before)],
         )
-        if taken.rowcount != 1:
-            return None
-        rows = self.db.execute(
-            "select id from alert_samples where workspace = ? and window_end = ? and window_minutes = ?", key
-        ).fetchall()
-        return rows[0][0] if rows else None
+        return sample_id if taken.rowcount == 1 else None
 
     def record_sample(self, sample_id: int, values: dict) -> None:
         self.db["alert_samples"].update(sample_id, values)

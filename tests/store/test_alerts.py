@@ -128,3 +128,19 @@ def test_two_workspaces_keep_their_own_alert_config_on_one_shared_channel_id(fre
     assert a.alerts.config("C0SHARED")["created_by"] == "UA" and a.alerts.config("C0SHARED")["window_minutes"] == 60
     assert b.alerts.config("C0SHARED")["created_by"] == "UB"
     assert fresh_store.alerts.config("C0SHARED") is None
+
+
+def test_a_slot_already_claimed_is_skipped_on_one_read_and_no_write(fresh_store):
+    """The clock's alert job runs every minute for a 5-minute slot: the four runs that find it claimed read the
+    row once and leave it alone, where they used to try an insert (refused) and an update (matching nothing)."""
+    alerts = fresh_store.alerts
+    alerts.claim_sample(NOW, 60, NOW)  # pending: its pass is at it
+    checked = alerts.claim_sample(NOW, 120, NOW)
+    alerts.record_sample(checked, {"status": "ok", "broke_sla": 1})
+    later = NOW + timedelta(minutes=1)
+    before = fresh_store.queries()
+    assert alerts.claim_sample(NOW, 60, later, stale_before=later - timedelta(minutes=2)) is None
+    assert alerts.claim_sample(NOW, 120, later, stale_before=later - timedelta(minutes=2)) is None
+    assert alerts.claim_sample(NOW, 120, later) is None
+    assert fresh_store.queries() - before == 3
+    assert fresh_store.db.execute("select distinct checked_at from alert_samples").fetchall() == [(NOW.isoformat(),)]
