@@ -191,6 +191,7 @@ def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 
         answer_commands=True,
     )
     bolt = create_app(running.deps, running.runner, command_pool=running.command_pool)
+    running.listeners = bolt.listener_runner.listener_executor
     return running, create_wsgi_app(bolt, running)
 
 

@@ -96,11 +96,14 @@ class Running:
     workers: list = field(default_factory=list)
     scheduler: Any = None
     command_pool: Any = None
+    listeners: Any = None  # the Bolt app's listener executor (bot.app), once `serve` has built the app
 
     def stop(self) -> None:
         """Stop workers and close clients so no thread or keep-alive outlives the process (or a test)."""
         if self.command_pool is not None:
             self.command_pool.stop()
+        if self.listeners is not None:
+            self.listeners.shutdown(wait=False)  # idle threads go now; a listener still running ends on its own
         for worker in self.workers:
             worker.stop()
         if self.scheduler is not None:

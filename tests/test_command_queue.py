@@ -233,6 +233,20 @@ def test_commands_the_database_is_slow_to_take_are_acked_in_time_and_answered(se
         handle.stop()
 
 
+def test_a_stopped_bot_leaves_no_listener_threads_behind(settings, slack):
+    """Bolt's listener executor (up to 64 threads) went on idling after `running.stop()`: a test process that
+    served many bots carried every one's threads to its end."""
+    before = {t for t in threading.enumerate() if t.name.startswith("bolt-listener")}
+    running, handle, bot = _served_bot(settings, slack)
+    try:
+        bot.command("help", timeout=30)
+        assert {t for t in threading.enumerate() if t.name.startswith("bolt-listener")} - before
+    finally:
+        running.stop()
+        handle.stop()
+    wait_for(lambda: not ({t for t in threading.enumerate() if t.name.startswith("bolt-listener")} - before), 10)
+
+
 def test_a_killed_worker_is_replaced_at_once_and_its_commands_answered(settings, slack):
     running, handle, bot = _served_bot(settings, slack, command_workers=1)
     try:
