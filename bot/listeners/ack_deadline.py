@@ -34,16 +34,15 @@ class Deadline:
 class Deadlines:
     """`after(call)` runs `call` `delay` seconds later on the one watching thread, unless cancelled first."""
 
-    def __init__(self, delay: float, *, name: str = "lexer-ack-deadline", clock: Callable[[], float] = time.monotonic):
+    def __init__(self, delay: float, *, name: str = "lexer-ack-deadline"):
         self.delay = delay
         self._name = name
-        self._clock = clock
         self._line: deque[Deadline] = deque()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def after(self, call: Callable[[], object]) -> Deadline:
-        deadline = Deadline(self._clock() + self.delay, call)
+        deadline = Deadline(time.monotonic() + self.delay, call)
         with self._changed:
             self._line.append(deadline)
             if self._thread is None:
@@ -71,19 +70,14 @@ class Deadlines:
 
     def _next_due(self) -> Deadline | None:
         """Wait (holding the condition) for the first uncancelled deadline to fall due; None when idle too long."""
-        idle_since = None
         while True:
             while self._line and self._line[0].cancelled:
                 self._line.popleft()
-            now = self._clock()
             if not self._line:
-                idle_since = now if idle_since is None else idle_since
-                if now - idle_since >= IDLE_EXIT_S:
+                if not self._changed.wait_for(lambda: self._line, IDLE_EXIT_S):
                     return None
-                self._changed.wait(IDLE_EXIT_S - (now - idle_since))
                 continue
-            idle_since = None
-            head = self._line[0]
-            if head.due <= now:
+            wait = self._line[0].due - time.monotonic()
+            if wait <= 0:
                 return self._line.popleft()
-            self._changed.wait(head.due - now)
+            self._changed.wait(wait)
