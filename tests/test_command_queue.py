@@ -11,12 +11,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.lexer.budget import still_queuing_notice
 from bot.lexer.build import build_activity_client
 from bot.sandbox.lexer_app import LexerSandbox
 from bot.sandbox.server import serve_in_thread
 from bot.store import open_store
+from bot.timeframe import parse_range
 from tests.conftest import USER_SYDNEY, Bot, Served, make_settings, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -380,3 +382,32 @@ def test_a_long_line_of_a_few_distinct_queries_is_queued_not_refused(bot):
     text = r.json().get("text") or ""
     assert text.startswith("Queued"), text
     assert "fully booked" not in text.lower()
+
+
+def test_a_command_joining_a_flight_the_budget_refused_is_answered_when_the_window_opens(settings, slack):
+    """Another process's request for the same question was refused by the spent budget a moment before this
+    command ran. Failed before: the command followed that flight, recorded as unreachable, and the user was told
+    "Could not reach Lexer." (Lexer was up); now it waits for the window and is answered."""
+    running, handle, bot = _served_bot(settings, slack, rate_limit=2, rate_window_s=2.0)
+    other_store = open_store(settings.db_path)
+    try:
+        other = build_activity_client(settings, other_store, rate_limit=2, rate_window_s=2.0, max_wait_s=0)
+        sydney = ZoneInfo("Australia/Sydney")  # the asker's timezone: the same question, to the byte
+        other.summary(parse_range("2026-10-28", sydney, datetime.now(timezone.utc)))
+        other.summary(parse_range("2026-10-29", sydney, datetime.now(timezone.utc)))  # spent for about 2 s
+        day = "2026-10-30"
+        try:
+            other.summary(parse_range(day, sydney, datetime.now(timezone.utc)))
+        except Exception as exc:
+            assert type(exc).__name__ == "BusyError"
+        else:
+            raise AssertionError("the window was not spent")
+        key = "joins-refused-flight"
+        bot.signed_post(_form(USER_SYDNEY, f"summary {day}", slack.app.new_response_url(key)))
+        answers = wait_for(lambda: _all_answered(slack, [key]), timeout=30)
+        (answer,) = answers[key]
+        assert "Could not reach Lexer" not in str(answer) and "Oct" in str(answer), answer
+    finally:
+        other_store.close()
+        running.stop()
+        handle.stop()
