@@ -411,3 +411,99 @@ def test_a_command_joining_a_flight_the_budget_refused_is_answered_when_the_wind
         other_store.close()
         running.stop()
         handle.stop()
+
+
+def test_a_command_that_ended_three_workers_is_answered_that_it_failed_and_not_run_again(settings, slack, caplog):
+    """Its dispatcher's host went away three times while answering it (each lease lapsed): the fourth taker
+    tells the asker it failed, once, and logs it (the command's id, not its text). Failed before: it was run a
+    fourth time (and would have been for ever), the asker told nothing."""
+    import logging
+
+    store = open_store(settings.db_path)
+    queue = store.command_queue
+    key = "poison"
+    now = time.time()
+    job_id = queue.enqueue(
+        {
+            "user_id": USER_SYDNEY,
+            "channel_id": "C0GENERAL",
+            "text": "summary 2026-10-05",
+            "response_url": slack.app.new_response_url(key),
+        },
+        now,
+    )
+    for n in range(3):  # taken, then its worker's host vanished: the lease lapses and it goes back in line
+        assert queue.claim_next(f"gone{n}:1:dispatch", now + n, 1.0)["id"] == job_id
+        assert queue.requeue_expired(now + n + 2.0) == 1
+    store.close()
+    caplog.set_level(logging.INFO)
+    running, handle, bot = _served_bot(settings, slack)
+    try:
+        (answer,) = wait_for(lambda: slack.app.responses(key), timeout=30)
+        assert "Something went wrong answering `/lexer summary …`" in answer["text"], answer
+        assert "try again" in str(answer).lower() and "admin" in str(answer) and "Oct" not in str(answer)
+        time.sleep(1.5)  # the dispatcher goes on: nothing more for this command
+        assert len(slack.app.responses(key)) == 1
+        state = running.deps.store.db.conn.execute(
+            "select state from command_queue where id = ?", (job_id,)
+        ).fetchone()[0]
+        assert state == "failed"
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR and str(job_id) in r.getMessage()]
+        assert errors and all("2026-10-05" not in r.getMessage() for r in caplog.records)
+    finally:
+        running.stop()
+        handle.stop()
+
+
+class _HangingReports:
+    """The sandbox, but a report request hangs (until released): whoever sends one is stuck answering."""
+
+    def __init__(self, app):
+        self.app = app
+        self.release = threading.Event()
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").endswith("/activity/reports"):
+            self.release.wait(60)
+        return self.app(environ, start_response)
+
+
+def test_a_command_that_kills_its_worker_three_times_is_answered_that_it_failed(sandbox, slack, tmp_path, database):
+    """A command whose answering ends its worker process (killed here while it answers) is tried by three
+    workers, then the fourth tells the asker it failed, once. Failed before: every new worker took it again."""
+    import socket
+
+    hanging = _HangingReports(sandbox.app)
+    lexer = serve_in_thread(hanging)
+    settings = make_settings(Served(sandbox.app, lexer.url), slack, tmp_path, db_path=database)
+    running, handle, bot = _served_bot(settings, slack, command_workers=1)
+    queue = running.deps.store.command_queue
+    try:
+        pool = running.command_pool
+        wait_for(lambda: pool.alive() == 1, timeout=30)
+        key = "kills-workers"
+        bot.signed_post(_form(USER_SYDNEY, "summary 2026-10-05", slack.app.new_response_url(key)))
+        (job_id,) = [r[0] for r in running.deps.store.db.conn.execute("select id from command_queue")]
+
+        def holder() -> int | None:
+            row = running.deps.store.db.conn.execute(
+                "select claimed_by from command_queue where id = ? and state = 'running'", (job_id,)
+            ).fetchone()
+            host, pid = (row[0].split(":") + ["", ""])[:2] if row and row[0] else ("", "")
+            return int(pid) if host == socket.gethostname() and pid.isdigit() else None
+
+        for _ in range(3):
+            pid = wait_for(holder, timeout=60, interval=0.1)  # a worker is answering it (stuck on Lexer)
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda pid=pid: holder() != pid, timeout=30, interval=0.1)
+        (answer,) = wait_for(lambda: slack.app.responses(key), timeout=60)
+        assert "Something went wrong answering `/lexer summary …`" in answer["text"], answer
+        time.sleep(1.0)
+        assert len(slack.app.responses(key)) == 1
+        state = running.deps.store.db.conn.execute("select state from command_queue where id = ?", (job_id,))
+        assert state.fetchone()[0] == "failed" and queue.waiting() == 0
+    finally:
+        hanging.release.set()
+        running.stop()
+        handle.stop()
+        lexer.stop()
