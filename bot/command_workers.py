@@ -192,16 +192,18 @@ class CommandIntake:
         wait = wait_for_slots(needed, snap.command_room, snap.slot_ends, now, max(1, snap.limit), snap.window_s)
         return max(wait, snap.paused_for_s), position
 
-    def take(self, job: dict) -> str | None:
-        """Queue the command; the notice to show now (queued, or when to try), None when it is answered at once."""
+    def take(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
+        """Queue the command; the notice to show now (queued, or when to try), None when it is answered at once.
+
+        `on_queued` is called as soon as the command is in the store (its answer will come)."""
         turn = self._gate.acquire(timeout=INTAKE_TURN_WAIT_S)  # INTAKE_AT_ONCE at a time
         try:
-            return self._queue(job)
+            return self._queue(job, on_queued)
         finally:
             if turn:
                 self._gate.release()
 
-    def _queue(self, job: dict) -> str | None:
+    def _queue(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
         now = self.deps.now().timestamp()
         queue = self.deps.store.command_queue
         workspace = request_workspace(job) if self.deps.tenancy is not None else ""
@@ -217,6 +219,8 @@ class CommandIntake:
         if eta > NOTICE_AFTER_S or position > self.threads:
             notice = queued_notice(math.ceil(eta / 60), position)
         queue.enqueue(job, now, notice_shown=notice is not None, workspace=workspace)
+        if on_queued is not None:
+            on_queued()
         self._queued(self._line_of(workspace), job.get("user_id") or "", job.get("text") or "")
         self.wake()
         return notice
@@ -371,8 +375,8 @@ class InProcessCommands:
         self.dispatcher = CommandDispatcher(deps, runner).start()
         self.intake = CommandIntake(deps, self.dispatcher.wake)
 
-    def take(self, job: dict) -> str | None:
-        return self.intake.take(job)
+    def take(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
+        return self.intake.take(job, on_queued)
 
     def alive(self) -> int:
         return int(self.dispatcher.alive())
@@ -470,11 +474,11 @@ class CommandWorkerPool:
         with self._lock:
             return sum(1 for p in self._procs if p.is_alive())
 
-    def take(self, job: dict) -> str | None:
+    def take(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
         """Queue a command in the store for the workers; the notice to show now, if any."""
         if self.intake is None:
             raise RuntimeError("this pool was started without the store to queue commands in")
-        return self.intake.take(job)
+        return self.intake.take(job, on_queued)
 
     def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) in this process, on the bounded fallback pool."""

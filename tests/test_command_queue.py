@@ -90,7 +90,10 @@ def test_a_burst_of_150_is_queued_never_refused_and_answered_fairly(slack, tmp_p
             if r.content:
                 assert r.json(), r.content
                 text = r.json()["text"]  # the queued notice; on a machine slow to queue it, word that it's coming
-                assert "Queued — Lexer allows 100 requests every 5 minutes" in text or text == still_queuing_notice()
+                assert "Queued — Lexer allows 100 requests every 5 minutes" in text or text in (
+                    still_queuing_notice(True),
+                    still_queuing_notice(False),
+                )
                 assert "Try again" not in text
                 notices += 1
         assert notices > 100  # the budget was in use: most were told at once when to expect their answer
@@ -191,8 +194,9 @@ conn.commit()
 
 def test_commands_the_database_is_slow_to_take_are_acked_in_time_and_answered(settings, slack):
     """Another process holds the queue's write lock for 4.5 s (a clock's long write, a slow disk): each ack comes
-    back before Slack's 3 s with a word that the answer is on its way, and each answer comes once the lock
-    is free. Without it Bolt gave up waiting for the ack and Slack showed the user an error. The acks' fallbacks
+    back before Slack's 3 s, and each answer comes once the lock is free. The ack promises nothing it cannot
+    keep: the command is not in the queue yet, so it says to try again if nothing arrives (it promised an answer
+    before). Without it Bolt gave up waiting for the ack and Slack showed the user an error. The acks' fallbacks
     wait on one thread, not a threading.Timer (a new thread) per command."""
     running, handle, bot = _served_bot(settings, slack)
     holder = subprocess.Popen(
@@ -226,7 +230,9 @@ def test_commands_the_database_is_slow_to_take_are_acked_in_time_and_answered(se
         looker.join()
         for r, took in sent:
             assert r.status_code == 200 and took < 3.0, (r.status_code, took)
-            assert "Your answer will arrive here" in r.json()["text"]
+            # not yet in the queue when its ack was due: no promise, but what to do if the answer never comes
+            text = r.json()["text"]
+            assert "will arrive" not in text and "If nothing arrives here within a minute, try again." in text, text
         timers, deadline_threads = watchers
         assert timers == set() and len(deadline_threads) == 1  # this bot's: one, and no Timer
         for key in keys:

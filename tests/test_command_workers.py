@@ -297,3 +297,19 @@ def test_a_failed_command_is_named_by_its_command_word_alone():
     assert shown_command("SLA") == "sla"
     assert shown_command("xoxp-1234-pasted-token") is None
     assert shown_command("") is None
+
+
+def test_an_ack_is_told_its_command_is_queued_only_once_it_is_in_the_store(fresh_store):
+    """The ack's late fallback promises the answer only for a command the store holds (bot.listeners.commands)."""
+    from types import SimpleNamespace
+
+    from bot.command_workers import CommandIntake
+    from bot.lexer.budget import still_queuing_notice
+
+    deps = SimpleNamespace(store=fresh_store, tenancy=None, api=None, now=lambda: __import__("datetime").datetime.now())
+    intake = CommandIntake(deps, wake=lambda: None)
+    seen: list[int] = []
+    intake.take({"user_id": "U1", "text": "team", "response_url": "https://x"}, lambda: seen.append(1))
+    assert seen == [1] and fresh_store.command_queue.waiting() == 1
+    assert "will arrive" in still_queuing_notice(True)
+    assert "will arrive" not in still_queuing_notice(False) and "try again" in still_queuing_notice(False)
