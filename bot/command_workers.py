@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.commands import Reply
 from bot.config import Settings
 from bot.errors import RateLimitedError
 from bot.lexer.budget import (
@@ -32,11 +33,15 @@ from bot.lexer.budget import (
     try_later_notice,
     wait_for_slots,
 )
+from bot.slack.messages.help import command_failed_message
+from bot.slack.parsing.usage import COMMAND_ALIASES, COMMANDS
 from bot.store.command_queue import Line
 from bot.tenancy import request_workspace
 
 logger = logging.getLogger(__name__)
 
+# a command whose answering ended its worker (or failed) this often is not tried again: its asker is told
+MAX_ATTEMPTS = 3
 WORKER_THREADS = 8  # per dispatcher: replies wait on Lexer and Slack far more than they compute
 WORKER_NICENESS = 10
 FALLBACK_THREADS = 4  # a command answered on the spot by a process without a dispatcher
@@ -75,6 +80,16 @@ def _lower_priority() -> None:
 def process_worker_prefix(pid: int | None = None) -> str:
     """The worker id prefix of a process (bot.deps.default_worker_id is host:pid)."""
     return f"{socket.gethostname()}:{pid or os.getpid()}"
+
+
+def shown_command(text: str) -> str | None:
+    """A command as a message may name it: its name, and "…" for the rest (which may hold something pasted by
+    mistake); None when the first word is no command of ours."""
+    words = text.split()
+    name = words[0].lower() if words else ""
+    if name not in COMMANDS and name not in COMMAND_ALIASES:
+        return None
+    return name + (" …" if len(words) > 1 else "")
 
 
 class _Recent:
@@ -177,16 +192,18 @@ class CommandIntake:
         wait = wait_for_slots(needed, snap.command_room, snap.slot_ends, now, max(1, snap.limit), snap.window_s)
         return max(wait, snap.paused_for_s), position
 
-    def take(self, job: dict) -> str | None:
-        """Queue the command; the notice to show now (queued, or when to try), None when it is answered at once."""
+    def take(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
+        """Queue the command; the notice to show now (queued, or when to try), None when it is answered at once.
+
+        `on_queued` is called as soon as the command is in the store (its answer will come)."""
         turn = self._gate.acquire(timeout=INTAKE_TURN_WAIT_S)  # INTAKE_AT_ONCE at a time
         try:
-            return self._queue(job)
+            return self._queue(job, on_queued)
         finally:
             if turn:
                 self._gate.release()
 
-    def _queue(self, job: dict) -> str | None:
+    def _queue(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
         now = self.deps.now().timestamp()
         queue = self.deps.store.command_queue
         workspace = request_workspace(job) if self.deps.tenancy is not None else ""
@@ -202,6 +219,8 @@ class CommandIntake:
         if eta > NOTICE_AFTER_S or position > self.threads:
             notice = queued_notice(math.ceil(eta / 60), position)
         queue.enqueue(job, now, notice_shown=notice is not None, workspace=workspace)
+        if on_queued is not None:
+            on_queued()
         self._queued(self._line_of(workspace), job.get("user_id") or "", job.get("text") or "")
         self.wake()
         return notice
@@ -291,6 +310,9 @@ class CommandDispatcher:
         with self._claims:
             self._not_started.discard(job["id"])
         try:
+            if job.get("attempts", 0) > MAX_ATTEMPTS:  # its answering ended a worker (or failed) each time
+                self._give_up(job)
+                return
             outcome = self.answer(self.deps, self.runner, job, self.deps.slack, defer_busy=True)
             if isinstance(outcome, RateLimitedError):
                 now = self.deps.now().timestamp()
@@ -298,16 +320,43 @@ class CommandDispatcher:
             else:
                 queue.finish(job["id"], self.worker)
         except Exception:
-            # stopping (clients closed under it) or a passing fault: back in line rather than lost; after three
-            # tries it stays failed so one poisonous command cannot loop forever
-            logger.exception("answering a queued command failed")
-            if job.get("attempts", 0) < 3:
-                queue.defer(job["id"], self.worker, self.deps.now().timestamp() + 5.0)
+            # stopping (clients closed under it) or a passing fault: back in line rather than lost, up to
+            # MAX_ATTEMPTS tries, so one poisonous command cannot loop forever
+            logger.exception("answering queued command %s failed", job["id"])
+            if job.get("attempts", 0) < MAX_ATTEMPTS:
+                queue.defer(job["id"], self.worker, self.deps.now().timestamp() + 5.0, attempted=True)
             else:
-                queue.finish(job["id"], self.worker, "failed")
+                self._give_up(job)
         finally:
             self._busy.release()
             self._wake.set()
+
+    def _give_up(self, job: dict) -> None:
+        """Tell the asker their command failed, once; it is not run again (its text is not logged: it may hold
+        something pasted by mistake)."""
+        from bot.listeners.commands import send_reply
+
+        if not self.deps.store.command_queue.finish(job["id"], self.worker, "failed"):
+            return  # another dispatcher holds it now
+        logger.error(
+            "queued command %s failed %d times; its asker is told, and it is not tried again",
+            job["id"],
+            min(job.get("attempts", 0), MAX_ATTEMPTS),
+        )
+        shown = shown_command(job.get("text") or "")
+        try:
+            send_reply(
+                self.deps.responder,
+                job.get("response_url"),
+                Reply(command_failed_message(shown)),
+                client=self.deps.slack if getattr(self.deps, "tenancy", None) is None else None,
+                channel_id=job.get("channel_id"),
+                user_id=job.get("user_id"),
+                delivery=job.get("delivery"),
+                replace=bool(job.get("notice_shown")) or job.get("attempts", 0) > 1,
+            )
+        except Exception:
+            logger.exception("could not tell the asker of queued command %s that it failed", job["id"])
 
     def stop(self) -> None:
         self._stop.set()
@@ -326,8 +375,8 @@ class InProcessCommands:
         self.dispatcher = CommandDispatcher(deps, runner).start()
         self.intake = CommandIntake(deps, self.dispatcher.wake)
 
-    def take(self, job: dict) -> str | None:
-        return self.intake.take(job)
+    def take(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
+        return self.intake.take(job, on_queued)
 
     def alive(self) -> int:
         return int(self.dispatcher.alive())
@@ -425,11 +474,11 @@ class CommandWorkerPool:
         with self._lock:
             return sum(1 for p in self._procs if p.is_alive())
 
-    def take(self, job: dict) -> str | None:
+    def take(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
         """Queue a command in the store for the workers; the notice to show now, if any."""
         if self.intake is None:
             raise RuntimeError("this pool was started without the store to queue commands in")
-        return self.intake.take(job)
+        return self.intake.take(job, on_queued)
 
     def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) in this process, on the bounded fallback pool."""

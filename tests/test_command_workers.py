@@ -274,3 +274,42 @@ def test_database_hiccups_do_not_use_up_the_dispatchers_threads(database):
     finally:
         dispatcher.stop()
         real.close()
+
+
+def test_a_deferral_for_lexers_budget_is_not_an_attempt(fresh_store):
+    """A command waiting out Lexer's window is taken again and again: none of those counts against the three
+    attempts a command has (the cap is for commands whose answering fails, not for patient ones)."""
+    queue = fresh_store.command_queue
+    queue.enqueue({"user_id": "U1", "text": "summary"}, 1.0)
+    for t in range(5):
+        job = queue.claim_next("host:1:dispatch", 2.0 + t, 30.0)
+        assert job["attempts"] == 1
+        queue.defer(job["id"], "host:1:dispatch", 0.0)  # the window is closed: back in line
+    queue.defer(queue.claim_next("host:1:dispatch", 9.0, 30.0)["id"], "host:1:dispatch", 0.0, attempted=True)
+    assert queue.claim_next("host:1:dispatch", 10.0, 30.0)["attempts"] == 2  # a failed answer counts
+
+
+def test_a_failed_command_is_named_by_its_command_word_alone():
+    from bot.command_workers import shown_command
+
+    assert shown_command("summary last-week group:Support") == "summary …"
+    assert shown_command("users") == "users"
+    assert shown_command("SLA") == "sla"
+    assert shown_command("xoxp-1234-pasted-token") is None
+    assert shown_command("") is None
+
+
+def test_an_ack_is_told_its_command_is_queued_only_once_it_is_in_the_store(fresh_store):
+    """The ack's late fallback promises the answer only for a command the store holds (bot.listeners.commands)."""
+    from types import SimpleNamespace
+
+    from bot.command_workers import CommandIntake
+    from bot.lexer.budget import still_queuing_notice
+
+    deps = SimpleNamespace(store=fresh_store, tenancy=None, api=None, now=lambda: __import__("datetime").datetime.now())
+    intake = CommandIntake(deps, wake=lambda: None)
+    seen: list[int] = []
+    intake.take({"user_id": "U1", "text": "team", "response_url": "https://x"}, lambda: seen.append(1))
+    assert seen == [1] and fresh_store.command_queue.waiting() == 1
+    assert "will arrive" in still_queuing_notice(True)
+    assert "will arrive" not in still_queuing_notice(False) and "try again" in still_queuing_notice(False)

@@ -61,9 +61,12 @@ def queued_notice(minutes: int, position: int, limit: int = 100) -> str:
     )
 
 
-def still_queuing_notice() -> str:
-    """When the command could not be queued within Slack's few seconds (a slow database): it still will be."""
-    return "Got it — it's taking a moment to get this in line. Your answer will arrive here."
+def still_queuing_notice(queued: bool) -> str:
+    """The ack when answering it took longer than Slack's few seconds (a slow database). Only a command already
+    in the queue is promised its answer: one not yet written may never be (the database may not take it)."""
+    if queued:
+        return "Got it — it's taking a moment. Your answer will arrive here."
+    return "Got it — it's taking a moment to get this in line. If nothing arrives here within a minute, try again."
 
 
 def try_later_notice(minutes: int) -> str:

@@ -5,7 +5,8 @@ yesterday` in the web process at 09:01: answers live in the store
 (store.lexer_cache), keyed by the token's hash and the canonical query. Identical
 queries from any process send one request: the first becomes the flight's leader
 (store.lexer_flights), the rest follow and read its answer. A failed leader
-leaves its answer for its followers, who return it rather than each retrying.
+leaves its answer for its followers, who return it rather than each retrying; a leader the budget refused
+leaves nothing to share (a wait is each asker's own: its class's room and patience), and its followers ask again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable
 
 import httpx
 
+from bot.errors import RateLimitedError
 from bot.lexer.transport import cache_key, decoded_headers, token_key, ttl_for
 from bot.store.lexer_cache import StoredAnswer
 
@@ -99,6 +101,11 @@ class SharedCachingTransport(httpx.BaseTransport):
         try:
             response = self.inner.handle_request(request)
             content = response.read()
+        except RateLimitedError:
+            # our budget refused the send: nothing is wrong with Lexer. Followers look again and ask the budget
+            # for themselves (their class may have room, or wait its own time); none is told Lexer is down
+            cache.land(key, me, "lost", None, self.clock())
+            raise
         except BaseException:
             cache.land(key, me, "unreachable", None, self.clock())
             raise

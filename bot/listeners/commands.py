@@ -145,9 +145,10 @@ def register(app, deps, runner, *, command_pool=None) -> None:
         def ack_and_queue(ack, body):
             job = {k: body.get(k) for k in COMMAND_FIELDS}
             once = _AckOnce(ack)
-            late = deadlines.after(lambda: once(text=still_queuing_notice(), response_type="ephemeral"))
+            queued = threading.Event()  # set once the command is in the store: only then is its answer promised
+            late = deadlines.after(lambda: once(text=still_queuing_notice(queued.is_set()), response_type="ephemeral"))
             try:
-                notice = pool.take(job)
+                notice = pool.take(job, on_queued=queued.set)
             except Exception:  # the database is unreachable: answer here rather than lose the command
                 late.cancel()
                 logger.exception("could not queue a command; answering it in this process")

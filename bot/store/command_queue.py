@@ -83,7 +83,10 @@ class CommandQueue:
         return None
 
     def requeue_expired(self, now: float) -> int:
-        """Commands whose dispatcher stopped refreshing their lease (its host is gone) go back in line."""
+        """Commands whose dispatcher stopped refreshing their lease (its host is gone) go back in line.
+
+        Their claim counted as an attempt: past MAX_ATTEMPTS the next taker tells the asker it failed
+        (bot.command_workers), rather than run it again."""
         cur = self.store.db.conn.execute(
             "update command_queue set state = 'queued', claimed_by = null where state = 'running' and lease_until < ?",
             (now,),
@@ -96,12 +99,16 @@ class CommandQueue:
             "update command_queue set lease_until = ? where state = 'running' and claimed_by = ?", (until, worker)
         )
 
-    def defer(self, job_id: int, worker: str, not_before: float) -> None:
-        """Lexer's window is closed: back in line, not before the window opens; the user has seen the notice."""
+    def defer(self, job_id: int, worker: str, not_before: float, *, attempted: bool = False) -> None:
+        """Back in line, not before `not_before`; the user has seen the notice.
+
+        Lexer's window was closed (or the command was never started): its claim was no attempt, and does not
+        count towards the attempts a command has. `attempted`: its answer failed, and the claim counts.
+        """
         self.store.db.conn.execute(
-            "update command_queue set state = 'queued', claimed_by = null, not_before = ?, notice_shown = 1"
-            " where id = ? and claimed_by = ?",
-            (not_before, job_id, worker),
+            "update command_queue set state = 'queued', claimed_by = null, not_before = ?, notice_shown = 1,"
+            " attempts = attempts - ? where id = ? and claimed_by = ?",
+            (not_before, 0 if attempted else 1, job_id, worker),
         )
 
     def finish(self, job_id: int, worker: str, state: str = "answered") -> bool:
@@ -117,7 +124,8 @@ class CommandQueue:
         self.store.db.conn.execute("update command_queue set state = 'refused' where id = ?", (job_id,))
 
     def release_worker(self, worker_prefix: str) -> int:
-        """A worker process died: its commands go back in line at once for another worker."""
+        """A worker process died: its commands go back in line at once for another worker (their claim counted
+        as an attempt, as in requeue_expired)."""
         cur = self.store.db.conn.execute(
             "update command_queue set state = 'queued', claimed_by = null where state = 'running'"
             " and claimed_by like ?",

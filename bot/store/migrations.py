@@ -398,3 +398,10 @@ def m014_alert_configs_per_workspace(db: sqlite_utils.Database) -> None:
 def m015_command_queue_turns(db: sqlite_utils.Database) -> None:
     # whose turn is next (bot.store.command_queue.claim_next) reads each waiting user's last turn
     db["command_queue"].create_index(["user_id", "served_at"])
+
+
+@migrations()
+def m016_command_queue_attempts(db: sqlite_utils.Database) -> None:
+    # `attempts` counted every claim, waits for Lexer's window included; it now counts answers tried, and three
+    # end a command (bot.command_workers.MAX_ATTEMPTS): a command that only waited must not start out spent
+    db.execute("update command_queue set attempts = 0 where state in ('queued', 'running')")

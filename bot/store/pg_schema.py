@@ -301,6 +301,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "m015_command_queue_turns",
         'create index "idx_command_queue_user_id_served_at" on "command_queue" ("user_id", "served_at")',
     ),
+    # `attempts` counted every claim, waits for Lexer's window included; it now counts answers tried (m016)
+    (
+        "m016_command_queue_attempts",
+        "update command_queue set attempts = 0 where state in ('queued', 'running')",
+    ),
 ]
 
 

@@ -54,6 +54,14 @@ def error_message(
     return build_message(f"⚠ {mrkdwn_escape(problem)}", blocks)
 
 
+def command_failed_message(command: str | None) -> dict:
+    """A queued command given up on after its answering failed again and again: what to do, never why."""
+    what = f"`/lexer {command}`" if command else "your `/lexer` command"
+    return error_message(
+        f"Something went wrong answering {what}.", "Try again, and tell your admin if it keeps happening."
+    )
+
+
 def notice_message(text: str, *, title: str | None = None) -> dict:
     """A plain confirmation; `text` is mrkdwn built by the caller (escape data in it, keep <#C…> links)."""
     blocks = []

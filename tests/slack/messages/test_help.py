@@ -1,7 +1,7 @@
 """Help, errors and notices."""
 
 from bot.slack import blocks as bk
-from bot.slack.messages.help import error_message, help_message, notice_message
+from bot.slack.messages.help import command_failed_message, error_message, help_message, notice_message
 from tests.slack.messages.samples import (
     all_text,
 )
@@ -63,3 +63,11 @@ def test_notice_message():
     assert msg["blocks"][1]["text"]["text"] == "Subscribed <#C123> to the daily SLA digest."
     assert msg["text"].startswith("Subscribed: ")
     bk.validate_message(notice_message("done"))
+
+
+def test_command_failed_message_says_what_to_do_never_why():
+    msg = command_failed_message("summary …")
+    bk.validate_message(msg)
+    assert msg["text"] == "⚠ Something went wrong answering `/lexer summary …`."
+    assert msg["blocks"][1]["elements"][0]["text"] == "Try again, and tell your admin if it keeps happening."
+    assert "your `/lexer` command" in command_failed_message(None)["text"]
