@@ -7,7 +7,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -315,8 +315,9 @@ WORKSPACE_TABLES = (
 )
 
 
-def remove_workspace_data(store: Store, key: str) -> dict[str, int]:
-    """Delete a workspace's digests, alerts and exports; how many rows of each went."""
+def remove_workspace_data(store: Store, key: str, token_keys: Iterable[str] = ()) -> dict[str, int]:
+    """Delete a workspace's digests, alerts and exports, and its Lexer token's cached answers, flights and sends
+    (`token_keys`: bot.lexer.transport.token_key of its tokens); how many rows of each went."""
     if not key:
         raise ValueError("the single-workspace mode's data is never removed by an uninstall")
     removed = {}
@@ -325,6 +326,14 @@ def remove_workspace_data(store: Store, key: str) -> dict[str, int]:
             removed[table] = store.db.execute(f"delete from {table} where workspace = ?", [key]).rowcount
     # alert baselines carry the workspace at the front of their key (bot.store.alerts._baseline_key)
     removed["alert_baselines"] = store.db.execute("delete from alert_baselines where key like ?", [f"{key}:%"]).rowcount
+    removed["lexer_answers"] = sum(store.lexer_cache.remove_token(k) for k in token_keys)
+    removed["lexer_sends"] = sum(store.rate_log.remove_token(k) for k in token_keys)
+    if store.dialect == "sqlite":
+        # the deleted rows' pages are zeroed (secure_delete, bot.store.Store.db); the WAL still holds their old
+        # copies until a checkpoint writes it back and empties it
+        busy, _, _ = store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            logger.warning("the database's write-ahead log could not be emptied after removing %s", key)
     return removed
 
 

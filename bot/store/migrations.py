@@ -398,3 +398,9 @@ def m014_alert_configs_per_workspace(db: sqlite_utils.Database) -> None:
 def m015_command_queue_turns(db: sqlite_utils.Database) -> None:
     # whose turn is next (bot.store.command_queue.claim_next) reads each waiting user's last turn
     db["command_queue"].create_index(["user_id", "served_at"])
+
+
+@migrations()
+def m016_lexer_flights_token_key(db: sqlite_utils.Database) -> None:
+    # whose flight it is (the token's key, as in lexer_cache): an uninstall removes the workspace's flights too
+    db["lexer_flights"].add_column("token_key", str)

@@ -301,6 +301,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         "m015_command_queue_turns",
         'create index "idx_command_queue_user_id_served_at" on "command_queue" ("user_id", "served_at")',
     ),
+    # whose flight it is (the token's key, as in lexer_cache): an uninstall removes the workspace's flights too
+    ("m016_lexer_flights_token_key", 'alter table "lexer_flights" add column "token_key" text collate "C"'),
 ]
 
 
