@@ -198,14 +198,20 @@ class OAuthStates(OAuthStateStore):
         return logger
 
     def issue(self, *args, **kwargs) -> str:
+        """A new state; the expired ones go first, so anonymous install pages never pile up."""
         state = secrets.token_urlsafe(32)
-        self.store.db["oauth_states"].insert({"state": state, "expires_at": self.clock() + self.ttl_s})
+        now = self.clock()
+        self._prune(now)
+        self.store.db["oauth_states"].insert({"state": state, "expires_at": now + self.ttl_s})
         return state
+
+    def _prune(self, now: float) -> None:
+        self.store.db.execute("delete from oauth_states where expires_at < ?", [now])
 
     def consume(self, state: str) -> bool:
         if not state:
             return False
-        self.store.db.execute("delete from oauth_states where expires_at < ?", [self.clock()])
+        self._prune(self.clock())
         cursor = self.store.db.execute("delete from oauth_states where state = ?", [state])
         return cursor.rowcount > 0
 

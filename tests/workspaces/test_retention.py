@@ -68,3 +68,15 @@ def test_an_uninstall_leaves_none_of_the_workspaces_lexer_answers(dist_bot, lexe
         raw = _stored_bytes(store)
         assert [w for w in distinctive if w in raw] == []
 
+
+def test_install_pages_leave_only_unexpired_oauth_states(dist_bot):
+    store = dist_bot.deps.store
+    long_ago = time.time() - 3600
+    for n in range(200):  # states of install pages nobody finished, expired an hour ago
+        store.db["oauth_states"].insert({"state": f"expired-{n}", "expires_at": long_ago})
+    store.db["oauth_states"].insert({"state": "still-good", "expires_at": time.time() + 300})
+    for _ in range(20):
+        assert dist_bot.http.get(f"{dist_bot.url}/slack/install").status_code == 200
+    states = [r[0] for r in store.db.execute("select state from oauth_states").fetchall()]
+    expired = sum(s.startswith("expired-") for s in states)
+    assert (expired, len(states), "still-good" in states) == (0, 21, True)
