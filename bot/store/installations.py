@@ -350,19 +350,45 @@ SECRET_COLUMNS = (
 )
 
 
-def rotate_secrets(store: Store) -> int:
-    """Re-encrypt every stored secret under the first key, in one transaction; returns how many."""
+ROTATE_TRIES = 5  # a row saved again this many times while the rotation looked at it is left for the next run
+
+
+def rotate_secrets(store: Store, *, before_write: Callable[[str, str], None] | None = None) -> int:
+    """Re-encrypt every stored secret under the first key; returns how many.
+
+    Each row is written by compare-and-set on the ciphertexts read, on both backends: a save that came between
+    (a `/lexer connect`, a refreshed bot token, in any process; saves take no lock) is never overwritten with a
+    rotated copy of the old value: the row is read again and rotated. `before_write(table, key)` runs between a
+    row's read and its write (tests interleave a save there)."""
     box = _box(store)
     count = 0
-    conn = store.db.conn
-    with store.transaction("rotate-key"):
-        for table, key_column, columns in SECRET_COLUMNS:
-            for row in store.db.query(f"select {key_column}, {', '.join(columns)} from {table}"):
-                changes = {c: box.rotate(row[c]) for c in columns if row[c]}
-                if changes:
-                    sets = ", ".join(f"{c} = ?" for c in changes)
-                    conn.execute(
-                        f"update {table} set {sets} where {key_column} = ?", [*changes.values(), row[key_column]]
-                    )
-                    count += len(changes)
+    for table, key_column, columns in SECRET_COLUMNS:
+        keys = [r[0] for r in store.db.execute(f"select {key_column} from {table} order by {key_column}").fetchall()]
+        for key in keys:
+            count += _rotate_row(store, box, table, key_column, columns, key, before_write)
     return count
+
+
+def _rotate_row(
+    store: Store, box: SecretBox, table: str, key_column: str, columns: tuple[str, ...], key: str, before_write
+) -> int:
+    for _ in range(ROTATE_TRIES):
+        row = store.db.execute(f"select {', '.join(columns)} from {table} where {key_column} = ?", [key]).fetchone()
+        if row is None:
+            return 0  # removed meanwhile
+        read = {c: v for c, v in zip(columns, row, strict=True) if v}
+        if not read:
+            return 0
+        rotated = {c: box.rotate(v) for c, v in read.items()}
+        if before_write is not None:
+            before_write(table, key)
+        sets = ", ".join(f"{c} = ?" for c in rotated)
+        unchanged = " and ".join(f"{c} = ?" for c in read)
+        cursor = store.db.execute(
+            f"update {table} set {sets} where {key_column} = ? and {unchanged}",
+            [*rotated.values(), key, *read.values()],
+        )
+        if cursor.rowcount == 1:
+            return len(rotated)
+    logger.warning("%s of %s changed during each of %d tries; run the rotation again", table, key, ROTATE_TRIES)
+    return 0
