@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
-from tests.conftest import ADMIN
+from bot.deps import utc_now
+from bot.sandbox.server import serve_in_thread
+from tests.conftest import ADMIN, Bot, wait_for
 from tests.workspaces.test_distribution import _stored_bytes
 
 SLACK_USER_TOKEN = "xoxp-1234567890-0987654321-1122334455-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
@@ -61,3 +64,43 @@ def test_a_command_holding_a_token_is_refused_unkept_and_unrepeated(bot, slack, 
     assert _leaked(_stored_bytes(bot.deps.store)) == []
     assert _leaked(caplog.text) == []
 
+
+class Clock:
+    """The bot's clock, moved on by the test."""
+
+    def __init__(self):
+        self.ahead = timedelta(0)
+
+    def __call__(self):
+        return utc_now() + self.ahead
+
+
+@pytest.fixture
+def clocked_bot(settings, slack):
+    from bot.cli import build_served
+
+    clock = Clock()
+    running, wsgi = build_served(settings, scheduler=False, now=clock)
+    handle = serve_in_thread(wsgi)
+    bot = Bot(handle.url, running, slack)
+    bot.clock = clock
+    yield bot
+    running.stop()
+    bot.http.close()
+    handle.stop()
+
+
+def test_answered_commands_are_deleted_after_an_hour(clocked_bot):
+    # failed before: command_queue.prune was never called, and every /lexer text stayed for good
+    store = clocked_bot.deps.store
+
+    def kept() -> list:
+        return store.db.execute("select state from command_queue order by id").fetchall()
+
+    assert "summary" in str(clocked_bot.command("help"))
+    wait_for(lambda: [tuple(r) for r in kept()] == [("answered",)])
+    clocked_bot.clock.ahead = timedelta(minutes=50)  # still within the hour: kept
+    assert "summary" in str(clocked_bot.command("help"))
+    wait_for(lambda: len(kept()) == 2 and all(r[0] == "answered" for r in kept()))
+    clocked_bot.clock.ahead = timedelta(minutes=65)  # the first is past its hour; the second is not
+    wait_for(lambda: len(kept()) == 1, timeout=15)
