@@ -48,6 +48,7 @@ FALLBACK_THREADS = 4  # a command answered on the spot by a process without a di
 LEASE_S = 30.0  # a command whose dispatcher stopped refreshing this long is served by another
 POLL_S = 0.1
 IDLE_POLL_S = 1.0  # an empty queue is looked at again this often; a new command wakes the dispatcher at once
+ANSWERED_KEPT_S = 3600.0  # an answered or refused command (its text) is deleted this long after it was taken up
 NOTICE_AFTER_S = 5.0  # answers expected later than this get the queued notice at once
 MONITOR_S = 0.25
 # an ack's estimate may read Lexer's window and the queue's line this old: a burst's acks share one read of each
@@ -276,6 +277,7 @@ class CommandDispatcher:
                 if now - last_lease > LEASE_S / 3:
                     queue.extend(self.worker, now + LEASE_S)
                     queue.requeue_expired(now)  # a dispatcher on a host that is gone: its commands go back in line
+                    queue.prune(now - ANSWERED_KEPT_S)
                     last_lease = now
                 # a free thread first, then Lexer's window: while every thread is busy, the window is not read
                 if not self._busy.acquire(timeout=POLL_S):

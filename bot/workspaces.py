@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.commands import Asker, CommandRunner, Reply, asker_is_admin
 from bot.deps import Deps
 from bot.errors import LexerApiError, LexerBotError, UnauthorizedError
+from bot.lexer.transport import token_key
 from bot.slack.messages import workspaces as msg
 from bot.slack.parsing import WorkspaceCommand
 from bot.store.installations import OAuthStates, SlackInstallationStore, remove_workspace_data
@@ -176,14 +177,24 @@ def submit_connect(body: dict, deps: Deps, client, ack) -> None:
 def remove_workspace(deps: Deps, key: str, reason: str) -> None:
     """app_uninstalled / tokens_revoked: tokens, installation, Lexer connection, admins, digests and alerts go."""
     store = deps.store
+    token_keys = _lexer_token_keys(store, key)  # the cache and the send log know the token only by its key
     store.installations.delete(key)
     store.lexer_connections.delete(key)
     store.workspace_admins.delete_workspace(key)
-    removed = remove_workspace_data(store, key)
+    removed = remove_workspace_data(store, key, token_keys)
     store.audit_log.record("", "workspace_removed", {"workspace": key, "reason": reason, **removed})
     if deps.tenancy is not None:
         deps.tenancy.forget(key)
     deps.clock.ring()  # the scheduler drops the workspace's digest jobs at once
+
+
+def _lexer_token_keys(store, key: str) -> list[str]:
+    try:
+        connection = store.lexer_connections.find(key)
+    except Exception as exc:  # a token sealed under a dropped key: its answers expire with the cache
+        logger.warning("could not read %s's Lexer connection to remove its cached answers: %s", key, type(exc).__name__)
+        return []
+    return [token_key(connection.token)] if connection is not None else []
 
 
 def workspace_of(body: dict) -> str:

@@ -84,7 +84,9 @@ class SharedCachingTransport(httpx.BaseTransport):
             if answer is not None:
                 self._count(True)
                 return self._response(answer, request)
-            role, started = cache.lead_or_follow(key, me, now, now - FLIGHT_STALE_S, now - FAILED_SHARED_S)
+            role, started = cache.lead_or_follow(
+                key, me, now, now - FLIGHT_STALE_S, now - FAILED_SHARED_S, token_key=self.token_key
+            )
             if role == "lead":
                 self._count(False)
                 return self._lead(request, key, me)

@@ -12,6 +12,8 @@ from bot.lexer.budget import queued_notice, still_queuing_notice
 from bot.listeners.ack_deadline import Deadlines
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
+from bot.slack.messages.workspaces import secret_refused_message
+from bot.slack.parsing import holds_secret
 from bot.workspaces import workspace_runner
 
 logger = logging.getLogger(__name__)
@@ -143,6 +145,8 @@ def register(app, deps, runner, *, command_pool=None) -> None:
         deadlines = Deadlines(ACK_BY_S)
 
         def ack_and_queue(ack, body):
+            if refused_secret(ack, body):
+                return
             job = {k: body.get(k) for k in COMMAND_FIELDS}
             once = _AckOnce(ack)
             queued = threading.Event()  # set once the command is in the store: only then is its answer promised
@@ -166,13 +170,26 @@ def register(app, deps, runner, *, command_pool=None) -> None:
         return
 
     # Lazy listeners: the same code answers with process_before_response=True (FaaS) and without
-    def ack_lexer(ack):
-        ack()
+    def ack_lexer(ack, body):
+        if not refused_secret(ack, body):
+            ack()
 
     def answer_lexer(body, client):
+        if holds_secret(body.get("text") or ""):
+            return  # refused in the ack
         answer_command(deps, runner, {k: body.get(k) for k in COMMAND_FIELDS}, client)
 
     app.command("/lexer")(ack=ack_lexer, lazy=[answer_lexer])
+
+
+def refused_secret(ack, body: dict) -> bool:
+    """A text that may hold a token is answered in the ack, and never queued, run, logged or repeated."""
+    text = body.get("text") or ""
+    if not holds_secret(text):
+        return False
+    after_connect = text.split()[0].lower() == "connect"
+    ack(**secret_refused_message(after_connect), response_type="ephemeral")
+    return True
 
 
 class _AckOnce:

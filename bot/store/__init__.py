@@ -113,6 +113,7 @@ class Store:
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA secure_delete = ON")  # a deleted row (an uninstalled workspace's) leaves no copy
             conn.set_trace_callback(self._count)
             db = sqlite_utils.Database(conn)
             self._local.db = db

@@ -163,7 +163,9 @@ class CommandQueue:
                 line.queued_per_user[user_id] = line.queued_per_user.get(user_id, 0) + n
         return line
 
-    def prune(self, before: float) -> None:
-        self.store.db.conn.execute(
-            "delete from command_queue where state in ('answered', 'refused') and enqueued_at < ?", (before,)
-        )
+    def prune(self, before: float) -> int:
+        """Delete the answered, refused and failed commands last taken up (or refused) before `before`; how many went."""
+        return self.store.db.conn.execute(
+            "delete from command_queue where state in ('answered', 'refused', 'failed') and coalesce(served_at, enqueued_at) < ?",
+            (before,),
+        ).rowcount

@@ -7,7 +7,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -198,14 +198,20 @@ class OAuthStates(OAuthStateStore):
         return logger
 
     def issue(self, *args, **kwargs) -> str:
+        """A new state; the expired ones go first, so anonymous install pages never pile up."""
         state = secrets.token_urlsafe(32)
-        self.store.db["oauth_states"].insert({"state": state, "expires_at": self.clock() + self.ttl_s})
+        now = self.clock()
+        self._prune(now)
+        self.store.db["oauth_states"].insert({"state": state, "expires_at": now + self.ttl_s})
         return state
+
+    def _prune(self, now: float) -> None:
+        self.store.db.execute("delete from oauth_states where expires_at < ?", [now])
 
     def consume(self, state: str) -> bool:
         if not state:
             return False
-        self.store.db.execute("delete from oauth_states where expires_at < ?", [self.clock()])
+        self._prune(self.clock())
         cursor = self.store.db.execute("delete from oauth_states where state = ?", [state])
         return cursor.rowcount > 0
 
@@ -315,8 +321,9 @@ WORKSPACE_TABLES = (
 )
 
 
-def remove_workspace_data(store: Store, key: str) -> dict[str, int]:
-    """Delete a workspace's digests, alerts and exports; how many rows of each went."""
+def remove_workspace_data(store: Store, key: str, token_keys: Iterable[str] = ()) -> dict[str, int]:
+    """Delete a workspace's digests, alerts and exports, and its Lexer token's cached answers, flights and sends
+    (`token_keys`: bot.lexer.transport.token_key of its tokens); how many rows of each went."""
     if not key:
         raise ValueError("the single-workspace mode's data is never removed by an uninstall")
     removed = {}
@@ -325,6 +332,14 @@ def remove_workspace_data(store: Store, key: str) -> dict[str, int]:
             removed[table] = store.db.execute(f"delete from {table} where workspace = ?", [key]).rowcount
     # alert baselines carry the workspace at the front of their key (bot.store.alerts._baseline_key)
     removed["alert_baselines"] = store.db.execute("delete from alert_baselines where key like ?", [f"{key}:%"]).rowcount
+    removed["lexer_answers"] = sum(store.lexer_cache.remove_token(k) for k in token_keys)
+    removed["lexer_sends"] = sum(store.rate_log.remove_token(k) for k in token_keys)
+    if store.dialect == "sqlite":
+        # the deleted rows' pages are zeroed (secure_delete, bot.store.Store.db); the WAL still holds their old
+        # copies until a checkpoint writes it back and empties it
+        busy, _, _ = store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            logger.warning("the database's write-ahead log could not be emptied after removing %s", key)
     return removed
 
 
@@ -335,19 +350,45 @@ SECRET_COLUMNS = (
 )
 
 
-def rotate_secrets(store: Store) -> int:
-    """Re-encrypt every stored secret under the first key, in one transaction; returns how many."""
+ROTATE_TRIES = 5  # a row saved again this many times while the rotation looked at it is left for the next run
+
+
+def rotate_secrets(store: Store, *, before_write: Callable[[str, str], None] | None = None) -> int:
+    """Re-encrypt every stored secret under the first key; returns how many.
+
+    Each row is written by compare-and-set on the ciphertexts read, on both backends: a save that came between
+    (a `/lexer connect`, a refreshed bot token, in any process; saves take no lock) is never overwritten with a
+    rotated copy of the old value: the row is read again and rotated. `before_write(table, key)` runs between a
+    row's read and its write (tests interleave a save there)."""
     box = _box(store)
     count = 0
-    conn = store.db.conn
-    with store.transaction("rotate-key"):
-        for table, key_column, columns in SECRET_COLUMNS:
-            for row in store.db.query(f"select {key_column}, {', '.join(columns)} from {table}"):
-                changes = {c: box.rotate(row[c]) for c in columns if row[c]}
-                if changes:
-                    sets = ", ".join(f"{c} = ?" for c in changes)
-                    conn.execute(
-                        f"update {table} set {sets} where {key_column} = ?", [*changes.values(), row[key_column]]
-                    )
-                    count += len(changes)
+    for table, key_column, columns in SECRET_COLUMNS:
+        keys = [r[0] for r in store.db.execute(f"select {key_column} from {table} order by {key_column}").fetchall()]
+        for key in keys:
+            count += _rotate_row(store, box, table, key_column, columns, key, before_write)
     return count
+
+
+def _rotate_row(
+    store: Store, box: SecretBox, table: str, key_column: str, columns: tuple[str, ...], key: str, before_write
+) -> int:
+    for _ in range(ROTATE_TRIES):
+        row = store.db.execute(f"select {', '.join(columns)} from {table} where {key_column} = ?", [key]).fetchone()
+        if row is None:
+            return 0  # removed meanwhile
+        read = {c: v for c, v in zip(columns, row, strict=True) if v}
+        if not read:
+            return 0
+        rotated = {c: box.rotate(v) for c, v in read.items()}
+        if before_write is not None:
+            before_write(table, key)
+        sets = ", ".join(f"{c} = ?" for c in rotated)
+        unchanged = " and ".join(f"{c} = ?" for c in read)
+        cursor = store.db.execute(
+            f"update {table} set {sets} where {key_column} = ? and {unchanged}",
+            [*rotated.values(), key, *read.values()],
+        )
+        if cursor.rowcount == 1:
+            return len(rotated)
+    logger.warning("%s of %s changed during each of %d tries; run the rotation again", table, key, ROTATE_TRIES)
+    return 0

@@ -52,6 +52,12 @@ class LexerCache:
         conn.execute("delete from lexer_cache where expires < ?", (now,))
         conn.execute("delete from lexer_flights where state != 'running' and done_at < ?", (now - 60,))
 
+    def remove_token(self, token_key: str) -> int:
+        """Every answer and flight of one Lexer token (its workspace uninstalled); how many rows went."""
+        conn = self.store.db.conn
+        removed = conn.execute("delete from lexer_cache where token_key = ?", (token_key,)).rowcount
+        return removed + conn.execute("delete from lexer_flights where token_key = ?", (token_key,)).rowcount
+
     def clear(self) -> None:
         self.store.db.conn.execute("delete from lexer_cache")
 
@@ -61,7 +67,7 @@ class LexerCache:
     # ---------------------------------------------------------------- flights
 
     def lead_or_follow(
-        self, key: str, me: str, now: float, stale_before: float, failed_after: float
+        self, key: str, me: str, now: float, stale_before: float, failed_after: float, *, token_key: str = ""
     ) -> tuple[str, float]:
         """Become the leader of this query's flight ("lead"), learn that one runs ("follow"), or find it "cached".
 
@@ -84,8 +90,8 @@ class LexerCache:
             # a new flight replaces the last one's row whole (its answer and done_at with it)
             conn.execute("delete from lexer_flights where key = ?", (key,))
             conn.execute(
-                "insert into lexer_flights (key, leader, started_at, state) values (?, ?, ?, 'running')",
-                (key, me, now),
+                "insert into lexer_flights (key, token_key, leader, started_at, state) values (?, ?, ?, ?, 'running')",
+                (key, token_key, me, now),
             )
             return "lead", now
 

@@ -405,3 +405,9 @@ def m016_command_queue_attempts(db: sqlite_utils.Database) -> None:
     # `attempts` counted every claim, waits for Lexer's window included; it now counts answers tried, and three
     # end a command (bot.command_workers.MAX_ATTEMPTS): a command that only waited must not start out spent
     db.execute("update command_queue set attempts = 0 where state in ('queued', 'running')")
+
+
+@migrations()
+def m017_lexer_flights_token_key(db: sqlite_utils.Database) -> None:
+    # whose flight it is (the token's key, as in lexer_cache): an uninstall removes the workspace's flights too
+    db["lexer_flights"].add_column("token_key", str)

@@ -306,6 +306,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         "m016_command_queue_attempts",
         "update command_queue set attempts = 0 where state in ('queued', 'running')",
     ),
+    # whose flight it is (the token's key, as in lexer_cache): an uninstall removes the workspace's flights too
+    ("m017_lexer_flights_token_key", 'alter table "lexer_flights" add column "token_key" text collate "C"'),
 ]
 
 

@@ -49,6 +49,12 @@ class RateLog:
     def prune(self, done_before: float) -> None:
         self.store.db.conn.execute("delete from rate_log where done_at is not null and done_at < ?", (done_before,))
 
+    def remove_token(self, token_key: str) -> int:
+        """One Lexer token's sends and pause (its workspace uninstalled); how many rows went."""
+        conn = self.store.db.conn
+        removed = conn.execute("delete from rate_log where token_key = ?", (token_key,)).rowcount
+        return removed + conn.execute("delete from lexer_pauses where token_key = ?", (token_key,)).rowcount
+
     def mark_done(self, row_id: int, done_at: float) -> None:
         self.store.db.conn.execute("update rate_log set done_at = ? where id = ?", (done_at, row_id))
 

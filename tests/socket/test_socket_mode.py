@@ -124,6 +124,17 @@ def test_a_slash_command_is_acked_at_once_and_answered_through_response_url(sock
     assert len(socket_bot.link.acks_for(envelope_id)) == 1
 
 
+def test_a_command_holding_a_token_is_refused_in_the_ack_and_never_answered(socket_bot):
+    pasted = "xoxp-1234567890-0987654321-aaaabbbbccccdddd"
+    envelope_id, key = socket_bot.command(f"connect {pasted}", user_id=ADMIN)
+    ack = socket_bot.link.wait_ack(envelope_id)
+    assert not ack.late and "did not keep" in ack.payload["text"]
+    assert pasted not in json.dumps(ack.payload)
+    socket_bot.answer(socket_bot.command("help")[1])  # answered after it: the refused one never is
+    assert socket_bot.slack.responses(key) == []
+    assert pasted not in socket_bot.log_path.read_text()
+
+
 def test_app_home_opened_publishes_the_home_tab(socket_bot):
     view = socket_bot.open_home(USER_SYDNEY)
     validate_view(view)

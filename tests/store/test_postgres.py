@@ -93,7 +93,12 @@ def test_processes_starting_together_migrate_once(pg_url):
     assert all(p.returncode == 0 for p in procs), [err for _, err in results]
     store = open_store(pg_url)
     names = [r[0] for r in store.db.execute("select name from lexerbot_migrations")]
-    assert names == ["m014_schema", "m015_command_queue_turns", "m016_command_queue_attempts"]
+    assert names == [
+        "m014_schema",
+        "m015_command_queue_turns",
+        "m016_command_queue_attempts",
+        "m017_lexer_flights_token_key",
+    ]
     store.close()
 
 
@@ -103,9 +108,9 @@ def test_migrate_command_applies_and_exits(pg_url, monkeypatch, capsys):
     monkeypatch.setenv("LEXERBOT_DB", pg_url)
     assert main(["migrate"]) == 0
     out = capsys.readouterr().out
-    assert "3 migration(s) applied" in out and "postgresql" in out
+    assert "4 migration(s) applied" in out and "postgresql" in out
     assert main(["migrate"]) == 0
-    assert "0 migration(s) applied, 3 in all" in capsys.readouterr().out
+    assert "0 migration(s) applied, 4 in all" in capsys.readouterr().out
 
 
 def test_one_budget_across_processes_on_postgresql(pg_url):

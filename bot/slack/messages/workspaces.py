@@ -43,6 +43,24 @@ def connect_modal() -> dict:
     }
 
 
+def secret_refused_message(after_connect: bool) -> dict:
+    """A /lexer text that looked like it held a token: refused at once, never kept or repeated."""
+    if after_connect:
+        text = (
+            ":lock: `/lexer connect` takes nothing after it, so lexer-bot did not keep or run what you typed. "
+            "Run `/lexer connect` on its own and paste the token into the form it opens."
+        )
+    else:
+        text = (
+            ":lock: That looked like it held a token or a key, so lexer-bot did not keep or run it. "
+            "Send the command again without it; a Lexer token goes only in the form `/lexer connect` opens."
+        )
+    return build_message(
+        text,
+        [bk.section(text), bk.context(["If that was a real token, you may want to create a new one and delete it."])],
+    )
+
+
 def connect_opened_message() -> dict:
     return build_message(
         "The Connect Lexer form is open.",

@@ -57,9 +57,10 @@ from bot.slack.parsing.values import (
     snooze_end,
     suggest,
 )
-from bot.slack.parsing.workspaces import WorkspaceCommand, parse_admins, parse_connect
+from bot.slack.parsing.workspaces import WorkspaceCommand, holds_secret, parse_admins, parse_connect
 
 __all__ = [
+    "holds_secret",
     "AgentDigestsCommand",
     "ADMIN_COMMANDS",
     "ALERTS_ACTIONS",

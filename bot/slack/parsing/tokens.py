@@ -18,8 +18,14 @@ KEY_MISTAKES = {"user": "agent", "email": "agent", "team": "group"}
 MSG_UNCLOSED_QUOTE = "A double quote isn't closed."
 HINT_QUOTES = 'Put names with spaces in double quotes, e.g. group:"Email Support".'
 
-# tokens someone might paste by mistake; never echoed back
-_SECRET_RE = re.compile(r"xox[a-z]-|xapp-|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", re.IGNORECASE)
+# tokens someone might paste by mistake; never echoed back, and a command holding one is never kept:
+# Slack's (xoxb-, xoxp-, xapp-…), Lexer's (uuid-shaped, as in the API's examples), and any run of 32 or more
+# base64 or hex characters with a digit in it (a key or token of another shape; no word or name is that long)
+_SECRET_RE = re.compile(
+    r"xox[a-z]-|xapp-|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+    r"|(?<![A-Za-z0-9+/=_])(?=[A-Za-z0-9+/=_]*[0-9])[A-Za-z0-9+/=_]{32,}",
+    re.IGNORECASE,
+)
 _KEY_RE = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "＂": '"'})
 
@@ -45,6 +51,11 @@ def show(raw: str) -> str:
     if _SECRET_RE.search(s):
         return "…"
     return s if len(s) <= 40 else s[:39] + "…"
+
+
+def looks_secret(text: str) -> bool:
+    """Whether the text holds something shaped like a token or key."""
+    return _SECRET_RE.search(_unescape(text)) is not None
 
 
 def _unescape(s: str) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import CommandError
-from bot.slack.parsing.tokens import Item, show
+from bot.slack.parsing.tokens import Item, looks_secret, show
 from bot.slack.parsing.usage import usage_hint
 
 ADMINS_ACTIONS = ("list", "add", "remove")
@@ -23,7 +23,23 @@ class WorkspaceCommand:
     public: bool = False
 
 
+MSG_CONNECT_TAKES_NOTHING = (
+    "`/lexer connect` takes nothing after it (what followed it is not shown here): run it on its own and paste"
+    " the token into the form it opens."
+)
+
+
+def holds_secret(text: str) -> bool:
+    """A /lexer text never to be kept, logged or repeated: one shaped like a token anywhere, or `connect` with
+    anything after it (it takes nothing; what follows is most likely the token, of whatever shape)."""
+    words = text.split()
+    return looks_secret(text) or (len(words) > 1 and words[0].lower() == "connect")
+
+
 def parse_connect(name: str, rest: list[Item], *, public: bool) -> WorkspaceCommand:
+    if rest and name == "connect":
+        # never quoted back: it may be the token itself
+        raise CommandError(MSG_CONNECT_TAKES_NOTHING, hint=usage_hint(name))
     if rest:
         raise CommandError(f"`{name}` takes nothing after it (not `{show(rest[0].raw)}`).", hint=usage_hint(name))
     return WorkspaceCommand(name=name, public=public)
