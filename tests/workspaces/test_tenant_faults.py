@@ -253,3 +253,33 @@ def test_an_undecryptable_workspace_is_skipped_and_told_while_the_others_carry_o
     assert dist_bot.submit_token(TEAM_B, ADMIN_B, LEXER_TOKEN_B).text == ""
     back = dist_bot.team_command(TEAM_B, "team last-week", ADMIN_B)
     assert "connect" not in _text(back) and lexer.app.counted(LEXER_TOKEN_B) > b_before
+
+
+def test_a_workspace_whose_slack_tokens_cannot_be_decrypted_is_skipped_with_one_warning(dist_bot, lexer, caplog):
+    for team, admin, token in ((TEAM_A, ADMIN, LEXER_TOKEN_A), (TEAM_B, ADMIN_B, LEXER_TOKEN_B)):
+        dist_bot.install(team, admin)
+        dist_bot.deps.store.lexer_connections.save(team, token, connected_by=admin, agents=1, groups=1)
+        dist_bot.team_command(team, "alerts on <#C0GENERAL|general>", admin)
+        dist_bot.team_command(team, "subscribe sla <#C0GENERAL|general> daily at 09:00", admin)
+    # every secret of B's re-encrypted under a key that was then dropped
+    dropped = Fernet(DROPPED_KEY.encode())
+    root = dist_bot.deps
+    bot_token = root.store.installations.find(TEAM_B).bot_token
+    root.store.db.execute(
+        "update installations set bot_token_enc = ? where workspace = ?",
+        [dropped.encrypt(bot_token.encode()).decode(), TEAM_B],
+    )
+    root.store.db.execute(
+        "update lexer_connections set token_enc = ? where workspace = ?",
+        [dropped.encrypt(LEXER_TOKEN_B.encode()).decode(), TEAM_B],
+    )
+    caplog.set_level(logging.WARNING)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    assert sync_digest_jobs(scheduler, root)["added"] == 1
+    a_before = lexer.app.counted(LEXER_TOKEN_A)
+    scheduled_check(root)
+    recover_stale_digests(root)
+    assert lexer.app.counted(LEXER_TOKEN_A) > a_before
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING and TEAM_B in r.getMessage()]
+    assert len(warned) == 1
+    assert all(bot_token not in r.getMessage() and LEXER_TOKEN_B not in r.getMessage() for r in caplog.records)
