@@ -89,6 +89,7 @@ def build_deps(
     holder.append(replace(deps, tenancy=tenancy))
     if exports is not None:
         exports.workspace_deps = tenancy.deps_for
+        exports.workspace_lease = tenancy.lease
     return holder[0]
 
 

@@ -283,3 +283,22 @@ def test_a_workspace_whose_slack_tokens_cannot_be_decrypted_is_skipped_with_one_
     warned = [r for r in caplog.records if r.levelno == logging.WARNING and TEAM_B in r.getMessage()]
     assert len(warned) == 1
     assert all(bot_token not in r.getMessage() and LEXER_TOKEN_B not in r.getMessage() for r in caplog.records)
+
+
+def test_an_export_in_flight_keeps_its_client_through_a_reconnect(dist_bot, lexer, gate):
+    # failed before the lease: the reconnect closed the Lexer client the export was fetching with
+    slack = dist_bot.slack.app
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    first = dist_bot.deps.tenancy.deps_for(TEAM_A)
+    gate.armed.set()
+    dist_bot.team_command(TEAM_A, "export cases last-week", ADMIN)
+    assert gate.entered.wait(30)  # the export is asking Lexer for its file
+    dist_bot.team_command(TEAM_A, "disconnect", ADMIN)
+    dist_bot.team_command(TEAM_A, "connect", ADMIN)
+    assert dist_bot.submit_token(TEAM_A, ADMIN, LEXER_TOKEN_B).text == ""
+    assert not first.api.http.is_closed
+    gate.release.set()
+    wait_for(lambda: slack.calls_from(TEAM_A, "files.completeUploadExternal"), timeout=60)
+    assert dist_bot.deps.exports.wait_idle(30)
+    wait_for(lambda: first.api.http.is_closed)
