@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.commands import Asker, CommandHandler, Reply, asker_is_admin, refusal_for
+from bot.commands import Asker, CommandHandler, Reply, asker_is_admin, lexer_missing, refusal_for
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.isotime import parse_iso, to_iso
@@ -223,6 +223,10 @@ def _snooze_button(until_fn):
 def show_team(action: dict, body: dict, deps, client=None, respond=None) -> None:
     """The team report for the alert's window, to the clicker only."""
     user_id = (body.get("user") or {}).get("id", "")
+    missing = lexer_missing(deps, asker_is_admin(deps, user_id, client or deps.slack))
+    if missing is not None:  # distribution mode, a workspace with no usable Lexer connection: how to connect
+        _ephemeral(respond, missing)
+        return
     value = _value(action, body)
     tz = deps.timezones.tz_for(user_id)
     end = parse_iso(value.get("end")) or deps.now()

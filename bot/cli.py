@@ -89,12 +89,16 @@ def build_deps(
     holder.append(replace(deps, tenancy=tenancy))
     if exports is not None:
         exports.workspace_deps = tenancy.deps_for
+        exports.workspace_lease = tenancy.lease
     return holder[0]
 
 
 def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
-    """One installed workspace's Deps: its bot token, its Lexer token (if connected) and its key."""
-    from bot.lexer.build import build_activity_client
+    """One installed workspace's Deps: its bot token, its Lexer token and its key.
+
+    Without a usable Lexer connection its client refuses every call (never the process's own client: that
+    would show one customer's figures to another)."""
+    from bot.lexer.build import build_activity_client, build_unconnected_client
     from bot.lexer.directory import Directory
     from bot.slack_web import UserTimezones, build_web_client
     from digests.budget import reservations
@@ -114,7 +118,7 @@ def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
             waiting=root.store.command_queue.waiting,
         )
         if connection is not None
-        else root.api
+        else build_unconnected_client()
     )
     slack = build_web_client(settings)
     return replace(

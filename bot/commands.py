@@ -19,6 +19,7 @@ from bot.errors import CommandError, LexerApiError, LexerBotError, NotAllowedErr
 from bot.lexer.client import Filters
 from bot.lexer.directory import Directory, resolve_agent, resolve_group
 from bot.slack.messages.help import error_message
+from bot.slack.messages.workspaces import not_connected_message
 from bot.slack.parsing import (
     USAGE,
     Command,
@@ -27,6 +28,7 @@ from bot.slack.parsing import (
     is_admin_command,
     parse_command,
 )
+from bot.tenancy import CONNECTED, UNREADABLE
 from bot.timeframe import Timeframe, parse_range
 
 logger = logging.getLogger(__name__)
@@ -164,3 +166,15 @@ def asker_is_admin(deps: Deps, user_id: str, slack=None) -> bool:
     if deps.tenancy is not None:
         return deps.tenancy.is_admin(deps.workspace, user_id, slack)
     return is_admin(deps.settings, user_id)
+
+
+def lexer_missing(deps: Deps, is_admin: bool) -> dict | None:
+    """Distribution mode: the message a workspace with no usable Lexer connection answers instead of its numbers
+    (to an admin how to connect, to others whom to ask); None when it can ask Lexer."""
+    tenancy = deps.tenancy
+    if tenancy is None:
+        return None
+    state = tenancy.lexer_state(deps.workspace)
+    if state == CONNECTED:
+        return None
+    return not_connected_message(is_admin, tenancy.admins(deps.workspace), unreadable=state == UNREADABLE)

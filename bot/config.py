@@ -196,6 +196,13 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | Path | 
     if bool(kwargs.get("slack_client_id")) != bool(kwargs.get("slack_client_secret")):
         missing = "SLACK_CLIENT_SECRET" if kwargs.get("slack_client_id") else "SLACK_CLIENT_ID"
         raise ConfigError(missing, "distribution mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (or neither)")
+    if kwargs.get("slack_client_id") and kwargs.get("lexer_api_token"):
+        # one token for every workspace would serve one customer's figures to every workspace not yet connected
+        raise ConfigError(
+            "LEXER_API_TOKEN",
+            "must not be set in distribution mode (SLACK_CLIENT_ID set): each workspace connects its own Lexer "
+            "account with /lexer connect",
+        )
     if (keys := get(KEY_VARIABLE)) is not None:
         kwargs["secret_keys"] = split_keys(keys)
     elif kwargs.get("slack_client_id"):

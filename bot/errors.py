@@ -92,6 +92,12 @@ class LexerUnavailableError(LexerApiError):
     hint = "Lexer may be down or slow; try again in a few minutes."
 
 
+class NotConnectedError(LexerApiError):
+    """The workspace has no Lexer connection it can use: no call was made."""
+
+    hint = "A lexer-bot admin of this workspace runs `/lexer connect` and pastes a Lexer API token."
+
+
 class MalformedResponseError(LexerApiError):
     """Lexer answered with something that is not the JSON the doc describes."""
 

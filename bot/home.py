@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.commands import asker_is_admin
+from bot.commands import asker_is_admin, lexer_missing
 from bot.errors import LexerBotError
 from bot.slack.actions import HOME_DELETE as DELETE
 from bot.slack.actions import HOME_PAUSE as PAUSE
@@ -82,15 +82,18 @@ def gather(deps, user_id: str, notice: str | None = None, client=None) -> HomeDa
     now = deps.now()
     tz = deps.timezones.tz_for(user_id) if user_id else settings.tz
     admin = bool(user_id) and asker_is_admin(deps, user_id, client or deps.slack)
+    # a workspace with no usable Lexer connection shows how to connect in place of today's numbers: no call
+    missing = lexer_missing(deps, admin)
     return HomeData(
         user_id=user_id,
         is_admin=admin,
         now=now,
         tz=tz,
-        today=today_numbers(deps.api, tz, now),
+        today=today_numbers(deps.api, tz, now) if missing is None else TodayNumbers(),
+        lexer_missing=missing["text"] if missing is not None else None,
         subscriptions=load_subscriptions(deps.store, now),
         alerts=load_alerts(deps.store),
-        sandbox=settings.sandbox_mode,
+        sandbox=settings.sandbox_mode and missing is None,
         # a distributed install always has admins: its installer, and the workspace's owners and admins
         admins_configured=deps.tenancy is not None or bool(settings.admins),
         notice=notice,

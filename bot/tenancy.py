@@ -6,11 +6,14 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.crypto import SecretUnreadableError
 from bot.store.installations import workspace_key
 
 if TYPE_CHECKING:
@@ -23,6 +26,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ADMIN_TTL_S = 600.0  # users.info is_owner / is_admin, cached per workspace and user
+
+# a workspace's Lexer connection, as lexer_state() says it
+CONNECTED = "connected"
+NOT_CONNECTED = "not connected"
+UNREADABLE = "unreadable"  # saved, but under a key LEXERBOT_SECRET_KEY no longer holds: connect again
 
 
 def request_workspace(body: dict) -> str:
@@ -45,13 +53,34 @@ def _fingerprint(*secrets: str | None) -> str:
     return hashlib.sha256("\0".join(s or "" for s in secrets).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A workspace's stored ciphertexts, and what was decrypted from them (installation None: unreadable)."""
+
+    sealed: tuple
+    installation: Installation | None
+    connection: LexerConnection | None
+    lexer: str  # CONNECTED, NOT_CONNECTED or UNREADABLE
+
+
+@dataclass(eq=False)
+class _Held:
+    """A workspace's built Deps, how many leases hold it, and whether newer tokens replaced it."""
+
+    fingerprint: str
+    deps: Deps
+    users: int = 0
+    retired: bool = False
+
+
 class Tenancy:
     """Each installed workspace's tokens and Deps, decrypted and built once, read again only when they change.
 
     Every use checks the stored ciphertexts (one indexed read, no decryption): any save, delete or key
     rotation, by this process or another, changes them, so an uninstalled workspace or a disconnected Lexer
     token counts on the very next request. make_deps(key, installation, connection) builds a workspace's
-    Deps (bot/cli.py); close_deps closes a replaced one.
+    Deps (bot/cli.py; connection None: a Lexer client that refuses every call); close_deps closes a replaced
+    one, once no lease holds it.
     """
 
     def __init__(
@@ -71,16 +100,19 @@ class Tenancy:
         self.admin_ttl_s = admin_ttl_s
         self.clock = clock
         self._lock = threading.Lock()
-        # key -> (the stored ciphertexts, the installation and Lexer connection decrypted from them)
-        self._tokens: dict[str, tuple[tuple, Installation, LexerConnection | None]] = {}
-        self._deps: dict[str, tuple[str, Deps]] = {}
+        self._tokens: dict[str, _Kept] = {}
+        self._deps: dict[str, _Held] = {}
         self._slack_admins: dict[tuple[str, str], tuple[float, bool]] = {}
 
     def keys(self) -> list[str]:
         return self.store.installations.keys()
 
-    def _current(self, key: str) -> tuple[Installation, LexerConnection | None] | None:
-        """The workspace's installation and Lexer connection as stored now; decrypted only when they changed."""
+    def _current(self, key: str) -> _Kept | None:
+        """The workspace's installation and Lexer connection as stored now; decrypted only when they changed.
+
+        None when it is not installed, or when its Slack tokens cannot be decrypted (logged once: nothing can
+        reach that workspace until it is installed again). A Lexer token that cannot be decrypted leaves the
+        workspace served, as UNREADABLE, so its admins are told to connect again."""
         sealed = self.store.installations.sealed(key) if key else None
         if sealed is None:
             with self._lock:
@@ -88,59 +120,138 @@ class Tenancy:
             return None
         with self._lock:
             kept = self._tokens.get(key)
-        if kept is not None and kept[0] == sealed:
-            return kept[1], kept[2]
-        installation = self.store.installations.find(key)
+        if kept is not None and kept.sealed == sealed:
+            return kept if kept.installation is not None else None
+        try:
+            installation = self.store.installations.find(key)
+        except SecretUnreadableError:
+            logger.warning("workspace %s skipped: its Slack tokens cannot be decrypted with any configured key", key)
+            with self._lock:
+                self._tokens[key] = _Kept(sealed, None, None, UNREADABLE)
+            return None
         if installation is None:  # removed since the read above
             return None
-        connection = self.store.lexer_connections.find(key)
+        try:
+            connection = self.store.lexer_connections.find(key)
+            state = CONNECTED if connection is not None else NOT_CONNECTED
+        except SecretUnreadableError:
+            logger.warning(
+                "workspace %s: its Lexer token cannot be decrypted with any configured key; its digests and "
+                "alerts are skipped and its admins are asked to run /lexer connect again",
+                key,
+            )
+            connection, state = None, UNREADABLE
+        # stamped with the ciphertexts read first: a save in between only costs one more read
+        kept = _Kept(sealed, installation, connection, state)
         with self._lock:
-            # stamped with the ciphertexts read first: a save in between only costs one more read
-            self._tokens[key] = (sealed, installation, connection)
-        return installation, connection
+            self._tokens[key] = kept
+        return kept
 
     def installation(self, key: str) -> Installation | None:
         """The workspace's installation (Bolt's authorize asks on every request); shared, not to be changed."""
         current = self._current(key)
-        return current[0] if current is not None else None
+        return current.installation if current is not None else None
 
-    def deps_for(self, key: str) -> Deps | None:
-        """The workspace's Deps, or None when it is not installed."""
+    def lexer_state(self, key: str) -> str | None:
+        """CONNECTED, NOT_CONNECTED or UNREADABLE; None when the workspace is not installed."""
         current = self._current(key)
-        if current is None:
-            return None
-        installation, connection = current
-        fingerprint = _fingerprint(installation.bot_token, connection.token if connection else None)
-        with self._lock:
-            cached = self._deps.get(key)
-            if cached is not None and cached[0] == fingerprint:
-                return cached[1]
-        deps = self._make(key, installation, connection)
-        with self._lock:
-            old = self._deps.get(key)
-            if old is not None and old[0] == fingerprint:
-                # another thread built the same Deps first: use theirs (they may be using it already)
-                spare, deps = deps, old[1]
-            else:
-                spare = old[1] if old is not None else None
-                self._deps[key] = (fingerprint, deps)
-        if spare is not None:
-            self._close(spare)
-        return deps
+        return current.lexer if current is not None else None
 
     def connected(self, key: str) -> bool:
+        return self.lexer_state(key) == CONNECTED
+
+    def deps_for(self, key: str) -> Deps | None:
+        """The workspace's Deps, or None when it is not installed; for a short use (a long one takes a lease)."""
+        held = self._take(key, hold=False)
+        return held.deps if held is not None else None
+
+    @contextmanager
+    def lease(self, key: str) -> Iterator[Deps | None]:
+        """The workspace's Deps for a long use (a digest, a command): its clients stay open until it is done,
+        even if its tokens change meanwhile (the replaced Deps is closed by its last user)."""
+        held = self._take(key, hold=True)
+        try:
+            yield held.deps if held is not None else None
+        finally:
+            if held is not None:
+                self._release(held)
+
+    def connected_keys(self) -> list[str]:
+        """Every connected workspace's key. One that cannot be read (a token under a dropped key, a broken row)
+        is logged and left out: it never stops the others."""
+        found = []
+        for key in self.keys():
+            try:
+                if self.connected(key):
+                    found.append(key)
+            except Exception as exc:
+                logger.warning("workspace %s skipped: its installation could not be read (%s)", key, type(exc).__name__)
+        return found
+
+    def connected_workspaces(self) -> Iterator[Deps]:
+        """Each connected workspace's Deps, leased while the caller's loop body runs on it."""
+        for key in self.connected_keys():
+            with self.lease(key) as here:
+                if here is not None:
+                    yield here
+
+    def _take(self, key: str, *, hold: bool) -> _Held | None:
         current = self._current(key)
-        return current is not None and current[1] is not None
+        if current is None or current.installation is None:
+            return None
+        installation, connection = current.installation, current.connection
+        fingerprint = _fingerprint(installation.bot_token, connection.token if connection else current.lexer)
+        with self._lock:
+            held = self._deps.get(key)
+            if held is not None and held.fingerprint == fingerprint:
+                held.users += int(hold)
+                return held
+        deps = self._make(key, installation, connection)
+        unused: list[Deps] = []
+        with self._lock:
+            old = self._deps.get(key)
+            if old is not None and old.fingerprint == fingerprint:
+                # another thread built the same Deps first: use theirs (they may be using it already)
+                unused.append(deps)
+                held = old
+            else:
+                held = self._deps[key] = _Held(fingerprint, deps)
+                if old is not None and self._retire(old):
+                    unused.append(old.deps)
+            held.users += int(hold)
+        for spare in unused:
+            self._close(spare)
+        return held
+
+    def _retire(self, held: _Held) -> bool:
+        """Mark a replaced Deps to be closed by its last user; True when nobody holds it (close it now)."""
+        held.retired = True
+        return held.users == 0
+
+    def _release(self, held: _Held) -> None:
+        with self._lock:
+            held.users -= 1
+            done = held.retired and held.users == 0
+        if done:
+            self._close(held.deps)
 
     def forget(self, key: str) -> None:
-        """Drop the workspace's kept tokens, Deps and admin answers (after a disconnect or an uninstall)."""
+        """Drop the workspace's kept tokens, Deps and admin answers (after a connect, a disconnect or an uninstall).
+
+        A Deps in use (leased) is closed when its last user is done."""
         with self._lock:
             self._tokens.pop(key, None)
             old = self._deps.pop(key, None)
+            close = old is not None and self._retire(old)
+        self.forget_admins(key)
+        if close and old is not None:
+            self._close(old.deps)
+
+    def forget_admins(self, key: str) -> None:
+        """Drop the workspace's cached admin answers (after its admin list changed); its clients stay."""
+        with self._lock:
             for cached in [k for k in self._slack_admins if k[0] == key]:
                 del self._slack_admins[cached]
-        if old is not None:
-            self._close(old[1])
 
     def admins(self, key: str) -> tuple[str, ...]:
         """Whom to name when someone needs an admin: the installer and the added admins."""
@@ -175,9 +286,10 @@ class Tenancy:
         return answer
 
     def close(self) -> None:
+        """The process is stopping: every workspace's clients close, in use or not."""
         with self._lock:
             cached = list(self._deps.values())
             self._deps.clear()
             self._tokens.clear()
-        for _, deps in cached:
-            self._close(deps)
+        for held in cached:
+            self._close(held.deps)

@@ -12,14 +12,14 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import Asker, CommandRunner, Reply, asker_is_admin
+from bot.commands import Asker, CommandRunner, Reply, asker_is_admin, lexer_missing
 from bot.deps import Deps
 from bot.errors import LexerApiError, LexerBotError, UnauthorizedError
 from bot.lexer.transport import token_key
 from bot.slack.messages import workspaces as msg
 from bot.slack.parsing import WorkspaceCommand
 from bot.store.installations import OAuthStates, SlackInstallationStore, remove_workspace_data
-from bot.tenancy import request_workspace
+from bot.tenancy import CONNECTED, request_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 def connect(cmd: WorkspaceCommand, asker: Asker, deps: Deps) -> Reply:
     if deps.tenancy is None:
         return Reply(msg.not_distributed_message(cmd.name))
-    conn = deps.store.lexer_connections.find(deps.workspace)
+    # a saved token no key opens any more is replaced: the form opens as if none was saved
+    connected = deps.tenancy.lexer_state(deps.workspace) == CONNECTED
+    conn = deps.store.lexer_connections.find(deps.workspace) if connected else None
     if conn is not None:
         return Reply(
             msg.connected_status_message(
@@ -87,7 +89,8 @@ def admins(cmd: WorkspaceCommand, asker: Asker, deps: Deps) -> Reply:
             if removed
             else f"<@{cmd.user_id}> was not on the added admins."
         )
-        deps.tenancy.forget(key)
+    if cmd.action in ("add", "remove"):  # the workspace's clients stay: a digest may be using them
+        deps.tenancy.forget_admins(key)
     return Reply(
         msg.admins_message(deps.store.installations.installer(key), deps.store.workspace_admins.list(key), note)
     )
@@ -98,10 +101,6 @@ COMMANDS = {"connect": connect, "disconnect": disconnect, "admins": admins}
 WITHOUT_LEXER = frozenset({"help", "connect", "disconnect", "admins"})
 
 
-def unconnected_reply(deps: Deps, asker: Asker) -> Reply:
-    return Reply(msg.not_connected_message(asker.is_admin, deps.tenancy.admins(deps.workspace)))
-
-
 class NotInstalledError(LexerBotError):
     """A request from a workspace with no installation (Bolt's authorize refuses these first)."""
 
@@ -110,8 +109,8 @@ class WorkspaceRunner(CommandRunner):
     """The command runner of one workspace; with no Lexer connection, Lexer commands say how to connect."""
 
     def _dispatch(self, cmd, asker: Asker) -> Reply:
-        if cmd.name not in WITHOUT_LEXER and not self.deps.tenancy.connected(self.deps.workspace):
-            return unconnected_reply(self.deps, asker)
+        if cmd.name not in WITHOUT_LEXER and (missing := lexer_missing(self.deps, asker.is_admin)) is not None:
+            return Reply(missing)
         return super()._dispatch(cmd, asker)
 
 

@@ -125,9 +125,9 @@ def send_agent_digests(deps: Deps, now: datetime | None = None) -> dict[str, int
 
 def run_agent_digests(deps: Deps) -> None:
     """The clock job, for every workspace on its own Deps; never raises."""
-    from digests.alerts.check import connected_workspaces
+    from digests.alerts.check import every_workspace
 
-    for here in [deps, *connected_workspaces(deps)]:
+    for here in every_workspace(deps):
         try:
             send_agent_digests(here)
         except Exception:

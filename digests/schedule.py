@@ -79,10 +79,10 @@ def add_digest_jobs(scheduler, deps) -> None:
 
 def recover_stale_digests(deps) -> None:
     """Post digests whose claim a dead process left behind, in every workspace (its own Deps); never raises."""
-    from digests.alerts.check import connected_workspaces
+    from digests.alerts.check import every_workspace
     from digests.jobs import recover_stale_runs
 
-    for here in [deps, *connected_workspaces(deps)]:
+    for here in every_workspace(deps):
         try:
             recover_stale_runs(here)
         except Exception:
@@ -200,9 +200,8 @@ def workspace_subscriptions(deps):
     tenancy = deps.tenancy
     if tenancy is None:
         return
-    for key in tenancy.keys():
-        if tenancy.connected(key):
-            yield key, deps.store.for_workspace(key).subscriptions.all(active_only=True)
+    for key in tenancy.connected_keys():  # one workspace that cannot be read is logged and skipped
+        yield key, deps.store.for_workspace(key).subscriptions.all(active_only=True)
 
 
 def run_scheduled_digest(deps, sub_id: int, workspace: str = "") -> None:
@@ -210,12 +209,20 @@ def run_scheduled_digest(deps, sub_id: int, workspace: str = "") -> None:
 
     A workspace's digest runs on that workspace's Deps (its bot and Lexer tokens), looked up at each run.
     """
+    if workspace:
+        if deps.tenancy is None:
+            return
+        # leased: the workspace's clients stay open until this digest is done, whatever changes meanwhile
+        with deps.tenancy.lease(workspace) as here:
+            if here is not None:  # else uninstalled since the last sync
+                _run_scheduled_digest(here, sub_id)
+        return
+    _run_scheduled_digest(deps, sub_id)
+
+
+def _run_scheduled_digest(deps, sub_id: int) -> None:
     from digests.jobs import send_digest
 
-    if workspace:
-        deps = deps.tenancy.deps_for(workspace) if deps.tenancy is not None else None
-        if deps is None:
-            return  # uninstalled since the last sync
     sub = deps.store.subscriptions.get(sub_id)
     if sub is None:
         return

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -126,6 +127,9 @@ class ExportQueue(DeliverySteps):
         # distribution mode (bot/cli.py sets it): a workspace key -> that workspace's Deps, so each job is
         # fetched with its workspace's Lexer token and delivered with its bot token; one line serves them all
         self.workspace_deps: Callable[[str], Any] | None = None
+        # and a key -> a lease on that Deps (Tenancy.lease), held for a whole job: a reconnect meanwhile closes
+        # the old clients only after the job
+        self.workspace_lease: Callable[[str], AbstractContextManager] | None = None
 
     def __repr__(self) -> str:
         return f"ExportQueue(worker={self.worker_id!r}, concurrency={self.concurrency})"
@@ -289,7 +293,8 @@ class ExportQueue(DeliverySteps):
             job_id, gen = claim
             try:
                 self._show_queue()
-                self._run(job_id)
+                with self._holding_workspace(job_id):
+                    self._run(job_id)
             except Exception:
                 logger.exception("export job %s crashed the worker loop", job_id)
             finally:
@@ -351,6 +356,12 @@ class ExportQueue(DeliverySteps):
         return self._clients(job)[1]
 
     # -------------------------------------------------------------- database
+    def _holding_workspace(self, job_id: int) -> AbstractContextManager:
+        key = (self._job(job_id) or {}).get("workspace") or ""
+        if not key or self.workspace_lease is None:
+            return nullcontext()
+        return self.workspace_lease(key)
+
     def _job(self, job_id: int) -> dict:
         return self.store.export_jobs.get(job_id)
 

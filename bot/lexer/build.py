@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 
 from bot.config import Settings
+from bot.errors import NotConnectedError
 from bot.lexer.budget import Reservations
 from bot.lexer.client import ActivityClient
 from bot.lexer.shared_cache import SharedCachingTransport
@@ -88,3 +89,18 @@ def build_activity_client(
     client.limiter = limiter  # type: ignore[attr-defined]
     client.cache = stack  # type: ignore[attr-defined]
     return client
+
+
+class NotConnectedTransport(httpx.BaseTransport):
+    """A workspace with no usable Lexer connection: every request is refused here, before any network."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise NotConnectedError("This workspace is not connected to Lexer.")
+
+
+def build_unconnected_client() -> ActivityClient:
+    """The Lexer client of a workspace with no usable connection: it holds no token and calls nothing."""
+    http = httpx.Client(transport=NotConnectedTransport())
+    return ActivityClient(
+        http, api_url="https://lexer.invalid/v1", status_url="https://lexer.invalid/status", download_http=http
+    )

@@ -55,13 +55,17 @@ def register(app, deps, features, runner=None, *, command_pool=None) -> None:
         ack()
 
     def run_one(handler, action: dict, body: dict, client, respond) -> None:
-        here = deps
-        if deps.tenancy is not None:  # distribution mode: the clicker's workspace, its tokens and its data
-            here = deps.tenancy.deps_for(request_workspace(body))
+        if deps.tenancy is None:
+            run_here(deps, handler, action, body, client, respond)
+            return
+        # distribution mode: the clicker's workspace, its tokens and its data, held open until answered
+        with deps.tenancy.lease(request_workspace(body)) as here:
             if here is None:
                 respond(text=NOT_INSTALLED, response_type="ephemeral", replace_original=False)
                 return
-            client = here.slack
+            run_here(here, handler, action, body, here.slack, respond)
+
+    def run_here(here, handler, action: dict, body: dict, client, respond) -> None:
         if not (_from_home_tab(body) and publishers):
             job = handler(action, body, here, client=client, respond=respond)
             if isinstance(job, dict) and runner is not None:

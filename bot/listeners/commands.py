@@ -14,6 +14,7 @@ from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_cont
 from bot.slack.messages.help import error_message
 from bot.slack.messages.workspaces import secret_refused_message
 from bot.slack.parsing import holds_secret
+from bot.tenancy import request_workspace
 from bot.workspaces import workspace_runner
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,14 @@ def answer_command(deps, runner, job: dict, client, *, defer_busy: bool = False)
     With defer_busy (the store's queue), a closed Lexer window is not answered: the user gets the queued
     notice (once) and the error comes back for the queue to try again when the window opens.
     """
+    if deps.tenancy is None:
+        return _answer_command(deps, runner, job, client, defer_busy=defer_busy)
+    # the workspace's clients stay open until this answer is delivered, even if its tokens change meanwhile
+    with deps.tenancy.lease(request_workspace(job)):
+        return _answer_command(deps, runner, job, client, defer_busy=defer_busy)
+
+
+def _answer_command(deps, runner, job: dict, client, *, defer_busy: bool) -> RateLimitedError | None:
     user_id = job.get("user_id") or ""
     channel_id = job.get("channel_id")
     try:

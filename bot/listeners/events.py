@@ -17,9 +17,14 @@ def register(app, deps, features) -> None:
     def on_home_opened(event, body, client):
         if event.get("tab", "home") != "home":
             return
-        here = deps.tenancy.deps_for(request_workspace(body)) if deps.tenancy is not None else deps
-        if here is None:
+        if deps.tenancy is None:
+            publish_home(deps, event, client)
             return
+        with deps.tenancy.lease(request_workspace(body)) as here:  # its clients stay open until published
+            if here is not None:
+                publish_home(here, event, client)
+
+    def publish_home(here, event, client) -> None:
         for publish in publishers:
             try:
                 publish(event.get("user", ""), here, client)

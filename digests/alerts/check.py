@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -448,7 +448,7 @@ def scheduled_check(deps) -> None:
 
     In distribution mode each connected workspace is checked on its own Deps (its tokens, its configs).
     """
-    for here in [deps, *connected_workspaces(deps)]:
+    for here in every_workspace(deps):
         try:
             report = run_alert_checks(here)
             if report.windows and set(report.windows.values()) == {"skipped"}:
@@ -459,18 +459,17 @@ def scheduled_check(deps) -> None:
             logger.exception("alerts: the check failed")
 
 
-def connected_workspaces(deps) -> list:
-    """Every connected workspace's Deps (distribution mode); none in single-workspace mode."""
-    tenancy = deps.tenancy
-    if tenancy is None:
-        return []
-    found = []
-    for key in tenancy.keys():
-        if tenancy.connected(key):
-            here = tenancy.deps_for(key)
-            if here is not None:
-                found.append(here)
-    return found
+def connected_workspaces(deps) -> Iterator:
+    """Every connected workspace's Deps (distribution mode), each leased while the loop on it runs; none in
+    single-workspace mode. A workspace that cannot be read is logged and skipped, never stopping the others."""
+    if deps.tenancy is not None:
+        yield from deps.tenancy.connected_workspaces()
+
+
+def every_workspace(deps) -> Iterator:
+    """This process's own Deps, then each connected workspace's (see connected_workspaces)."""
+    yield deps
+    yield from connected_workspaces(deps)
 
 
 def catches_up(now: datetime) -> bool:

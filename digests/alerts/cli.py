@@ -4,12 +4,12 @@ from __future__ import annotations
 
 
 def cmd_alerts_check(args, settings, build) -> int:
-    from digests.alerts.check import connected_workspaces, run_alert_checks
+    from digests.alerts.check import every_workspace, run_alert_checks
 
     deps = build(settings)
     try:
         # the same pass the clock runs: every connected workspace on its own Deps (distribution mode)
-        reports = [(here.workspace, run_alert_checks(here)) for here in [deps, *connected_workspaces(deps)]]
+        reports = [(here.workspace, run_alert_checks(here)) for here in every_workspace(deps)]
     finally:
         deps.api.http.close()
         deps.store.close()

@@ -75,6 +75,8 @@ class HomeData:
     # recent digest runs that failed for good (digest_runs.failed_since rows), for their creator and admins
     failed_digests: list[dict] = field(default_factory=list)
     targets: TargetSet | None = None  # the workspace's SLA targets, marked on today's numbers
+    # distribution mode: why this workspace has no Lexer numbers and what to do (shown instead of them)
+    lexer_missing: str | None = None
 
 
 MAX_FAILED_SHOWN = 3
@@ -278,7 +280,10 @@ def home_view(data: HomeData) -> dict:
     if data.notice:
         top.append(b.section(data.notice))
     top += _failed_digest_blocks(data)
-    top += _today_blocks(data.today, data.targets)
+    if data.lexer_missing:
+        top.append(b.section(f":electric_plug: {data.lexer_missing}"))  # mentions the admins: not escaped
+    else:
+        top += _today_blocks(data.today, data.targets)
     top.append(b.divider())
     tail: list[dict] = [b.divider(), b.section(HOW_TO)]
     footer = []

@@ -103,12 +103,23 @@ def disconnected_message(was_connected: bool) -> dict:
     return build_message(text, [bk.section(text)])
 
 
-def not_connected_message(is_admin: bool, admins: tuple[str, ...]) -> dict:
-    """What every Lexer command answers in a workspace with no Lexer connection yet."""
+def lexer_missing_text(is_admin: bool, admins: tuple[str, ...], unreadable: bool = False) -> str:
+    """Why a workspace's Lexer numbers are missing, and what to do: to an admin how to connect, to others whom
+    to ask. `unreadable`: a connection was saved but can no longer be used."""
+    if unreadable:
+        if is_admin:
+            return "Lexer can't be reached with the saved connection: run `/lexer connect` again and paste a Lexer API token."
+        return f"Lexer can't be reached with this workspace's saved connection. Ask {_mentions(admins)} to run `/lexer connect` again."
     if is_admin:
-        text = "This workspace is not connected to Lexer yet. Run `/lexer connect` and paste a Lexer API token."
+        return "This workspace is not connected to Lexer yet. Run `/lexer connect` and paste a Lexer API token."
+    return f"This workspace is not connected to Lexer yet. Ask {_mentions(admins)} to run `/lexer connect`."
+
+
+def not_connected_message(is_admin: bool, admins: tuple[str, ...], unreadable: bool = False) -> dict:
+    """What every Lexer command (and button) answers in a workspace with no usable Lexer connection."""
+    text = lexer_missing_text(is_admin, admins, unreadable)
+    if is_admin:
         return build_message(text, [bk.section(":electric_plug: " + text), bk.context([WHERE_TO_CREATE])])
-    text = f"This workspace is not connected to Lexer yet. Ask {_mentions(admins)} to run `/lexer connect`."
     return build_message(text, [bk.section(":electric_plug: " + text)])
 
 
