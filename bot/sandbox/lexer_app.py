@@ -152,6 +152,7 @@ class LexerSandbox:
         self._failures: list[_Failure] = []
         self._jobs: dict[str, _Job] = {}
         self._forced_future: str | None = None
+        self._delays: dict[str, float] = {}  # token -> seconds each of its answers takes (set_delay)
 
     def __repr__(self) -> str:
         return f"LexerSandbox(seed={self.seed}, base_url={self.base_url!r})"
@@ -230,6 +231,14 @@ class LexerSandbox:
         with self._lock:
             self._failures.append(_Failure(status, times, body, retry_after, path_prefix))
 
+    def set_delay(self, token: str, seconds: float) -> None:
+        """Answer every request made with `token` `seconds` late (a slow Lexer for one workspace; 0: undo)."""
+        with self._lock:
+            if seconds > 0:
+                self._delays[token] = seconds
+            else:
+                self._delays.pop(token, None)
+
     def set_export_status(self, token: str | None, status: str | None) -> None:
         """Force what the status endpoint says for a job (None token: every job started from now; None status: undo)."""
         with self._lock:
@@ -292,6 +301,9 @@ class LexerSandbox:
         token = environ.get("HTTP_AUTH_API_TOKEN") or (query.get("api_token") if path == STATUS_PATH else None)
         self._authenticate(token)
         self._count(token)  # type: ignore[arg-type]
+        delay = self._delays.get(token)  # type: ignore[arg-type]
+        if delay:
+            time.sleep(delay)
         if method == "GET" and path in ("/v1/users", "/v1/groups", "/v1/forms"):
             return _json_answer(200, getattr(self, path.rsplit("/", 1)[1]))
         if method == "POST" and path == "/v1/activity/reports":
