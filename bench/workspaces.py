@@ -11,8 +11,14 @@ built by one command worker process (--workers 1), the web process only acks and
 has the 10 subscriptions one distributed workspace has. The target figure is at --concurrency commands in
 flight at once; the same at 50 at once (saturating the server's 16 threads) is printed for information.
 
+Then the noisy neighbour: one workspace's Lexer takes --slow-s (20 s) per call while it floods the bot with
+questions, and the other 49 workspaces' `/lexer team DAY` are timed to their ack and to their answer (at
+response_url), against the same commands without the slow neighbour, in the same run. A workspace's commands
+hold at most a quarter of a command worker's threads (bot.command_workers.workspace_bound), so the 49 keep
+their times. `--only-neighbour` skips the digests and the single-workspace comparison.
+
     python bench/workspaces.py [--workspaces 50] [--subs 10] [--commands 500] [--rounds 4] [--concurrency 8]
-                               [--workers 1]
+                               [--workers 1] [--slow-s 20] [--only-neighbour]
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import time
 import urllib.parse
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +43,7 @@ from slack_sdk.signature import SignatureVerifier
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.cli import build_served  # noqa: E402
+from bot.command_workers import WORKER_THREADS, workspace_bound  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
 from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
@@ -96,6 +103,105 @@ def ack_latencies(
         return list(pool.map(one, range(n)))
 
 
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18]
+
+
+NOT_THE_ANSWER = ("Queued", "Got it")  # notices that come before an answer
+
+
+def timed_command(http: httpx.Client, url: str, slack: SlackStandIn, team: str, text: str) -> tuple[float, float]:
+    """(seconds to the ack, seconds to the answer at response_url) of one `/lexer TEXT` from `team`."""
+    key = f"nb-{team}-{time.monotonic_ns()}"
+    form = {
+        "team_id": team,
+        "channel_id": "C0GENERAL",
+        "user_id": "UADMIN01",
+        "command": "/lexer",
+        "text": text,
+        "response_url": slack.new_response_url(key),
+        "trigger_id": "t",
+    }
+    t0 = time.perf_counter()
+    ack = signed(http, url, form)
+    deadline = t0 + 120.0
+    while not [r for r in slack.responses(key) if not str(r.get("text", "")).startswith(NOT_THE_ANSWER)]:
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"no answer for {text!r} from {team}")
+        time.sleep(0.01)
+    return ack, time.perf_counter() - t0
+
+
+def neighbour_round(url: str, slack: SlackStandIn, teams: list[str], days: list[str], concurrency: int):
+    """Each team asks `team DAY` for each day, `concurrency` in flight at once: (acks, answers) in seconds."""
+    asks = [(team, f"team {day}") for day in days for team in teams]
+    with httpx.Client(timeout=60) as http, ThreadPoolExecutor(concurrency) as pool:
+        timed = list(pool.map(lambda ask: timed_command(http, url, slack, *ask), asks))
+    return [a for a, _ in timed], [b for _, b in timed]
+
+
+def noisy_neighbour(args, url: str, running, slack: SlackStandIn, sandbox: LexerSandbox, teams, tokens) -> bool:
+    """The 49's ack and answer times without, then with, one workspace whose Lexer takes args.slow_s a call."""
+    slow_team, slow_token, others = teams[0], tokens[0], teams[1:]
+    queue = running.deps.store.command_queue
+    today = datetime.now(timezone.utc).date()
+    day = lambda n: (today - timedelta(days=n)).isoformat()  # noqa: E731
+    # distinct days: every answer is a Lexer call of its own (none comes from the cache); the same number of
+    # them in each phase
+    quiet_days = [day(20 + i) for i in range(args.neighbour_commands)]
+    noisy_days = [day(40 + i) for i in range(args.neighbour_commands)]
+    neighbour_round(url, slack, teams, ["last-week"], args.concurrency)  # warm-up: each directory fetched once
+    drain(running)
+    quiet_acks, quiet_answers = neighbour_round(url, slack, others, quiet_days, args.concurrency)
+    drain(running)
+
+    sandbox.set_delay(slow_token, args.slow_s)
+    held = workspace_bound(WORKER_THREADS) * args.workers
+    flood = 3 * WORKER_THREADS * args.workers  # more than every worker thread of the bot, and still queued after
+    with httpx.Client(timeout=30) as http:
+        for i in range(flood):
+            timed_command_ack_only(http, url, slack, slow_team, f"team {day(100 + i)}")
+    deadline = time.monotonic() + 30
+    while queue.running(slow_team) < held and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the dispatchers take what they will of the flood in milliseconds
+    holding = queue.running(slow_team)
+    noisy_acks, noisy_answers = neighbour_round(url, slack, others, noisy_days, args.concurrency)
+    still_holding, still_waiting = queue.running(slow_team), queue.waiting()
+    sandbox.set_delay(slow_token, 0)
+
+    print(
+        f"noisy neighbour: 1 workspace's Lexer takes {args.slow_s:.0f} s a call and it sent {flood} questions; "
+        f"it held {holding} of {WORKER_THREADS * args.workers} command threads (then {still_holding}, "
+        f"{still_waiting} commands still queued behind it)"
+    )
+    ratios = {}
+    for what, quiet, noisy in (("ack", quiet_acks, noisy_acks), ("answer", quiet_answers, noisy_answers)):
+        ratios[what] = p95(noisy) / p95(quiet)
+        print(
+            f"  {len(others)} other workspaces' {what} ({len(noisy)} commands, {args.concurrency} at once): "
+            f"p50 {statistics.median(quiet) * 1000:.0f} -> {statistics.median(noisy) * 1000:.0f} ms, "
+            f"p95 {p95(quiet) * 1000:.0f} -> {p95(noisy) * 1000:.0f} ms without -> with the slow neighbour "
+            f"(p50 ratio {statistics.median(noisy) / statistics.median(quiet):.2f}, p95 ratio {ratios[what]:.2f})"
+        )
+    ok = max(p95(noisy_answers), p95(noisy_acks)) < args.slow_s / 4 and ratios["answer"] <= 1.5
+    print(f"  target: the 49's answer p95 within 1.5x of the quiet run and under {args.slow_s / 4:.0f} s")
+    return ok
+
+
+def timed_command_ack_only(http: httpx.Client, url: str, slack: SlackStandIn, team: str, text: str) -> float:
+    form = {
+        "team_id": team,
+        "channel_id": "C0GENERAL",
+        "user_id": "UADMIN01",
+        "command": "/lexer",
+        "text": text,
+        "response_url": slack.new_response_url(f"flood-{time.monotonic_ns()}"),
+        "trigger_id": "t",
+    }
+    return signed(http, url, form)
+
+
 def drain(running, timeout: float = 120.0) -> None:
     """Wait until the bot has answered every command it took."""
     queue = running.deps.store.command_queue
@@ -114,7 +220,12 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=4, help="the timed commands are sent in this many batches")
     ap.add_argument("--concurrency", type=int, default=8, help="commands in flight at once for the target figure")
     ap.add_argument("--workers", type=int, default=1, help="command worker processes per bot, as `lexer-bot serve`")
+    ap.add_argument("--slow-s", type=float, default=20.0, help="the noisy neighbour's Lexer: seconds per call")
+    ap.add_argument("--neighbour-commands", type=int, default=2, help="commands per other workspace per phase")
+    ap.add_argument("--only-neighbour", action="store_true", help="skip the digests and the single-workspace bot")
     args = ap.parse_args()
+    if args.only_neighbour:
+        args.subs = 0
 
     tokens = [f"lexer-bench-{i:03d}" for i in range(args.workspaces)]
     sandbox = LexerSandbox(rate_limit=RATE_LIMIT, rate_window_s=RATE_WINDOW_S, tokens=(*tokens, "single-token"))
@@ -178,6 +289,10 @@ def main() -> int:
                     created_by="UADMIN01",
                 )
                 jobs.append((sub.id, team))
+        if args.only_neighbour:
+            ok = noisy_neighbour(args, served.url, running, slack, sandbox, teams, tokens)
+            print("OK" if ok else "TARGET MISSED")
+            return 0 if ok else 1
 
         slack.reset()
         sandbox.reset_counters()
@@ -248,8 +363,10 @@ def main() -> int:
                 f" {statistics.median(dist_acks) * 1000:.1f} / {statistics.median(single_acks) * 1000:.1f} ms"
             )
         ratio = ratios[args.concurrency]
+        neighbour_ok = noisy_neighbour(args, served.url, running, slack, sandbox, teams, tokens)
         ok = (
-            statuses.get("posted", 0) == len(jobs)
+            neighbour_ok
+            and statuses.get("posted", 0) == len(jobs)
             and max(per_token) <= RATE_LIMIT
             and len(teams_posting) == len(teams)
             and ratio <= 1.2

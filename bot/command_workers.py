@@ -18,6 +18,7 @@ import queue as queue_module
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 # a command whose answering ended its worker (or failed) this often is not tried again: its asker is told
 MAX_ATTEMPTS = 3
 WORKER_THREADS = 8  # per dispatcher: replies wait on Lexer and Slack far more than they compute
+WORKSPACE_SHARE = 4  # distribution mode: one workspace's commands hold at most 1/4 of a dispatcher's threads
 WORKER_NICENESS = 10
 FALLBACK_THREADS = 4  # a command answered on the spot by a process without a dispatcher
 LEASE_S = 30.0  # a command whose dispatcher stopped refreshing this long is served by another
@@ -227,8 +229,20 @@ class CommandIntake:
         return notice
 
 
+def workspace_bound(threads: int) -> int:
+    """The threads of a dispatcher one workspace's commands may hold at once.
+
+    Each workspace asks its own Lexer: one whose Lexer takes 20 s an answer would otherwise hold every thread
+    with its commands while the other workspaces' answers, seconds each, wait behind them."""
+    return max(1, threads // WORKSPACE_SHARE)
+
+
 class CommandDispatcher:
-    """Take queued commands while Lexer's budget has room for them, answer each, and keep their leases."""
+    """Take queued commands while Lexer's budget has room for them, answer each, and keep their leases.
+
+    In distribution mode a workspace holds at most `workspace_bound(threads)` of the threads: its further
+    commands stay queued, and the next free thread takes another workspace's command instead.
+    """
 
     def __init__(self, deps, runner, *, threads: int = WORKER_THREADS, answer: Callable[..., Any] | None = None):
         from bot.listeners.commands import answer_command
@@ -242,6 +256,8 @@ class CommandDispatcher:
         self._stop = threading.Event()
         self._busy = threading.Semaphore(threads)
         self._not_started: set[int] = set()  # claimed and handed to the pool, not yet running
+        self._per_workspace = workspace_bound(threads) if getattr(deps, "tenancy", None) is not None else None
+        self._held: Counter[str] = Counter()  # workspace -> its commands claimed and not yet done (under _claims)
         self._claims = threading.Lock()
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="lexer-cmd")
         self._thread = threading.Thread(target=self._loop, name="lexer-dispatch", daemon=True)
@@ -298,14 +314,33 @@ class CommandDispatcher:
         """With a thread held: claim a command and hand it (and the thread) to the pool, and return 0; or give
         the thread back and return how long to wait (Lexer's window is closed, or nothing is queued)."""
         wait = self._room()
-        job = queue.claim_next(self.worker, now, LEASE_S) if wait <= 0 else None
+        job = queue.claim_next(self.worker, now, LEASE_S, skip_workspaces=self._full()) if wait <= 0 else None
         if job is None:
             self._busy.release()
             return min(wait, 1.0) if wait > 0 else IDLE_POLL_S
         with self._claims:
             self._not_started.add(job["id"])
+            self._held[self._workspace_of(job)] += 1
         self._pool.submit(self._run, job)
         return 0.0
+
+    def _workspace_of(self, job: dict) -> str:
+        """The workspace a claimed command belongs to ('' in single-workspace mode: no bound applies)."""
+        return request_workspace(job) if self._per_workspace is not None else ""
+
+    def _full(self) -> list[str]:
+        """Workspaces holding their share of the threads: their commands wait for one of them to finish."""
+        if self._per_workspace is None:
+            return []
+        with self._claims:
+            return [ws for ws, n in self._held.items() if n >= self._per_workspace]
+
+    def _done(self, job: dict) -> None:
+        ws = self._workspace_of(job)
+        with self._claims:
+            self._held[ws] -= 1
+            if self._held[ws] <= 0:
+                del self._held[ws]
 
     def _run(self, job: dict) -> None:
         queue = self.deps.store.command_queue
@@ -330,6 +365,7 @@ class CommandDispatcher:
             else:
                 self._give_up(job)
         finally:
+            self._done(job)
             self._busy.release()
             self._wake.set()
 

@@ -8,11 +8,21 @@ late or retried run shows the same numbers as an on-time one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.lexer.models import AgentSummary, CaseSummary, CaseVolume, NpsDay, NpsSummary, ResponseVolume, Summary
+from bot.lexer.models import (
+    AgentSummary,
+    CaseSummary,
+    CaseVolume,
+    NpsDay,
+    NpsSummary,
+    ResponseVolume,
+    Summary,
+    whole,
+)
 from bot.slack.messages.common import SANDBOX_NOTE
 from bot.slack.messages.targets import (
     BREACH_RATE,
@@ -183,6 +193,11 @@ _TARGET_ROWS = {"Breach rate": BREACH_RATE, "Median customer wait": MEDIAN_WAIT,
 
 
 def _target_figure(metric: str, y: Summary | None) -> float | None:
+    figure = _raw_target_figure(metric, y)
+    return figure if figure is None or math.isfinite(figure) else None  # unusable from Lexer: no figure
+
+
+def _raw_target_figure(metric: str, y: Summary | None) -> float | None:
     if y is None or (metric != RESPONSE_RATE and not y.total_responded_to):
         return None
     if metric == BREACH_RATE:
@@ -255,7 +270,7 @@ def compose_sla(
     spark = daily_values(response.avg_response_time, windows.last_7d.days()) if response is not None else []
     open_now = None
     if case_volume is not None and case_volume.open:
-        open_now = int(case_volume.open[-1].value)
+        open_now = whole(case_volume.open[-1].value)
     metrics, targets_line = mark_metrics(sla_metrics(yesterday, day_before, week_ago), yesterday, targets)
     return DigestContext(
         kind="sla",

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseError, RateLimitedError
 from bot.isotime import to_iso
-from bot.slack.messages.subscriptions import KIND_TITLES, when_words
+from bot.slack.messages.subscriptions import KIND_TITLES, digest_not_built_text, when_words
 from bot.slack.messages.targets import applicable, targets_from_rows
 from bot.store.subscriptions import Subscription
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
@@ -349,7 +349,10 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
             )
     except Exception as exc:
         logger.exception("digest %s for %s could not be built", sub.id, slot)
-        store.digest_runs.fail(run_id, deps.worker_id, deps.now(), f"build: {type(exc).__name__}")
+        # as a failed post does: the run fails, and its creator is told once (only the call that failed it)
+        if store.digest_runs.fail(run_id, deps.worker_id, deps.now(), f"build: {type(exc).__name__}"):
+            text = digest_not_built_text(sub.kind, sub.channel_id, sub.id, when_words(due.astimezone(sub.zone)))
+            tell_creator(deps.slack, sub.created_by, text)
         return RunOutcome("failed", run_id, error=type(exc).__name__)
     return post_run(deps, sub, run_id, slot, message, deadline)
 

@@ -253,11 +253,11 @@ def test_database_hiccups_do_not_use_up_the_dispatchers_threads(database):
         def __getattr__(self, name):
             return getattr(queue, name)
 
-        def claim_next(self, *args):
+        def claim_next(self, *args, **kwargs):
             if failures[0] > 0:
                 failures[0] -= 1
                 raise ConnectionError("server closed the connection unexpectedly")
-            return queue.claim_next(*args)
+            return queue.claim_next(*args, **kwargs)
 
     deps = SimpleNamespace(
         store=SimpleNamespace(command_queue=FlakyQueue()),
@@ -313,3 +313,22 @@ def test_an_ack_is_told_its_command_is_queued_only_once_it_is_in_the_store(fresh
     assert seen == [1] and fresh_store.command_queue.waiting() == 1
     assert "will arrive" in still_queuing_notice(True)
     assert "will arrive" not in still_queuing_notice(False) and "try again" in still_queuing_notice(False)
+
+
+def test_a_claim_leaves_the_commands_of_workspaces_at_their_bound_queued(database):
+    """The dispatcher names the workspaces holding their share of its threads: the claim takes another's command,
+    and nothing when only theirs wait."""
+    from bot.store import open_store
+
+    store = open_store(database)
+    queue = store.command_queue
+    try:
+        for n in range(3):
+            queue.enqueue({"user_id": "USLOW", "text": f"team {n}"}, 1.0 + n, workspace="TSLOW")
+        queue.enqueue({"user_id": "UOTHER", "text": "team"}, 10.0, workspace="TOTHER")
+        first = queue.claim_next("w1", 20.0, 30.0, skip_workspaces=["TSLOW"])
+        assert first is not None and first["user_id"] == "UOTHER"
+        assert queue.claim_next("w1", 21.0, 30.0, skip_workspaces=["TSLOW", "TOTHER"]) is None
+        assert queue.claim_next("w1", 22.0, 30.0)["user_id"] == "USLOW"  # no bound named: taken as before
+    finally:
+        store.close()

@@ -3,36 +3,78 @@
 Parsers tolerate extra and missing fields (missing numbers become 0, missing
 text ""), and normalise ids to int: the seed returns `user_id` as a string in
 `user_summary` and as a number in `user_volume`.
+
+A number Lexer sends that is valid JSON but no usable number (`1e999`, `NaN`,
+text) is NaN in the model, in int fields too: that one figure shows as missing
+(bot.slack.format), the rest of the answer is used, and a warning names the
+field and the report.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from bot.errors import MalformedResponseError
+
+logger = logging.getLogger(__name__)
+
+UNUSABLE = math.nan  # a figure Lexer sent that is no usable number: shown as missing
 
 # ---------------------------------------------------------------- helpers
 
 
-def _num(d: dict, key: str) -> float:
-    v = d.get(key)
-    if v is None or isinstance(v, bool):
-        return 0.0
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return 0.0
+class _Figures:
+    """Reads the numbers of one answer; the fields whose value was unusable are logged once, on leaving."""
+
+    def __init__(self, report: str):
+        self.report = report
+        self.unusable: set[str] = set()
+
+    def __enter__(self) -> _Figures:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.unusable:
+            logger.warning(
+                "Lexer's %s report (POST /activity/reports) sent no usable number in %s; shown as missing",
+                self.report,
+                ", ".join(sorted(self.unusable)),
+            )
+
+    def num(self, d: dict, key: str) -> float:
+        """d[key] as a finite float; 0 when absent, UNUSABLE when it is there but no finite number."""
+        v = d.get(key)
+        if v is None:
+            return 0.0
+        try:
+            f = float(v) if not isinstance(v, bool) else math.nan
+        except (TypeError, ValueError, OverflowError):  # text, a list, an int past float's range
+            f = math.nan
+        if math.isfinite(f):
+            return f
+        self.unusable.add(str(key))
+        return UNUSABLE
+
+    def int(self, d: dict, key: str) -> int:
+        """A count; UNUSABLE (a float NaN, typed as the int it stands for) when Lexer's value was unusable."""
+        return whole(self.num(d, key))
 
 
-def _int(d: dict, key: str) -> int:
-    return int(_num(d, key))
+def whole(x: float) -> int:
+    """A sum of figures as a count; UNUSABLE when one of them was (it cannot be counted)."""
+    return int(x) if math.isfinite(x) else cast(int, UNUSABLE)
 
 
 def _str(d: dict, key: str) -> str:
     v = d.get(key)
-    return "" if v is None else str(v)
+    try:
+        return "" if v is None else str(v)
+    except ValueError:  # an int too long to write out
+        return ""
 
 
 def parse_id(v: Any) -> int | None:
@@ -41,7 +83,7 @@ def parse_id(v: Any) -> int | None:
         return None
     try:
         return int(str(v).strip())
-    except ValueError:
+    except ValueError:  # not a number, "inf", or too long to read
         return None
 
 
@@ -181,20 +223,21 @@ class Summary:
 
 def parse_summary(payload: Any) -> Summary:
     d = _expect(payload, dict, "summary")
-    return Summary(
-        _int(d, "total_volume"),
-        _int(d, "total_responded_to"),
-        _int(d, "broke_sla"),
-        _int(d, "broke_action_sla"),
-        _num(d, "avg_response_time"),
-        _num(d, "median_response_time"),
-        _num(d, "min_response_time"),
-        _num(d, "max_response_time"),
-        _num(d, "avg_action_response_time"),
-        _num(d, "median_action_response_time"),
-        _num(d, "min_action_response_time"),
-        _num(d, "max_action_response_time"),
-    )
+    with _Figures("summary") as f:
+        return Summary(
+            f.int(d, "total_volume"),
+            f.int(d, "total_responded_to"),
+            f.int(d, "broke_sla"),
+            f.int(d, "broke_action_sla"),
+            f.num(d, "avg_response_time"),
+            f.num(d, "median_response_time"),
+            f.num(d, "min_response_time"),
+            f.num(d, "max_response_time"),
+            f.num(d, "avg_action_response_time"),
+            f.num(d, "median_action_response_time"),
+            f.num(d, "min_action_response_time"),
+            f.num(d, "max_action_response_time"),
+        )
 
 
 @dataclass(frozen=True)
@@ -205,7 +248,7 @@ class Point:
     value: float
 
 
-def _series(items: Any, report: str) -> list[Point]:
+def _series(items: Any, report: str, f: _Figures) -> list[Point]:
     pts = []
     for d in _dicts(items if isinstance(items, list) else [], report):
         dr = d.get("date_range") or {}
@@ -213,7 +256,7 @@ def _series(items: Any, report: str) -> list[Point]:
         if not raw:
             continue
         try:
-            pts.append(Point(parse_bucket_start(str(raw)), _num(d, "value")))
+            pts.append(Point(parse_bucket_start(str(raw)), f.num(d, "value")))
         except ValueError:
             continue
     return sorted(pts, key=lambda p: p.start)
@@ -226,12 +269,13 @@ class StatesVolume:
     series: dict[str, list[Point]]
 
     def totals(self) -> dict[str, int]:
-        return {s: int(sum(p.value for p in pts)) for s, pts in self.series.items()}
+        return {s: whole(sum(p.value for p in pts)) for s, pts in self.series.items()}
 
 
 def parse_states_volume(payload: Any) -> StatesVolume:
     d = _expect(payload, dict, "states_volume")
-    return StatesVolume({str(k): _series(v, "states_volume") for k, v in d.items()})
+    with _Figures("states_volume") as f:
+        return StatesVolume({str(k): _series(v, "states_volume", f) for k, v in d.items()})
 
 
 @dataclass(frozen=True)
@@ -243,15 +287,16 @@ class ClassificationCount:
 
 
 def parse_classifications(payload: Any) -> list[ClassificationCount]:
-    return [
-        ClassificationCount(
-            parse_id(d.get("classification_id")) or 0,
-            _str(d, "classification"),
-            _str(d, "state") or "all_states",
-            _int(d, "volume"),
-        )
-        for d in _dicts(payload, "classifications")
-    ]
+    with _Figures("classifications") as f:
+        return [
+            ClassificationCount(
+                parse_id(d.get("classification_id")) or 0,
+                _str(d, "classification"),
+                _str(d, "state") or "all_states",
+                f.int(d, "volume"),
+            )
+            for d in _dicts(payload, "classifications")
+        ]
 
 
 @dataclass(frozen=True)
@@ -263,7 +308,8 @@ class ResponseVolume:
 
 def parse_response_volume(payload: Any) -> ResponseVolume:
     d = _expect(payload, dict, "response_volume")
-    return ResponseVolume(_series(d.get("avg_response_time"), "response_volume"))
+    with _Figures("response_volume") as f:
+        return ResponseVolume(_series(d.get("avg_response_time"), "response_volume", f))
 
 
 @dataclass(frozen=True)
@@ -290,26 +336,27 @@ class AgentSummary:
 
 
 def parse_user_summary(payload: Any) -> list[AgentSummary]:
-    return [
-        AgentSummary(
-            parse_id(d.get("user_id")) or 0,
-            _str(d, "first_name"),
-            _str(d, "last_name"),
-            _int(d, "mentions_assigned"),
-            _int(d, "responded_to"),
-            _int(d, "responded_to_in_private"),
-            _int(d, "total_responded_to"),
-            _int(d, "broke_sla"),
-            _int(d, "broke_action_sla"),
-            _num(d, "avg_response_time"),
-            _num(d, "min_response_time"),
-            _num(d, "max_response_time"),
-            _num(d, "avg_action_response_time"),
-            _num(d, "fraction_responded_to"),
-            _num(d, "fraction_broke_sla"),
-        )
-        for d in _dicts(payload, "user_summary")
-    ]
+    with _Figures("user_summary") as f:
+        return [
+            AgentSummary(
+                parse_id(d.get("user_id")) or 0,
+                _str(d, "first_name"),
+                _str(d, "last_name"),
+                f.int(d, "mentions_assigned"),
+                f.int(d, "responded_to"),
+                f.int(d, "responded_to_in_private"),
+                f.int(d, "total_responded_to"),
+                f.int(d, "broke_sla"),
+                f.int(d, "broke_action_sla"),
+                f.num(d, "avg_response_time"),
+                f.num(d, "min_response_time"),
+                f.num(d, "max_response_time"),
+                f.num(d, "avg_action_response_time"),
+                f.num(d, "fraction_responded_to"),
+                f.num(d, "fraction_broke_sla"),
+            )
+            for d in _dicts(payload, "user_summary")
+        ]
 
 
 @dataclass(frozen=True)
@@ -325,6 +372,11 @@ class AgentVolume:
 
 
 def parse_user_volume(payload: Any) -> list[AgentVolume]:
+    with _Figures("user_volume") as f:
+        return _user_volume(payload, f)
+
+
+def _user_volume(payload: Any, f: _Figures) -> list[AgentVolume]:
     out = []
     for d in _dicts(payload, "user_volume"):
         if "states" not in d:  # the "Workflow States" shape (SPEC §6) is not used
@@ -336,7 +388,7 @@ def parse_user_volume(payload: Any) -> list[AgentVolume]:
                 parse_id(d.get("user_id")) or 0,
                 _str(d, "first_name"),
                 _str(d, "last_name"),
-                {str(k): _int(states, k) for k in states},
+                {str(k): f.int(states, k) for k in states},
             )
         )
     return out
@@ -355,15 +407,16 @@ class CaseSummary:
 
 def parse_case_summary(payload: Any) -> CaseSummary:
     d = _expect(payload, dict, "case_summary")
-    return CaseSummary(
-        _int(d, "total_cases"),
-        _num(d, "first_reply_time"),
-        _num(d, "resolution_time"),
-        _num(d, "median_first_reply_time"),
-        _num(d, "median_resolution_time"),
-        _num(d, "agent_interactions"),
-        _num(d, "agents_involved"),
-    )
+    with _Figures("case_summary") as f:
+        return CaseSummary(
+            f.int(d, "total_cases"),
+            f.num(d, "first_reply_time"),
+            f.num(d, "resolution_time"),
+            f.num(d, "median_first_reply_time"),
+            f.num(d, "median_resolution_time"),
+            f.num(d, "agent_interactions"),
+            f.num(d, "agents_involved"),
+        )
 
 
 @dataclass(frozen=True)
@@ -373,7 +426,8 @@ class CaseVolume:
 
 def parse_case_volume(payload: Any) -> CaseVolume:
     d = _expect(payload, dict, "case_volume")
-    return CaseVolume(_series(d.get("open"), "case_volume"))
+    with _Figures("case_volume") as f:
+        return CaseVolume(_series(d.get("open"), "case_volume", f))
 
 
 @dataclass(frozen=True)
@@ -384,10 +438,11 @@ class CaseClassification:
 
 
 def parse_case_classifications(payload: Any) -> list[CaseClassification]:
-    return [
-        CaseClassification(parse_id(d.get("classification_id")) or 0, _str(d, "classification"), _int(d, "volume"))
-        for d in _dicts(payload, "case_classifications")
-    ]
+    with _Figures("case_classifications") as f:
+        return [
+            CaseClassification(parse_id(d.get("classification_id")) or 0, _str(d, "classification"), f.int(d, "volume"))
+            for d in _dicts(payload, "case_classifications")
+        ]
 
 
 @dataclass(frozen=True)
@@ -404,19 +459,21 @@ class NpsSummary:
         return self.total_received / self.total_sent if self.total_sent else 0.0
 
 
-def _nps_summary(d: dict) -> NpsSummary:
+def _nps_summary(d: dict, f: _Figures) -> NpsSummary:
     return NpsSummary(
-        _int(d, "total_sent"),
-        _int(d, "total_received"),
-        _int(d, "total_promoters"),
-        _int(d, "total_passives"),
-        _int(d, "total_detractors"),
-        _num(d, "nps_score"),
+        f.int(d, "total_sent"),
+        f.int(d, "total_received"),
+        f.int(d, "total_promoters"),
+        f.int(d, "total_passives"),
+        f.int(d, "total_detractors"),
+        f.num(d, "nps_score"),
     )
 
 
 def parse_nps_summary(payload: Any) -> NpsSummary:
-    return _nps_summary(_expect(payload, dict, "nps_summary"))
+    d = _expect(payload, dict, "nps_summary")
+    with _Figures("nps_summary") as f:
+        return _nps_summary(d, f)
 
 
 @dataclass(frozen=True)
@@ -428,6 +485,11 @@ class NpsDay:
 
 
 def parse_nps_volume(payload: Any) -> list[NpsDay]:
+    with _Figures("nps_volume") as f:
+        return _nps_volume(payload, f)
+
+
+def _nps_volume(payload: Any, f: _Figures) -> list[NpsDay]:
     out = []
     for d in _dicts(payload, "nps_volume"):
         when = None
@@ -437,14 +499,17 @@ def parse_nps_volume(payload: Any) -> list[NpsDay]:
             except ValueError:
                 when = None
         if when is None and d.get("timestamp") is not None:
-            when = datetime.fromtimestamp(_num(d, "timestamp"), tz=timezone.utc)
+            try:
+                when = datetime.fromtimestamp(f.num(d, "timestamp"), tz=timezone.utc)
+            except (ValueError, OverflowError, OSError):  # NaN, or a time no calendar holds: that day is skipped
+                when = None
         if when is None:
             continue
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
         raw_data = d.get("data")
         data: dict = raw_data if isinstance(raw_data, dict) else {}
-        out.append(NpsDay(when, _nps_summary(data)))
+        out.append(NpsDay(when, _nps_summary(data, f)))
     return sorted(out, key=lambda x: x.date)
 
 

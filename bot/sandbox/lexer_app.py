@@ -152,6 +152,8 @@ class LexerSandbox:
         self._failures: list[_Failure] = []
         self._jobs: dict[str, _Job] = {}
         self._forced_future: str | None = None
+        self._delays: dict[str, float] = {}  # token -> seconds each of its answers takes (set_delay)
+        self._bad_values: dict[tuple[str | None, str], str] = {}  # (report type or None, field) -> raw JSON
 
     def __repr__(self) -> str:
         return f"LexerSandbox(seed={self.seed}, base_url={self.base_url!r})"
@@ -230,6 +232,23 @@ class LexerSandbox:
         with self._lock:
             self._failures.append(_Failure(status, times, body, retry_after, path_prefix))
 
+    def set_delay(self, token: str, seconds: float) -> None:
+        """Answer every request made with `token` `seconds` late (a slow Lexer for one workspace; 0: undo)."""
+        with self._lock:
+            if seconds > 0:
+                self._delays[token] = seconds
+            else:
+                self._delays.pop(token, None)
+
+    def set_bad_value(self, field: str, raw_json: str | None, *, report: str | None = None) -> None:
+        """Send `raw_json` as-is (e.g. `1e999`, `NaN`, `"n/a"`) wherever `field` is in a report's answer (of type
+        `report`, or every type): valid JSON that is no usable number. None undoes it."""
+        with self._lock:
+            if raw_json is None:
+                self._bad_values.pop((report, field), None)
+            else:
+                self._bad_values[(report, field)] = raw_json
+
     def set_export_status(self, token: str | None, status: str | None) -> None:
         """Force what the status endpoint says for a job (None token: every job started from now; None status: undo)."""
         with self._lock:
@@ -292,15 +311,31 @@ class LexerSandbox:
         token = environ.get("HTTP_AUTH_API_TOKEN") or (query.get("api_token") if path == STATUS_PATH else None)
         self._authenticate(token)
         self._count(token)  # type: ignore[arg-type]
+        delay = self._delays.get(token)  # type: ignore[arg-type]
+        if delay:
+            time.sleep(delay)
         if method == "GET" and path in ("/v1/users", "/v1/groups", "/v1/forms"):
             return _json_answer(200, getattr(self, path.rsplit("/", 1)[1]))
         if method == "POST" and path == "/v1/activity/reports":
             if raw and parsed is None:
                 raise SandboxHTTPError(404, ERR_NOT_FOUND)
-            return _json_answer(200, self.report(parsed))
+            return self._report_answer(parsed)
         if method == "GET" and path == STATUS_PATH:
             return _json_answer(200, self._poll(query.get("token", "")))
         raise SandboxHTTPError(404, ERR_NOT_FOUND)
+
+    def _report_answer(self, body: Any):
+        payload = self.report(body)
+        with self._lock:
+            bad = {f: raw for (rtype, f), raw in self._bad_values.items() if rtype in (None, body.get("type"))}
+        if not bad:
+            return _json_answer(200, payload)
+        markers = {f: f"\u0000bad-{i}\u0000" for i, f in enumerate(bad)}
+        text = json.dumps(_replace_fields(payload, markers))
+        for f, marker in markers.items():
+            text = text.replace(json.dumps(marker), bad[f])
+        data = text.encode()
+        return 200, [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))], [data]
 
     def _take_failure(self, path: str) -> _Failure | None:
         with self._lock:
@@ -375,6 +410,15 @@ class LexerSandbox:
         if length is not None:
             headers.append(("Content-Length", str(length)))
         return 200, headers, chunks
+
+
+def _replace_fields(value: Any, markers: dict[str, str]) -> Any:
+    """`value` with every dict entry named in `markers` set to its marker, at any depth."""
+    if isinstance(value, dict):
+        return {k: markers[k] if k in markers else _replace_fields(v, markers) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_fields(v, markers) for v in value]
+    return value
 
 
 def _read_body(environ) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,14 @@ JOB_FIELDS = ("id", "user_id", "channel_id", "text", "response_url", "notice_sho
 # ids (distribution mode), the trigger for a modal
 CLAIM_TRIES = 5  # another process took the command chosen: choose again, this many times at most
 EXTRA_FIELDS = ("delivery", "trigger_id", "team_id", "enterprise_id", "is_enterprise_install")
+
+
+def _not_in_workspaces(workspaces: Collection[str]) -> tuple[str, tuple[str, ...]]:
+    """The claim's extra condition leaving these workspaces' commands queued ('' and no arguments: none)."""
+    if not workspaces:
+        return "", ()
+    names = tuple(sorted(workspaces))
+    return " and workspace not in (" + ", ".join("?" * len(names)) + ")", names
 
 
 @dataclass
@@ -54,12 +63,16 @@ class CommandQueue:
         )
         return cur.fetchone()[0]
 
-    def claim_next(self, worker: str, now: float, lease_s: float) -> dict | None:
+    def claim_next(
+        self, worker: str, now: float, lease_s: float, *, skip_workspaces: Collection[str] = ()
+    ) -> dict | None:
         """Take the next command, round-robin: the oldest of the user whose last turn is longest ago.
 
         One statement, atomic on both backends: the update takes the command only while it is still queued, so
-        of two processes that chose the same one, one gets it and the other chooses again."""
+        of two processes that chose the same one, one gets it and the other chooses again. `skip_workspaces`:
+        workspaces whose commands stay queued this time (they hold their share of the dispatcher's threads)."""
         conn = self.store.db.conn
+        skip, skip_args = _not_in_workspaces(skip_workspaces)
         for _ in range(CLAIM_TRIES):
             # each waiting user's oldest command, then the user whose last turn is longest ago: one look-up of
             # the (user_id, served_at) index per waiting user, not one scan of the table per queued command
@@ -67,16 +80,19 @@ class CommandQueue:
                 "update command_queue set state = 'running', claimed_by = ?, lease_until = ?, served_at = ?,"
                 " attempts = attempts + 1 where state = 'queued' and id = ("
                 "   select q.id from command_queue q join (select min(id) as id from command_queue"
-                "     where state = 'queued' and not_before <= ? group by user_id) firsts on q.id = firsts.id"
+                "     where state = 'queued' and not_before <= ?"
+                + skip
+                + " group by user_id) firsts on q.id = firsts.id"
                 "   order by coalesce((select max(served_at) from command_queue s where s.user_id = q.user_id), 0),"
                 "   q.id limit 1)"
                 " returning id, user_id, channel_id, text, response_url, notice_shown, attempts, extra",
-                (worker, now + lease_s, now, now),
+                (worker, now + lease_s, now, now, *skip_args),
             ).fetchone()
             if row is not None:
                 return dict(zip(JOB_FIELDS, row[:-1], strict=True)) | json.loads(row[-1] or "{}")
             waiting = conn.execute(
-                "select 1 from command_queue where state = 'queued' and not_before <= ? limit 1", (now,)
+                "select 1 from command_queue where state = 'queued' and not_before <= ?" + skip + " limit 1",
+                (now, *skip_args),
             ).fetchone()
             if waiting is None:
                 return None  # nothing to take (another process taking the same one would leave others)

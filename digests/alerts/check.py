@@ -13,6 +13,7 @@ episode when it first fires. Nothing is called when no channel has alerts on.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -127,7 +128,8 @@ def trailing_baseline(api, alerts, now: datetime, tz: ZoneInfo) -> Baseline | No
         }
         try:
             s = api.summary(tf)
-            row.update(broke_sla=s.broke_sla, responded=s.total_responded_to, volume=s.total_volume)
+            if _usable(s):  # else remembered as not fetched, as an outage is
+                row.update(broke_sla=s.broke_sla, responded=s.total_responded_to, volume=s.total_volume)
         except LexerApiError as exc:  # remembered for an hour, so an outage does not cost a call per check
             logger.warning("alerts: the 7-day baseline could not be fetched: %s", type(exc).__name__)
         alerts.save_baseline(row)
@@ -152,7 +154,14 @@ def fetch_observation(api, slot: datetime, window_minutes: int, tz: ZoneInfo) ->
             "alerts: no data for the %d-minute window to %s: %s", window_minutes, slot.isoformat(), type(exc).__name__
         )
         return None
+    if not _usable(s):
+        return None  # a count Lexer sent that is no number (the parser logged which): no data, as when it fails
     return Observation(slot, window_minutes, s.broke_sla, s.total_responded_to, s.total_volume)
+
+
+def _usable(s) -> bool:
+    """The counts an alert reads are all numbers (bot.lexer.models: an unusable one is NaN)."""
+    return all(math.isfinite(x) for x in (s.broke_sla, s.total_responded_to, s.total_volume))
 
 
 class AlertChecker:

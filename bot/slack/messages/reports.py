@@ -25,6 +25,7 @@ from bot.lexer.models import (
     ResponseVolume,
     StatesVolume,
     Summary,
+    whole,
 )
 from bot.slack import blocks as bk
 from bot.slack.format import (
@@ -280,7 +281,7 @@ def states_message(sv: StatesVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
     """`states_volume`: total per state and a trend bar per state."""
     series = {k: v for k, v in sv.series.items() if not k.startswith("all_")}
     starts, values = _aligned(series)
-    totals = {k: int(sum(v)) for k, v in values.items()}
+    totals = {k: whole(sum(v)) for k, v in values.items()}  # a state with an unusable point: its total is missing
     if not totals or not any(totals.values()):
         return empty_message(STATES_TITLE, tf, ctx)
     hourly = _is_hourly(starts)

@@ -50,6 +50,18 @@ def when_words(dt: datetime) -> str:
     return f"{dt:%a} {dt.day} {dt:%b} {dt:%H:%M} {dt.tzname()}"
 
 
+def digest_not_built_text(kind: str, channel_id: str, sub_id: int, slot_words: str) -> str:
+    """The DM a subscription's creator gets when a digest could not be put together (nothing was posted)."""
+    title = KIND_TITLES.get(kind, kind)
+    return (
+        f":warning: Your {title} for <#{channel_id}> (subscription `{sub_id}`) due {slot_words} could not be "
+        f"built: something went wrong on our side while putting it together, so nothing was posted. The "
+        f"subscription stays on and the next digest is tried as usual. To get this one now, run `/lexer {kind}` "
+        f"in <#{channel_id}>; if it keeps happening, tell whoever runs the bot for your team (its log has the "
+        f"details)."
+    )
+
+
 def form_words(form_name: str | None) -> str:
     """' for *Post-chat survey*' after an NPS digest's title; '' without a form."""
     return f" for *{mrkdwn_escape(form_name)}*" if form_name is not None else ""

@@ -9,6 +9,7 @@ median wait) ✅ ≤ T, ⚠️ ≤ 1.2·T, 🔴 above; for a higher-is-better ta
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from bot.slack import blocks as bk
@@ -76,7 +77,7 @@ def shown_value(metric: str, figure: float) -> float:
 
 def mark(metric: str, figure: float | None, target: Target | None) -> str:
     """✅, ⚠️ or 🔴 for a figure (a fraction for rates, seconds for waits); '' with no target or no figure."""
-    if target is None or figure is None:
+    if target is None or figure is None or not math.isfinite(figure):  # a figure Lexer sent unusable: no mark
         return ""
     value, t = shown_value(metric, figure), target.value
     if metric in HIGHER_IS_BETTER:
