@@ -210,16 +210,24 @@ def run_scheduled_digest(deps, sub_id: int, workspace: str = "") -> None:
 
     A workspace's digest runs on that workspace's Deps (its bot and Lexer tokens), looked up at each run.
     """
-    from digests.jobs import send_digest
+    from digests.jobs import send_digest, until_answered
 
-    if workspace:
-        deps = deps.tenancy.deps_for(workspace) if deps.tenancy is not None else None
-        if deps is None:
-            return  # uninstalled since the last sync
-    sub = deps.store.subscriptions.get(sub_id)
+    now = deps.now()  # when it fired: a database that answers only later must not change which fire this is
+    deadline = now + timedelta(seconds=deps.settings.digest_grace_s)
+    try:
+        if workspace:
+            tenancy = deps.tenancy
+            deps = until_answered(deps, lambda: tenancy.deps_for(workspace), deadline, f"digest {sub_id}")
+            if deps is None:
+                return  # uninstalled since the last sync
+        store = deps.store
+        # a fire that meets a database restart or outage is posted when it answers again, within the grace
+        sub = until_answered(deps, lambda: store.subscriptions.get(sub_id), deadline, f"digest {sub_id}")
+    except Exception:
+        logger.exception("digest %s could not be read; its run at %s is not posted", sub_id, now.isoformat())
+        return
     if sub is None:
         return
-    now = deps.now()
     slot = scheduled_time(sub, now, deps.settings.digest_grace_s)
     if slot is None:
         logger.warning("digest %s ran with no scheduled time in the last grace period; skipped", sub_id)
