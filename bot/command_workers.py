@@ -53,6 +53,8 @@ ESTIMATE_SNAPSHOT_S = 0.5
 # 134 ms with four at a time, the rest waiting their turn here)
 INTAKE_AT_ONCE = 4
 INTAKE_TURN_WAIT_S = 1.0  # an ack waits this long at most for its turn (a stuck database must not hold them all)
+HOLD_RETRY_S = 1.0  # a command the database could not take is offered to it again this often
+HOLD_FOR_S = 25 * 60.0  # ... until its response_url (valid 30 minutes) is nearly spent; then the user is told
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -121,6 +123,7 @@ class CommandIntake:
         self._snapshots = _Recent(ESTIMATE_SNAPSHOT_S)  # limiter key -> Lexer's window (by the limiter's clock)
         self._lines = _Recent(ESTIMATE_SNAPSHOT_S)  # workspace (None: all) -> the line, with what we queued since
         self._gate = threading.Semaphore(INTAKE_AT_ONCE)
+        self.held = HeldCommands(self)
 
     def _line(self, workspace: str | None) -> Line:
         """The queue's line for an estimate: at most ESTIMATE_SNAPSHOT_S old, with what this process queued since.
@@ -205,6 +208,80 @@ class CommandIntake:
         self._queued(self._line_of(workspace), job.get("user_id") or "", job.get("text") or "")
         self.wake()
         return notice
+
+
+class HeldCommands:
+    """Commands acked while the database could not take them (a restart, an outage), kept in this web process and
+    written to the queue, in order, once it answers: the dispatchers then answer each once.
+
+    In memory only: a web process that stops during the outage loses what it holds (logged), as it would lose
+    the request itself had the database been down before the ack."""
+
+    def __init__(self, intake: CommandIntake):
+        self.intake = intake
+        self._jobs: list[tuple[float, dict]] = []  # (held at, by the intake's clock; the command's fields)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, job: dict) -> None:
+        with self._lock:
+            self._jobs.append((self.intake.clock(), job))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._write_when_back, name="lexer-held-commands", daemon=True)
+                self._thread.start()
+        logger.warning("the database did not take a command; holding it here until it does")
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    def _write_when_back(self) -> None:
+        while not self._stop.wait(HOLD_RETRY_S):
+            while not self._stop.is_set():
+                with self._lock:
+                    if not self._jobs:
+                        self._thread = None  # under the lock: the next add() starts a new one
+                        return
+                    at, job = self._jobs[0]
+                if not self._write(at, job):
+                    break  # still down: try again in HOLD_RETRY_S
+                with self._lock:
+                    self._jobs.pop(0)
+
+    def _write(self, at: float, job: dict) -> bool:
+        """Queue one held command; False while the database still does not answer."""
+        deps = self.intake.deps
+        url = job.get("response_url")
+        if self.intake.clock() - at > HOLD_FOR_S:
+            logger.error("a command held since the database stopped answering is dropped: too late to answer")
+            _post_notice(deps, url, "Sorry — this one could not be answered in time. Please ask again.")
+            return True
+        try:
+            if url and deps.store.command_queue.holds(url):
+                return True  # the failed write landed after all: it is in line already
+            notice = self.intake.take(job)
+        except Exception as exc:
+            logger.info("the database still does not take held commands (%s)", type(exc).__name__)
+            return False
+        logger.info("a held command is in line now")
+        if notice:
+            _post_notice(deps, url, notice)
+        return True
+
+    def stop(self) -> None:
+        self._stop.set()
+        if len(self):
+            logger.error("stopping with %d command(s) the database never took; they are not answered", len(self))
+
+
+def _post_notice(deps, response_url: str | None, text: str) -> None:
+    if not response_url:
+        return
+    try:
+        deps.responder.post(response_url, {"response_type": "ephemeral", "text": text})
+    except Exception:
+        logger.warning("could not post a held command's notice", exc_info=True)
 
 
 class CommandDispatcher:
@@ -329,10 +406,14 @@ class InProcessCommands:
     def take(self, job: dict) -> str | None:
         return self.intake.take(job)
 
+    def hold(self, job: dict) -> None:
+        self.intake.held.add(job)
+
     def alive(self) -> int:
         return int(self.dispatcher.alive())
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.intake.held.stop()
         self.dispatcher.stop()
 
 
@@ -431,6 +512,12 @@ class CommandWorkerPool:
             raise RuntimeError("this pool was started without the store to queue commands in")
         return self.intake.take(job)
 
+    def hold(self, job: dict) -> None:
+        """Keep a command the database could not take, and queue it once it does (HeldCommands)."""
+        if self.intake is None:
+            raise RuntimeError("this pool was started without the store to queue commands in")
+        self.intake.held.add(job)
+
     def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) in this process, on the bounded fallback pool."""
         try:
@@ -439,6 +526,8 @@ class CommandWorkerPool:
             fn(*args)
 
     def stop(self, timeout: float = 5.0) -> None:
+        if self.intake is not None:
+            self.intake.held.stop()
         self._fallback.shutdown(wait=False)
         with self._lock:
             self._closed = True

@@ -148,11 +148,11 @@ def register(app, deps, runner, *, command_pool=None) -> None:
             late = deadlines.after(lambda: once(text=still_queuing_notice(), response_type="ephemeral"))
             try:
                 notice = pool.take(job)
-            except Exception:  # the database is unreachable: answer here rather than lose the command
+            except Exception:  # the database is unreachable: hold it here, queued (and answered) once it is back
                 late.cancel()
-                logger.exception("could not queue a command; answering it in this process")
-                once()
-                pool_answer_here(pool, deps, runner, job)
+                logger.warning("could not queue a command", exc_info=True)
+                pool.hold(job)
+                once(text=still_queuing_notice(), response_type="ephemeral")
                 return
             late.cancel()
             if notice:
