@@ -117,3 +117,30 @@ def test_the_served_bot_lives_through_a_database_outage_and_does_everything_once
             running.stop()
             bot.http.close()
             handle.stop()
+
+
+def test_a_queued_command_met_by_the_outage_is_not_answered_with_an_error(own_cluster, sandbox, slack, tmp_path):
+    """A worker answering a queued command while the database is down leaves it in line (its lease runs out and it
+    is answered once the database is back) instead of answering 'Something went wrong' and then again."""
+    from bot.commands import Asker
+    from bot.listeners.commands import answer_command
+    from bot.store.backend import UnavailableError
+    from tests.conftest import start_process
+
+    settings = make_settings(sandbox, slack, tmp_path, db_path=own_cluster.url(own_cluster.create_database()))
+    running = start_process(settings)
+    try:
+        own_cluster.halt()
+        wait_for(lambda: "unreachable_for_s" in running.deps.store.health(), timeout=20)
+        asker = Asker(user_id=USER_SYDNEY, channel_id=CHANNEL, tz=UTC, is_admin=False)
+        with pytest.raises(UnavailableError):
+            running.runner.run("summary", asker, defer_busy=True)
+        key = "cmd-outage"
+        job = {"user_id": USER_SYDNEY, "channel_id": CHANNEL, "text": "summary"}
+        job["response_url"] = slack.app.new_response_url(key)
+        with pytest.raises(UnavailableError):
+            answer_command(running.deps, running.runner, job, running.deps.slack, defer_busy=True)
+        assert slack.app.responses(key) == []
+    finally:
+        own_cluster.start()
+        running.stop()

@@ -12,6 +12,7 @@ from bot.lexer.budget import queued_notice, still_queuing_notice
 from bot.listeners.ack_deadline import Deadlines
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
+from bot.store.backend import unavailable
 from bot.workspaces import workspace_runner
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,9 @@ def answer_command(deps, runner, job: dict, client, *, defer_busy: bool = False)
                 {"response_type": "ephemeral", "text": queued_notice(math.ceil(wait / 60), 1)},
             )
         return exc
-    except Exception:
+    except Exception as exc:
+        if defer_busy and unavailable(exc):
+            raise  # the database is down: the queue answers it once it is back (its lease runs out)
         logger.exception("/lexer failed before it could answer")
         reply = Reply(error_message("Something went wrong on our side while answering that.", "Try again in a minute."))
     send_reply(

@@ -49,8 +49,11 @@ UnavailableError = (sqlite3.OperationalError, psycopg.OperationalError)
 
 
 def unavailable(exc: BaseException) -> bool:
-    """Whether the database did not answer, for now: not when this process closed its pool (it is stopping)."""
-    return isinstance(exc, UnavailableError) and not isinstance(exc, PoolClosed)
+    """Whether the database did not answer, for now (down, restarting, busy): not a mistake in a statement, nor a
+    pool this process closed (it is stopping)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc) for word in ("locked", "busy", "unable to open"))
+    return isinstance(exc, psycopg.OperationalError) and not isinstance(exc, PoolClosed)
 
 
 POOL_MAX = 12
