@@ -32,6 +32,7 @@ from bot.lexer.budget import (
     try_later_notice,
     wait_for_slots,
 )
+from bot.store.backend import unavailable
 from bot.store.command_queue import Line
 from bot.tenancy import request_workspace
 
@@ -371,20 +372,34 @@ class CommandDispatcher:
             outcome = self.answer(self.deps, self.runner, job, self.deps.slack, defer_busy=True)
             if isinstance(outcome, RateLimitedError):
                 now = self.deps.now().timestamp()
-                queue.defer(job["id"], self.worker, now + (outcome.retry_after or 5.0))
+                self._settle(lambda: queue.defer(job["id"], self.worker, now + (outcome.retry_after or 5.0)))
             else:
-                queue.finish(job["id"], self.worker)
+                self._settle(lambda: queue.finish(job["id"], self.worker))
         except Exception:
             # stopping (clients closed under it) or a passing fault: back in line rather than lost; after three
             # tries it stays failed so one poisonous command cannot loop forever
             logger.exception("answering a queued command failed")
             if job.get("attempts", 0) < 3:
-                queue.defer(job["id"], self.worker, self.deps.now().timestamp() + 5.0)
+                self._settle(lambda: queue.defer(job["id"], self.worker, self.deps.now().timestamp() + 5.0))
             else:
-                queue.finish(job["id"], self.worker, "failed")
+                self._settle(lambda: queue.finish(job["id"], self.worker, "failed"))
         finally:
             self._busy.release()
             self._wake.set()
+
+    def _settle(self, step: Callable[[], object]) -> None:
+        """A command's last write (finished, or back in line), tried again while the database is down: left
+        `running`, it would keep this dispatcher's lease and never be answered, or be answered twice."""
+        delay = 0.5
+        while True:
+            try:
+                step()
+                return
+            except Exception as exc:
+                if not unavailable(exc) or self._stop.is_set():
+                    raise
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
 
     def stop(self) -> None:
         self._stop.set()

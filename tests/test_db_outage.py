@@ -7,6 +7,7 @@ session's cluster is shared by every other PostgreSQL test.
 
 from __future__ import annotations
 
+import threading
 import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
@@ -143,4 +144,41 @@ def test_a_queued_command_met_by_the_outage_is_not_answered_with_an_error(own_cl
         assert slack.app.responses(key) == []
     finally:
         own_cluster.start()
+        running.stop()
+
+
+def test_a_command_whose_answer_meets_the_outage_is_answered_once_when_it_is_back(
+    own_cluster, sandbox, slack, tmp_path
+):
+    """The database stops under a dispatcher's first answer: the command goes back in line when the database
+    answers again (it stayed `running` under the dispatcher's own lease before, never answered)."""
+    from bot.command_workers import CommandDispatcher
+    from bot.listeners.commands import answer_command
+    from tests.conftest import start_process
+
+    settings = make_settings(sandbox, slack, tmp_path, db_path=own_cluster.url(own_cluster.create_database()))
+    running = start_process(settings)
+    store = running.deps.store
+    calls = []
+
+    def answer(*args, **kwargs):
+        if not calls:  # the first answer meets a database known to be down, back 2 s later
+            own_cluster.halt()
+            wait_for(lambda: "unreachable_for_s" in store.health(), timeout=20)
+            threading.Timer(2.0, own_cluster.start).start()
+        calls.append(time.monotonic())
+        return answer_command(*args, **kwargs)
+
+    key = "cmd-during-outage"
+    job = {"user_id": USER_SYDNEY, "channel_id": CHANNEL, "text": "summary"}
+    job["response_url"] = slack.app.new_response_url(key)
+    store.command_queue.enqueue(job, time.time())
+    dispatcher = CommandDispatcher(running.deps, running.runner, answer=answer).start()
+    try:
+        wait_for(lambda: slack.app.responses(key), timeout=60)
+        time.sleep(2)  # a second answer would come now
+        assert len(slack.app.responses(key)) == 1 and len(calls) == 2
+        assert store.command_queue.running() == 0
+    finally:
+        dispatcher.stop()
         running.stop()
