@@ -15,7 +15,7 @@ A database restart or outage: the pool checks a connection before lending it (a 
 connection), a statement that met a broken connection runs once more on a fresh one where that cannot apply it
 twice (a read, or a statement the server ended before committing), and while the database cannot be reached
 a statement waits DOWN_WAIT_S for a connection instead of the pool's 30 s, so callers fail fast and try again
-(`unreachable` says so, for /healthz).
+(`unreachable_for_s` says for how long, for /healthz).
 """
 
 from __future__ import annotations
