@@ -182,3 +182,23 @@ def test_a_command_whose_answer_meets_the_outage_is_answered_once_when_it_is_bac
     finally:
         dispatcher.stop()
         running.stop()
+
+
+def test_a_held_command_whose_failed_write_landed_is_not_queued_twice(sandbox, slack, tmp_path):
+    """The write the database failed may have landed all the same: the held command is then in line already."""
+    from bot.command_workers import CommandIntake
+    from tests.conftest import start_process
+
+    running = start_process(make_settings(sandbox, slack, tmp_path))
+    try:
+        intake = CommandIntake(running.deps, wake=lambda: None)
+        landed = {"user_id": USER_SYDNEY, "channel_id": CHANNEL, "text": "summary", "response_url": "https://x/1"}
+        running.deps.store.command_queue.enqueue(landed, time.time())
+        intake.held.add(dict(landed))
+        intake.held.add({**landed, "response_url": "https://x/2"})
+        wait_for(lambda: len(intake.held) == 0, timeout=10)
+        rows = running.deps.store.db.execute("select response_url from command_queue order by id").fetchall()
+        assert [r[0] for r in rows] == ["https://x/1", "https://x/2"]
+        intake.held.stop()
+    finally:
+        running.stop()
