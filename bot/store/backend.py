@@ -11,8 +11,8 @@ Every PostgreSQL statement runs in autocommit on a connection lent by the pool f
 transaction-scoped advisory lock named `lock` (what SQLite's BEGIN IMMEDIATE gives the store: the
 decisions made inside are made by one process at a time, on every host).
 
-A database restart or outage: the pool checks a connection before lending it (a restart breaks every kept
-connection), a statement that met a broken connection runs once more on a fresh one where that cannot apply it
+A database restart or outage: the pool checks a connection idle for a while before lending it (a restart breaks
+every kept connection), a statement that met a broken connection runs once more on a fresh one where that cannot apply it
 twice (a read, or a statement the server ended before committing), and while the database cannot be reached
 a statement waits DOWN_WAIT_S for a connection instead of the pool's 30 s, so callers fail fast and try again
 (`unreachable_for_s` says for how long, for /healthz).
@@ -69,6 +69,12 @@ DOWN_WAIT_S = 1.0  # ... and this long while it cannot be reached: callers fail 
 # statement starts new ones at once: a database back after a long outage is found within seconds
 RECONNECT_GIVE_UP_S = 5.0
 CONNECT_TIMEOUT_S = 5  # a host that does not answer at all (a network partition) must not hold a connect longer
+# a connection idle in the pool longer than this is checked (a round trip) before it is lent: a restart breaks every
+# kept one. One handed back a moment ago is lent as it is (a burst's statements would each pay the round trip,
+# 1.5-2x a short statement's time); a restart that broke it meanwhile is AdminShutdown, which _run runs again on a
+# fresh connection after checking every idle one (PgDatabase._check_idle)
+CHECK_IDLE_S = 1.0
+_RETURNED_AT = "_lexerbot_returned_at"
 # the server ended the session before the statement committed: running it again cannot apply it twice
 _ENDED_BY_SERVER = (psycopg.errors.AdminShutdown, psycopg.errors.CrashShutdown, psycopg.errors.CannotConnectNow)
 
@@ -125,6 +131,17 @@ def _is_read(sql: str) -> bool:
 def _retry_safe(sql: str, exc: psycopg.OperationalError) -> bool:
     """A statement that failed on a broken connection may run again on another: a read, or one the server ended."""
     return _is_read(sql) or isinstance(exc, _ENDED_BY_SERVER)
+
+
+def _check_if_idle(conn: psycopg.Connection) -> None:
+    """The pool's check (ConnectionPool.check_connection) for a connection idle longer than CHECK_IDLE_S."""
+    returned_at = getattr(conn, _RETURNED_AT, None)
+    if returned_at is None or time.monotonic() - returned_at > CHECK_IDLE_S:
+        ConnectionPool.check_connection(conn)
+
+
+def _returned(conn: psycopg.Connection) -> None:
+    setattr(conn, _RETURNED_AT, time.monotonic())
 
 
 class _BeginAgainError(Exception):
@@ -266,7 +283,8 @@ class PgDatabase:
             max_size=max_size,
             kwargs={"autocommit": True, "client_encoding": CLIENT_ENCODING, "connect_timeout": CONNECT_TIMEOUT_S},
             configure=self._configure,
-            check=ConnectionPool.check_connection,  # after a restart, kept connections are broken: never lend one
+            check=_check_if_idle,  # after a restart, kept connections are broken: never lend one unchecked
+            reset=_returned,
             timeout=POOL_WAIT_S,
             reconnect_timeout=RECONNECT_GIVE_UP_S,
             reconnect_failed=self._reconnect_failed,
@@ -337,7 +355,16 @@ class PgDatabase:
                 if attempt == 2 or conn is None or not conn.broken or not _retry_safe(sql, exc):
                     raise
                 logger.info("a database connection broke (%s); running the statement again", type(exc).__name__)
+                self._check_idle()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_idle(self) -> None:
+        """One connection broke: the server may have restarted, and the pool's other idle ones, used moments ago,
+        would be lent unchecked (CHECK_IDLE_S). Check them all now (one round trip each, once per breakage)."""
+        try:
+            self.pool.check()
+        except psycopg.Error:
+            pass  # the database is down: the statement's next try says so
 
     def ping(self, timeout: float) -> None:
         """One `select 1`, waiting at most `timeout` for a connection (raises when the database does not answer)."""
@@ -396,6 +423,7 @@ class PgDatabase:
                 return
             except _BeginAgainError:
                 logger.info("a database connection broke as a transaction began; beginning it again")
+                self._check_idle()
 
     def table_names(self) -> list[str]:
         rows = self.execute(

@@ -283,3 +283,23 @@ def test_which_statements_run_again_after_a_broken_connection(sql, safe):
 
     assert _retry_safe(sql, psycopg.OperationalError("server closed the connection unexpectedly")) is safe
     assert _retry_safe(sql, psycopg.errors.AdminShutdown("terminating connection")) is True
+
+
+def test_a_connection_ended_by_the_server_moments_after_its_use_is_replaced_unseen(pg_cluster, pg_url):
+    """A connection handed back under CHECK_IDLE_S ago is lent unchecked; if the server ended it meanwhile
+    (AdminShutdown), the statement runs once more on a fresh one: a read, and a write applied once."""
+    from bot.store.backend import PgDatabase
+
+    store = open_store(pg_url)
+    store.close()
+    db = PgDatabase(pg_url, max_size=1)  # one connection: the next statement gets the one just ended
+    try:
+        db.execute("create table t (id integer primary key)")
+        for statement in ("select count(*) from t", "insert into t (id) values (1)"):
+            pid = db.execute("select pg_backend_pid()").fetchone()[0]
+            pg_cluster.admin(f"select pg_terminate_backend({pid})")
+            db.execute(statement)
+            assert db.execute("select pg_backend_pid()").fetchone()[0] != pid
+        assert db.execute("select count(*) from t").fetchone()[0] == 1
+    finally:
+        db.close()
