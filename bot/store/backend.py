@@ -65,9 +65,11 @@ POOL_MIN = 4
 CLIENT_ENCODING = "UTF8"
 POOL_WAIT_S = 30.0  # a statement waits this long for a connection while the database answers (the pool's default)
 DOWN_WAIT_S = 1.0  # ... and this long while it cannot be reached: callers fail fast, and try again later
-# the pool stops one connection's reconnect attempts (backing off 1, 2, 4 s) after this long, and the next
-# statement starts new ones at once: a database back after a long outage is found within seconds
-RECONNECT_GIVE_UP_S = 5.0
+# the pool stops one connection's reconnect attempts (after 1 s, then 2 s) after this long, and the next statement
+# starts new ones at once: a database back after a long outage is found within seconds. Giving up is also what
+# marks the database unreachable (statements then wait DOWN_WAIT_S): a statement that began before waits the
+# pool's 30 s, or until the database is back, so this is kept short
+RECONNECT_GIVE_UP_S = 3.0
 CONNECT_TIMEOUT_S = 5  # a host that does not answer at all (a network partition) must not hold a connect longer
 # a connection idle in the pool longer than this is checked (a round trip) before it is lent: a restart breaks every
 # kept one. One handed back a moment ago is lent as it is (a burst's statements would each pay the round trip,
