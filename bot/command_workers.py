@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.commands import Reply
 from bot.config import Settings
@@ -36,10 +36,12 @@ from bot.lexer.budget import (
 )
 from bot.slack.messages.help import command_failed_message
 from bot.slack.parsing.usage import COMMAND_ALIASES, COMMANDS
+from bot.store.backend import unavailable
 from bot.store.command_queue import Line
 from bot.tenancy import request_workspace
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # a command whose answering ended its worker (or failed) this often is not tried again: its asker is told
 MAX_ATTEMPTS = 3
@@ -61,6 +63,8 @@ ESTIMATE_SNAPSHOT_S = 0.5
 # 134 ms with four at a time, the rest waiting their turn here)
 INTAKE_AT_ONCE = 4
 INTAKE_TURN_WAIT_S = 1.0  # an ack waits this long at most for its turn (a stuck database must not hold them all)
+HOLD_RETRY_S = 1.0  # a command the database could not take is offered to it again this often
+HOLD_FOR_S = 25 * 60.0  # ... until its response_url (valid 30 minutes) is nearly spent; then the user is told
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -139,6 +143,7 @@ class CommandIntake:
         self._snapshots = _Recent(ESTIMATE_SNAPSHOT_S)  # limiter key -> Lexer's window (by the limiter's clock)
         self._lines = _Recent(ESTIMATE_SNAPSHOT_S)  # workspace (None: all) -> the line, with what we queued since
         self._gate = threading.Semaphore(INTAKE_AT_ONCE)
+        self.held = HeldCommands(self)
 
     def _line(self, workspace: str | None) -> Line:
         """The queue's line for an estimate: at most ESTIMATE_SNAPSHOT_S old, with what this process queued since.
@@ -235,6 +240,80 @@ def workspace_bound(threads: int) -> int:
     Each workspace asks its own Lexer: one whose Lexer takes 20 s an answer would otherwise hold every thread
     with its commands while the other workspaces' answers, seconds each, wait behind them."""
     return max(1, threads // WORKSPACE_SHARE)
+
+
+class HeldCommands:
+    """Commands acked while the database could not take them (a restart, an outage), kept in this web process and
+    written to the queue, in order, once it answers: the dispatchers then answer each once.
+
+    In memory only: a web process that stops during the outage loses what it holds (logged), as it would lose
+    the request itself had the database been down before the ack."""
+
+    def __init__(self, intake: CommandIntake):
+        self.intake = intake
+        self._jobs: list[tuple[float, dict]] = []  # (held at, by the intake's clock; the command's fields)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, job: dict) -> None:
+        with self._lock:
+            self._jobs.append((self.intake.clock(), job))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._write_when_back, name="lexer-held-commands", daemon=True)
+                self._thread.start()
+        logger.warning("the database did not take a command; holding it here until it does")
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    def _write_when_back(self) -> None:
+        while not self._stop.wait(HOLD_RETRY_S):
+            while not self._stop.is_set():
+                with self._lock:
+                    if not self._jobs:
+                        self._thread = None  # under the lock: the next add() starts a new one
+                        return
+                    at, job = self._jobs[0]
+                if not self._write(at, job):
+                    break  # still down: try again in HOLD_RETRY_S
+                with self._lock:
+                    self._jobs.pop(0)
+
+    def _write(self, at: float, job: dict) -> bool:
+        """Queue one held command; False while the database still does not answer."""
+        deps = self.intake.deps
+        url = job.get("response_url")
+        if self.intake.clock() - at > HOLD_FOR_S:
+            logger.error("a command held since the database stopped answering is dropped: too late to answer")
+            _post_notice(deps, url, "Sorry — this one could not be answered in time. Please ask again.")
+            return True
+        try:
+            if url and deps.store.command_queue.holds(url):
+                return True  # the failed write landed after all: it is in line already
+            notice = self.intake.take(job)
+        except Exception as exc:
+            logger.info("the database still does not take held commands (%s)", type(exc).__name__)
+            return False
+        logger.info("a held command is in line now")
+        if notice:
+            _post_notice(deps, url, notice)
+        return True
+
+    def stop(self) -> None:
+        self._stop.set()
+        if len(self):
+            logger.error("stopping with %d command(s) the database never took; they are not answered", len(self))
+
+
+def _post_notice(deps, response_url: str | None, text: str) -> None:
+    if not response_url:
+        return
+    try:
+        deps.responder.post(response_url, {"response_type": "ephemeral", "text": text})
+    except Exception:
+        logger.warning("could not post a held command's notice", exc_info=True)
 
 
 class CommandDispatcher:
@@ -353,15 +432,19 @@ class CommandDispatcher:
             outcome = self.answer(self.deps, self.runner, job, self.deps.slack, defer_busy=True)
             if isinstance(outcome, RateLimitedError):
                 now = self.deps.now().timestamp()
-                queue.defer(job["id"], self.worker, now + (outcome.retry_after or 5.0))
+                self._settle(lambda: queue.defer(job["id"], self.worker, now + (outcome.retry_after or 5.0)))
             else:
-                queue.finish(job["id"], self.worker)
-        except Exception:
+                self._settle(lambda: queue.finish(job["id"], self.worker))
+        except Exception as exc:
             # stopping (clients closed under it) or a passing fault: back in line rather than lost, up to
-            # MAX_ATTEMPTS tries, so one poisonous command cannot loop forever
+            # MAX_ATTEMPTS tries, so one poisonous command cannot loop forever; a database outage met on the way
+            # is not the command's fault and does not count
             logger.exception("answering queued command %s failed", job["id"])
-            if job.get("attempts", 0) < MAX_ATTEMPTS:
-                queue.defer(job["id"], self.worker, self.deps.now().timestamp() + 5.0, attempted=True)
+            attempted = not unavailable(exc)
+            if job.get("attempts", 0) < MAX_ATTEMPTS or not attempted:
+                self._settle(
+                    lambda: queue.defer(job["id"], self.worker, self.deps.now().timestamp() + 5.0, attempted=attempted)
+                )
             else:
                 self._give_up(job)
         finally:
@@ -374,7 +457,7 @@ class CommandDispatcher:
         something pasted by mistake)."""
         from bot.listeners.commands import send_reply
 
-        if not self.deps.store.command_queue.finish(job["id"], self.worker, "failed"):
+        if not self._settle(lambda: self.deps.store.command_queue.finish(job["id"], self.worker, "failed")):
             return  # another dispatcher holds it now
         logger.error(
             "queued command %s failed %d times; its asker is told, and it is not tried again",
@@ -396,6 +479,19 @@ class CommandDispatcher:
         except Exception:
             logger.exception("could not tell the asker of queued command %s that it failed", job["id"])
 
+    def _settle(self, step: Callable[[], T]) -> T:
+        """A command's last write (finished, or back in line), tried again while the database is down: left
+        `running`, it would keep this dispatcher's lease and never be answered, or be answered twice."""
+        delay = 0.5
+        while True:
+            try:
+                return step()
+            except Exception as exc:
+                if not unavailable(exc) or self._stop.is_set():
+                    raise
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
@@ -416,10 +512,14 @@ class InProcessCommands:
     def take(self, job: dict, on_queued: Callable[[], object] | None = None) -> str | None:
         return self.intake.take(job, on_queued)
 
+    def hold(self, job: dict) -> None:
+        self.intake.held.add(job)
+
     def alive(self) -> int:
         return int(self.dispatcher.alive())
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.intake.held.stop()
         self.dispatcher.stop()
 
 
@@ -518,6 +618,12 @@ class CommandWorkerPool:
             raise RuntimeError("this pool was started without the store to queue commands in")
         return self.intake.take(job, on_queued)
 
+    def hold(self, job: dict) -> None:
+        """Keep a command the database could not take, and queue it once it does (HeldCommands)."""
+        if self.intake is None:
+            raise RuntimeError("this pool was started without the store to queue commands in")
+        self.intake.held.add(job)
+
     def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
         """Run fn(*args) in this process, on the bounded fallback pool."""
         try:
@@ -526,6 +632,8 @@ class CommandWorkerPool:
             fn(*args)
 
     def stop(self, timeout: float = 5.0) -> None:
+        if self.intake is not None:
+            self.intake.held.stop()
         self._fallback.shutdown(wait=False)
         with self._lock:
             self._closed = True

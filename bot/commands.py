@@ -28,6 +28,7 @@ from bot.slack.parsing import (
     is_admin_command,
     parse_command,
 )
+from bot.store.backend import unavailable
 from bot.tenancy import CONNECTED, UNREADABLE
 from bot.timeframe import Timeframe, parse_range
 
@@ -131,7 +132,9 @@ class CommandRunner:
             return Reply(error_message(exc.message, exc.hint or None), public=False)
         except LexerBotError as exc:
             return Reply(error_message(exc.message, exc.hint or None), public=False)
-        except Exception:  # never let an exception reach the user
+        except Exception as exc:  # never let an exception reach the user
+            if defer_busy and unavailable(exc):
+                raise  # the database is down: the queue answers it once it is back (its lease runs out)
             logger.exception("command failed: %r", text[:200])
             return Reply(
                 error_message(

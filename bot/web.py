@@ -23,10 +23,12 @@ class HealthCheck:
         self._lexer: tuple[float, str] = (0.0, "unknown")
         self._lock = threading.Lock()
 
-    def lexer_status(self) -> str:
+    def lexer_status(self, *, check: bool = True) -> str:
+        """Lexer's last known status, checked again when older than LEXER_CHECK_TTL_S (and `check`: the client's
+        budget and cache live in the database, so with the database down it would only wait on it)."""
         with self._lock:
             at, status = self._lexer
-            if time.monotonic() - at < LEXER_CHECK_TTL_S:
+            if not check or time.monotonic() - at < LEXER_CHECK_TTL_S:
                 return status
         try:
             self.running.deps.directory.groups()
@@ -44,17 +46,20 @@ class HealthCheck:
         scheduler = "disabled" if sched is None else ("running" if getattr(sched, "running", False) else "stopped")
         body = {
             "status": "ok" if db_ok and scheduler != "stopped" else "degraded",
-            "database": "ok" if db_ok else "error",
+            "database": "ok" if db_ok else "unreachable",
             "database_backend": db["backend"],
             "database_latency_ms": db["latency_ms"],
             "scheduler": scheduler,
-            "lexer": self.lexer_status(),
+            "lexer": self.lexer_status(check=db_ok),
             "sandbox": self.running.deps.settings.sandbox_mode,
         }
+        if not db_ok:  # which database (without its password), and since when
+            body["database_unreachable"] = {k: db[k] for k in ("where", "unreachable_for_s") if k in db}
         pool = self.running.command_pool
         if pool is not None:
             body["command_workers"] = pool.alive()
-        body["lexer_budget"] = budget_figures(self.running.deps)
+        if db_ok:  # the figures are read from the database
+            body["lexer_budget"] = budget_figures(self.running.deps)
         return (200 if db_ok else 503), body
 
 

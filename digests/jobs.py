@@ -29,6 +29,7 @@ from bot.errors import LexerApiError, LexerUnavailableError, MalformedResponseEr
 from bot.isotime import to_iso
 from bot.slack.messages.subscriptions import KIND_TITLES, digest_not_built_text, when_words
 from bot.slack.messages.targets import applicable, targets_from_rows
+from bot.store.backend import UnavailableError, unavailable
 from bot.store.subscriptions import Subscription
 from digests.compose import DigestContext, compose_nps, compose_sla, nps_windows, sla_windows
 from digests.posting import Lease, find_posted, post_message, run_metadata, tell_creator
@@ -41,11 +42,30 @@ logger = logging.getLogger(__name__)
 LATE_NOTE_AFTER_S = 120.0  # later than this, the digest says it is late
 RETRY_DELAYS_S = (5.0, 15.0, 30.0, 60.0)  # between fetch rounds; the last repeats until the grace ends
 RETRYABLE = (LexerUnavailableError, RateLimitedError, MalformedResponseError)
+DB_RETRY_DELAYS_S = (1.0, 2.0, 5.0)  # while the database does not answer; the last repeats until the grace ends
 
 
 def slot_key(scheduled_for: datetime) -> str:
     """The run's key: the scheduled time in UTC to the second."""
     return to_iso(scheduled_for, timespec="seconds")
+
+
+def until_answered(deps: Deps, call: Callable[[], Any], deadline: datetime, what: str) -> Any:
+    """call() until the database answers it (a restart, an outage), or until `deadline`, then its error.
+
+    Only for calls that may run again: reads, and claims that recognise their own earlier write."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except UnavailableError as exc:
+            left = (deadline - deps.now()).total_seconds()
+            if left <= 0 or not unavailable(exc):
+                raise
+            if attempt == 0:
+                logger.warning("%s: the database did not answer (%s); trying again", what, type(exc).__name__)
+            deps.sleep(min(DB_RETRY_DELAYS_S[min(attempt, len(DB_RETRY_DELAYS_S) - 1)], left))
+            attempt += 1
 
 
 @dataclass(frozen=True)
@@ -317,30 +337,28 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
     """Post one subscription's digest for one scheduled time, exactly once across processes."""
     store = deps.store
     sub_id = subscription.id if isinstance(subscription, Subscription) else int(subscription)
-    sub = store.subscriptions.get(sub_id)  # fresh: it may have been removed or broken since it was scheduled
-    if sub is None or not sub.active:
-        return RunOutcome("skipped")
     slot = slot_key(scheduled_for)
     due = datetime.fromisoformat(slot)
-    now = deps.now()
     grace = float(getattr(deps.settings, "digest_grace_s", 3600.0))
+    deadline = due + timedelta(seconds=grace)
+    # fresh: it may have been removed or broken since it was scheduled
+    sub = until_answered(deps, lambda: store.subscriptions.get(sub_id), deadline, f"digest {sub_id} for {slot}")
+    if sub is None or not sub.active:
+        return RunOutcome("skipped")
+    now = deps.now()
     late_s = (now - due).total_seconds()
     if late_s > grace:
         store.digest_runs.record_missed(
             sub.id, slot, now, f"started {int(late_s)} s late, past the grace of {int(grace)} s"
         )
         return RunOutcome("missed")
-    run_id = store.digest_runs.claim(sub.id, slot, deps.worker_id, now)
+    run_id = until_answered(deps, _claimer(deps, sub.id, slot, now), deadline, f"claiming digest {sub.id} for {slot}")
     if run_id is None:
-        run_id = store.digest_runs.reclaim_stale(sub.id, slot, deps.worker_id, now, deps.lease_s)
-        if run_id is None:
-            return RunOutcome("duplicate")
-        logger.info("took over digest run %s (a stale claim or an uncertain post)", run_id)
+        return RunOutcome("duplicate")
 
     notes = []
     if late_s > LATE_NOTE_AFTER_S:
         notes.append(f"Posted late: this digest was due at {when_words(due.astimezone(sub.zone))}.")
-    deadline = due + timedelta(seconds=grace)
     refresh = lambda: store.digest_runs.refresh_claim(run_id, deps.worker_id, deps.now())  # noqa: E731
     try:
         with Lease(refresh, deps.lease_s):  # a slow Lexer answer must not let a recovery build it in parallel
@@ -355,6 +373,25 @@ def send_digest(deps: Deps, subscription: Subscription | int, scheduled_for: dat
             tell_creator(deps.slack, sub.created_by, text)
         return RunOutcome("failed", run_id, error=type(exc).__name__)
     return post_run(deps, sub, run_id, slot, message, deadline)
+
+
+def _claimer(deps: Deps, sub_id: int, slot: str, now: datetime) -> Callable[[], int | None]:
+    """The claim as a call that may run again after the database failed it: a claim written all the same by a
+    failed try is recognised (same worker, same time) rather than lost to the unique index."""
+    runs = deps.store.digest_runs
+    tries = 0
+
+    def claim() -> int | None:
+        nonlocal tries
+        tries += 1
+        run_id = runs.claim(sub_id, slot, deps.worker_id, now, again=tries > 1)
+        if run_id is None:
+            run_id = runs.reclaim_stale(sub_id, slot, deps.worker_id, now, deps.lease_s)
+            if run_id is not None:
+                logger.info("took over digest run %s (a stale claim or an uncertain post)", run_id)
+        return run_id
+
+    return claim
 
 
 def recover_stale_runs(deps: Deps) -> list[RunOutcome]:

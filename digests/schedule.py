@@ -209,24 +209,39 @@ def run_scheduled_digest(deps, sub_id: int, workspace: str = "") -> None:
 
     A workspace's digest runs on that workspace's Deps (its bot and Lexer tokens), looked up at each run.
     """
+    from digests.jobs import until_answered
+
+    now = deps.now()  # when it fired: a database that answers only later must not change which fire this is
+    deadline = now + timedelta(seconds=deps.settings.digest_grace_s)
     if workspace:
-        if deps.tenancy is None:
+        tenancy = deps.tenancy
+        if tenancy is None:
+            return
+        try:  # the workspace's tokens are read from the database: a restart or outage is waited out, within the grace
+            until_answered(deps, lambda: tenancy.deps_for(workspace), deadline, f"digest {sub_id}")
+        except Exception:
+            logger.exception("digest %s could not be read; its run at %s is not posted", sub_id, now.isoformat())
             return
         # leased: the workspace's clients stay open until this digest is done, whatever changes meanwhile
-        with deps.tenancy.lease(workspace) as here:
+        with tenancy.lease(workspace) as here:
             if here is not None:  # else uninstalled since the last sync
-                _run_scheduled_digest(here, sub_id)
+                _run_scheduled_digest(here, sub_id, now, deadline)
         return
-    _run_scheduled_digest(deps, sub_id)
+    _run_scheduled_digest(deps, sub_id, now, deadline)
 
 
-def _run_scheduled_digest(deps, sub_id: int) -> None:
-    from digests.jobs import send_digest
+def _run_scheduled_digest(deps, sub_id: int, now: datetime, deadline: datetime) -> None:
+    from digests.jobs import send_digest, until_answered
 
-    sub = deps.store.subscriptions.get(sub_id)
+    store = deps.store
+    try:
+        # a fire that meets a database restart or outage is posted when it answers again, within the grace
+        sub = until_answered(deps, lambda: store.subscriptions.get(sub_id), deadline, f"digest {sub_id}")
+    except Exception:
+        logger.exception("digest %s could not be read; its run at %s is not posted", sub_id, now.isoformat())
+        return
     if sub is None:
         return
-    now = deps.now()
     slot = scheduled_time(sub, now, deps.settings.digest_grace_s)
     if slot is None:
         logger.warning("digest %s ran with no scheduled time in the last grace period; skipped", sub_id)

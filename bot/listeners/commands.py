@@ -14,6 +14,7 @@ from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_cont
 from bot.slack.messages.help import error_message
 from bot.slack.messages.workspaces import secret_refused_message
 from bot.slack.parsing import holds_secret
+from bot.store.backend import unavailable
 from bot.tenancy import request_workspace
 from bot.workspaces import workspace_runner
 
@@ -115,7 +116,9 @@ def _answer_command(deps, runner, job: dict, client, *, defer_busy: bool) -> Rat
                 {"response_type": "ephemeral", "text": queued_notice(math.ceil(wait / 60), 1)},
             )
         return exc
-    except Exception:
+    except Exception as exc:
+        if defer_busy and unavailable(exc):
+            raise  # the database is down: the queue answers it once it is back (its lease runs out)
         logger.exception("/lexer failed before it could answer")
         reply = Reply(error_message("Something went wrong on our side while answering that.", "Try again in a minute."))
     send_reply(
@@ -162,11 +165,11 @@ def register(app, deps, runner, *, command_pool=None) -> None:
             late = deadlines.after(lambda: once(text=still_queuing_notice(queued.is_set()), response_type="ephemeral"))
             try:
                 notice = pool.take(job, on_queued=queued.set)
-            except Exception:  # the database is unreachable: answer here rather than lose the command
+            except Exception:  # the database is unreachable: hold it here, queued (and answered) once it is back
                 late.cancel()
-                logger.exception("could not queue a command; answering it in this process")
-                once()
-                pool_answer_here(pool, deps, runner, job)
+                logger.warning("could not queue a command", exc_info=True)
+                pool.hold(job)
+                once(text=still_queuing_notice(False), response_type="ephemeral")  # held in memory: no promise
                 return
             late.cancel()
             if notice:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
+HEALTH_WAIT_S = 2.0  # /healthz waits this long at most for a PostgreSQL connection
 
 
 class Store:
@@ -193,11 +194,20 @@ class Store:
         """For /healthz: the backend, whether it answers, and how long `select 1` took."""
         start = time.perf_counter()
         try:
-            self.db.execute("select 1").fetchone()
+            if self._pg is not None:
+                self._pg.ping(HEALTH_WAIT_S)  # not the pool's 30 s: a health check answers while the database does not
+            else:
+                self.db.execute("select 1").fetchone()
             ok = True
         except DatabaseError:
             ok = False
-        return {"backend": self.dialect, "ok": ok, "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
+        health = {"backend": self.dialect, "ok": ok, "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
+        if not ok:
+            health["where"] = redact_url(self.path)  # which database, never its password
+            down_s = self._pg.unreachable_for_s if self._pg is not None else None
+            if down_s is not None:
+                health["unreachable_for_s"] = round(down_s, 1)
+        return health
 
 
 class WorkspaceStore:

@@ -63,6 +63,13 @@ class CommandQueue:
         )
         return cur.fetchone()[0]
 
+    def holds(self, response_url: str) -> bool:
+        """Whether a command with this response_url is in the table (a write the database failed may have landed)."""
+        row = self.store.db.conn.execute(
+            "select 1 from command_queue where response_url = ? limit 1", (response_url,)
+        ).fetchone()
+        return row is not None
+
     def claim_next(
         self, worker: str, now: float, lease_s: float, *, skip_workspaces: Collection[str] = ()
     ) -> dict | None:

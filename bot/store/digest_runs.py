@@ -29,16 +29,27 @@ class DigestRuns:
     def __init__(self, store: Store):
         self.store = store
 
-    def claim(self, sub_id: int, slot: str, worker: str, now: datetime) -> int | None:
-        """Insert the run as claimed; None when another process has it (the unique index refuses)."""
+    def claim(self, sub_id: int, slot: str, worker: str, now: datetime, *, again: bool = False) -> int | None:
+        """Insert the run as claimed; None when another process has it (the unique index refuses).
+
+        `again`: an earlier claim with the same `now` failed with the database and may have been written all the
+        same; if it was (this worker, this very time), it is this call's claim."""
+        claimed_at = to_iso(now, TIMESPEC)
         try:
             cur = self.store.db.conn.execute(
                 "insert into digest_runs (workspace, subscription_id, scheduled_for, status, claimed_by, claimed_at, "
                 "attempts) values (?, ?, ?, 'claimed', ?, ?, 1) returning id",
-                (self.store.workspace, sub_id, slot, worker, to_iso(now, TIMESPEC)),
+                (self.store.workspace, sub_id, slot, worker, claimed_at),
             )
         except IntegrityError:
-            return None
+            if not again:
+                return None
+            row = self.store.db.conn.execute(
+                "select id from digest_runs where subscription_id = ? and scheduled_for = ? and status = 'claimed' "
+                "and claimed_by = ? and claimed_at = ?",
+                (sub_id, slot, worker, claimed_at),
+            ).fetchone()
+            return row[0] if row is not None else None
         return cur.fetchone()[0]
 
     def reclaim_stale(self, sub_id: int, slot: str, worker: str, now: datetime, lease_s: float) -> int | None:

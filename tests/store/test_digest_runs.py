@@ -23,6 +23,17 @@ def test_claim_once(runs):
     assert row["claimed_at"] == "2024-05-01T12:00:00.000000+00:00"
 
 
+def test_a_claim_tried_again_after_a_database_error_recognises_its_own_write_only(runs):
+    """The insert may have landed though the database failed the call: the same worker at the same time gets its
+    run back; any other claim (another worker, or this one at another time) is still refused."""
+    run_id = runs.claim(1, SLOT, "w1", NOW)
+    assert runs.claim(1, SLOT, "w1", NOW, again=True) == run_id
+    assert runs.claim(1, SLOT, "w2", NOW, again=True) is None
+    assert runs.claim(1, SLOT, "w1", NOW + timedelta(seconds=1), again=True) is None
+    assert runs.claim(1, SLOT, "w1", NOW) is None  # a first try is never handed an existing run
+    assert len(runs.runs_for(1)) == 1
+
+
 @pytest.mark.parametrize("later_s,taken", [(LEASE_S - 1, False), (LEASE_S + 1, True)])
 def test_reclaim_only_past_the_lease(runs, later_s, taken):
     run_id = runs.claim(1, SLOT, "w1", NOW)

@@ -7,6 +7,8 @@ import logging
 import subprocess
 import sys
 import threading
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from bot.config import Settings
 from bot.lexer.transport import StoreRateLimiter
 from bot.store import Store, open_store
 from bot.store.backend import redact_url
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -212,3 +215,96 @@ def test_a_process_keeps_its_first_connections_open(pg_url):
         assert stats["pool_size"] >= POOL_MIN and stats["pool_available"] >= POOL_MIN - 1
     finally:
         store.close()
+
+
+@pytest.fixture
+def own_cluster(pg_cluster):  # a cluster of its own, to restart: the session's is shared by every other test
+    from bot.sandbox.pg_cluster import Cluster
+
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+def test_after_a_restart_no_statement_meets_a_broken_connection(own_cluster):
+    """A restart breaks every connection the pool keeps; each used to fail its next statement (AdminShutdown)."""
+    from bot.store.backend import POOL_MIN
+
+    store = open_store(own_cluster.url(own_cluster.create_database()))
+    try:
+        store.subscriptions.add(
+            kind="sla", channel_id="C0ONE", cadence="daily", at_time="08:00", tz="UTC", created_by="U1"
+        )
+        own_cluster.halt()
+        own_cluster.start()
+        for _ in range(POOL_MIN + 2):  # every kept connection, and fresh ones
+            assert [s.channel_id for s in store.subscriptions.all()] == ["C0ONE"]
+        store.digest_runs.claim(1, "2026-01-01T08:00:00+00:00", "w1", datetime.now(timezone.utc))
+        with store.db.transaction("test"):
+            assert store.db.execute("select count(*) from digest_runs").fetchone()[0] == 1
+        assert store.health()["ok"]
+    finally:
+        store.close()
+
+
+def test_while_the_database_is_down_statements_fail_fast_and_health_says_so(own_cluster):
+    """Once the pool has given up reconnecting, a statement waits DOWN_WAIT_S for a connection, not the pool's 30 s,
+    and health names the database without its password; the first statement after the restart clears it."""
+    from bot.store.backend import DOWN_WAIT_S, UnavailableError
+
+    store = open_store(own_cluster.url(own_cluster.create_database()))
+    try:
+        own_cluster.halt()
+        wait_for(lambda: not store.health()["ok"] and "unreachable_for_s" in store.health(), timeout=20)
+        start = time.monotonic()
+        with pytest.raises(UnavailableError):
+            store.subscriptions.all()
+        assert time.monotonic() - start < DOWN_WAIT_S + 1.0
+        health = store.health()
+        assert health["where"].startswith("postgresql://lexerbot:***@") and own_cluster.password not in str(health)
+        own_cluster.start()
+        wait_for(lambda: store.health()["ok"], timeout=20)
+        assert "unreachable_for_s" not in store.health() and store.subscriptions.all() == []
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "sql, safe",
+    [
+        ("select * from subscriptions where id = ?", True),
+        ("  SELECT count(*) from command_queue", True),
+        ("select id from command_queue for update", False),
+        ("insert into digest_runs (id) values (?)", False),
+        ("update digest_runs set status = 'posted'", False),
+        ("delete from rate_log where at < ?", False),
+    ],
+)
+def test_which_statements_run_again_after_a_broken_connection(sql, safe):
+    """A read may always run again; a write only when the server ended it (it did not commit)."""
+    import psycopg
+
+    from bot.store.backend import _retry_safe
+
+    assert _retry_safe(sql, psycopg.OperationalError("server closed the connection unexpectedly")) is safe
+    assert _retry_safe(sql, psycopg.errors.AdminShutdown("terminating connection")) is True
+
+
+def test_a_connection_ended_by_the_server_moments_after_its_use_is_replaced_unseen(pg_cluster, pg_url):
+    """A connection handed back under CHECK_IDLE_S ago is lent unchecked; if the server ended it meanwhile
+    (AdminShutdown), the statement runs once more on a fresh one: a read, and a write applied once."""
+    from bot.store.backend import PgDatabase
+
+    store = open_store(pg_url)
+    store.close()
+    db = PgDatabase(pg_url, max_size=1)  # one connection: the next statement gets the one just ended
+    try:
+        db.execute("create table t (id integer primary key)")
+        for statement in ("select count(*) from t", "insert into t (id) values (1)"):
+            pid = db.execute("select pg_backend_pid()").fetchone()[0]
+            pg_cluster.admin(f"select pg_terminate_backend({pid})")
+            db.execute(statement)
+            assert db.execute("select pg_backend_pid()").fetchone()[0] != pid
+        assert db.execute("select count(*) from t").fetchone()[0] == 1
+    finally:
+        db.close()
