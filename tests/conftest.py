@@ -64,6 +64,17 @@ def migrated_template(cluster) -> str:
     return cluster.template
 
 
+@pytest.fixture
+def own_cluster(pg_cluster):
+    """A test's own PostgreSQL cluster, to stop and start (a restart, an outage) without touching the session's,
+    which every other PostgreSQL test shares; skipped or failed where pg_cluster is."""
+    from bot.sandbox.pg_cluster import Cluster
+
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path):
     """Where the store lives, on each backend: a SQLite file, or a new database on the session's cluster."""
@@ -201,6 +212,13 @@ class Bot:
             "event": event,
         }
         return self.signed_post(json.dumps(body), content_type="application/json")
+
+
+def wait_until(at: datetime) -> None:
+    """Sleep until the wall clock reaches `at` (an aware datetime)."""
+    left = (at - datetime.now(timezone.utc)).total_seconds()
+    if left > 0:
+        time.sleep(left)
 
 
 def wait_for(fn, timeout: float = 30.0, interval: float = 0.05):

@@ -16,24 +16,9 @@ import pytest
 import time_machine
 
 from bot.sandbox.server import serve_in_thread
-from tests.conftest import CHANNEL, USER_SYDNEY, Bot, make_settings, wait_for
+from tests.conftest import CHANNEL, USER_SYDNEY, Bot, make_settings, wait_for, wait_until
 
 UTC = timezone.utc
-
-
-@pytest.fixture
-def own_cluster(pg_cluster):  # pg_cluster: skipped (or failed, in CI) as every PostgreSQL test where it is missing
-    from bot.sandbox.pg_cluster import Cluster
-
-    cluster = Cluster().start()
-    yield cluster
-    cluster.stop()
-
-
-def _wait_until(at: datetime) -> None:
-    left = (at - datetime.now(UTC)).total_seconds()
-    if left > 0:
-        time.sleep(left)
 
 
 def _send_command(bot: Bot, text: str) -> tuple[str, float, str]:
@@ -81,7 +66,7 @@ def test_the_served_bot_lives_through_a_database_outage_and_does_everything_once
         try:
             wait_for(lambda: running.scheduler.get_job(f"digest:{sub.id}"), timeout=5)
             assert bot.command("users")  # answered as usual, on the pool's kept connections
-            _wait_until(fire - timedelta(seconds=5))
+            wait_until(fire - timedelta(seconds=5))
             own_cluster.halt()
 
             health = bot.http.get(f"{bot.url}/healthz")
@@ -99,7 +84,7 @@ def test_the_served_bot_lives_through_a_database_outage_and_does_everything_once
             assert ack.startswith("Got it — it's taking a moment")  # bot.lexer.budget.still_queuing_notice
             wait_for(lambda: len(running.command_pool.intake.held) == 1, timeout=10)
 
-            _wait_until(fire + timedelta(seconds=10))
+            wait_until(fire + timedelta(seconds=10))
             own_cluster.start()
 
             answers = wait_for(lambda: slack.app.responses(key), timeout=60)

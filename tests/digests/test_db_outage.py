@@ -10,30 +10,14 @@ import dataclasses
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
 import time_machine
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digests.schedule import JOB_PREFIX, _executors, configure
-from tests.conftest import CHANNEL, wait_for
+from tests.conftest import CHANNEL, wait_for, wait_until
 from tests.digests.conftest import DigestWorld
 
 UTC = timezone.utc
-
-
-@pytest.fixture
-def own_cluster(pg_cluster):  # pg_cluster: skipped (or failed, in CI) as every PostgreSQL test where it is missing
-    from bot.sandbox.pg_cluster import Cluster
-
-    cluster = Cluster().start()
-    yield cluster
-    cluster.stop()
-
-
-def _wait_until(at: datetime) -> None:
-    left = (at - datetime.now(UTC)).total_seconds()
-    if left > 0:
-        time.sleep(left)
 
 
 def test_a_digest_due_while_postgresql_restarts_is_posted_once_when_it_is_back(own_cluster, sandbox, slack, tmp_path):
@@ -51,9 +35,9 @@ def test_a_digest_due_while_postgresql_restarts_is_posted_once_when_it_is_back(o
             try:
                 wait_for(lambda: scheduler.get_job(f"{JOB_PREFIX}{s.id}"), timeout=5)
                 deps.store.digest_runs.runs_for(s.id)  # every kept connection has been used before the restart
-                _wait_until(fire - timedelta(seconds=5))
+                wait_until(fire - timedelta(seconds=5))
                 own_cluster.halt()
-                _wait_until(fire + timedelta(seconds=10))
+                wait_until(fire + timedelta(seconds=10))
                 own_cluster.start()
                 wait_for(lambda: slack.app.messages(CHANNEL), timeout=60)
                 time.sleep(2)  # a second post would come now, from a retry or a recovery
