@@ -302,3 +302,47 @@ def test_an_export_in_flight_keeps_its_client_through_a_reconnect(dist_bot, lexe
     wait_for(lambda: slack.calls_from(TEAM_A, "files.completeUploadExternal"), timeout=60)
     assert dist_bot.deps.exports.wait_idle(30)
     wait_for(lambda: first.api.http.is_closed)
+
+
+class _RecordingScheduler:
+    """The scheduler sync_digest_jobs adds jobs to; the test runs them."""
+
+    def __init__(self):
+        self.added: list[tuple] = []
+
+    def get_jobs(self):
+        return []
+
+    def remove_job(self, job_id):
+        pass
+
+    def add_job(self, func, *args, **kwargs):
+        self.added.append((func, kwargs.get("args") or [], kwargs.get("id") or ""))
+
+
+def test_a_catch_up_digest_in_flight_survives_a_reconnect(dist_bot, lexer, gate):
+    # failed before the fix: the catch-up job (a fire missed while no scheduler held the job) ran on the Deps
+    # looked up when it was scheduled, unleased: a reconnect meanwhile closed its Lexer client under the digest
+    # ("RuntimeError: client has been closed"), and the digest was never posted
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    dist_bot.team_command(TEAM_A, "subscribe sla <#C0GENERAL|general> daily at 09:00", ADMIN)
+    (sub,) = dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all()
+    dist_bot.deps.store.db.execute("update subscriptions set created_at = '2020-01-01T00:00:00+00:00'")
+    scheduler = _RecordingScheduler()
+    sync_digest_jobs(scheduler, dist_bot.deps)
+    [(catch_up, args)] = [(func, args) for func, args, job_id in scheduler.added if job_id.startswith("catch-up:")]
+
+    posted = _posts(dist_bot, TEAM_A)
+    gate.entered.clear()
+    gate.release.clear()
+    gate.armed.set()
+    worker = threading.Thread(target=catch_up, args=args)
+    worker.start()
+    assert gate.entered.wait(30)
+    dist_bot.team_command(TEAM_A, "disconnect", ADMIN)
+    dist_bot.team_command(TEAM_A, "connect", ADMIN)
+    assert dist_bot.submit_token(TEAM_A, ADMIN, LEXER_TOKEN_B).text == ""
+    gate.release.set()
+    worker.join(30)
+    assert _posts(dist_bot, TEAM_A) == posted + 1
