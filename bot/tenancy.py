@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot.crypto import SecretUnreadableError
+from bot.store.backend import unavailable
 from bot.store.installations import workspace_key
 
 if TYPE_CHECKING:
@@ -113,7 +114,16 @@ class Tenancy:
         None when it is not installed, or when its Slack tokens cannot be decrypted (logged once: nothing can
         reach that workspace until it is installed again). A Lexer token that cannot be decrypted leaves the
         workspace served, as UNREADABLE, so its admins are told to connect again."""
-        sealed = self.store.installations.sealed(key) if key else None
+        try:
+            sealed = self.store.installations.sealed(key) if key else None
+        except Exception as exc:
+            with self._lock:
+                kept = self._tokens.get(key)
+            if kept is None or not unavailable(exc):
+                raise
+            # the database does not answer (a restart, an outage): the tokens read last serve meanwhile, so the
+            # workspace's requests are still acked (and its commands held until the database takes them)
+            return kept if kept.installation is not None else None
         if sealed is None:
             with self._lock:
                 self._tokens.pop(key, None)

@@ -346,3 +346,49 @@ def test_a_catch_up_digest_in_flight_survives_a_reconnect(dist_bot, lexer, gate)
     gate.release.set()
     worker.join(30)
     assert _posts(dist_bot, TEAM_A) == posted + 1
+
+
+def test_a_command_during_a_database_outage_is_acked_held_and_answered_once_after(dist_bot, lexer, monkeypatch):
+    """Distribution mode: every request's authorize reads the workspace's tokens from the database. Failed before:
+    while it did not answer, authorize failed and the command was neither acked nor held (Slack showed an error),
+    though a workspace whose tokens this process had read moments before could have been served from them."""
+    import psycopg
+
+    from bot.store.command_queue import CommandQueue
+    from bot.store.installations import Installations
+
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    assert "Could not" not in _text(dist_bot.team_command(TEAM_A, "help", ADMIN))
+
+    down = threading.Event()
+
+    def outage(real):
+        def call(*args, **kwargs):
+            if down.is_set():
+                raise psycopg.OperationalError("the database is down (test)")
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(Installations, "sealed", outage(Installations.sealed))
+    monkeypatch.setattr(CommandQueue, "enqueue", outage(CommandQueue.enqueue))
+    down.set()
+    key = f"cmd-{time.monotonic_ns()}"
+    form = {
+        "team_id": TEAM_A,
+        "channel_id": "C0GENERAL",
+        "user_id": ADMIN,
+        "command": "/lexer",
+        "text": "help",
+        "api_app_id": "A0STANDIN",
+        "response_url": dist_bot.slack.app.new_response_url(key),
+        "trigger_id": "trig-outage",
+    }
+    r = dist_bot.signed_post(urllib.parse.urlencode(form))
+    assert r.status_code == 200, r.text
+    assert "taking a moment" in r.json()["text"]
+    down.clear()
+    wait_for(lambda: dist_bot.slack.app.responses(key), timeout=20)
+    time.sleep(1.5)
+    assert len(dist_bot.slack.app.responses(key)) == 1
