@@ -366,12 +366,17 @@ class CommandDispatcher:
     def _loop(self) -> None:
         queue = self.deps.store.command_queue
         last_lease = 0.0
+        failed_at = -math.inf  # when a step last failed (the database did not answer, most likely)
         while not self._stop.is_set():
             try:
                 now = self.deps.now().timestamp()
                 if now - last_lease > LEASE_S / 3:
                     queue.extend(self.worker, now + LEASE_S)
-                    queue.requeue_expired(now)  # a dispatcher on a host that is gone: its commands go back in line
+                    # a dispatcher on a host that is gone: its commands go back in line. Not just after an outage:
+                    # no dispatcher could renew its leases meanwhile, and the others, alive and answering, renew
+                    # theirs within LEASE_S / 3 of the database's return (else theirs are answered twice)
+                    if now - failed_at > LEASE_S / 3 + IDLE_POLL_S:
+                        queue.requeue_expired(now)
                     queue.prune(now - ANSWERED_KEPT_S)
                     last_lease = now
                 # a free thread first, then Lexer's window: while every thread is busy, the window is not read
@@ -385,8 +390,10 @@ class CommandDispatcher:
                 if idle_s:
                     self._wake.wait(idle_s)
                     self._wake.clear()
-            except Exception:  # a database hiccup must not end the dispatcher
+            except Exception as exc:  # a database hiccup must not end the dispatcher
                 logger.exception("command dispatcher step failed")
+                if unavailable(exc):
+                    failed_at = self.deps.now().timestamp()
                 self._stop.wait(1.0)
 
     def _claim_one(self, queue, now: float) -> float:
