@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -72,6 +72,14 @@ class _Held:
     deps: Deps
     users: int = 0
     retired: bool = False
+    when_closed: list[Callable[[], object]] = field(default_factory=list)  # run once its last user is done
+
+
+def _run_quietly(step: Callable[[], object]) -> None:
+    try:
+        step()
+    except Exception:
+        logger.exception("cleaning up after a workspace's last use failed")
 
 
 class Tenancy:
@@ -244,18 +252,26 @@ class Tenancy:
             done = held.retired and held.users == 0
         if done:
             self._close(held.deps)
+            for step in held.when_closed:
+                _run_quietly(step)
 
-    def forget(self, key: str) -> None:
+    def forget(self, key: str, *, when_closed: Callable[[], object] | None = None) -> None:
         """Drop the workspace's kept tokens, Deps and admin answers (after a connect, a disconnect or an uninstall).
 
-        A Deps in use (leased) is closed when its last user is done."""
+        A Deps in use (leased) is closed when its last user is done; `when_closed` runs then (at once when none
+        is in use): an uninstall removes what the last users stored meanwhile (their Lexer answers)."""
         with self._lock:
             self._tokens.pop(key, None)
             old = self._deps.pop(key, None)
             close = old is not None and self._retire(old)
+            later = old is not None and not close and when_closed is not None
+            if later and old is not None and when_closed is not None:
+                old.when_closed.append(when_closed)
         self.forget_admins(key)
         if close and old is not None:
             self._close(old.deps)
+        if when_closed is not None and not later:
+            _run_quietly(when_closed)
 
     def forget_admins(self, key: str) -> None:
         """Drop the workspace's cached admin answers (after its admin list changed); its clients stay."""

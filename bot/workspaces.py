@@ -185,8 +185,16 @@ def remove_workspace(deps: Deps, key: str, reason: str) -> None:
     removed = remove_workspace_data(store, key, token_keys)
     store.audit_log.record("", "workspace_removed", {"workspace": key, "reason": reason, **removed})
     if deps.tenancy is not None:
-        deps.tenancy.forget(key)
+        # a digest or command still using the workspace's clients may cache answers after this: removed again
+        # once its last user is done
+        deps.tenancy.forget(key, when_closed=lambda: _remove_answers(store, token_keys))
     deps.clock.ring()  # the scheduler drops the workspace's digest jobs at once
+
+
+def _remove_answers(store, token_keys: list[str]) -> None:
+    for k in token_keys:
+        store.lexer_cache.remove_token(k)
+        store.rate_log.remove_token(k)
 
 
 def _drop_lexer_answers(store, key: str, keep: str = "") -> None:

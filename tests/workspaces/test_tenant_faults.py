@@ -392,3 +392,27 @@ def test_a_command_during_a_database_outage_is_acked_held_and_answered_once_afte
     wait_for(lambda: dist_bot.slack.app.responses(key), timeout=20)
     time.sleep(1.5)
     assert len(dist_bot.slack.app.responses(key)) == 1
+
+
+def test_a_digest_in_flight_during_the_uninstall_leaves_none_of_its_answers_after_it(dist_bot, lexer, gate):
+    # failed before the fix: the digest, leased, went on after the uninstall removed the workspace's answers, and
+    # the answers it fetched then were cached under its token for a day, found by nothing that removes them
+    from bot.lexer.transport import token_key
+
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    dist_bot.team_command(TEAM_A, "subscribe sla <#C0GENERAL|general> daily at 09:00", ADMIN)
+    (sub,) = dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all()
+    gate.entered.clear()
+    gate.release.clear()
+    gate.armed.set()
+    worker = threading.Thread(target=run_scheduled_digest, args=(dist_bot.deps, sub.id, TEAM_A))
+    worker.start()
+    assert gate.entered.wait(30)
+    assert dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"}).status_code == 200
+    wait_for(lambda: dist_bot.deps.store.audit_log.entries("workspace_removed"))
+    gate.release.set()
+    worker.join(30)
+    store = dist_bot.deps.store
+    left = store.db.execute("select count(*) from lexer_cache where token_key = ?", [token_key(LEXER_TOKEN_A)])
+    assert left.fetchone()[0] == 0
