@@ -251,14 +251,15 @@ class HeldCommands:
 
     def __init__(self, intake: CommandIntake):
         self.intake = intake
-        self._jobs: list[tuple[float, dict]] = []  # (held at, by the intake's clock; the command's fields)
+        # (held at, by the intake's clock and by the deps' (the queue's times); the command's fields)
+        self._jobs: list[tuple[float, float, dict]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def add(self, job: dict) -> None:
         with self._lock:
-            self._jobs.append((self.intake.clock(), job))
+            self._jobs.append((self.intake.clock(), self.intake.deps.now().timestamp(), job))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._write_when_back, name="lexer-held-commands", daemon=True)
                 self._thread.start()
@@ -275,13 +276,13 @@ class HeldCommands:
                     if not self._jobs:
                         self._thread = None  # under the lock: the next add() starts a new one
                         return
-                    at, job = self._jobs[0]
-                if not self._write(at, job):
+                    at, since, job = self._jobs[0]
+                if not self._write(at, since, job):
                     break  # still down: try again in HOLD_RETRY_S
                 with self._lock:
                     self._jobs.pop(0)
 
-    def _write(self, at: float, job: dict) -> bool:
+    def _write(self, at: float, since: float, job: dict) -> bool:
         """Queue one held command; False while the database still does not answer."""
         deps = self.intake.deps
         url = job.get("response_url")
@@ -292,6 +293,10 @@ class HeldCommands:
         try:
             if url and deps.store.command_queue.holds(url):
                 return True  # the failed write landed after all: it is in line already
+            if deps.store.command_queue.asked_since(job.get("user_id") or "", job.get("text") or "", since):
+                # its ack said to try again if nothing came: the user did, and that one is answered
+                logger.info("a held command was asked again since; the held one is dropped")
+                return True
             notice = self.intake.take(job)
         except Exception as exc:
             logger.info("the database still does not take held commands (%s)", type(exc).__name__)
