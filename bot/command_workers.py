@@ -251,14 +251,15 @@ class HeldCommands:
 
     def __init__(self, intake: CommandIntake):
         self.intake = intake
-        self._jobs: list[tuple[float, dict]] = []  # (held at, by the intake's clock; the command's fields)
+        # (held at, by the intake's clock and by the deps' (the queue's times); the command's fields)
+        self._jobs: list[tuple[float, float, dict]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def add(self, job: dict) -> None:
         with self._lock:
-            self._jobs.append((self.intake.clock(), job))
+            self._jobs.append((self.intake.clock(), self.intake.deps.now().timestamp(), job))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._write_when_back, name="lexer-held-commands", daemon=True)
                 self._thread.start()
@@ -275,13 +276,13 @@ class HeldCommands:
                     if not self._jobs:
                         self._thread = None  # under the lock: the next add() starts a new one
                         return
-                    at, job = self._jobs[0]
-                if not self._write(at, job):
+                    at, since, job = self._jobs[0]
+                if not self._write(at, since, job):
                     break  # still down: try again in HOLD_RETRY_S
                 with self._lock:
                     self._jobs.pop(0)
 
-    def _write(self, at: float, job: dict) -> bool:
+    def _write(self, at: float, since: float, job: dict) -> bool:
         """Queue one held command; False while the database still does not answer."""
         deps = self.intake.deps
         url = job.get("response_url")
@@ -292,6 +293,10 @@ class HeldCommands:
         try:
             if url and deps.store.command_queue.holds(url):
                 return True  # the failed write landed after all: it is in line already
+            if deps.store.command_queue.asked_since(job.get("user_id") or "", job.get("text") or "", since):
+                # its ack said to try again if nothing came: the user did, and that one is answered
+                logger.info("a held command was asked again since; the held one is dropped")
+                return True
             notice = self.intake.take(job)
         except Exception as exc:
             logger.info("the database still does not take held commands (%s)", type(exc).__name__)
@@ -366,12 +371,17 @@ class CommandDispatcher:
     def _loop(self) -> None:
         queue = self.deps.store.command_queue
         last_lease = 0.0
+        failed_at = -math.inf  # when a step last failed (the database did not answer, most likely)
         while not self._stop.is_set():
             try:
                 now = self.deps.now().timestamp()
                 if now - last_lease > LEASE_S / 3:
                     queue.extend(self.worker, now + LEASE_S)
-                    queue.requeue_expired(now)  # a dispatcher on a host that is gone: its commands go back in line
+                    # a dispatcher on a host that is gone: its commands go back in line. Not just after an outage:
+                    # no dispatcher could renew its leases meanwhile, and the others, alive and answering, renew
+                    # theirs within LEASE_S / 3 of the database's return (else theirs are answered twice)
+                    if now - failed_at > LEASE_S / 3 + IDLE_POLL_S:
+                        queue.requeue_expired(now)
                     queue.prune(now - ANSWERED_KEPT_S)
                     last_lease = now
                 # a free thread first, then Lexer's window: while every thread is busy, the window is not read
@@ -385,8 +395,10 @@ class CommandDispatcher:
                 if idle_s:
                     self._wake.wait(idle_s)
                     self._wake.clear()
-            except Exception:  # a database hiccup must not end the dispatcher
+            except Exception as exc:  # a database hiccup must not end the dispatcher
                 logger.exception("command dispatcher step failed")
+                if unavailable(exc):
+                    failed_at = self.deps.now().timestamp()
                 self._stop.wait(1.0)
 
     def _claim_one(self, queue, now: float) -> float:

@@ -8,12 +8,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
 from bot.crypto import SecretUnreadableError
+from bot.store.backend import unavailable
 from bot.store.installations import workspace_key
 
 if TYPE_CHECKING:
@@ -71,6 +72,14 @@ class _Held:
     deps: Deps
     users: int = 0
     retired: bool = False
+    when_closed: list[Callable[[], object]] = field(default_factory=list)  # run once its last user is done
+
+
+def _run_quietly(step: Callable[[], object]) -> None:
+    try:
+        step()
+    except Exception:
+        logger.exception("cleaning up after a workspace's last use failed")
 
 
 class Tenancy:
@@ -113,7 +122,16 @@ class Tenancy:
         None when it is not installed, or when its Slack tokens cannot be decrypted (logged once: nothing can
         reach that workspace until it is installed again). A Lexer token that cannot be decrypted leaves the
         workspace served, as UNREADABLE, so its admins are told to connect again."""
-        sealed = self.store.installations.sealed(key) if key else None
+        try:
+            sealed = self.store.installations.sealed(key) if key else None
+        except Exception as exc:
+            with self._lock:
+                kept = self._tokens.get(key)
+            if kept is None or not unavailable(exc):
+                raise
+            # the database does not answer (a restart, an outage): the tokens read last serve meanwhile, so the
+            # workspace's requests are still acked (and its commands held until the database takes them)
+            return kept if kept.installation is not None else None
         if sealed is None:
             with self._lock:
                 self._tokens.pop(key, None)
@@ -234,18 +252,26 @@ class Tenancy:
             done = held.retired and held.users == 0
         if done:
             self._close(held.deps)
+            for step in held.when_closed:
+                _run_quietly(step)
 
-    def forget(self, key: str) -> None:
+    def forget(self, key: str, *, when_closed: Callable[[], object] | None = None) -> None:
         """Drop the workspace's kept tokens, Deps and admin answers (after a connect, a disconnect or an uninstall).
 
-        A Deps in use (leased) is closed when its last user is done."""
+        A Deps in use (leased) is closed when its last user is done; `when_closed` runs then (at once when none
+        is in use): an uninstall removes what the last users stored meanwhile (their Lexer answers)."""
         with self._lock:
             self._tokens.pop(key, None)
             old = self._deps.pop(key, None)
             close = old is not None and self._retire(old)
+            later = old is not None and not close and when_closed is not None
+            if later and old is not None and when_closed is not None:
+                old.when_closed.append(when_closed)
         self.forget_admins(key)
         if close and old is not None:
             self._close(old.deps)
+        if when_closed is not None and not later:
+            _run_quietly(when_closed)
 
     def forget_admins(self, key: str) -> None:
         """Drop the workspace's cached admin answers (after its admin list changed); its clients stay."""

@@ -66,6 +66,7 @@ def connect(cmd: WorkspaceCommand, asker: Asker, deps: Deps) -> Reply:
 def disconnect(cmd: WorkspaceCommand, asker: Asker, deps: Deps) -> Reply:
     if deps.tenancy is None:
         return Reply(msg.not_distributed_message(cmd.name))
+    _drop_lexer_answers(deps.store, deps.workspace)  # the uninstall finds them by the connection deleted here
     was = deps.store.lexer_connections.delete(deps.workspace)
     deps.store.audit_log.record(asker.user_id, "lexer_disconnect", {"workspace": deps.workspace, "was_connected": was})
     deps.tenancy.forget(deps.workspace)
@@ -157,6 +158,7 @@ def submit_connect(body: dict, deps: Deps, client, ack) -> None:
         logger.warning("checking a Lexer token failed: %s", type(exc).__name__)
         ack(response_action="errors", errors={msg.TOKEN_BLOCK: msg.MSG_LEXER_DOWN})
         return
+    _drop_lexer_answers(deps.store, deps.workspace, keep=token_key(token))  # a replaced token's answers
     deps.store.lexer_connections.save(deps.workspace, token, connected_by=user_id, agents=agents, groups=groups)
     deps.store.audit_log.record(
         user_id, "lexer_connect", {"workspace": deps.workspace, "agents": agents, "groups": groups}
@@ -183,8 +185,24 @@ def remove_workspace(deps: Deps, key: str, reason: str) -> None:
     removed = remove_workspace_data(store, key, token_keys)
     store.audit_log.record("", "workspace_removed", {"workspace": key, "reason": reason, **removed})
     if deps.tenancy is not None:
-        deps.tenancy.forget(key)
+        # a digest or command still using the workspace's clients may cache answers after this: removed again
+        # once its last user is done
+        deps.tenancy.forget(key, when_closed=lambda: _remove_answers(store, token_keys))
     deps.clock.ring()  # the scheduler drops the workspace's digest jobs at once
+
+
+def _remove_answers(store, token_keys: list[str]) -> None:
+    for k in token_keys:
+        store.lexer_cache.remove_token(k)
+        store.rate_log.remove_token(k)
+
+
+def _drop_lexer_answers(store, key: str, keep: str = "") -> None:
+    """Remove the answers cached under the workspace's Lexer token before that token is dropped or replaced:
+    once the connection is gone, an uninstall can no longer tell which cached answers were this workspace's."""
+    for k in _lexer_token_keys(store, key):
+        if k != keep:
+            store.lexer_cache.remove_token(k)
 
 
 def _lexer_token_keys(store, key: str) -> list[str]:

@@ -127,7 +127,7 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
                 key = workspace_of[job_id]
                 here = deps.tenancy.deps_for(key) if key else deps
                 if here is not None:
-                    _catch_up(scheduler, here, sub, grace)
+                    _catch_up(scheduler, here, sub, grace, root=deps, workspace=key)
         else:
             changed += 1
     seen.update(sub.id for sub in wanted.values())
@@ -164,7 +164,9 @@ def missed_slot(store, sub, now: datetime, grace_s: float) -> datetime | None:
     return None if store.digest_runs.exists(sub.id, slot_key(slot)) else slot
 
 
-def _catch_up(scheduler, deps, sub, grace: int) -> None:
+def _catch_up(scheduler, deps, sub, grace: int, *, root=None, workspace: str = "") -> None:
+    """Schedule the run of a fire `sub` missed, if any. A workspace's run (`workspace`, with the process's `root`
+    Deps) takes that workspace's Deps when it runs, leased, as a scheduled run does."""
     try:
         now = deps.now()
         slot = missed_slot(deps.store, sub, now, grace)
@@ -175,7 +177,7 @@ def _catch_up(scheduler, deps, sub, grace: int) -> None:
             run_missed_digest,
             "date",
             run_date=datetime.now(timezone.utc),
-            args=[deps, sub.id, slot],
+            args=[root, sub.id, slot, workspace] if workspace else [deps, sub.id, slot],
             id=f"catch-up:{sub.id}:{slot.isoformat()}",
             replace_existing=True,
             misfire_grace_time=grace,
@@ -184,12 +186,24 @@ def _catch_up(scheduler, deps, sub, grace: int) -> None:
         logger.exception("checking digest %s for a missed run failed", sub.id)
 
 
-def run_missed_digest(deps, sub_id: int, slot: datetime) -> None:
-    """A one-off job: post a run whose fire passed while no scheduler held its job (send_digest claims it)."""
+def run_missed_digest(deps, sub_id: int, slot: datetime, workspace: str = "") -> None:
+    """A one-off job: post a run whose fire passed while no scheduler held its job (send_digest claims it).
+
+    A workspace's run is sent on that workspace's Deps as they are when it runs, leased: its clients stay open
+    until the digest is done, whatever changes meanwhile (never a Deps looked up when the job was scheduled)."""
     from digests.jobs import send_digest
 
     try:
-        outcome = send_digest(deps, sub_id, slot)
+        if workspace:
+            tenancy = deps.tenancy
+            if tenancy is None:
+                return
+            with tenancy.lease(workspace) as here:
+                if here is None:
+                    return  # uninstalled since
+                outcome = send_digest(here, sub_id, slot)
+        else:
+            outcome = send_digest(deps, sub_id, slot)
         logger.info("digest %s for %s (late): %s", sub_id, slot.isoformat(), outcome.status)
     except Exception:
         logger.exception("digest %s for %s failed", sub_id, slot.isoformat())

@@ -332,3 +332,74 @@ def test_a_claim_leaves_the_commands_of_workspaces_at_their_bound_queued(databas
         assert queue.claim_next("w1", 22.0, 30.0)["user_id"] == "USLOW"  # no bound named: taken as before
     finally:
         store.close()
+
+
+def test_a_dispatcher_back_from_an_outage_first_lets_the_others_renew_their_leases(fresh_store):
+    """A database outage longer than a command's lease: no dispatcher could renew its leases meanwhile. The one
+    that reaches the database first must not put the others' commands, being answered, back in line. Failed
+    before: it did, took the command and answered it a second time."""
+    import datetime
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    import psycopg
+
+    from bot.command_workers import LEASE_S, CommandDispatcher
+
+    queue = fresh_store.command_queue
+    offset = [0.0]
+
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset[0])
+
+    down = {"a": False, "b": False}
+
+    class Queue:
+        def __init__(self, name):
+            self.name = name
+
+        def __getattr__(self, attr):
+            real = getattr(queue, attr)
+
+            def call(*args, **kwargs):
+                if down[self.name]:
+                    raise psycopg.OperationalError("the database is down (test)")
+                return real(*args, **kwargs)
+
+            return call
+
+    def deps(name):
+        return SimpleNamespace(
+            store=SimpleNamespace(command_queue=Queue(name)), api=None, slack=None, worker_id=f"h{name}:1", now=now
+        )
+
+    answers: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def answer_a(*args, **kwargs):
+        answers.append("a")
+        started.set()
+        release.wait(10)
+
+    queue.enqueue({"user_id": "U1", "text": "summary"}, now().timestamp())
+    a = CommandDispatcher(deps("a"), None, threads=2, answer=answer_a).start()
+    assert started.wait(10)
+    b = CommandDispatcher(deps("b"), None, threads=2, answer=lambda *args, **kwargs: answers.append("b")).start()
+    try:
+        time.sleep(0.5)
+        down.update(a=True, b=True)
+        time.sleep(1.5)
+        offset[0] = LEASE_S + 10  # the outage outlasts the lease of the command `a` is answering
+        time.sleep(1.5)
+        down["b"] = False  # `b` reaches the database first
+        time.sleep(2.0)
+        down["a"] = False
+        time.sleep(1.5)
+        release.set()
+        time.sleep(1.0)
+        assert answers == ["a"]
+    finally:
+        release.set()
+        a.stop()
+        b.stop()

@@ -186,3 +186,24 @@ def test_a_held_command_whose_failed_write_landed_is_not_queued_twice(sandbox, s
         intake.held.stop()
     finally:
         running.stop()
+
+
+def test_a_held_command_asked_again_meanwhile_is_answered_once(sandbox, slack, tmp_path):
+    """A held command's ack says to try again if nothing arrives within a minute. Failed before: the user who did
+    got two answers once the database took the held one too."""
+    from bot.command_workers import CommandIntake
+    from tests.conftest import start_process
+
+    running = start_process(make_settings(sandbox, slack, tmp_path))
+    try:
+        intake = CommandIntake(running.deps, wake=lambda: None)
+        held = {"user_id": USER_SYDNEY, "channel_id": CHANNEL, "text": "summary", "response_url": "https://x/1"}
+        intake.held.add(dict(held))
+        again = {**held, "response_url": "https://x/2"}  # the retry, taken once the database was back
+        running.deps.store.command_queue.enqueue(again, running.deps.now().timestamp())
+        wait_for(lambda: len(intake.held) == 0, timeout=10)
+        rows = running.deps.store.db.execute("select response_url from command_queue order by id").fetchall()
+        assert [r[0] for r in rows] == ["https://x/2"]
+        intake.held.stop()
+    finally:
+        running.stop()

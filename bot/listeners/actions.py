@@ -41,9 +41,14 @@ def register(app, deps, features, runner=None, *, command_pool=None) -> None:
             return
         try:
             notice = command_pool.take(job)
-        except Exception:  # the database is unreachable: answer here rather than lose the click
-            logger.exception("could not queue a report control's answer; answering it in this process")
-            pool_answer_here(command_pool, deps, runner, job)
+        except Exception:  # the database is unreachable: hold it here, queued (and answered) once it is back
+            hold = getattr(command_pool, "hold", None)
+            if hold is None:
+                logger.exception("could not queue a report control's answer; answering it in this process")
+                pool_answer_here(command_pool, deps, runner, job)
+                return
+            logger.warning("could not queue a report control's answer", exc_info=True)
+            hold(job)
             return
         if notice and job.get("response_url"):
             # beside the answer clicked, which stays until its replacement arrives

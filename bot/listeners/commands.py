@@ -13,7 +13,7 @@ from bot.listeners.ack_deadline import Deadlines
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
 from bot.slack.messages.help import error_message
 from bot.slack.messages.workspaces import secret_refused_message
-from bot.slack.parsing import holds_secret
+from bot.slack.parsing import holds_secret, is_connect_with_more
 from bot.store.backend import unavailable
 from bot.tenancy import request_workspace
 from bot.workspaces import workspace_runner
@@ -199,7 +199,7 @@ def refused_secret(ack, body: dict) -> bool:
     text = body.get("text") or ""
     if not holds_secret(text):
         return False
-    after_connect = text.split()[0].lower() == "connect"
+    after_connect = is_connect_with_more(text)
     ack(**secret_refused_message(after_connect), response_type="ephemeral")
     return True
 

@@ -70,6 +70,14 @@ class CommandQueue:
         ).fetchone()
         return row is not None
 
+    def asked_since(self, user_id: str, text: str, since: float) -> bool:
+        """Whether this user queued this very command at or after `since` (asked again)."""
+        row = self.store.db.conn.execute(
+            "select 1 from command_queue where user_id = ? and text = ? and enqueued_at >= ? limit 1",
+            (user_id, text, since),
+        ).fetchone()
+        return row is not None
+
     def claim_next(
         self, worker: str, now: float, lease_s: float, *, skip_workspaces: Collection[str] = ()
     ) -> dict | None:

@@ -36,6 +36,7 @@ def _leaked(haystack: str | bytes) -> list[str]:
         f"connect {SLACK_USER_TOKEN}",
         f"connect {LEXER_TOKEN}",
         "connect my-own-word",  # `connect` takes nothing: whatever follows may be a token of a shape we don't know
+        "public connect my-own-word",  # `public` goes anywhere, before the command too (failed before: queued, kept)
         f"CONNECT   {LONG_SECRET} public",
         f"team last-week {SLACK_USER_TOKEN}",
         f"summary {LONG_SECRET}",
@@ -45,6 +46,7 @@ def _leaked(haystack: str | bytes) -> list[str]:
         "connect-slack-token",
         "connect-lexer-token",
         "connect-anything",
+        "public-connect-anything",
         "connect-base64",
         "team",
         "summary",

@@ -227,3 +227,37 @@ def test_every_report_compares_typed_or_clicked(bot, sandbox, typed, report_type
         ("2026-03-23T00:00:00+11:00", "2026-03-29T23:59:59+11:00"),
     ]
     assert controls(reply)[REPORT_COMPARE]["text"]["text"] == "Hide comparison"
+
+
+def test_a_click_during_a_database_outage_is_held_and_answered_once_when_it_is_back(bot, monkeypatch):
+    """As a typed /lexer is (bot.command_workers.HeldCommands). Failed before: the click was answered in the web
+    process, whose answer met the outage too: 'Something went wrong', and nothing once the database was back."""
+    import threading
+
+    import psycopg
+
+    from bot.store.command_queue import CommandQueue
+    from bot.store.lexer_cache import LexerCache
+
+    first = bot.command("team yesterday")
+    down = threading.Event()
+
+    def outage(real):
+        def call(*args, **kwargs):
+            if down.is_set():
+                raise psycopg.OperationalError("the database is down (test)")
+            return real(*args, **kwargs)
+
+        return call
+
+    for cls, name in ((CommandQueue, "enqueue"), (LexerCache, "get"), (LexerCache, "lead_or_follow")):
+        monkeypatch.setattr(cls, name, outage(getattr(cls, name)))
+    down.set()
+    url = click(bot, first, REPORT_RANGE, choose="Last week")
+    time.sleep(1.0)
+    assert bot.slack.app.responses(url) == []  # nothing yet: held, not answered with an error
+    down.clear()
+    (reply,) = answer_at(bot, url)
+    time.sleep(1.0)
+    assert len(bot.slack.app.responses(url)) == 1
+    assert "went wrong" not in json.dumps(reply) and "last week" in json.dumps(reply)

@@ -80,3 +80,18 @@ def test_install_pages_leave_only_unexpired_oauth_states(dist_bot):
     states = [r[0] for r in store.db.execute("select state from oauth_states").fetchall()]
     expired = sum(s.startswith("expired-") for s in states)
     assert (expired, len(states), "still-good" in states) == (0, 21, True)
+
+
+def test_a_disconnected_workspace_leaves_none_of_its_lexer_answers_after_an_uninstall(dist_bot, lexer):
+    """Failed before: `/lexer disconnect` deleted the connection the uninstall reads its token's key from, so
+    the answers cached under that token (a past week's: 24 h) stayed in the database after the uninstall."""
+    store = dist_bot.deps.store
+    _install_both(dist_bot)
+    assert "went wrong" not in _text(dist_bot.team_command(TEAM_A, "team last-week", ADMIN))
+    key_a = token_key(LEXER_TOKEN_A)
+    assert _by_token(store, key_a)["lexer_cache"] > 0
+    assert "went wrong" not in _text(dist_bot.team_command(TEAM_A, "disconnect", ADMIN))
+    assert dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"}).status_code == 200
+    wait_for(lambda: store.audit_log.entries("workspace_removed"))
+    assert _by_token(store, key_a)["lexer_cache"] == 0
+    assert _by_token(store, key_a)["lexer_flights"] == 0

@@ -302,3 +302,117 @@ def test_an_export_in_flight_keeps_its_client_through_a_reconnect(dist_bot, lexe
     wait_for(lambda: slack.calls_from(TEAM_A, "files.completeUploadExternal"), timeout=60)
     assert dist_bot.deps.exports.wait_idle(30)
     wait_for(lambda: first.api.http.is_closed)
+
+
+class _RecordingScheduler:
+    """The scheduler sync_digest_jobs adds jobs to; the test runs them."""
+
+    def __init__(self):
+        self.added: list[tuple] = []
+
+    def get_jobs(self):
+        return []
+
+    def remove_job(self, job_id):
+        pass
+
+    def add_job(self, func, *args, **kwargs):
+        self.added.append((func, kwargs.get("args") or [], kwargs.get("id") or ""))
+
+
+def test_a_catch_up_digest_in_flight_survives_a_reconnect(dist_bot, lexer, gate):
+    # failed before the fix: the catch-up job (a fire missed while no scheduler held the job) ran on the Deps
+    # looked up when it was scheduled, unleased: a reconnect meanwhile closed its Lexer client under the digest
+    # ("RuntimeError: client has been closed"), and the digest was never posted
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    dist_bot.team_command(TEAM_A, "subscribe sla <#C0GENERAL|general> daily at 09:00", ADMIN)
+    (sub,) = dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all()
+    dist_bot.deps.store.db.execute("update subscriptions set created_at = '2020-01-01T00:00:00+00:00'")
+    scheduler = _RecordingScheduler()
+    sync_digest_jobs(scheduler, dist_bot.deps)
+    [(catch_up, args)] = [(func, args) for func, args, job_id in scheduler.added if job_id.startswith("catch-up:")]
+
+    posted = _posts(dist_bot, TEAM_A)
+    gate.entered.clear()
+    gate.release.clear()
+    gate.armed.set()
+    worker = threading.Thread(target=catch_up, args=args)
+    worker.start()
+    assert gate.entered.wait(30)
+    dist_bot.team_command(TEAM_A, "disconnect", ADMIN)
+    dist_bot.team_command(TEAM_A, "connect", ADMIN)
+    assert dist_bot.submit_token(TEAM_A, ADMIN, LEXER_TOKEN_B).text == ""
+    gate.release.set()
+    worker.join(30)
+    assert _posts(dist_bot, TEAM_A) == posted + 1
+
+
+def test_a_command_during_a_database_outage_is_acked_held_and_answered_once_after(dist_bot, lexer, monkeypatch):
+    """Distribution mode: every request's authorize reads the workspace's tokens from the database. Failed before:
+    while it did not answer, authorize failed and the command was neither acked nor held (Slack showed an error),
+    though a workspace whose tokens this process had read moments before could have been served from them."""
+    import psycopg
+
+    from bot.store.command_queue import CommandQueue
+    from bot.store.installations import Installations
+
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    assert "Could not" not in _text(dist_bot.team_command(TEAM_A, "help", ADMIN))
+
+    down = threading.Event()
+
+    def outage(real):
+        def call(*args, **kwargs):
+            if down.is_set():
+                raise psycopg.OperationalError("the database is down (test)")
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(Installations, "sealed", outage(Installations.sealed))
+    monkeypatch.setattr(CommandQueue, "enqueue", outage(CommandQueue.enqueue))
+    down.set()
+    key = f"cmd-{time.monotonic_ns()}"
+    form = {
+        "team_id": TEAM_A,
+        "channel_id": "C0GENERAL",
+        "user_id": ADMIN,
+        "command": "/lexer",
+        "text": "help",
+        "api_app_id": "A0STANDIN",
+        "response_url": dist_bot.slack.app.new_response_url(key),
+        "trigger_id": "trig-outage",
+    }
+    r = dist_bot.signed_post(urllib.parse.urlencode(form))
+    assert r.status_code == 200, r.text
+    assert "taking a moment" in r.json()["text"]
+    down.clear()
+    wait_for(lambda: dist_bot.slack.app.responses(key), timeout=20)
+    time.sleep(1.5)
+    assert len(dist_bot.slack.app.responses(key)) == 1
+
+
+def test_a_digest_in_flight_during_the_uninstall_leaves_none_of_its_answers_after_it(dist_bot, lexer, gate):
+    # failed before the fix: the digest, leased, went on after the uninstall removed the workspace's answers, and
+    # the answers it fetched then were cached under its token for a day, found by nothing that removes them
+    from bot.lexer.transport import token_key
+
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    dist_bot.team_command(TEAM_A, "subscribe sla <#C0GENERAL|general> daily at 09:00", ADMIN)
+    (sub,) = dist_bot.deps.store.for_workspace(TEAM_A).subscriptions.all()
+    gate.entered.clear()
+    gate.release.clear()
+    gate.armed.set()
+    worker = threading.Thread(target=run_scheduled_digest, args=(dist_bot.deps, sub.id, TEAM_A))
+    worker.start()
+    assert gate.entered.wait(30)
+    assert dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"}).status_code == 200
+    wait_for(lambda: dist_bot.deps.store.audit_log.entries("workspace_removed"))
+    gate.release.set()
+    worker.join(30)
+    store = dist_bot.deps.store
+    left = store.db.execute("select count(*) from lexer_cache where token_key = ?", [token_key(LEXER_TOKEN_A)])
+    assert left.fetchone()[0] == 0

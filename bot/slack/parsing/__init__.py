@@ -57,10 +57,17 @@ from bot.slack.parsing.values import (
     snooze_end,
     suggest,
 )
-from bot.slack.parsing.workspaces import WorkspaceCommand, holds_secret, parse_admins, parse_connect
+from bot.slack.parsing.workspaces import (
+    WorkspaceCommand,
+    holds_secret,
+    is_connect_with_more,
+    parse_admins,
+    parse_connect,
+)
 
 __all__ = [
     "holds_secret",
+    "is_connect_with_more",
     "AgentDigestsCommand",
     "ADMIN_COMMANDS",
     "ALERTS_ACTIONS",

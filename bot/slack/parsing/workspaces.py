@@ -32,8 +32,14 @@ MSG_CONNECT_TAKES_NOTHING = (
 def holds_secret(text: str) -> bool:
     """A /lexer text never to be kept, logged or repeated: one shaped like a token anywhere, or `connect` with
     anything after it (it takes nothing; what follows is most likely the token, of whatever shape)."""
-    words = text.split()
-    return looks_secret(text) or (len(words) > 1 and words[0].lower() == "connect")
+    return looks_secret(text) or is_connect_with_more(text)
+
+
+def is_connect_with_more(text: str) -> bool:
+    """`connect` with something after it; `public` may stand anywhere, before the command too (as parse_command
+    reads it), so it is not what follows."""
+    words = [w for w in text.split() if w.lower() != "public"]
+    return len(words) > 1 and words[0].lower() == "connect"
 
 
 def parse_connect(name: str, rest: list[Item], *, public: bool) -> WorkspaceCommand:
