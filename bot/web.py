@@ -53,8 +53,8 @@ class HealthCheck:
             "lexer": self.lexer_status(check=db_ok),
             "sandbox": self.running.deps.settings.sandbox_mode,
         }
-        if not db_ok:  # which database (without its password), and since when
-            body["database_unreachable"] = {k: db[k] for k in ("where", "unreachable_for_s") if k in db}
+        if not db_ok:  # for how long; never which database: this page is public
+            body["database_unreachable"] = {k: db[k] for k in ("unreachable_for_s",) if k in db}
         pool = self.running.command_pool
         if pool is not None:
             body["command_workers"] = pool.alive()

@@ -4,6 +4,8 @@ flow's pages and an uninstall. Every handler answers; secrets never reach a mess
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from slack_bolt import BoltResponse
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
@@ -18,6 +20,7 @@ from bot.errors import LexerApiError, LexerBotError, UnauthorizedError
 from bot.lexer.transport import token_key
 from bot.slack.messages import workspaces as msg
 from bot.slack.parsing import WorkspaceCommand
+from bot.store.backend import unavailable
 from bot.store.installations import OAuthStates, SlackInstallationStore, remove_workspace_data
 from bot.tenancy import CONNECTED, request_workspace
 
@@ -175,6 +178,44 @@ def submit_connect(body: dict, deps: Deps, client, ack) -> None:
 # ------------------------------------------------------------------ uninstall
 
 
+# an uninstall the database could not take is tried again after these waits (the last repeats), for an hour at most
+REMOVE_RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+REMOVE_FOR_S = 3600.0
+
+
+def remove_workspace_when_possible(deps: Deps, key: str, reason: str) -> None:
+    """remove_workspace now or, while the database does not answer (a restart, an outage), on a thread that tries
+    again until it does: Slack sends app_uninstalled and tokens_revoked once, and never again once acked."""
+    try:
+        remove_workspace(deps, key, reason)
+        return
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        logger.warning("removing workspace %s: the database did not answer (%s); trying again", key, type(exc).__name__)
+    threading.Thread(
+        target=_remove_until_done, args=(deps, key, reason), name="lexer-remove-workspace", daemon=True
+    ).start()
+
+
+def _remove_until_done(deps: Deps, key: str, reason: str) -> None:
+    deadline = time.monotonic() + REMOVE_FOR_S
+    attempt = 0
+    while time.monotonic() < deadline:
+        time.sleep(REMOVE_RETRY_S[min(attempt, len(REMOVE_RETRY_S) - 1)])
+        attempt += 1
+        try:
+            remove_workspace(deps, key, reason)
+        except Exception as exc:
+            if unavailable(exc):
+                continue
+            logger.exception("removing workspace %s failed", key)
+            return
+        logger.info("workspace %s removed once the database answered", key)
+        return
+    logger.error("workspace %s was uninstalled but could not be removed: the database did not answer for an hour", key)
+
+
 def remove_workspace(deps: Deps, key: str, reason: str) -> None:
     """app_uninstalled / tokens_revoked: tokens, installation, Lexer connection, admins, digests and alerts go."""
     store = deps.store
@@ -209,6 +250,8 @@ def _lexer_token_keys(store, key: str) -> list[str]:
     try:
         connection = store.lexer_connections.find(key)
     except Exception as exc:  # a token sealed under a dropped key: its answers expire with the cache
+        if unavailable(exc):
+            raise  # the database did not answer: the removal is tried again, this with it
         logger.warning("could not read %s's Lexer connection to remove its cached answers: %s", key, type(exc).__name__)
         return []
     return [token_key(connection.token)] if connection is not None else []

@@ -73,8 +73,8 @@ def test_the_served_bot_lives_through_a_database_outage_and_does_everything_once
             assert health.status_code == 503
             body = health.json()
             assert body["status"] == "degraded" and body["database"] == "unreachable"
-            assert body["database_unreachable"]["where"].startswith("postgresql://lexerbot:***@127.0.0.1:")
-            assert own_cluster.password not in health.text
+            # /healthz is public: it says since when, never which database (the log says that)
+            assert own_cluster.password not in health.text and "127.0.0.1" not in health.text
 
             # once the pool has given up reconnecting, /healthz says for how long, and the command cannot be
             # written: the web process holds it, and writes it when the database is back

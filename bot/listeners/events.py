@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from bot.features import home_publishers
 from bot.tenancy import request_workspace
-from bot.workspaces import remove_workspace
+from bot.workspaces import remove_workspace_when_possible
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def register(app, deps, features) -> None:
 
     def on_uninstalled(body):
         try:
-            remove_workspace(deps, request_workspace(body), "app_uninstalled")
+            remove_workspace_when_possible(deps, request_workspace(body), "app_uninstalled")
         except Exception:
             logger.exception("removing an uninstalled workspace failed")
 
@@ -74,7 +74,7 @@ def register(app, deps, features) -> None:
         if not (event.get("tokens") or {}).get("bot"):
             return  # only user tokens went: the bot still works
         try:
-            remove_workspace(deps, request_workspace(body), "tokens_revoked")
+            remove_workspace_when_possible(deps, request_workspace(body), "tokens_revoked")
         except Exception:
             logger.exception("removing a workspace whose tokens were revoked failed")
 

@@ -416,3 +416,32 @@ def test_a_digest_in_flight_during_the_uninstall_leaves_none_of_its_answers_afte
     store = dist_bot.deps.store
     left = store.db.execute("select count(*) from lexer_cache where token_key = ?", [token_key(LEXER_TOKEN_A)])
     assert left.fetchone()[0] == 0
+
+
+def test_an_uninstall_during_a_database_outage_is_carried_out_once_it_is_back(dist_bot, lexer, monkeypatch):
+    """Slack sends app_uninstalled once (it was acked): failed before, a database that did not answer then left the
+    workspace's tokens, connection and answers in the store for good (the removal was only logged)."""
+    import psycopg
+
+    from bot.store.installations import Installations
+
+    dist_bot.install(TEAM_A, ADMIN)
+    dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
+    down = threading.Event()
+    real_delete = Installations.delete
+
+    def delete(self, *args, **kwargs):
+        if down.is_set():
+            raise psycopg.OperationalError("the database is down (test)")
+        return real_delete(self, *args, **kwargs)
+
+    monkeypatch.setattr(Installations, "delete", delete)
+    down.set()
+    assert dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"}).status_code == 200
+    time.sleep(1.0)
+    store = dist_bot.deps.store
+    assert not store.audit_log.entries("workspace_removed")  # not yet: the database is down
+    down.clear()
+    wait_for(lambda: store.audit_log.entries("workspace_removed"), timeout=20)
+    assert store.lexer_connections.find(TEAM_A) is None
+    assert len(store.audit_log.entries("workspace_removed")) == 1
