@@ -47,7 +47,7 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
     from bot.cli import build_deps, start_process
     from bot.commands import Asker
     from bot.config import Settings
-    from bot.exports import QueueOptions
+    from bot.features.exports import QueueOptions
 
     options = QueueOptions(poll_first_s=0.05, poll_max_s=0.2, temp_dir=str(Path(work_dir) / "tmp"))
     (Path(work_dir) / "tmp").mkdir()

@@ -25,8 +25,8 @@ def create_app(deps, runner, features=FEATURES, *, command_pool=None, process_be
         # bot token from our installation store; the client is the template every request's copy is made from
         from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 
+        from bot.features.workspaces import build_oauth_flow
         from bot.store.installations import SlackInstallationStore
-        from bot.workspaces import build_oauth_flow
 
         client = build_web_client(deps.settings, token=None)
         oauth_flow = build_oauth_flow(deps)

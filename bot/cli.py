@@ -34,7 +34,7 @@ def build_deps(
     **overrides,
 ) -> Deps:
     """The one Deps of a process: database, Activity client, Slack client and the shared helpers."""
-    from bot.exports import DEFAULT_OPTIONS, ExportQueue
+    from bot.features.exports import DEFAULT_OPTIONS, ExportQueue
     from bot.lexer.build import build_activity_client
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones, build_web_client

@@ -1,7 +1,7 @@
 """What every /lexer handler shares (Asker, Reply, filters, ranges, the admin check) and the runner.
 
 `CommandRunner.run(text, asker)` parses the text and hands the typed command to
-the feature that answers it (bot/features.py). It never raises: every failure
+the feature that answers it (bot/features/__init__.py). It never raises: every failure
 becomes a reply that says what went wrong and what to do. No Bolt types.
 """
 
@@ -105,7 +105,7 @@ CommandHandler = Callable[..., Reply]
 
 
 class CommandRunner:
-    """Parse /lexer text for one asker and hand it to the feature that answers it (bot/features.py)."""
+    """Parse /lexer text for one asker and hand it to the feature that answers it (bot/features/__init__.py)."""
 
     def __init__(self, deps: Deps, commands: Mapping[str, CommandHandler]):
         self.deps = deps

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.exports import ExportQueue
+    from bot.features.exports import ExportQueue
     from bot.lexer.client import ActivityClient
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones

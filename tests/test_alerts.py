@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alerts import tomorrow_morning
+from bot.features.alerts import tomorrow_morning
 from bot.slack.actions import ALERT_SHOW_TEAM, ALERT_SNOOZE_1H, ALERT_SNOOZE_TOMORROW, alert_button_value
 from tests.conftest import ADMIN, CHANNEL, USER_SYDNEY, wait_for
 

@@ -29,7 +29,7 @@ def test_procfile_web_and_clock():
 
 
 def test_distribution_mode_asks_for_the_manifests_bot_scopes():
-    from bot.workspaces import BOT_SCOPES
+    from bot.features.workspaces import BOT_SCOPES
 
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     assert sorted(BOT_SCOPES) == sorted(manifest["oauth_config"]["scopes"]["bot"])

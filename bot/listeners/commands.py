@@ -8,6 +8,7 @@ import threading
 
 from bot.commands import Asker, Reply, asker_is_admin
 from bot.errors import RateLimitedError
+from bot.features.workspaces import workspace_runner
 from bot.lexer.budget import queued_notice, still_queuing_notice
 from bot.listeners.ack_deadline import Deadlines
 from bot.slack.messages.controls import DELIVER_REPLACE, DELIVER_SHARE, has_controls
@@ -16,7 +17,6 @@ from bot.slack.messages.workspaces import secret_refused_message
 from bot.slack.parsing import holds_secret, is_connect_with_more
 from bot.store.backend import unavailable
 from bot.tenancy import request_workspace
-from bot.workspaces import workspace_runner
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def send_reply(
             logger.error("could not deliver a reply to %s: %s", user_id, type(exc).__name__)
 
 
-# a report control's click (bot.reports ACTIONS) adds "delivery": how its answer goes back
+# a report control's click (bot.features.reports ACTIONS) adds "delivery": how its answer goes back
 COMMAND_FIELDS = (
     "user_id",
     "channel_id",

@@ -7,8 +7,8 @@ import threading
 from collections import defaultdict
 
 from bot.features import home_publishers
+from bot.features.workspaces import remove_workspace_when_possible
 from bot.tenancy import request_workspace
-from bot.workspaces import remove_workspace_when_possible
 
 logger = logging.getLogger(__name__)
 

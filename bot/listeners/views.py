@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.features.workspaces import submit_connect
 from bot.slack.messages.workspaces import CONNECT_CALLBACK, TOKEN_BLOCK
 from bot.tenancy import request_workspace
-from bot.workspaces import submit_connect
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ stale time, or whose worker is known dead, may be taken over.
 A job is added in its workspace's scope and carries its key. The line itself is
 one for every workspace (LEXERBOT_EXPORT_CONCURRENCY bounds this deployment's
 downloads, whoever asked), so the worker's queries go by job id; the worker
-delivers each job with its own workspace's tokens (bot.exports.queue).
+delivers each job with its own workspace's tokens (bot.features.exports.queue).
 """
 
 from __future__ import annotations

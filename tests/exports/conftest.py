@@ -7,7 +7,7 @@ import hashlib
 import httpx
 import pytest
 
-from bot.exports import QueueOptions
+from bot.features.exports import QueueOptions
 from bot.sandbox.server import serve_in_thread
 from bot.slack.text import render_message_text
 from tests.conftest import ADMIN, Bot

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.exports import RowCounter
+from bot.features.exports import RowCounter
 from tests.conftest import ADMIN, start_process
 from tests.exports.conftest import FAST, queue_of, start_bot
 
@@ -59,7 +59,7 @@ def test_temp_files_of_dead_processes_are_removed_at_start_even_where_pids_repea
         [
             sys.executable,
             "-c",
-            f"from bot.exports.files import OwnerLock; OwnerLock('deadbeef', {str(tmp)!r}).acquire()",
+            f"from bot.features.exports.files import OwnerLock; OwnerLock('deadbeef', {str(tmp)!r}).acquire()",
         ],
         check=True,
     )

@@ -258,7 +258,7 @@ def test_exports_are_fetched_and_delivered_with_each_workspaces_own_tokens(dist_
 
 
 def test_an_export_whose_workspace_disconnected_lexer_tells_its_requester(dist_bot, lexer):
-    from bot.exports import ExportQueue
+    from bot.features.exports import ExportQueue
 
     slack = dist_bot.slack.app
     dist_bot.install(TEAM_B, ADMIN_B)

@@ -110,7 +110,7 @@ def test_a_disconnect_in_this_process_counts_at_once(dist_bot, lexer):
 
 
 def test_changes_made_by_another_process_count_at_once(dist_bot, lexer, other_process):
-    from bot.workspaces import remove_workspace
+    from bot.features.workspaces import remove_workspace
 
     _install_both(dist_bot)
     assert _answered(dist_bot.team_command(TEAM_A, "team last-week", ADMIN))

@@ -1,6 +1,6 @@
 """The Home tab: today's numbers, the digests and alerts (with admin buttons), and a short how-to (pure).
 
-`home_view(HomeData)` builds the view; bot.home gathers the HomeData and publishes it.
+`home_view(HomeData)` builds the view; bot.features.home gathers the HomeData and publishes it.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ BROKEN_WORDS = {
 
 
 class SubscriptionFacts(Protocol):
-    """What the replies read of a subscription (bot.subscriptions.Subscription has it)."""
+    """What the replies read of a subscription (bot.features.subscriptions.Subscription has it)."""
 
     @property
     def id(self) -> int: ...

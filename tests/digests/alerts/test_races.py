@@ -188,7 +188,7 @@ def test_an_alert_slack_refuses_for_three_checks_is_told_to_its_creator_once_the
     assert top_level(standin) == []
     [told] = standin.messages(standin.dm_for(ADMIN))
     assert "could not be posted" in told["text"] and "service_unavailable" in told["text"]
-    from bot.home import publish_home
+    from bot.features.home import publish_home
 
     publish_home(ADMIN, deps, deps.slack)  # the admin opens the App Home tab
     home = json.dumps(standin.views(ADMIN)[-1])

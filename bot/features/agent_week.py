@@ -89,6 +89,6 @@ def _opt_button(action, body, deps, client=None, respond=None) -> None:
         respond(**opted_message(out), replace_original=True)
 
 
-# /lexer words this feature answers (bot/features.py lists every feature)
+# /lexer words this feature answers (bot/features/__init__.py lists every feature)
 COMMANDS: dict[str, CommandHandler] = {"my-week": my_week_command, "agent-digests": agent_digests_command}
 ACTIONS = {AGENT_WEEK_OPT_OUT: _opt_button, AGENT_WEEK_OPT_IN: _opt_button}

@@ -73,5 +73,5 @@ def targets_command(cmd: TargetsCommand, asker: Asker, deps: Deps) -> Reply:
     return Reply({"text": " ".join(texts)[:500], "blocks": blocks}, public=False)
 
 
-# /lexer words this feature answers (bot/features.py lists every feature)
+# /lexer words this feature answers (bot/features/__init__.py lists every feature)
 COMMANDS: dict[str, CommandHandler] = {"targets": targets_command}

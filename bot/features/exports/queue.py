@@ -30,8 +30,8 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import ExportError
-from bot.exports import files
-from bot.exports.delivery import DeliverySteps, LostClaim, WorkspaceGoneError
+from bot.features.exports import files
+from bot.features.exports.delivery import DeliverySteps, LostClaim, WorkspaceGoneError
 from bot.isotime import utcnow_iso
 from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S

@@ -191,7 +191,7 @@ def help_command(cmd: HelpCommand, asker: Asker, deps: Deps) -> Reply:
     return Reply(help_message(USAGE, HELP_ORDER, cmd.topic), public=cmd.public)
 
 
-# /lexer words this feature answers (bot/features.py lists every feature)
+# /lexer words this feature answers (bot/features/__init__.py lists every feature)
 COMMANDS: dict[str, CommandHandler] = {"help": help_command, **{name: report_command for name in REPORT_COMMANDS}}
 
 

@@ -7,7 +7,7 @@ import logging
 from bot.commands import DEFAULT_RANGE, Asker, CommandHandler, Reply, filters_for
 from bot.deps import Deps
 from bot.errors import CommandError
-from bot.exports.queue import ExportQueue
+from bot.features.exports.queue import ExportQueue
 from bot.lexer.client import EXPORT_TYPES
 from bot.lexer.directory import resolve_nps_form
 from bot.slack.messages.exports import NOT_IN_SLACK, queued_reply_text

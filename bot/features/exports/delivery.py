@@ -1,6 +1,6 @@
 """One export job delivered: Lexer's file -> a temporary CSV -> Slack's upload URL -> shared in the DM.
 
-The steps are methods mixed into ExportQueue (bot/exports/queue.py): they read and
+The steps are methods mixed into ExportQueue (bot/features/exports/queue.py): they read and
 write the job's row and keep its progress message current through the queue's
 helpers, and stop between chunks when the queue is stopping.
 """
@@ -17,7 +17,7 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import ExportError, LexerBotError, RateLimitedError
-from bot.exports.files import RowCounter
+from bot.features.exports.files import RowCounter
 from bot.isotime import utcnow_iso
 from bot.lexer.client import Filters
 from bot.lexer.exports import wait_for_export

@@ -1,6 +1,6 @@
 """App Home: today's numbers, the workspace's digests and alerts (with admin buttons), and a short how-to.
 
-`publish_home` answers app_home_opened and `ACTIONS` are the Home tab's buttons (bot/features.py lists them).
+`publish_home` answers app_home_opened and `ACTIONS` are the Home tab's buttons (bot/features/__init__.py lists them).
 The view is built by the pure `bot.slack.messages.home.home_view()`; `gather()` reads its inputs from the
 Activity API and the database through the subscriptions and alerts features' own queries, so Home and
 `/lexer` never disagree.

@@ -199,7 +199,7 @@ def list_handler(cmd, asker: Asker, deps: Deps) -> Reply:
     return Reply(subscriptions_message(lines))
 
 
-# /lexer words this feature answers (bot/features.py lists every feature)
+# /lexer words this feature answers (bot/features/__init__.py lists every feature)
 COMMANDS: dict[str, CommandHandler] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,

@@ -6,9 +6,9 @@ streamed, so memory stays flat whatever the file's size, SPEC §5); files.py is
 the temporary CSV on disk.
 """
 
-from bot.exports.command import COMMANDS, export_command, export_worker
-from bot.exports.files import RowCounter
-from bot.exports.queue import DEFAULT_OPTIONS, ExportQueue, QueueOptions
+from bot.features.exports.command import COMMANDS, export_command, export_worker
+from bot.features.exports.files import RowCounter
+from bot.features.exports.queue import DEFAULT_OPTIONS, ExportQueue, QueueOptions
 
 __all__ = [
     "COMMANDS",
