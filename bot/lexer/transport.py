@@ -14,7 +14,6 @@ import logging
 import random
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -329,21 +328,6 @@ LIVE_TTL_MAX_S = 900.0  # a long one (this week, this month) moves little in a q
 LIST_TTL_S = 600.0
 
 
-@dataclass
-class _Entry:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    content: bytes
-    expires: float
-
-
-class _InFlight:
-    def __init__(self):
-        self.done = threading.Event()
-        self.entry: _Entry | None = None
-        self.error: BaseException | None = None
-
-
 # httpx has already decoded the body it read; these describe the bytes on the wire, not the kept ones
 _WIRE_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
 
@@ -387,78 +371,3 @@ def ttl_for(request: httpx.Request, now: float) -> float:
     # a range that includes now: staleness proportional to its length (2% of the span: 15 min for today)
     span = max(0.0, date_to.timestamp() - date_from.timestamp())
     return min(LIVE_TTL_MAX_S, max(LIVE_TTL_S, span / 50))
-
-
-class CachingTransport(httpx.BaseTransport):
-    """In-memory cache of report answers with in-flight coalescing.
-
-    N concurrent identical queries send one request; the rest wait for its
-    answer. Only 200 answers are kept.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport, *, clock: Callable[[], float] = time.time, max_entries: int = 2000):
-        self.inner = inner
-        self.clock = clock
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._in_flight: dict[str, _InFlight] = {}
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    @staticmethod
-    def _response(entry: _Entry, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(entry.status, headers=entry.headers, content=entry.content, request=request)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        key = cache_key(request)
-        if key is None:
-            return self.inner.handle_request(request)
-        now = self.clock()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.expires > now:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._response(entry, request)
-            flight = self._in_flight.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._in_flight[key] = _InFlight()
-                self.misses += 1
-            else:
-                self.hits += 1
-        if not leader:
-            flight.done.wait(timeout=180)
-            if flight.entry is not None:
-                return self._response(flight.entry, request)
-            return self.inner.handle_request(request)  # the leader failed: try on our own
-        try:
-            response = self.inner.handle_request(request)
-            content = response.read()
-            entry = _Entry(
-                response.status_code, decoded_headers(response), content, self.clock() + ttl_for(request, now)
-            )
-            flight.entry = entry
-            if response.status_code == 200:
-                with self._lock:
-                    self._entries[key] = entry
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
-            else:
-                flight.entry = None  # followers retry themselves rather than share an error
-            return self._response(entry, request)
-        except BaseException as exc:
-            flight.error = exc
-            raise
-        finally:
-            with self._lock:
-                self._in_flight.pop(key, None)
-            flight.done.set()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def close(self) -> None:
-        self.inner.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +10,6 @@ import pytest
 
 from bot.errors import BusyError
 from bot.lexer.transport import (
-    CachingTransport,
     RateLimitTransport,
     RetryTransport,
     StoreRateLimiter,
@@ -19,22 +17,7 @@ from bot.lexer.transport import (
     token_key,
 )
 from bot.store import open_store
-
-
-class FakeClock:
-    """A shared fake clock; sleep advances it."""
-
-    def __init__(self, start: float = 1_000_000.0):
-        self.t = start
-        self.lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self.lock:
-            return self.t
-
-    def sleep(self, s: float) -> None:
-        with self.lock:
-            self.t += s
+from tests.lexer.fakes import FakeClock
 
 
 @pytest.fixture
@@ -162,71 +145,6 @@ def test_long_retry_after_is_returned_not_slept():
 def test_parse_retry_after_http_date():
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == pytest.approx(60, abs=1)
     assert parse_retry_after("soon") is None
-
-
-def _report_body(**kw):
-    body = {"type": "summary", "date_from": "2020-01-01T00:00:00+00:00", "date_to": "2020-01-01T23:59:59+00:00"}
-    body.update(kw)
-    return body
-
-
-def test_coalescing_20_concurrent_identical_queries_send_one_request():
-    calls = []
-    gate = threading.Event()
-
-    def handler(request):
-        calls.append(request)
-        gate.wait(2)
-        return httpx.Response(200, json={"total_volume": 5})
-
-    client = httpx.Client(transport=CachingTransport(httpx.MockTransport(handler)))
-    with ThreadPoolExecutor(20) as pool:
-        futures = [pool.submit(client.post, "http://x/v1/activity/reports", json=_report_body()) for _ in range(20)]
-        threading.Timer(0.3, gate.set).start()
-        results = [f.result() for f in futures]
-    assert len(calls) == 1
-    assert all(r.json() == {"total_volume": 5} for r in results)
-
-
-def test_cache_keys_on_body_and_ttl_depends_on_range():
-    calls = []
-    clock = FakeClock(start=2_000_000_000.0)  # 2033: 2020 ranges are past
-
-    def handler(request):
-        calls.append(json.loads(request.content))
-        return httpx.Response(200, json={})
-
-    client = httpx.Client(transport=CachingTransport(httpx.MockTransport(handler), clock=clock))
-    client.post("http://x/v1/activity/reports", json=_report_body())
-    client.post("http://x/v1/activity/reports", json=dict(reversed(list(_report_body().items()))))  # same query
-    client.post("http://x/v1/activity/reports", json=_report_body(groups=[1]))
-    assert len(calls) == 2
-    clock.sleep(3600)  # past range: still cached after an hour
-    client.post("http://x/v1/activity/reports", json=_report_body())
-    assert len(calls) == 2
-    live = _report_body(date_from="2033-05-18T00:00:00+00:00", date_to="2033-05-18T23:59:59+00:00")  # today
-    client.post("http://x/v1/activity/reports", json=live)
-    clock.sleep(300)  # today's numbers: cached for minutes…
-    client.post("http://x/v1/activity/reports", json=live)
-    assert len(calls) == 3
-    clock.sleep(900)  # …but not a quarter hour
-    client.post("http://x/v1/activity/reports", json=live)
-    assert len(calls) == 4
-
-
-def test_exports_and_errors_are_not_cached():
-    calls = []
-
-    def handler(request):
-        calls.append(1)
-        body = json.loads(request.content)
-        return httpx.Response(500 if body["type"] == "summary" else 200, json={})
-
-    client = httpx.Client(transport=CachingTransport(httpx.MockTransport(handler)))
-    for _ in range(2):
-        client.post("http://x/v1/activity/reports", json=_report_body(type="case_details"))
-        client.post("http://x/v1/activity/reports", json=_report_body())
-    assert len(calls) == 4
 
 
 def test_an_export_poll_yielding_to_queued_commands_looks_again_soon_not_in_five_minutes(store):
