@@ -24,8 +24,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.config import SANDBOX_TOKEN
-from bot.sandbox import data as d
 from bot.sandbox.csv_export import stream_csv
+from bot.sandbox.data.activity import ActivityData
+from bot.sandbox.data.records import Query
+from bot.sandbox.data.reports import EXPORT_TYPES, NPS_TYPES, REPORT_TYPES, compute_report
+from bot.sandbox.data.world import FORMS, GROUPS, NPS_CATEGORIES
 from bot.timeframe import over_twelve_months
 
 logger = logging.getLogger(__name__)
@@ -78,7 +81,7 @@ class _Failure:
 @dataclass
 class _Job:
     token: str
-    query: d.Query
+    query: Query
     created: datetime
     polls: int = 0
     forced: str | None = None
@@ -145,7 +148,7 @@ class LexerSandbox:
         self.export_size_bytes = export_size_bytes
         self.base_url = base_url.rstrip("/")
         self._rate_clock = rate_clock or time.monotonic  # real elapsed time even when `clock` is frozen
-        self.data = d.ActivityData(seed, self.clock(), extra_agents)
+        self.data = ActivityData(seed, self.clock(), extra_agents)
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._windows: dict[str, _RateWindow] = {}
@@ -166,25 +169,25 @@ class LexerSandbox:
 
     @property
     def groups(self) -> list[dict]:
-        return [dict(g) for g in d.GROUPS]
+        return [dict(g) for g in GROUPS]
 
     @property
     def forms(self) -> list[dict]:
-        return [dict(f, groups=list(f["groups"])) for f in d.FORMS]
+        return [dict(f, groups=list(f["groups"])) for f in FORMS]
 
     def report(self, body: dict) -> Any:
         """Exactly what POST /v1/activity/reports answers for `body`; SandboxHTTPError for an error answer."""
         q = self.parse_query(body)
-        if q.type in d.EXPORT_TYPES:
+        if q.type in EXPORT_TYPES:
             return self._start_export(q)
-        return d.compute_report(self.data, q, self.clock())
+        return compute_report(self.data, q, self.clock())
 
-    def parse_query(self, body: Any) -> d.Query:
+    def parse_query(self, body: Any) -> Query:
         """Validate a report body in the order Lexer answers: malformed, type, dates, future, too long."""
         if not isinstance(body, dict):
             raise SandboxHTTPError(404, ERR_NOT_FOUND)
         rtype = body.get("type")
-        if rtype not in d.REPORT_TYPES and rtype not in d.EXPORT_TYPES:
+        if rtype not in REPORT_TYPES and rtype not in EXPORT_TYPES:
             raise SandboxHTTPError(400, ERR_TYPE)
         start, end = _parse_when(body.get("date_from")), _parse_when(body.get("date_to"))
         if end < start:
@@ -198,17 +201,17 @@ class LexerSandbox:
         if users is not None or groups is not None:
             agents = frozenset(users or ()) | self.data.agents_in_groups(groups or ())
         category = body.get("nps_category") or "all"
-        if category not in d.NPS_CATEGORIES:
+        if category not in NPS_CATEGORIES:
             raise SandboxHTTPError(404, ERR_NOT_FOUND)
         form = None
-        if rtype in d.NPS_TYPES:
+        if rtype in NPS_TYPES:
             try:
                 form = int(str(body.get("form")).strip())
             except ValueError:
                 raise SandboxHTTPError(404, ERR_NOT_FOUND) from None
-            if form not in {f["id"] for f in d.FORMS}:
+            if form not in {f["id"] for f in FORMS}:
                 raise SandboxHTTPError(404, ERR_NOT_FOUND)
-        return d.Query(rtype, start, end, form, category, agents)
+        return Query(rtype, start, end, form, category, agents)
 
     # ------------------------------------------------------------ test controls
 
@@ -376,7 +379,7 @@ class LexerSandbox:
 
     # ------------------------------------------------------------ exports
 
-    def _start_export(self, q: d.Query) -> dict:
+    def _start_export(self, q: Query) -> dict:
         token = secrets.token_urlsafe(24)  # doubles as the unguessable download name
         with self._lock:
             self._jobs[token] = _Job(token, q, self.clock(), forced=self._forced_future)
