@@ -85,8 +85,8 @@ def main() -> None:
     from bot.sandbox.server import serve_in_thread
     from bot.sandbox.slack_standin import SlackStandIn
     from bot.store import open_store
-    from digests.budget import reservations
     from digests.jobs import send_digest
+    from digests.reservations import reservations
 
     p = argparse.ArgumentParser()
     p.add_argument("--scale", type=float, default=1.0, help="divide every duration by this (1 = real limit)")

@@ -59,7 +59,7 @@ from bench.fleet import (  # noqa: E402
     wait_healthy,
 )
 from bot.config import SANDBOX_TOKEN  # noqa: E402
-from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
+from bot.lexer.rate_limit import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
 from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
 from bot.sandbox.server import serve_in_thread  # noqa: E402
 from bot.sandbox.slack_standin import SlackStandIn  # noqa: E402

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.cli import build_served  # noqa: E402
 from bot.command_workers import WORKER_THREADS, workspace_bound  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.lexer.transport import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
+from bot.lexer.rate_limit import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
 from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402
 from bot.sandbox.server import serve_in_thread  # noqa: E402
 from bot.sandbox.slack_standin import SlackStandIn  # noqa: E402

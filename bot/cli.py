@@ -39,8 +39,8 @@ def build_deps(
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones, build_web_client
     from bot.store import open_store
-    from digests.budget import reservations
     from digests.render import DigestRenderer
+    from digests.reservations import reservations
 
     store = store or open_store(settings.db_path, secret_box(settings))
     # Lexer's budget by class (bot/lexer/budget.py): digests and alerts hold their share, queued commands wait
@@ -101,7 +101,7 @@ def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
     from bot.lexer.build import build_activity_client, build_unconnected_client
     from bot.lexer.directory import Directory
     from bot.slack_web import UserTimezones, build_web_client
-    from digests.budget import reservations
+    from digests.reservations import reservations
 
     settings = replace(
         root.settings,

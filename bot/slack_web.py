@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.error import URLError
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,6 +67,31 @@ def slack_error_code(exc: SlackApiError) -> str:
         return str(exc.response.get("error") or "unknown_error")
     except Exception:  # a response with no JSON body
         return "unknown_error"
+
+
+@dataclass(frozen=True)
+class ChannelProblem:
+    """Why the bot cannot post in a channel."""
+
+    code: str  # is_archived | not_in_channel, or the error conversations.info answered with
+    unseen: bool = False  # Slack would not show the channel: `code` is its error
+
+
+def channel_problem(client: WebClient | None, channel_id: str) -> ChannelProblem | None:
+    """None when the bot can post in the channel (a DM, or a live channel it is in); else why not.
+
+    No client (`lexer-bot ask`) cannot look, so it does not refuse."""
+    if client is None:
+        return None
+    try:
+        info = client.conversations_info(channel=channel_id).get("channel") or {}
+    except SlackApiError as exc:
+        return ChannelProblem(slack_error_code(exc), unseen=True)
+    if info.get("is_archived"):
+        return ChannelProblem("is_archived")
+    if info.get("is_im") or info.get("is_member", True):
+        return None
+    return ChannelProblem("not_in_channel")
 
 
 def categorize(code: str) -> str:

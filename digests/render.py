@@ -1,4 +1,4 @@
-"""One Jinja2 Environment for digests: filters, the override directory, render_digest (pure).
+"""One Jinja2 Environment for digests: filters, the override directory, DigestRenderer (pure).
 
 Templates render a whole Slack message as JSON: data goes through `tojson`
 (and `mrkdwn` for text a user or agent wrote), so a name can neither break the
@@ -135,15 +135,3 @@ def _render(env: jinja2.Environment, name: str, ctx: DigestContext) -> dict:
     except ValueError as exc:
         raise TemplateOverrideError(f"Slack would refuse it: {exc}") from None
     return message
-
-
-_renderers: dict[str | None, DigestRenderer] = {}
-
-
-def render_digest(ctx: DigestContext, templates_dir: str | Path | None = None) -> dict:
-    """Render with a renderer kept per templates directory (one Environment each, templates cached)."""
-    key = str(templates_dir) if templates_dir else None
-    renderer = _renderers.get(key)
-    if renderer is None:
-        renderer = _renderers[key] = DigestRenderer(templates_dir)
-    return renderer.render(ctx)

@@ -27,7 +27,7 @@ USERS = [f"UBURST{i:03d}" for i in range(10)]
 
 def _served_bot(settings, slack, *, rate_limit=None, rate_window_s=None, command_workers=0):
     from bot.cli import build_served
-    from digests.budget import reservations
+    from digests.reservations import reservations
 
     store = open_store(settings.db_path)
     api = build_activity_client(
@@ -308,7 +308,7 @@ def test_the_same_query_from_three_processes_sends_one_request(sandbox, slack, t
 
 def test_digests_due_soon_keep_their_share_while_commands_use_the_rest(sandbox, tmp_path):
     """A burst at 08:58 with digests at 09:00: commands stop at the digests' reservation; digests send at once."""
-    from digests.budget import reservations
+    from digests.reservations import reservations
     from tests.conftest import BOT_TOKEN
 
     settings = make_settings(sandbox, Served(None, "http://127.0.0.1:9"), tmp_path, slack_bot_token=BOT_TOKEN)

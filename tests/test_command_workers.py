@@ -61,7 +61,7 @@ def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
     from types import SimpleNamespace
 
     from bot.command_workers import CommandIntake
-    from bot.lexer.transport import StoreRateLimiter
+    from bot.lexer.rate_limit import StoreRateLimiter
 
     limiter = StoreRateLimiter(fresh_store, "xoxp-token", clock=lambda: 1000.0)
     deps = SimpleNamespace(

@@ -1,9 +1,10 @@
-"""The Slack client's retries and the 'did Slack certainly not post' test, against the served stand-in."""
+"""The Slack client's retries, the 'did Slack certainly not post' test and 'can the bot post here', against the
+served stand-in."""
 
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_web import build_web_client, certainly_not_posted, is_transient
+from bot.slack_web import ChannelProblem, build_web_client, certainly_not_posted, channel_problem, is_transient
 from tests.conftest import CHANNEL, USER_SYDNEY
 
 
@@ -71,3 +72,14 @@ def test_a_refused_connection_certainly_did_not_post():
     with pytest.raises(Exception) as raised:
         client.chat_postMessage(channel=CHANNEL, text="x")
     assert certainly_not_posted(raised.value) and is_transient(raised.value)
+
+
+def test_channel_problem_says_why_the_bot_cannot_post(settings, slack):
+    client = build_web_client(settings)
+    dm = client.conversations_open(users=USER_SYDNEY)["channel"]["id"]
+    assert channel_problem(client, CHANNEL) is None
+    assert channel_problem(client, dm) is None
+    assert channel_problem(client, "C0NOTIN") == ChannelProblem("not_in_channel")
+    assert channel_problem(client, "C0ARCHIV") == ChannelProblem("is_archived")
+    assert channel_problem(client, "C0NOPE") == ChannelProblem("channel_not_found", unseen=True)
+    assert channel_problem(None, "C0NOPE") is None  # `lexer-bot ask` has no client to look with

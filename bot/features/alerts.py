@@ -11,6 +11,8 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from slack_sdk import WebClient
+
 from bot.commands import Asker, CommandHandler, Reply, asker_is_admin, lexer_missing, refusal_for
 from bot.deps import Deps
 from bot.errors import CommandError
@@ -30,6 +32,7 @@ from bot.slack.messages.help import error_message, notice_message
 from bot.slack.messages.reports import team_message
 from bot.slack.parsing import AlertsCommand, snooze_end
 from bot.slack.parsing.values import MIN_COUNT, WINDOW_MINUTES, local_instant
+from bot.slack_web import CHANNEL_HELP, channel_problem
 from digests.alerts.detect import DEFAULT_MIN_COUNT, DEFAULT_SENSITIVITY, DEFAULT_WINDOW_MINUTES
 
 logger = logging.getLogger(__name__)
@@ -60,23 +63,17 @@ def _target_channel(cmd: AlertsCommand, asker: Asker) -> str:
     return channel
 
 
-def check_bot_in_channel(slack, channel_id: str) -> None:
+def check_bot_in_channel(slack: WebClient | None, channel_id: str) -> None:
     """Refuse (with how to invite the bot) when it cannot post in the channel."""
-    if slack is None:
+    problem = channel_problem(slack, channel_id)
+    if problem is None:
         return
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack_web import CHANNEL_HELP, slack_error_code
-
-    try:
-        info = slack.conversations_info(channel=channel_id).get("channel") or {}
-    except SlackApiError as exc:
-        code = slack_error_code(exc)
-        raise CommandError(f"I cannot see that channel ({code}).", hint=CHANNEL_HELP.get(code, INVITE_HELP)) from None
-    if info.get("is_archived"):
+    if problem.unseen:
+        hint = CHANNEL_HELP.get(problem.code, INVITE_HELP)
+        raise CommandError(f"I cannot see that channel ({problem.code}).", hint=hint)
+    if problem.code == "is_archived":
         raise CommandError("That channel is archived.", hint="Pick another channel.")
-    if info.get("is_member") is False:
-        raise CommandError("The bot is not in that channel, so it could not post alerts there.", hint=INVITE_HELP)
+    raise CommandError("The bot is not in that channel, so it could not post alerts there.", hint=INVITE_HELP)
 
 
 def _on(cmd: AlertsCommand, asker: Asker, deps: Deps) -> Reply:

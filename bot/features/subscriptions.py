@@ -8,7 +8,6 @@ digests/) because the reply to `/lexer subscribe` names the next run.
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.commands import Asker, CommandHandler, Reply
 from bot.deps import Deps
@@ -23,59 +22,17 @@ from bot.slack.messages.subscriptions import (
     subscriptions_message,
     unsubscribed_message,
 )
-from bot.slack.parsing import CADENCES, SubscribeCommand, UnsubscribeCommand
+from bot.slack.parsing import SubscribeCommand, UnsubscribeCommand
+from bot.slack_web import CHANNEL_HELP, ChannelProblem, channel_problem
 from digests.triggers import next_run
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("sla", "nps")
 DEFAULT_CADENCE = "daily"
 DEFAULT_AT = "09:00"
 
 
 # ------------------------------------------------------------------ /lexer handlers
-
-
-def _parse_at(text: str | None) -> str:
-    raw = (text or DEFAULT_AT).strip()
-    try:
-        hour, minute = (int(x) for x in raw.split(":"))
-    except ValueError:
-        raise CommandError(f"`{raw}` is not a time.", hint="Write the time as HH:MM, e.g. `at 09:00`.") from None
-    if not (0 <= hour < 24 and 0 <= minute < 60):
-        raise CommandError(f"`{raw}` is not a time of day.", hint="Write the time as HH:MM, e.g. `at 09:00`.")
-    return f"{hour:02d}:{minute:02d}"
-
-
-def _zone_name(cmd: SubscribeCommand, asker: Asker) -> str:
-    name = cmd.tz_name or getattr(asker.tz, "key", None) or "UTC"
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CommandError(
-            f"`{name}` is not a timezone I know.",
-            hint="Use an IANA name like `tz Australia/Sydney` or `tz America/New_York`.",
-        ) from None
-    return name
-
-
-def channel_problem(slack, channel_id: str) -> str | None:
-    """None when the bot can post in the channel; else the Slack error code that says why not."""
-    if slack is None:
-        return None
-    from slack_sdk.errors import SlackApiError
-
-    from bot.slack_web import slack_error_code
-
-    try:
-        info = slack.conversations_info(channel=channel_id).get("channel") or {}
-    except SlackApiError as exc:
-        return slack_error_code(exc)
-    if info.get("is_archived"):
-        return "is_archived"
-    if info.get("is_im") or info.get("is_member", True):
-        return None
-    return "not_in_channel"
 
 
 def find_channel_id(slack, name: str) -> str:
@@ -101,19 +58,15 @@ def find_channel_id(slack, name: str) -> str:
     )
 
 
-def _channel_refusal(code: str, channel_id: str) -> CommandError:
-    from bot.slack_web import CHANNEL_HELP
-
-    hint = CHANNEL_HELP.get(code, f"Slack said `{code}`; check the channel and try again.")
+def _channel_refusal(problem: ChannelProblem, channel_id: str) -> CommandError:
+    hint = CHANNEL_HELP.get(problem.code, f"Slack said `{problem.code}`; check the channel and try again.")
     return CommandError(f"I can't post digests in <#{channel_id}>.", hint=hint)
 
 
 def subscribe(cmd: SubscribeCommand, asker: Asker, deps: Deps) -> Reply:
+    """The parser has checked the kind, schedule, time and zone (bot.slack.parsing.subscriptions); what is left is
+    what only Slack and Lexer know: the channel, the NPS form, and whether the bot can post there."""
     kind = cmd.kind
-    if kind not in KINDS:
-        raise CommandError(
-            "Say which digest: `sla` or `nps`.", hint="e.g. `/lexer subscribe sla #support daily at 09:00`"
-        )
     channel_id = cmd.channel_id
     if channel_id is None and cmd.channel_name:
         channel_id = find_channel_id(deps.slack, cmd.channel_name)
@@ -121,13 +74,9 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, deps: Deps) -> Reply:
     if not channel_id:
         raise CommandError("Say which channel the digest goes to.", hint="e.g. `/lexer subscribe sla #support`")
     cadence = cmd.cadence or DEFAULT_CADENCE
-    if cadence not in CADENCES:
-        raise CommandError(f"`{cadence}` is not a cadence.", hint="Use daily, weekdays or weekly DAY.")
     weekday = cmd.weekday
-    if cadence == "weekly" and weekday is None:
-        raise CommandError("Say which day for a weekly digest.", hint="e.g. `weekly mon`")
-    at_time = _parse_at(cmd.at_time)
-    tz = _zone_name(cmd, asker)
+    at_time = cmd.at_time or DEFAULT_AT
+    tz = cmd.tz_name or asker.tz.key
     form_id = None
     form_name = None
     if kind == "nps":
@@ -176,9 +125,7 @@ def subscribe(cmd: SubscribeCommand, asker: Asker, deps: Deps) -> Reply:
 
 def unsubscribe(cmd: UnsubscribeCommand, asker: Asker, deps: Deps) -> Reply:
     sub_id = cmd.subscription_id
-    if sub_id is None:
-        raise CommandError("Say which subscription to stop.", hint="`/lexer subscriptions` lists them with their ids.")
-    sub = deps.store.subscriptions.get(int(sub_id))
+    sub = deps.store.subscriptions.get(sub_id)
     if sub is None or not deps.store.subscriptions.delete(sub.id):
         raise CommandError(
             f"There is no subscription `{sub_id}`.", hint="`/lexer subscriptions` lists them with their ids."

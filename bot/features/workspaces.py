@@ -257,10 +257,6 @@ def _lexer_token_keys(store, key: str) -> list[str]:
     return [token_key(connection.token)] if connection is not None else []
 
 
-def workspace_of(body: dict) -> str:
-    return request_workspace(body)
-
-
 # ------------------------------------------------------------------ Bolt's OAuth flow
 
 

@@ -5,6 +5,8 @@ Digests hold what the subscriptions due in the coming window need; alert checks 
 small fixed share while alerts are on; export polls may not crowd out waiting
 commands; commands get the rest. A reservation nobody is using is lent: a class
 may send whenever the free slots exceed what the *other* classes still hold.
+The limiter that counts the window is bot.lexer.rate_limit; what digests and
+alerts hold is computed from the subscriptions in digests.reservations.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from bot.config import Settings
 from bot.errors import NotConnectedError
 from bot.lexer.budget import Reservations
 from bot.lexer.client import ActivityClient
+from bot.lexer.rate_limit import RateLimitTransport, StoreRateLimiter
 from bot.lexer.shared_cache import SharedCachingTransport
-from bot.lexer.transport import RateLimitTransport, RetryTransport, StoreRateLimiter
+from bot.lexer.transport import RetryTransport
 
 SANDBOX_BASE = "http://lexer-sandbox"
 DEFAULT_API_URL = Settings.lexer_api_url

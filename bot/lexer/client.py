@@ -1,7 +1,8 @@
 """ActivityClient: one method per Activity API endpoint and report, typed results.
 
 The client stays plain: rate limiting, retries and caching live in the
-transports (bot.lexer.transport). Every HTTP failure becomes a typed
+transports (bot.lexer.rate_limit, bot.lexer.transport, bot.lexer.shared_cache).
+Every HTTP failure becomes a typed
 bot.errors.LexerApiError with a message a Slack user can act on.
 """
 

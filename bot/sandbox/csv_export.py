@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
 
-from bot.sandbox.data import CLASSIFICATIONS, FORMS, ActivityData, Case, Message, Query, Survey, iso_z, nps_submissions
+from bot.sandbox.data.activity import ActivityData
+from bot.sandbox.data.records import Case, Message, Query, Survey
+from bot.sandbox.data.reports import nps_submissions
+from bot.sandbox.data.world import CLASSIFICATIONS, FORMS, iso_z
 
 CHUNK = 64 * 1024
 _CLASS_NAMES = {c[0]: c[1] for c in CLASSIFICATIONS}

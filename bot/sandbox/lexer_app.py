@@ -9,7 +9,6 @@ need no token and are not rate limited.
 from __future__ import annotations
 
 import collections
-import gzip
 import hmac
 import json
 import logging
@@ -24,8 +23,30 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.config import SANDBOX_TOKEN
-from bot.sandbox import data as d
 from bot.sandbox.csv_export import stream_csv
+from bot.sandbox.data.activity import ActivityData
+from bot.sandbox.data.records import Query
+from bot.sandbox.data.reports import EXPORT_TYPES, NPS_TYPES, REPORT_TYPES, compute_report
+from bot.sandbox.data.world import FORMS, GROUPS, NPS_CATEGORIES
+from bot.sandbox.lexer_wire import (
+    ERR_BAD_TOKEN,
+    ERR_FUTURE,
+    ERR_MISSING_AUTH,
+    ERR_NOT_FOUND,
+    ERR_RATE,
+    ERR_TOO_LONG,
+    ERR_TYPE,
+    REASONS,
+    Failure,
+    SandboxHTTPError,
+    failure_answer,
+    gzip_answer,
+    json_answer,
+    parse_ids,
+    parse_when,
+    read_body,
+    replace_fields,
+)
 from bot.timeframe import over_twelve_months
 
 logger = logging.getLogger(__name__)
@@ -34,51 +55,11 @@ STATUS_PATH = "/api/public/v1/activity/reports/status"
 DOWNLOAD_PREFIX = "/downloads/"
 MAX_RECORDED = 50_000
 
-# (error, message) per the doc's Errors table
-ERR_MISSING_AUTH = ("Unauthorized", "Missing authentication data")
-ERR_BAD_TOKEN = ("Unauthorized - api token not matching", "Your API token provided is not valid")
-ERR_TOO_LONG = ("Invalid report - date range is too long", "Your date range must be not greater than 12 months")
-ERR_FUTURE = ("Invalid report - starting date is a future date", "Starting date must be in the past")
-ERR_TYPE = ("Invalid report - invalid type", "Chart type provided is invalid")
-ERR_NOT_FOUND = ("Not found", "General error for malformed request")
-ERR_RATE = ("Rate limited exceeded", "You're making too many requests")
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
-
-class SandboxHTTPError(Exception):
-    """An error answer: status plus the doc's (error, message) pair."""
-
-    def __init__(self, status: int, pair: tuple[str, str], headers: list[tuple[str, str]] | None = None):
-        super().__init__(f"{status} {pair[0]}")
-        self.status = status
-        self.pair = pair
-        self.headers = headers or []
-
-
-@dataclass
-class _Failure:
-    status: int
-    times: int
-    body: bytes | None
-    retry_after: int | None
-    path_prefix: str | None
-
 
 @dataclass
 class _Job:
     token: str
-    query: d.Query
+    query: Query
     created: datetime
     polls: int = 0
     forced: str | None = None
@@ -91,30 +72,6 @@ class _RateWindow:
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _parse_when(value: Any) -> datetime:
-    if not isinstance(value, str) or not value.strip():
-        raise SandboxHTTPError(404, ERR_NOT_FOUND)
-    try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise SandboxHTTPError(404, ERR_NOT_FOUND) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)  # no offset: read as UTC
-
-
-def _parse_ids(value: Any) -> list[int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise SandboxHTTPError(404, ERR_NOT_FOUND)
-    out = []
-    for v in value:
-        try:
-            out.append(int(str(v).strip()))
-        except ValueError:
-            raise SandboxHTTPError(404, ERR_NOT_FOUND) from None
-    return out
 
 
 class LexerSandbox:
@@ -145,11 +102,11 @@ class LexerSandbox:
         self.export_size_bytes = export_size_bytes
         self.base_url = base_url.rstrip("/")
         self._rate_clock = rate_clock or time.monotonic  # real elapsed time even when `clock` is frozen
-        self.data = d.ActivityData(seed, self.clock(), extra_agents)
+        self.data = ActivityData(seed, self.clock(), extra_agents)
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._windows: dict[str, _RateWindow] = {}
-        self._failures: list[_Failure] = []
+        self._failures: list[Failure] = []
         self._jobs: dict[str, _Job] = {}
         self._forced_future: str | None = None
         self._delays: dict[str, float] = {}  # token -> seconds each of its answers takes (set_delay)
@@ -166,49 +123,49 @@ class LexerSandbox:
 
     @property
     def groups(self) -> list[dict]:
-        return [dict(g) for g in d.GROUPS]
+        return [dict(g) for g in GROUPS]
 
     @property
     def forms(self) -> list[dict]:
-        return [dict(f, groups=list(f["groups"])) for f in d.FORMS]
+        return [dict(f, groups=list(f["groups"])) for f in FORMS]
 
     def report(self, body: dict) -> Any:
         """Exactly what POST /v1/activity/reports answers for `body`; SandboxHTTPError for an error answer."""
         q = self.parse_query(body)
-        if q.type in d.EXPORT_TYPES:
+        if q.type in EXPORT_TYPES:
             return self._start_export(q)
-        return d.compute_report(self.data, q, self.clock())
+        return compute_report(self.data, q, self.clock())
 
-    def parse_query(self, body: Any) -> d.Query:
+    def parse_query(self, body: Any) -> Query:
         """Validate a report body in the order Lexer answers: malformed, type, dates, future, too long."""
         if not isinstance(body, dict):
             raise SandboxHTTPError(404, ERR_NOT_FOUND)
         rtype = body.get("type")
-        if rtype not in d.REPORT_TYPES and rtype not in d.EXPORT_TYPES:
+        if rtype not in REPORT_TYPES and rtype not in EXPORT_TYPES:
             raise SandboxHTTPError(400, ERR_TYPE)
-        start, end = _parse_when(body.get("date_from")), _parse_when(body.get("date_to"))
+        start, end = parse_when(body.get("date_from")), parse_when(body.get("date_to"))
         if end < start:
             raise SandboxHTTPError(404, ERR_NOT_FOUND)
         if start > self.clock():
             raise SandboxHTTPError(400, ERR_FUTURE)
         if over_twelve_months(start, end):
             raise SandboxHTTPError(400, ERR_TOO_LONG)
-        users, groups = _parse_ids(body.get("users")), _parse_ids(body.get("groups"))
+        users, groups = parse_ids(body.get("users")), parse_ids(body.get("groups"))
         agents: frozenset[int] | None = None
         if users is not None or groups is not None:
             agents = frozenset(users or ()) | self.data.agents_in_groups(groups or ())
         category = body.get("nps_category") or "all"
-        if category not in d.NPS_CATEGORIES:
+        if category not in NPS_CATEGORIES:
             raise SandboxHTTPError(404, ERR_NOT_FOUND)
         form = None
-        if rtype in d.NPS_TYPES:
+        if rtype in NPS_TYPES:
             try:
                 form = int(str(body.get("form")).strip())
             except ValueError:
                 raise SandboxHTTPError(404, ERR_NOT_FOUND) from None
-            if form not in {f["id"] for f in d.FORMS}:
+            if form not in {f["id"] for f in FORMS}:
                 raise SandboxHTTPError(404, ERR_NOT_FOUND)
-        return d.Query(rtype, start, end, form, category, agents)
+        return Query(rtype, start, end, form, category, agents)
 
     # ------------------------------------------------------------ test controls
 
@@ -230,7 +187,7 @@ class LexerSandbox:
     ) -> None:
         """Answer the next `times` requests (whose path starts with path_prefix) with this status instead."""
         with self._lock:
-            self._failures.append(_Failure(status, times, body, retry_after, path_prefix))
+            self._failures.append(Failure(status, times, body, retry_after, path_prefix))
 
     def set_delay(self, token: str, seconds: float) -> None:
         """Answer every request made with `token` `seconds` late (a slow Lexer for one workspace; 0: undo)."""
@@ -269,7 +226,7 @@ class LexerSandbox:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or "/"
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        raw = _read_body(environ)
+        raw = read_body(environ)
         parsed: Any = None
         if raw:
             try:
@@ -292,20 +249,20 @@ class LexerSandbox:
         try:
             status, headers, chunks = self._dispatch(method, path, query, raw, parsed, environ)
         except SandboxHTTPError as e:
-            status, headers, chunks = _json_answer(e.status, {"error": e.pair[0], "message": e.pair[1]}, e.headers)
+            status, headers, chunks = json_answer(e.status, {"error": e.pair[0], "message": e.pair[1]}, e.headers)
         except Exception:  # a sandbox bug must still answer like a server would
             logger.exception("sandbox error on %s %s", method, path)
-            status, headers, chunks = _json_answer(500, {"error": "Internal Server Error"})
+            status, headers, chunks = json_answer(500, {"error": "Internal Server Error"})
         record["status"] = status
         if self.gzip and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
-            headers, chunks = _gzip_answer(headers, chunks)
-        start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+            headers, chunks = gzip_answer(headers, chunks)
+        start_response(f"{status} {REASONS.get(status, 'Error')}", headers)
         return chunks
 
     def _dispatch(self, method: str, path: str, query: dict, raw: bytes, parsed: Any, environ):
         failure = self._take_failure(path)
         if failure is not None:
-            return _failure_answer(failure)
+            return failure_answer(failure)
         if path.startswith(DOWNLOAD_PREFIX) and method == "GET":
             return self._download(path[len(DOWNLOAD_PREFIX) :])
         token = environ.get("HTTP_AUTH_API_TOKEN") or (query.get("api_token") if path == STATUS_PATH else None)
@@ -315,13 +272,13 @@ class LexerSandbox:
         if delay:
             time.sleep(delay)
         if method == "GET" and path in ("/v1/users", "/v1/groups", "/v1/forms"):
-            return _json_answer(200, getattr(self, path.rsplit("/", 1)[1]))
+            return json_answer(200, getattr(self, path.rsplit("/", 1)[1]))
         if method == "POST" and path == "/v1/activity/reports":
             if raw and parsed is None:
                 raise SandboxHTTPError(404, ERR_NOT_FOUND)
             return self._report_answer(parsed)
         if method == "GET" and path == STATUS_PATH:
-            return _json_answer(200, self._poll(query.get("token", "")))
+            return json_answer(200, self._poll(query.get("token", "")))
         raise SandboxHTTPError(404, ERR_NOT_FOUND)
 
     def _report_answer(self, body: Any):
@@ -329,15 +286,15 @@ class LexerSandbox:
         with self._lock:
             bad = {f: raw for (rtype, f), raw in self._bad_values.items() if rtype in (None, body.get("type"))}
         if not bad:
-            return _json_answer(200, payload)
+            return json_answer(200, payload)
         markers = {f: f"\u0000bad-{i}\u0000" for i, f in enumerate(bad)}
-        text = json.dumps(_replace_fields(payload, markers))
+        text = json.dumps(replace_fields(payload, markers))
         for f, marker in markers.items():
             text = text.replace(json.dumps(marker), bad[f])
         data = text.encode()
         return 200, [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))], [data]
 
-    def _take_failure(self, path: str) -> _Failure | None:
+    def _take_failure(self, path: str) -> Failure | None:
         with self._lock:
             for f in self._failures:
                 if f.path_prefix is None or path.startswith(f.path_prefix):
@@ -376,7 +333,7 @@ class LexerSandbox:
 
     # ------------------------------------------------------------ exports
 
-    def _start_export(self, q: d.Query) -> dict:
+    def _start_export(self, q: Query) -> dict:
         token = secrets.token_urlsafe(24)  # doubles as the unguessable download name
         with self._lock:
             self._jobs[token] = _Job(token, q, self.clock(), forced=self._forced_future)
@@ -410,58 +367,6 @@ class LexerSandbox:
         if length is not None:
             headers.append(("Content-Length", str(length)))
         return 200, headers, chunks
-
-
-def _replace_fields(value: Any, markers: dict[str, str]) -> Any:
-    """`value` with every dict entry named in `markers` set to its marker, at any depth."""
-    if isinstance(value, dict):
-        return {k: markers[k] if k in markers else _replace_fields(v, markers) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_fields(v, markers) for v in value]
-    return value
-
-
-def _read_body(environ) -> bytes:
-    try:
-        n = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        n = 0
-    return environ["wsgi.input"].read(n) if n > 0 else b""
-
-
-def _json_answer(status: int, payload: Any, extra: list[tuple[str, str]] | None = None):
-    body = json.dumps(payload).encode()
-    headers = [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(body)))]
-    return status, headers + (extra or []), [body]
-
-
-def _gzip_answer(headers: list[tuple[str, str]], chunks) -> tuple[list[tuple[str, str]], Any]:
-    """Compress a JSON or HTML answer the way a proxy would; streamed CSV downloads pass as they are."""
-    ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
-    if not ctype.startswith(("application/json", "text/html")):
-        return headers, chunks
-    body = gzip.compress(b"".join(chunks))
-    kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    return kept + [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding"), ("Content-Length", str(len(body)))], [
-        body
-    ]
-
-
-def _failure_answer(f: _Failure):
-    extra = [("Retry-After", str(f.retry_after))] if f.retry_after is not None else []
-    if f.body is not None:
-        body = f.body
-        ctype = "application/json; charset=utf-8"
-    elif f.status == 429:
-        body, ctype = json.dumps({"error": ERR_RATE[0], "message": ERR_RATE[1]}).encode(), "application/json"
-    elif f.status >= 500:  # what a proxy in front of Lexer sends
-        body, ctype = (
-            f"<html><body><h1>{f.status} {_REASONS.get(f.status, 'Error')}</h1></body></html>".encode(),
-            "text/html",
-        )
-    else:
-        body, ctype = json.dumps({"error": _REASONS.get(f.status, "Error")}).encode(), "application/json"
-    return f.status, [("Content-Type", ctype), ("Content-Length", str(len(body)))] + extra, [body]
 
 
 def create_sandbox_app(**kw) -> LexerSandbox:

@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.crypto import SecretBox
-from bot.lexer.transport import StoreRateLimiter
+from bot.lexer.rate_limit import StoreRateLimiter
 from bot.store import open_store
 from bot.store.copy import data_tables
 from bot.store.installations import SlackInstallationStore

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.lexer.transport import StoreRateLimiter
+from bot.lexer.rate_limit import StoreRateLimiter
 from bot.store import Store, open_store
 from bot.store.backend import redact_url
 from tests.conftest import wait_for

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from bot.errors import BadRangeError, CommandError
 from bot.slack.parsing import SubscribeCommand, SubscriptionsCommand, UnsubscribeCommand, parse_command
+from bot.slack.parsing.values import zones
 from tests.slack.parsing.refusals import assert_refused
 
 VALID = [
@@ -91,3 +94,10 @@ INVALID = [
 @pytest.mark.parametrize("text,error,in_message,in_hint", INVALID, ids=[t for t, *_ in INVALID])
 def test_refuses_with_a_pointed_message(text, error, in_message, in_hint):
     assert_refused(text, error, in_message, in_hint)
+
+
+def test_every_zone_the_parser_can_give_is_one_zoneinfo_loads():
+    """bot.features.subscriptions stores the parsed zone as it is: the parser is the only check."""
+    by_key, by_city = zones()
+    for key in {*by_key.values(), *by_city.values()}:
+        assert ZoneInfo(key).key == key

@@ -1,4 +1,4 @@
-"""digests.budget: what Lexer's budget holds for the digests due in the coming window."""
+"""digests.reservations: what Lexer's budget holds for the digests due in the coming window."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import digests.triggers
 from bot.lexer.budget import DIGEST
-from digests.budget import REQUESTS_PER_DIGEST, reservations
+from digests.reservations import REQUESTS_PER_DIGEST, reservations
 from digests.triggers import Schedule, fire_times, fires_between
 
 UTC = timezone.utc

@@ -1,4 +1,4 @@
-"""The digest and alert shares of Lexer's budget, computed from the subscriptions and alert settings."""
+"""The digest and alert reservations in Lexer's window (bot.lexer.budget lends them), computed from the subscriptions and alert settings."""
 
 from __future__ import annotations
 
