@@ -14,9 +14,10 @@ from typing import Any, cast
 
 import sqlite_utils
 
-from bot.store import pg_schema
-from bot.store.backend import DatabaseError, PgDatabase, is_postgres_url, redact_url
+from bot.store.backend import DatabaseError, is_postgres_url, redact_url
 from bot.store.migrations import migrations as schema
+from bot.store.migrations import postgresql as pg_migrations
+from bot.store.postgres import PgDatabase
 from bot.store.sqlite_writes import SerialWritesConnection, turn, write_lock
 
 MEMORY = ":memory:"
@@ -58,7 +59,7 @@ class Database:
     @property
     def db(self) -> sqlite_utils.Database:
         if self._pg is not None:
-            return cast(sqlite_utils.Database, self._pg)  # the subset of it the store uses (bot.store.backend)
+            return cast(sqlite_utils.Database, self._pg)  # the subset of it the store uses (bot.store.postgres)
         db = getattr(self._local, "db", None)
         if db is None:
             conn = sqlite3.connect(
@@ -115,14 +116,14 @@ class Database:
     def migrations_applied(self) -> int:
         """How many migrations this database has applied."""
         if self._pg is not None:
-            return len(pg_schema.applied(self._pg))
+            return len(pg_migrations.applied(self._pg))
         if "_sqlite_migrations" not in self.db.table_names():
             return 0
         return len(list(schema.applied(self.db)))
 
     def migrate(self) -> None:
         if self._pg is not None:
-            pg_schema.apply(self._pg)
+            pg_migrations.apply(self._pg)
             return
         # the web and clock processes may start together: the write lock makes one migrate while the other
         # waits, then finds nothing pending (each migration nests as a savepoint inside this transaction)
