@@ -3,7 +3,7 @@
 The database is the interface between the web and clock processes. On SQLite every
 connection uses WAL and a busy timeout, and each thread has its own connection; a
 `postgresql://` target is one shared database for processes on many hosts (see
-bot.store.backend: a connection pool, advisory locks where SQLite takes its write lock).
+bot.store.postgres: a connection pool, advisory locks where SQLite takes its write lock).
 Queries are methods of small per-family classes bound to the Store:
 `store.subscriptions`, `store.digest_runs`, `store.export_jobs`, `store.alerts`,
 `store.rate_log`, `store.audit_log`.
@@ -49,7 +49,8 @@ class Family(Generic[F]):
     """A table family as an attribute of Store, built on first use.
 
     per_workspace: bound to the Store it is read from, so every query carries that Store's workspace key.
-    Otherwise one per database, the root Store's, the same object in every workspace's Store.
+    Otherwise one per database, the root Store's, the same object in every workspace's Store. Families hold no state
+    but their Store: two threads that read one first may each build it.
     """
 
     def __init__(self, build: Callable[[Store], F], *, per_workspace: bool):
@@ -67,7 +68,10 @@ class Family(Generic[F]):
     def __get__(self, store: Store | None, owner: type) -> Family[F] | F:
         if store is None:
             return self
-        family = self.build(store) if self.per_workspace or store.root is store else self.__get__(store.root, owner)
+        if self.per_workspace or store.root is store:
+            family: F = self.build(store)
+        else:
+            family = getattr(store.root, self.name)  # the root's, built once
         store.__dict__[self.name] = family  # read from the instance from now on (Family defines no __set__)
         return family
 
