@@ -9,7 +9,6 @@ bot.store.pg_table). Here: the errors both backends raise, as one, and database 
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import urllib.parse
 from typing import Any
@@ -17,8 +16,6 @@ from typing import Any
 import psycopg
 import psycopg.errors
 from psycopg_pool import PoolClosed
-
-logger = logging.getLogger(__name__)
 
 # a unique or not-null constraint refused the write, on either backend
 IntegrityError = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)

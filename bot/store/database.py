@@ -1,5 +1,5 @@
 """One database's connections, shared by every workspace's Store: a SQLite file (one connection per thread) or
-a PostgreSQL database (a pool, bot.store.backend), with its transactions, migrations and health."""
+a PostgreSQL database (a pool, bot.store.postgres), with its transactions, migrations and health."""
 
 from __future__ import annotations
 
