@@ -38,7 +38,7 @@ def test_compose_runs_postgresql_three_web_replicas_and_two_clocks():
 def test_postgresql_has_connections_for_every_process_of_the_stack():
     """Each bot process opens up to POOL_MAX connections: a web replica and its command worker, each clock
     and the migrate step, with PostgreSQL's three reserved for superusers besides."""
-    from bot.store.backend import POOL_MAX
+    from bot.store.postgres import POOL_MAX
 
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
     argv = services["postgres"]["command"]

@@ -3,39 +3,37 @@
 The database is the interface between the web and clock processes. On SQLite every
 connection uses WAL and a busy timeout, and each thread has its own connection; a
 `postgresql://` target is one shared database for processes on many hosts (see
-bot.store.backend: a connection pool, advisory locks where SQLite takes its write lock).
+bot.store.postgres: a connection pool, advisory locks where SQLite takes its write lock).
 Queries are methods of small per-family classes bound to the Store:
 `store.subscriptions`, `store.digest_runs`, `store.export_jobs`, `store.alerts`,
 `store.rate_log`, `store.audit_log`.
+
+Workspace isolation is enforced here: `store.for_workspace(key)` is a Store whose per-workspace families
+(declared below, in Store's body) carry `key` in every query; code above the store never passes a workspace
+to a query, it holds a store bound to one.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 import sqlite_utils
 
 from bot.store.agent_digests import AgentDigests
 from bot.store.alerts import Alerts
 from bot.store.audit_log import AuditLog
-from bot.store.backend import DatabaseError, PgDatabase, is_postgres_url, redact_url
 from bot.store.command_queue import CommandQueue
+from bot.store.database import Database
 from bot.store.digest_runs import DigestRuns
 from bot.store.export_jobs import ExportJobs
 from bot.store.installations import Installations, LexerConnections, WorkspaceAdmins
 from bot.store.lexer_cache import LexerCache
-from bot.store.migrations import migrations as schema
 from bot.store.rate_log import RateLog
 from bot.store.report_shares import ReportShares
-from bot.store.sqlite_writes import SerialWritesConnection, turn, write_lock
 from bot.store.subscriptions import Subscriptions
 from bot.store.targets import Targets
 
@@ -44,219 +42,110 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MEMORY = ":memory:"
-HEALTH_WAIT_S = 2.0  # /healthz waits this long at most for a PostgreSQL connection
+F = TypeVar("F")
+
+
+class Family(Generic[F]):
+    """A table family as an attribute of Store, built on first use.
+
+    per_workspace: bound to the Store it is read from, so every query carries that Store's workspace key.
+    Otherwise one per database, the root Store's, the same object in every workspace's Store. Families hold no state
+    but their Store: two threads that read one first may each build it.
+    """
+
+    def __init__(self, build: Callable[[Store], F], *, per_workspace: bool):
+        self.build = build
+        self.per_workspace = per_workspace
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, store: None, owner: type) -> Family[F]: ...
+    @overload
+    def __get__(self, store: Store, owner: type) -> F: ...
+    def __get__(self, store: Store | None, owner: type) -> Family[F] | F:
+        if store is None:
+            return self
+        if self.per_workspace or store.root is store:
+            family: F = self.build(store)
+        else:
+            family = getattr(store.root, self.name)  # the root's, built once
+        store.__dict__[self.name] = family  # read from the instance from now on (Family defines no __set__)
+        return family
 
 
 class Store:
-    """A database file with one connection per thread, or a PostgreSQL database through a pool.
+    """The database as one workspace sees it ('' is the single-workspace mode, the root Store).
 
-    ":memory:" is one private in-memory database that every thread of this Store
-    sees (a shared-cache URI, kept alive by the Store's first connection), for tests.
+    Store(path) opens the database; for_workspace(key) is the same database, each per-workspace family bound to `key`.
     """
 
-    def __init__(self, path: str | Path, secrets: SecretBox | None = None):
-        self.path = str(path)
+    # every query carries this Store's workspace key (m012): one workspace never reads or writes another's rows
+    subscriptions = Family(Subscriptions, per_workspace=True)
+    digest_runs = Family(DigestRuns, per_workspace=True)
+    export_jobs = Family(ExportJobs, per_workspace=True)
+    alerts = Family(Alerts, per_workspace=True)
+    audit_log = Family(AuditLog, per_workspace=True)
+    report_shares = Family(ReportShares, per_workspace=True)
+    targets = Family(Targets, per_workspace=True)
+    agent_digests = Family(AgentDigests, per_workspace=True)
+    # one per database, keyed by something other than the store's workspace: a queued command carries its
+    # workspace's ids; Lexer's answers and sends are keyed by a hash of the Lexer token, so no workspace reads
+    # another's answer; installations, connections and admins take the workspace key as an argument
+    command_queue = Family(CommandQueue, per_workspace=False)
+    lexer_cache = Family(LexerCache, per_workspace=False)
+    rate_log = Family(RateLog, per_workspace=False)
+    installations = Family(Installations, per_workspace=False)
+    lexer_connections = Family(LexerConnections, per_workspace=False)
+    workspace_admins = Family(WorkspaceAdmins, per_workspace=False)
+
+    def __init__(
+        self, path: str | Path, secrets: SecretBox | None = None, *, workspace: str = "", root: Store | None = None
+    ):
+        """`workspace` and `root` are for_workspace's: a caller opens the root Store with a path."""
+        self.root = root or self
+        self.database: Database = root.database if root else Database(path)
+        self.path = self.database.path
+        self.dialect = self.database.dialect
         self.secrets = secrets  # LEXERBOT_SECRET_KEY's box: stored tokens are encrypted with it
-        self.workspace = ""  # the root Store is the single-workspace mode's; for_workspace(key) for the others
-        self._local = threading.local()
-        self._uri = False
-        self._keepalive: sqlite3.Connection | None = None
-        self._pg: PgDatabase | None = None
-        self.dialect = "sqlite"
-        self.statements = 0  # SQLite statements sent by this Store's connections (PostgreSQL counts its own)
-        if is_postgres_url(self.path):
-            self.dialect = "postgresql"
-            self._pg = PgDatabase(self.path)
-        elif self.path == MEMORY:
-            self._uri = True
-            self._target = f"file:lexerbot-{uuid.uuid4().hex}?mode=memory&cache=shared"
-            self._keepalive = sqlite3.connect(self._target, uri=True, check_same_thread=False)
-        else:
-            self._target = self.path
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._migrate_lock = threading.Lock()
-        self.subscriptions = Subscriptions(self)
-        self.digest_runs = DigestRuns(self)
-        self.export_jobs = ExportJobs(self)
-        self.alerts = Alerts(self)
-        self.rate_log = RateLog(self)
-        self.lexer_cache = LexerCache(self)
-        self.command_queue = CommandQueue(self)
-        self.audit_log = AuditLog(self)
-        self.report_shares = ReportShares(self)
-        self.installations = Installations(self)
-        self.lexer_connections = LexerConnections(self)
-        self.workspace_admins = WorkspaceAdmins(self)
-        self.targets = Targets(self)
-        self.agent_digests = AgentDigests(self)
+        self.workspace = workspace
+
+    def for_workspace(self, key: str) -> Store:
+        """This database as the workspace `key` sees it ('' is the single-workspace mode: the root Store)."""
+        return Store(self.path, self.secrets, workspace=key, root=self.root) if key else self.root
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.database.db
 
     @property
     def name(self) -> str:
         """The database as a log line or /healthz may name it (never a password)."""
-        return redact_url(self.path)
+        return self.database.name
 
-    @property
-    def db(self) -> sqlite_utils.Database:
-        if self._pg is not None:
-            return self._pg  # type: ignore[return-value]  # the subset of sqlite_utils.Database the store uses
-        db = getattr(self._local, "db", None)
-        if db is None:
-            conn = sqlite3.connect(
-                self._target,
-                timeout=30,
-                check_same_thread=False,
-                isolation_level=None,
-                uri=self._uri,
-                factory=SerialWritesConnection,
-            )
-            conn.write_lock = write_lock(self._target)  # this process's writes to the file take turns
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA secure_delete = ON")  # a deleted row (an uninstalled workspace's) leaves no copy
-            conn.set_trace_callback(self._count)
-            db = sqlite_utils.Database(conn)
-            self._local.db = db
-        return db
-
-    def _count(self, _sql: str) -> None:
-        self.statements += 1
+    def transaction(self, lock: str) -> AbstractContextManager[None]:
+        """A read-then-write decision made by one process at a time, on every host (Database.transaction)."""
+        return self.database.transaction(lock)
 
     def queries(self) -> int:
-        """Statements sent so far (the replicas bench counts the store's queries per command)."""
-        return self._pg.statements if self._pg is not None else self.statements
-
-    @contextmanager
-    def transaction(self, lock: str) -> Iterator[None]:
-        """A read-then-write decision made by one process at a time, on every host.
-
-        SQLite: BEGIN IMMEDIATE, the database's one write lock. PostgreSQL: a transaction holding the
-        advisory lock `lock` (decisions about different things, e.g. two Lexer tokens, never wait on each other).
-        A transaction inside another is part of it.
-        """
-        if self._pg is not None:
-            with self._pg.transaction(lock):
-                yield
-            return
-        conn = self.db.conn
-        if conn.in_transaction:
-            yield
-            return
-        with turn(conn.write_lock):  # this process's writers queue here, not in SQLite's busy handler
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        return self.database.queries()
 
     def migrations_applied(self) -> int:
-        """How many migrations this database has applied."""
-        if self._pg is not None:
-            from bot.store import pg_schema
-
-            return len(pg_schema.applied(self._pg))
-        if "_sqlite_migrations" not in self.db.table_names():
-            return 0
-        return len(list(schema.applied(self.db)))
+        return self.database.migrations_applied()
 
     def migrate(self) -> None:
-        if self._pg is not None:
-            from bot.store import pg_schema
-
-            pg_schema.apply(self._pg)
-            return
-        # the web and clock processes may start together: the write lock makes one migrate while the other
-        # waits, then finds nothing pending (each migration nests as a savepoint inside this transaction)
-        with self._migrate_lock, self.transaction("migrations"):
-            schema.apply(self.db)
+        self.database.migrate()
 
     def close(self) -> None:
-        if self._pg is not None:
-            self._pg.close()
-            return
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.conn.close()
-            self._local.db = None
-
-    def for_workspace(self, key: str) -> Store | WorkspaceStore:
-        """This database as the workspace `key` sees it ('' is the single-workspace mode: this Store)."""
-        return self if not key else WorkspaceStore(self, key)
+        self.database.close()
 
     def healthy(self) -> bool:
-        return self.health()["ok"]
+        return bool(self.database.health()["ok"])
 
     def health(self) -> dict:
-        """For /healthz: the backend, whether it answers, and how long `select 1` took."""
-        start = time.perf_counter()
-        try:
-            if self._pg is not None:
-                self._pg.ping(HEALTH_WAIT_S)  # not the pool's 30 s: a health check answers while the database does not
-            else:
-                self.db.execute("select 1").fetchone()
-            ok = True
-        except DatabaseError:
-            ok = False
-        health = {"backend": self.dialect, "ok": ok, "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
-        if not ok:
-            health["where"] = redact_url(self.path)  # which database, never its password
-            down_s = self._pg.unreachable_for_s if self._pg is not None else None
-            if down_s is not None:
-                health["unreachable_for_s"] = round(down_s, 1)
-        return health
-
-
-class WorkspaceStore:
-    """The Store as one workspace sees it: the same database, every family bound to the workspace's key.
-
-    Code above the store never passes a workspace to a query: it holds a store bound to one.
-    """
-
-    def __init__(self, root: Store, key: str):
-        self.root = root
-        self.path = root.path
-        self.secrets = root.secrets
-        self.workspace = key
-        self.dialect = root.dialect
-        self.subscriptions = Subscriptions(self)  # type: ignore[arg-type]
-        self.digest_runs = DigestRuns(self)  # type: ignore[arg-type]
-        self.export_jobs = ExportJobs(self)  # type: ignore[arg-type]
-        self.alerts = Alerts(self)  # type: ignore[arg-type]
-        self.rate_log = RateLog(self)  # type: ignore[arg-type]
-        self.audit_log = AuditLog(self)  # type: ignore[arg-type]
-        self.report_shares = ReportShares(self)  # type: ignore[arg-type]
-        self.targets = Targets(self)  # type: ignore[arg-type]
-        self.agent_digests = AgentDigests(self)  # type: ignore[arg-type]
-        # the queue and the Lexer cache are shared: a queued command carries its workspace's ids, and the
-        # cache is keyed by a hash of the Lexer token, so no workspace reads another's answer
-        self.command_queue = root.command_queue
-        self.lexer_cache = root.lexer_cache
-        self.installations = root.installations
-        self.lexer_connections = root.lexer_connections
-        self.workspace_admins = root.workspace_admins
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        return self.root.db
-
-    def for_workspace(self, key: str) -> WorkspaceStore:
-        return self.root.for_workspace(key)
-
-    def transaction(self, lock: str):  # type: ignore[no-untyped-def]
-        return self.root.transaction(lock)
-
-    def migrate(self) -> None:
-        self.root.migrate()
-
-    def close(self) -> None:
-        self.root.close()
-
-    def healthy(self) -> bool:
-        return self.root.healthy()
+        return self.database.health()
 
 
 def open_store(path: str | Path, secrets: SecretBox | None = None) -> Store:

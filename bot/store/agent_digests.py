@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.isotime import to_iso
 from bot.store.backend import IntegrityError
-
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +18,7 @@ TIMESPEC = "microseconds"
 class AgentDigests:
     """Named queries on agent_digest_config, agent_digest_optouts and agent_digest_runs."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
         self.workspace = store.workspace  # every query is scoped to it ('' = single-workspace mode)
 

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 from bot.isotime import to_iso
 from bot.store.backend import IntegrityError
+from bot.store.scope import Scope
 
 if TYPE_CHECKING:
     import sqlite_utils
-
-    from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ logger = logging.getLogger(__name__)
 class Alerts:
     """Named queries on alert_configs, alert_episodes, alert_samples and alert_baselines."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
         self.workspace = store.workspace  # every query is scoped to it (m012; '' = single-workspace mode)
 

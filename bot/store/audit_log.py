@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.isotime import utcnow_iso
-
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +15,7 @@ logger = logging.getLogger(__name__)
 class AuditLog:
     """Named queries on `audit_log`."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
         self.workspace = store.workspace  # every query is scoped to it (m012; '' = single-workspace mode)
 

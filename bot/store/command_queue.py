@@ -6,10 +6,8 @@ import json
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +41,7 @@ class Line:
 class CommandQueue:
     """Named queries on `command_queue`; who is served next is the user served least recently."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     def enqueue(self, job: dict, now: float, *, notice_shown: bool = False, workspace: str = "") -> int:

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.isotime import to_iso
 from bot.store.backend import IntegrityError
-
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +23,7 @@ TIMESPEC = "microseconds"  # every digest_runs timestamp has one format, so text
 class DigestRuns:
     """Named queries on `digest_runs`."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     def claim(self, sub_id: int, slot: str, worker: str, now: datetime, *, again: bool = False) -> int | None:

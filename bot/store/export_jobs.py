@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ _MARKS = ", ".join("?" for _ in ACTIVE_STATES)
 class ExportJobs:
     """Named queries on `export_jobs`; timestamps are ISO text the caller passes in."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     def add(self, row: dict[str, Any]) -> int:

@@ -16,6 +16,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation, InstallationSt
 from slack_sdk.oauth.state_store import OAuthStateStore
 
 from bot.isotime import utcnow_iso
+from bot.store.scope import Scope
 
 if TYPE_CHECKING:
     from bot.crypto import SecretBox
@@ -39,7 +40,7 @@ class NoSecretKeyError(RuntimeError):
     """A secret was to be stored or read with no LEXERBOT_SECRET_KEY configured."""
 
 
-def _box(store: Store) -> SecretBox:
+def _box(store: Scope) -> SecretBox:
     if store.secrets is None:
         raise NoSecretKeyError("LEXERBOT_SECRET_KEY is not set; stored tokens cannot be encrypted or read")
     return store.secrets
@@ -48,7 +49,7 @@ def _box(store: Store) -> SecretBox:
 class Installations:
     """Named queries on `installations`; tokens go in and come out plain, and are ciphertext in the file."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     def save(self, installation: Installation) -> str:
@@ -188,7 +189,7 @@ class SlackInstallationStore(InstallationStore):
 class OAuthStates(OAuthStateStore):
     """OAuth `state` values in the database: issued once, consumed once, expiring after 10 minutes."""
 
-    def __init__(self, store: Store, ttl_s: float = STATE_TTL_S, clock=time.time):
+    def __init__(self, store: Scope, ttl_s: float = STATE_TTL_S, clock=time.time):
         self.store = store
         self.ttl_s = ttl_s
         self.clock = clock
@@ -235,7 +236,7 @@ class LexerConnection:
 class LexerConnections:
     """Named queries on `lexer_connections`."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     def save(self, key: str, token: str, *, connected_by: str, agents: int, groups: int) -> None:
@@ -274,7 +275,7 @@ class LexerConnections:
 class WorkspaceAdmins:
     """Named queries on `workspace_admins`: the users a workspace's admins added with `/lexer admins add`."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     def add(self, key: str, user_id: str, added_by: str) -> bool:
@@ -353,7 +354,7 @@ SECRET_COLUMNS = (
 ROTATE_TRIES = 5  # a row saved again this many times while the rotation looked at it is left for the next run
 
 
-def rotate_secrets(store: Store, *, before_write: Callable[[str, str], None] | None = None) -> int:
+def rotate_secrets(store: Scope, *, before_write: Callable[[str, str], None] | None = None) -> int:
     """Re-encrypt every stored secret under the first key; returns how many.
 
     Each row is written by compare-and-set on the ciphertexts read, on both backends: a save that came between
@@ -370,7 +371,7 @@ def rotate_secrets(store: Store, *, before_write: Callable[[str, str], None] | N
 
 
 def _rotate_row(
-    store: Store, box: SecretBox, table: str, key_column: str, columns: tuple[str, ...], key: str, before_write
+    store: Scope, box: SecretBox, table: str, key_column: str, columns: tuple[str, ...], key: str, before_write
 ) -> int:
     for _ in range(ROTATE_TRIES):
         row = store.db.execute(f"select {', '.join(columns)} from {table} where {key_column} = ?", [key]).fetchone()

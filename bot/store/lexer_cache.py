@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +25,9 @@ def _answer(status, headers, content) -> StoredAnswer:
 
 
 class LexerCache:
-    """Named queries on `lexer_cache` and `lexer_flights`; the decisions live in bot.lexer.transport."""
+    """Named queries on `lexer_cache` and `lexer_flights`; the decisions live in bot.lexer.shared_cache."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     def get(self, key: str, now: float) -> StoredAnswer | None:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
 
 class RateLog:
-    """Named queries on `rate_log`; the limiter's decision lives in bot.lexer.transport."""
+    """Named queries on `rate_log`; the limiter's decision lives in bot.lexer.rate_limit."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
 
     @contextmanager

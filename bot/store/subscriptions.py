@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.isotime import utcnow_iso
-
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +72,7 @@ class Subscription:
 class Subscriptions:
     """Named queries on `subscriptions`."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
         self.workspace = store.workspace  # every query is scoped to it (m012; '' = single-workspace mode)
 

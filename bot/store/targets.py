@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.isotime import utcnow_iso
-
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store.scope import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +14,7 @@ logger = logging.getLogger(__name__)
 class Targets:
     """Named queries on `sla_targets`."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Scope):
         self.store = store
         self.workspace = store.workspace  # every query is scoped to it ('' = single-workspace mode)
 

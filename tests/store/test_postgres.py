@@ -207,7 +207,7 @@ def test_a_database_created_sql_ascii_still_works(pg_cluster):
 def test_a_process_keeps_its_first_connections_open(pg_url):
     """A burst's first acks do not each wait for PostgreSQL to start a backend: POOL_MIN are open from the
     start and stay open while idle."""
-    from bot.store.backend import POOL_MIN
+    from bot.store.postgres import POOL_MIN
 
     store = open_store(pg_url)
     try:
@@ -228,7 +228,7 @@ def own_cluster(pg_cluster):  # a cluster of its own, to restart: the session's 
 
 def test_after_a_restart_no_statement_meets_a_broken_connection(own_cluster):
     """A restart breaks every connection the pool keeps; each used to fail its next statement (AdminShutdown)."""
-    from bot.store.backend import POOL_MIN
+    from bot.store.postgres import POOL_MIN
 
     store = open_store(own_cluster.url(own_cluster.create_database()))
     try:
@@ -250,7 +250,8 @@ def test_after_a_restart_no_statement_meets_a_broken_connection(own_cluster):
 def test_while_the_database_is_down_statements_fail_fast_and_health_says_so(own_cluster):
     """Once the pool has given up reconnecting, a statement waits DOWN_WAIT_S for a connection, not the pool's 30 s,
     and health names the database without its password; the first statement after the restart clears it."""
-    from bot.store.backend import DOWN_WAIT_S, UnavailableError
+    from bot.store.backend import UnavailableError
+    from bot.store.postgres import DOWN_WAIT_S
 
     store = open_store(own_cluster.url(own_cluster.create_database()))
     try:
@@ -284,7 +285,7 @@ def test_which_statements_run_again_after_a_broken_connection(sql, safe):
     """A read may always run again; a write only when the server ended it (it did not commit)."""
     import psycopg
 
-    from bot.store.backend import _retry_safe
+    from bot.store.postgres import _retry_safe
 
     assert _retry_safe(sql, psycopg.OperationalError("server closed the connection unexpectedly")) is safe
     assert _retry_safe(sql, psycopg.errors.AdminShutdown("terminating connection")) is True
@@ -293,7 +294,7 @@ def test_which_statements_run_again_after_a_broken_connection(sql, safe):
 def test_a_connection_ended_by_the_server_moments_after_its_use_is_replaced_unseen(pg_cluster, pg_url):
     """A connection handed back under CHECK_IDLE_S ago is lent unchecked; if the server ended it meanwhile
     (AdminShutdown), the statement runs once more on a fresh one: a read, and a write applied once."""
-    from bot.store.backend import PgDatabase
+    from bot.store.postgres import PgDatabase
 
     store = open_store(pg_url)
     store.close()

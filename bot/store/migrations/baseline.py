@@ -1,27 +1,23 @@
-"""The schema as versioned sqlite-utils migrations; applied in order, each once, by Store.migrate.
+"""m001-m014 (there is no m008): the schema as it stood when PostgreSQL support came (bot.store.migrations).
 
-Names and order are fixed: existing databases record them in _sqlite_migrations.
+Frozen, names and order included: SQLite files record each by name (_sqlite_migrations), PostgreSQL databases
+record the thirteen as one, m014_schema. A change to the schema is a new migration in migrations/__init__.py.
 """
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
-migrations = Migrations("lexerbot")
+from bot.store.migrations.operations import Migration, SchemaDb
 
 
-@migrations()
-def m001_core(db: sqlite_utils.Database) -> None:
+def m001_core(db: SchemaDb) -> None:
     # Lexer rate-limit send log, shared by every process (keyed by a hash of the token, never the token)
-    db["rate_log"].create({"id": int, "token_key": str, "sent_at": float, "done_at": float}, pk="id")
-    db["rate_log"].create_index(["token_key", "sent_at"])
-    db["audit_log"].create({"id": int, "at": str, "user_id": str, "action": str, "detail": str}, pk="id")
+    db.table("rate_log").create({"id": int, "token_key": str, "sent_at": float, "done_at": float}, pk="id")
+    db.table("rate_log").create_index(["token_key", "sent_at"])
+    db.table("audit_log").create({"id": int, "at": str, "user_id": str, "action": str, "detail": str}, pk="id")
 
 
-@migrations()
-def m002_digests(db: sqlite_utils.Database) -> None:
-    db["subscriptions"].create(
+def m002_digests(db: SchemaDb) -> None:
+    db.table("subscriptions").create(
         {
             "id": int,
             "kind": str,
@@ -40,7 +36,7 @@ def m002_digests(db: sqlite_utils.Database) -> None:
         defaults={"paused": 0},
         not_null={"kind", "channel_id", "cadence", "at_time", "tz"},
     )
-    db["digest_runs"].create(
+    db.table("digest_runs").create(
         {
             "id": int,
             "subscription_id": int,
@@ -58,12 +54,11 @@ def m002_digests(db: sqlite_utils.Database) -> None:
         defaults={"attempts": 0},
         not_null={"subscription_id", "scheduled_for", "status"},
     )
-    db["digest_runs"].create_index(["subscription_id", "scheduled_for"], unique=True)
+    db.table("digest_runs").create_index(["subscription_id", "scheduled_for"], unique=True)
 
 
-@migrations()
-def m003_exports(db: sqlite_utils.Database) -> None:
-    db["export_jobs"].create(
+def m003_exports(db: SchemaDb) -> None:
+    db.table("export_jobs").create(
         {
             "id": int,
             "user_id": str,
@@ -88,12 +83,11 @@ def m003_exports(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"user_id", "kind", "state"},
     )
-    db["export_jobs"].create_index(["state"])
+    db.table("export_jobs").create_index(["state"])
 
 
-@migrations()
-def m004_alerts(db: sqlite_utils.Database) -> None:
-    db["alert_configs"].create(
+def m004_alerts(db: SchemaDb) -> None:
+    db.table("alert_configs").create(
         {
             "channel_id": str,
             "enabled": int,
@@ -106,7 +100,7 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
         },
         pk="channel_id",
     )
-    db["alert_episodes"].create(
+    db.table("alert_episodes").create(
         {
             "id": int,
             "channel_id": str,
@@ -122,9 +116,9 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["alert_episodes"].create_index(["channel_id", "state"])
+    db.table("alert_episodes").create_index(["channel_id", "state"])
     # metric history the checks collect (UTC window ends)
-    db["alert_samples"].create(
+    db.table("alert_samples").create(
         {
             "id": int,
             "window_end": str,
@@ -135,13 +129,12 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["alert_samples"].create_index(["window_end"])
+    db.table("alert_samples").create_index(["window_end"])
 
 
-@migrations()
-def m005_export_resume(db: sqlite_utils.Database) -> None:
+def m005_export_resume(db: SchemaDb) -> None:
     # what a restarted worker needs to resume an export and word its messages without asking Lexer again
-    table = db["export_jobs"]
+    table = db.table("export_jobs")
     for name, kind in (
         ("form_name", str),
         ("category", str),
@@ -157,10 +150,9 @@ def m005_export_resume(db: sqlite_utils.Database) -> None:
     table.create_index(["worker", "updated_at"])
 
 
-@migrations()
-def m006_alert_checks(db: sqlite_utils.Database) -> None:
+def m006_alert_checks(db: SchemaDb) -> None:
     # what each 5-minute check concluded, so `alerts status` and the baseline read the database only
-    samples = db["alert_samples"]
+    samples = db.table("alert_samples")
     for column, kind in (
         ("status", str),
         ("checked_at", str),
@@ -174,7 +166,7 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
     # one check per (slot, window) across processes: the insert is the claim
     samples.create_index(["window_end", "window_minutes"], unique=True, index_name="alert_samples_slot")
     # the trailing-7-day summary, fetched once a day while sample history is short
-    db["alert_baselines"].create(
+    db.table("alert_baselines").create(
         {
             "key": str,
             "date_from": str,
@@ -189,15 +181,14 @@ def m006_alert_checks(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations()
-def m007_budget(db: sqlite_utils.Database) -> None:
+def m007_budget(db: SchemaDb) -> None:
     # which class of work spent each send (digest, alert, export, command), for budgets by class and `status`
-    db["rate_log"].add_column("budget_class", str)
+    db.table("rate_log").add_column("budget_class", str)
     # a 429 closes the window for every process on the database until `until` (epoch seconds)
-    db["lexer_pauses"].create({"token_key": str, "until": float, "reason": str}, pk="token_key")
+    db.table("lexer_pauses").create({"token_key": str, "until": float, "reason": str}, pk="token_key")
     # the Activity API answers every process shares (keyed by token hash + canonical query), and the one flight
     # in progress per query across processes; a failed leader's answer stays for its followers a few seconds
-    db["lexer_cache"].create(
+    db.table("lexer_cache").create(
         {
             "key": str,
             "token_key": str,
@@ -209,8 +200,8 @@ def m007_budget(db: sqlite_utils.Database) -> None:
         },
         pk="key",
     )
-    db["lexer_cache"].create_index(["expires"])
-    db["lexer_flights"].create(
+    db.table("lexer_cache").create_index(["expires"])
+    db.table("lexer_flights").create(
         {
             "key": str,
             "leader": str,
@@ -224,7 +215,7 @@ def m007_budget(db: sqlite_utils.Database) -> None:
         pk="key",
     )
     # /lexer commands waiting for Lexer's budget or a worker; a restart or a dead worker loses none of them
-    db["command_queue"].create(
+    db.table("command_queue").create(
         {
             "id": int,
             "workspace": str,
@@ -245,24 +236,22 @@ def m007_budget(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"workspace": "", "state": "queued", "notice_shown": 0, "attempts": 0, "not_before": 0.0},
     )
-    db["command_queue"].create_index(["state", "user_id"])
+    db.table("command_queue").create_index(["state", "user_id"])
 
 
-@migrations()
-def m009_export_claims(db: sqlite_utils.Database) -> None:
+def m009_export_claims(db: SchemaDb) -> None:
     # fencing: every claim bumps claim_gen and every write carries it, so a worker that lost its claim writes nothing;
     # heartbeat_at is the holder's liveness (a claim is free once it is three beats old)
-    table = db["export_jobs"]
+    table = db.table("export_jobs")
     table.add_column("claim_gen", int, not_null_default=0)
     table.add_column("heartbeat_at", str)
     table.create_index(["state", "worker"], index_name="export_jobs_claims")
 
 
-@migrations()
-def m010_alert_episode_cas(db: sqlite_utils.Database) -> None:
+def m010_alert_episode_cas(db: SchemaDb) -> None:
     # episodes are saved with compare-and-set on `version`, so `alerts off` or a second clock's pass wins over a
     # stale in-memory copy; `posting_at` marks the claim of the first post (message_ts 'posting')
-    episodes = db["alert_episodes"]
+    episodes = db.table("alert_episodes")
     episodes.add_column("version", int, not_null_default=0)
     episodes.add_column("posting_at", str)
     # one firing episode per channel: two passes that both see none cannot both open one (newest kept)
@@ -276,10 +265,9 @@ def m010_alert_episode_cas(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations()
-def m011_targets_agents(db: sqlite_utils.Database) -> None:
+def m011_targets_agents(db: SchemaDb) -> None:
     # SLA targets: one per (workspace, group, metric); group_id 0 = the whole workspace
-    db["sla_targets"].create(
+    db.table("sla_targets").create(
         {
             "id": int,
             "workspace": str,
@@ -294,15 +282,15 @@ def m011_targets_agents(db: sqlite_utils.Database) -> None:
         defaults={"workspace": "", "group_id": 0, "group_name": ""},
         not_null={"metric", "value"},
     )
-    db["sla_targets"].create_index(["workspace", "group_id", "metric"], unique=True)
+    db.table("sla_targets").create_index(["workspace", "group_id", "metric"], unique=True)
     # Monday DMs of each agent's week: switched on per workspace; agents who opted out; one run per agent and week
-    db["agent_digest_config"].create(
+    db.table("agent_digest_config").create(
         {"workspace": str, "enabled": int, "set_by": str, "set_at": str}, pk="workspace", defaults={"enabled": 0}
     )
-    db["agent_digest_optouts"].create(
+    db.table("agent_digest_optouts").create(
         {"workspace": str, "slack_user_id": str, "at": str}, pk=("workspace", "slack_user_id")
     )
-    db["agent_digest_runs"].create(
+    db.table("agent_digest_runs").create(
         {
             "id": int,
             "workspace": str,
@@ -319,14 +307,13 @@ def m011_targets_agents(db: sqlite_utils.Database) -> None:
         defaults={"workspace": ""},
         not_null={"lexer_user_id", "week", "status"},
     )
-    db["agent_digest_runs"].create_index(["workspace", "lexer_user_id", "week"], unique=True)
+    db.table("agent_digest_runs").create_index(["workspace", "lexer_user_id", "week"], unique=True)
 
 
-@migrations()
-def m012_workspaces(db: sqlite_utils.Database) -> None:
+def m012_workspaces(db: SchemaDb) -> None:
     # distribution mode: one row per installed workspace (key: the enterprise id of an org-wide install,
     # else the team id); every token column holds Fernet ciphertext, never the token
-    db["installations"].create(
+    db.table("installations").create(
         {
             "workspace": str,
             "enterprise_id": str,
@@ -344,8 +331,8 @@ def m012_workspaces(db: sqlite_utils.Database) -> None:
         },
         pk="workspace",
     )
-    db["oauth_states"].create({"state": str, "expires_at": float}, pk="state")
-    db["lexer_connections"].create(
+    db.table("oauth_states").create({"state": str, "expires_at": float}, pk="state")
+    db.table("lexer_connections").create(
         {
             "workspace": str,
             "token_enc": str,
@@ -357,20 +344,20 @@ def m012_workspaces(db: sqlite_utils.Database) -> None:
         },
         pk="workspace",
     )
-    db["workspace_admins"].create(
+    db.table("workspace_admins").create(
         {"workspace": str, "user_id": str, "added_by": str, "added_at": str}, pk=("workspace", "user_id")
     )
     # every table holding one workspace's data carries its key; '' is the single-workspace mode
     for table in ("subscriptions", "digest_runs", "export_jobs", "alert_configs", "alert_episodes", "audit_log"):
-        db[table].add_column("workspace", str, not_null_default="")
+        db.table(table).add_column("workspace", str, not_null_default="")
     # alert checks run per workspace: one check per (workspace, slot, window)
-    db["alert_samples"].add_column("workspace", str, not_null_default="")
+    db.table("alert_samples").add_column("workspace", str, not_null_default="")
     db.execute("drop index if exists alert_samples_slot")
-    db["alert_samples"].create_index(
+    db.table("alert_samples").create_index(
         ["workspace", "window_end", "window_minutes"], unique=True, index_name="alert_samples_slot"
     )
-    db["subscriptions"].create_index(["workspace"])
-    db["export_jobs"].create_index(["workspace", "state"])
+    db.table("subscriptions").create_index(["workspace"])
+    db.table("export_jobs").create_index(["workspace", "state"])
     # m010's one-firing-episode-per-channel rule holds per workspace: two workspaces may share a channel id
     db.execute("drop index if exists alert_episodes_one_firing")
     db.execute(
@@ -378,36 +365,32 @@ def m012_workspaces(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations()
-def m013_report_shares(db: sqlite_utils.Database) -> None:
+def m013_report_shares(db: SchemaDb) -> None:
     # one row per private answer shared to its channel: the insert is the claim, so a double click posts once
-    db["report_shares"].create(
+    db.table("report_shares").create(
         {"workspace": str, "channel_id": str, "message_ts": str, "user_id": str, "shared_at": str},
         pk=("workspace", "channel_id", "message_ts"),
         defaults={"workspace": ""},
     )
 
 
-@migrations()
-def m014_alert_configs_per_workspace(db: sqlite_utils.Database) -> None:
+def m014_alert_configs_per_workspace(db: SchemaDb) -> None:
     # a channel shared between workspaces (Slack Connect) has one id in both: each workspace keeps its own config
-    db["alert_configs"].transform(pk=("workspace", "channel_id"))
+    db.table("alert_configs").transform(pk=("workspace", "channel_id"))
 
 
-@migrations()
-def m015_command_queue_turns(db: sqlite_utils.Database) -> None:
-    # whose turn is next (bot.store.command_queue.claim_next) reads each waiting user's last turn
-    db["command_queue"].create_index(["user_id", "served_at"])
-
-
-@migrations()
-def m016_command_queue_attempts(db: sqlite_utils.Database) -> None:
-    # `attempts` counted every claim, waits for Lexer's window included; it now counts answers tried, and three
-    # end a command (bot.command_workers.MAX_ATTEMPTS): a command that only waited must not start out spent
-    db.execute("update command_queue set attempts = 0 where state in ('queued', 'running')")
-
-
-@migrations()
-def m017_lexer_flights_token_key(db: sqlite_utils.Database) -> None:
-    # whose flight it is (the token's key, as in lexer_cache): an uninstall removes the workspace's flights too
-    db["lexer_flights"].add_column("token_key", str)
+BASELINE: list[Migration] = [
+    m001_core,
+    m002_digests,
+    m003_exports,
+    m004_alerts,
+    m005_export_resume,
+    m006_alert_checks,
+    m007_budget,
+    m009_export_claims,
+    m010_alert_episode_cas,
+    m011_targets_agents,
+    m012_workspaces,
+    m013_report_shares,
+    m014_alert_configs_per_workspace,
+]
