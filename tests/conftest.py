@@ -1,4 +1,6 @@
-"""Fixtures are nouns: a served Lexer sandbox, a served Slack stand-in, the served bot."""
+"""Fixtures are nouns: a served Lexer sandbox, a served Slack stand-in, the served bot.
+
+Also what the run is made of (README, "Quick start"): the `postgres` marker."""
 
 from __future__ import annotations
 
@@ -21,6 +23,17 @@ ADMIN = "UADMIN01"
 USER_SYDNEY = "USYD0001"
 USER_NEW_YORK = "UNYC0001"
 CHANNEL = "C0GENERAL"
+
+POSTGRES_FIXTURES = {"pg_cluster", "own_cluster"}
+
+
+def pytest_collection_modifyitems(items):
+    """Everything that runs on a PostgreSQL cluster is marked `postgres` (`-m postgres` runs that half alone)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_database = callspec is not None and callspec.params.get("database") == "postgresql"
+        if on_database or POSTGRES_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.postgres)
 
 
 @dataclass
