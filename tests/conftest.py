@@ -1,6 +1,7 @@
 """Fixtures are nouns: a served Lexer sandbox, a served Slack stand-in, the served bot.
 
-Also what the run is made of (README, "Quick start"): the `postgres` marker."""
+Also what the run is made of (README, "Quick start"): hypothesis profiles (`ci`, the default; `deep`, thousands
+of examples, with HYPOTHESIS_PROFILE=deep) and the `postgres` marker."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import SANDBOX_TOKEN, Settings
@@ -23,6 +25,11 @@ ADMIN = "UADMIN01"
 USER_SYDNEY = "USYD0001"
 USER_NEW_YORK = "UNYC0001"
 CHANNEL = "C0GENERAL"
+
+# property tests: a few hundred examples in every run; thousands in the scheduled deep run (HYPOTHESIS_PROFILE=deep)
+hypothesis_settings.register_profile("ci", max_examples=150)
+hypothesis_settings.register_profile("deep", max_examples=3000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 POSTGRES_FIXTURES = {"pg_cluster", "own_cluster"}
 

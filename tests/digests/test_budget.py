@@ -14,7 +14,7 @@ UTC = timezone.utc
 ZONES = ("Australia/Sydney", "America/New_York", "Europe/London", "Asia/Kolkata", "UTC", "Pacific/Chatham")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     cadence=st.sampled_from(("daily", "weekdays", "weekly")),
     weekday=st.integers(0, 6),
