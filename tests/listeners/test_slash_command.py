@@ -71,6 +71,7 @@ def test_team_last_week_in_the_askers_timezone_with_the_sandbox_numbers(bot, san
     assert "last week" in text
 
 
+@pytest.mark.both_databases
 def test_summary_numbers_equal_the_sandbox(bot, sandbox):
     reply = bot.command("summary yesterday public")
     validate_message(reply)
