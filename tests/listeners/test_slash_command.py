@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -359,9 +360,14 @@ def test_clock_stops_cleanly_on_sigterm(sandbox, slack, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    time.sleep(3)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    wait_for(lambda: any("clock started" in line for line in lines), timeout=30)
     proc.terminate()
-    out = proc.communicate(timeout=20)[0]
+    proc.wait(20)
+    reader.join(20)
+    out = "".join(lines)
     assert proc.returncode == 0, out
     assert "clock started" in out and "clock stopped" in out and BOT_TOKEN not in out
 
