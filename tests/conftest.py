@@ -1,4 +1,7 @@
-"""Fixtures are nouns: a served Lexer sandbox, a served Slack stand-in, the served bot."""
+"""Fixtures are nouns: a served Lexer sandbox, a served Slack stand-in, the served bot.
+
+Also what the run is made of (README, "Quick start"): hypothesis profiles (`ci`, the default; `deep`, thousands
+of examples, with HYPOTHESIS_PROFILE=deep), the backends `database` runs on (both_databases) and the `postgres` marker."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import SANDBOX_TOKEN, Settings
@@ -21,6 +25,33 @@ ADMIN = "UADMIN01"
 USER_SYDNEY = "USYD0001"
 USER_NEW_YORK = "UNYC0001"
 CHANNEL = "C0GENERAL"
+
+# property tests: a few hundred examples in every run; thousands in the scheduled deep run (HYPOTHESIS_PROFILE=deep)
+hypothesis_settings.register_profile("ci", max_examples=150)
+hypothesis_settings.register_profile("deep", max_examples=3000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+BOTH_DATABASES = ("sqlite", "postgresql")
+POSTGRES_FIXTURES = {"pg_cluster", "own_cluster"}
+
+
+def pytest_generate_tests(metafunc):
+    """`database` is SQLite, and both backends where store behaviour is under test: every test under tests/store/,
+    and tests marked `both_databases` (the PostgreSQL proof of each feature family, claims and races, outages)."""
+    if "database" not in metafunc.fixturenames:
+        return
+    under_store = metafunc.definition.path.parent.name == "store"
+    both = under_store or metafunc.definition.get_closest_marker("both_databases") is not None
+    metafunc.parametrize("database", BOTH_DATABASES if both else BOTH_DATABASES[:1], indirect=True)
+
+
+def pytest_collection_modifyitems(items):
+    """Everything that runs on a PostgreSQL cluster is marked `postgres` (`-m postgres` runs that half alone)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_database = callspec is not None and callspec.params.get("database") == "postgresql"
+        if on_database or POSTGRES_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.postgres)
 
 
 @dataclass
@@ -75,9 +106,10 @@ def own_cluster(pg_cluster):
     cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
 def database(request, tmp_path):
-    """Where the store lives, on each backend: a SQLite file, or a new database on the session's cluster."""
+    """Where the store lives (the backends: pytest_generate_tests): a SQLite file, or a new database on the
+    session's cluster."""
     if request.param == "sqlite":
         yield str(tmp_path / "lexerbot.db")
         return
@@ -265,7 +297,7 @@ def start_process(settings: Settings, **deps_options):
 
 @pytest.fixture
 def fresh_store(database):
-    """A migrated Store on each backend: SQLite in memory (every thread sees the same database, see
+    """A migrated Store on the test's backends (see `database`): SQLite in memory (every thread sees the same database, see
     bot.store.Store) or a new PostgreSQL database."""
     from bot.store import open_store
 

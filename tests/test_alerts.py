@@ -45,6 +45,7 @@ def test_snooze_until_tomorrow_ends_at_nine_in_the_clickers_zone():
 # ---------------------------------------------------------------- commands
 
 
+@pytest.mark.both_databases
 def test_alerts_on_status_snooze_off(bot, slack):
     reply = bot.command("alerts on window 30m min 3 sensitivity high", user_id=ADMIN)
     assert "alerts are on" in text_of(reply) and "at least 3 breaches" in text_of(reply)

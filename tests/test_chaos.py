@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.chaos import run
 
 
+@pytest.mark.fleet
 def test_two_minutes_of_kills_lose_nothing_and_post_nothing_twice():
     figures = run(
         minutes=2, subs_per_minute=5, exports=2, commands=60, kill_every=(20.0, 40.0), seed=7, log=lambda *_: None

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.lexer.budget import still_queuing_notice
 from bot.lexer.build import build_activity_client
 from bot.sandbox.lexer_app import LexerSandbox
@@ -150,6 +152,7 @@ def _answer_times(slack, keys) -> dict[str, int]:
     return order
 
 
+@pytest.mark.both_databases
 def test_queued_commands_survive_a_restart_and_are_answered_once(settings, slack):
     running, handle, bot = _served_bot(settings, slack)
     store = running.deps.store
@@ -419,6 +422,7 @@ def test_a_command_joining_a_flight_the_budget_refused_is_answered_when_the_wind
         handle.stop()
 
 
+@pytest.mark.both_databases
 def test_a_command_that_ended_three_workers_is_answered_that_it_failed_and_not_run_again(settings, slack, caplog):
     """Its dispatcher's host went away three times while answering it (each lease lapsed): the fourth taker
     tells the asker it failed, once, and logs it (the command's id, not its text). Failed before: it was run a

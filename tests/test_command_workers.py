@@ -1,5 +1,7 @@
 """Round-robin order of the store's command queue, and the pool's on-the-spot fallback."""
 
+import pytest
+
 from bot.command_workers import CommandWorkerPool
 from bot.config import Settings
 
@@ -12,6 +14,7 @@ def test_a_command_answered_on_the_spot_while_the_pool_stops_is_still_answered()
     assert answered == ["summary"]
 
 
+@pytest.mark.both_databases
 def test_the_queue_serves_users_round_robin(fresh_store):
     queue = fresh_store.command_queue
     for n in range(5):
@@ -28,6 +31,7 @@ def test_the_queue_serves_users_round_robin(fresh_store):
     assert queue.claim_next("w1", 300.0, 30.0) is None
 
 
+@pytest.mark.both_databases
 def test_a_dead_workers_commands_go_back_in_line(fresh_store):
     queue = fresh_store.command_queue
     queue.enqueue({"user_id": "U1", "text": "summary"}, 1.0)
@@ -39,6 +43,7 @@ def test_a_dead_workers_commands_go_back_in_line(fresh_store):
     assert not queue.finish(job["id"], "host:123:dispatch")  # the dead worker's late answer is not recorded
 
 
+@pytest.mark.both_databases
 def test_the_line_reads_who_waits_and_for_what_at_once(fresh_store):
     queue = fresh_store.command_queue
     queue.enqueue({"user_id": "U1", "text": "team"}, 1.0)
@@ -55,6 +60,7 @@ def test_the_line_reads_who_waits_and_for_what_at_once(fresh_store):
     assert queue.line("T9").texts == set()
 
 
+@pytest.mark.both_databases
 def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
     """The ack's estimate (the line, Lexer's window and pause) and the queued command: three round trips; and
     within half a second of another ack, one: the write (the reads are shared)."""
@@ -82,6 +88,7 @@ def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
     assert fresh_store.command_queue.waiting() == 3
 
 
+@pytest.mark.both_databases
 def test_a_shared_line_read_counts_the_commands_queued_since(fresh_store):
     """Acks sharing one read of the line still see the commands this process queued after it: a user's
     third command in a row is third in line, and told so, not told it is next."""
@@ -104,6 +111,7 @@ def test_a_shared_line_read_counts_the_commands_queued_since(fresh_store):
     assert intake.eta_s("U9") == (0.0, 4)  # then read again: its first, behind two of U1's three
 
 
+@pytest.mark.both_databases
 def test_a_lapsed_lease_puts_the_command_back_in_line(fresh_store):
     queue = fresh_store.command_queue
     queue.enqueue({"user_id": "U1", "text": "summary"}, 1.0)
@@ -115,6 +123,7 @@ def test_a_lapsed_lease_puts_the_command_back_in_line(fresh_store):
     assert again["id"] == job["id"] and again["attempts"] == 2
 
 
+@pytest.mark.both_databases
 def test_dispatchers_claiming_at_once_take_each_command_once(database):
     """Four processes' dispatchers claim together, each on its own connection: one statement, one taker."""
     from concurrent.futures import ThreadPoolExecutor
@@ -315,6 +324,7 @@ def test_an_ack_is_told_its_command_is_queued_only_once_it_is_in_the_store(fresh
     assert "will arrive" not in still_queuing_notice(False) and "try again" in still_queuing_notice(False)
 
 
+@pytest.mark.both_databases
 def test_a_claim_leaves_the_commands_of_workspaces_at_their_bound_queued(database):
     """The dispatcher names the workspaces holding their share of its threads: the claim takes another's command,
     and nothing when only theirs wait."""
@@ -334,6 +344,7 @@ def test_a_claim_leaves_the_commands_of_workspaces_at_their_bound_queued(databas
         store.close()
 
 
+@pytest.mark.both_databases
 def test_a_dispatcher_back_from_an_outage_first_lets_the_others_renew_their_leases(fresh_store):
     """A database outage longer than a command's lease: no dispatcher could renew its leases meanwhile. The one
     that reaches the database first must not put the others' commands, being answered, back in line. Failed

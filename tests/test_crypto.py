@@ -30,7 +30,8 @@ def test_first_key_encrypts_and_every_key_decrypts():
         SecretBox((KEY_B,)).decrypt(sealed)
 
 
-@pytest.mark.parametrize("raw", ["not-a-key", f"{KEY_A},short", " , "])
+# ids of their own: a random key in a test id differs between xdist's processes, which then refuse to start
+@pytest.mark.parametrize("raw", ["not-a-key", f"{KEY_A},short", " , "], ids=["not-a-key", "key-then-short", "blanks"])
 def test_a_bad_key_is_a_config_error_that_never_echoes_it(raw):
     with pytest.raises(ConfigError) as caught:
         split_keys(raw)

@@ -7,6 +7,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.slack import actions
 from bot.slack.blocks import validate_view
 from bot.slack.text import render_message_text
@@ -99,6 +101,7 @@ def test_home_tab_is_published_on_open(bot):
     assert bot.slack.app.calls_to("views.publish")[-1].params["user_id"] == USER_SYDNEY
 
 
+@pytest.mark.both_databases
 def test_admin_pauses_resumes_and_deletes_from_home(bot):
     sub_id = subscribe(bot)
     view = open_home(bot, ADMIN)

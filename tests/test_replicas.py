@@ -4,9 +4,12 @@ command answered once, and the Lexer budget held across all five."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench.chaos import run
 
 
+@pytest.mark.fleet
 def test_three_web_replicas_and_two_clocks_on_postgresql_do_everything_once(pg_cluster):
     name = pg_cluster.create_database()
     figures = run(

@@ -23,6 +23,7 @@ def digests_in(slack, channel=CHANNEL):
     return [m for m in slack.app.messages(channel) if "digest" in (m.get("text") or "")]
 
 
+@pytest.mark.both_databases
 def test_send_digest_posts_and_records_the_ts(world, slack):
     sub = world.subscribe("sla")
     due = due_before(world.clock())
@@ -47,6 +48,7 @@ def test_nps_digest_names_the_form(world, slack):
     assert msg["text"].startswith("NPS digest · NPS Survey for ")
 
 
+@pytest.mark.both_databases
 def test_two_schedulers_on_one_database_post_each_digest_once(world, slack):
     subs = [
         world.subscribe("sla"),
@@ -85,6 +87,7 @@ time.sleep(60)
 """
 
 
+@pytest.mark.both_databases
 def test_a_process_killed_between_claim_and_post_is_posted_once_after_restart(world, slack):
     sub = world.subscribe("sla")
     due = due_before(world.clock(), minutes=3)

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ UTC = timezone.utc
 ZONES = ("Australia/Sydney", "America/New_York", "Europe/London", "Asia/Kolkata", "UTC", "Pacific/Chatham")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     cadence=st.sampled_from(("daily", "weekdays", "weekly")),
     weekday=st.integers(0, 6),
@@ -31,6 +32,7 @@ def test_fires_between_is_the_triggers_walk(cadence, weekday, hour, minute, tz, 
     assert fires_between(schedule, start, end) == fire_times(schedule, start, end)
 
 
+@pytest.mark.both_databases
 def test_the_budget_walks_each_schedule_once_not_each_subscription(fresh_store, monkeypatch):
     """500 digests at two times: the hold is computed from two schedules, and again from the cache (each
     subscription's own walk held a web process's interpreter lock for half a second at a burst's first ack)."""

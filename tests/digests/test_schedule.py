@@ -114,6 +114,7 @@ def test_jobs_run_at_each_fire_post_once_per_day_across_dst(world, slack, tz, at
     assert len(slack.app.messages(CHANNEL)) == 3
 
 
+@pytest.mark.both_databases
 def test_sync_adds_updates_and_removes_jobs(world):
     scheduler = BackgroundScheduler(timezone="UTC")
     deps = world.deps()

@@ -19,6 +19,7 @@ def audit(bot) -> list[tuple[str, str, dict]]:
     ]
 
 
+@pytest.mark.both_databases
 def test_subscribe_with_defaults_replies_with_the_id_and_next_run(bot):
     reply = bot.command("subscribe sla", user_id=ADMIN)
     [sub] = bot.deps.store.subscriptions.all()
@@ -121,6 +122,7 @@ def test_unsubscribe(bot):
     assert "no subscription `99`" in text_of(bot.command("unsubscribe 99", user_id=ADMIN))
 
 
+@pytest.mark.both_databases
 def test_a_subscription_made_in_slack_is_scheduled_by_the_clock_process(bot, sandbox, slack, tmp_path):
     """The web process writes the row; a separate scheduler on the same file picks it up on its next sync."""
     from apscheduler.schedulers.background import BackgroundScheduler

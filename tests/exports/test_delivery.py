@@ -22,6 +22,7 @@ from tests.exports.conftest import (
 BIG_EXPORT_BYTES = 30_000_000
 
 
+@pytest.mark.both_databases
 def test_export_cases_lands_in_requesters_dm_byte_for_byte(bot, sandbox, slack, settings):
     reply = bot.command("export cases last-week", user_id=ADMIN)
     text = render_message_text(reply)

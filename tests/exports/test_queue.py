@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.slack.text import render_message_text
 from bot.store import open_store
 from tests.conftest import ADMIN, make_settings, start_process, wait_for
 from tests.exports.conftest import FAST, dm_messages, export_text, job_rows, queue_of, start_bot, starts
 
 
+@pytest.mark.both_databases
 def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot, sandbox, slack, settings):
     sandbox.app.set_export_status(None, "pending")  # Lexer keeps us waiting…
     bot.command("export cases last-week", user_id=ADMIN)
@@ -68,6 +71,7 @@ def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox,
         running.stop()
 
 
+@pytest.mark.both_databases
 def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_path, database):
     settings = make_settings(sandbox, slack, tmp_path, db_path=database, export_concurrency=1)
     sandbox.app.set_export_status(None, "pending")
@@ -89,6 +93,7 @@ def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_pat
         stop()
 
 
+@pytest.mark.both_databases
 def test_two_threads_of_one_process_never_run_one_job(sandbox, slack, tmp_path, database):
     """Failed before: a scan between submit's insert and its append queued a job twice, and two threads ran it."""
     from dataclasses import replace

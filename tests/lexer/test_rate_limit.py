@@ -22,6 +22,7 @@ def store(database):
     store.close()
 
 
+@pytest.mark.both_databases
 def test_limiter_burst_of_500_never_exceeds_100_per_window(store):
     clock = FakeClock()
     limiter = StoreRateLimiter(store, "tok", clock=clock, sleep=clock.sleep, max_wait_s=900)
@@ -68,6 +69,7 @@ def test_limiter_gives_busy_error_when_wait_too_long(store):
     assert err.value.retry_after > 5
 
 
+@pytest.mark.both_databases
 def test_limiter_is_shared_across_connections_on_one_database(database):
     clock = FakeClock()
     a = StoreRateLimiter(open_store(database), "tok", limit=5, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
@@ -78,6 +80,7 @@ def test_limiter_is_shared_across_connections_on_one_database(database):
         b.acquire()
 
 
+@pytest.mark.both_databases
 def test_in_flight_requests_count(store):
     clock = FakeClock()
     limiter = StoreRateLimiter(store, "tok", limit=2, clock=clock, sleep=clock.sleep, max_wait_s=0.1)
@@ -88,6 +91,7 @@ def test_in_flight_requests_count(store):
         limiter.acquire()
 
 
+@pytest.mark.both_databases
 def test_send_log_never_stores_the_token(store):
     StoreRateLimiter(store, "secret-token-123", clock=FakeClock()).acquire()
     dump = "\n".join(repr(row) for row in store.db.query("select * from rate_log"))

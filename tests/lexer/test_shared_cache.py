@@ -24,6 +24,7 @@ def _day(text: str):
     return parse_range(text, timezone.utc, datetime.now(timezone.utc))
 
 
+@pytest.mark.both_databases
 def test_a_leader_refused_by_the_budget_shares_a_wait_not_an_outage(sandbox, tmp_path, database):
     """Failed before: the refused leader's flight was recorded as unreachable, so whoever asked the same question
     in the next 5 s (here: another process on the database) was told "Could not reach Lexer." while Lexer was up."""

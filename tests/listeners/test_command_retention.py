@@ -92,6 +92,7 @@ def clocked_bot(settings, slack):
     handle.stop()
 
 
+@pytest.mark.both_databases
 def test_answered_commands_are_deleted_after_an_hour(clocked_bot):
     # failed before: command_queue.prune was never called, and every /lexer text stayed for good
     store = clocked_bot.deps.store

@@ -128,6 +128,7 @@ def test_filters_and_the_compare_carry_over_a_range_change(bot, sandbox):
     assert "group: Email Support" in text and "the 30 days before" in text
 
 
+@pytest.mark.both_databases
 def test_share_posts_once_in_the_channel_and_deletes_the_private_copy(bot, slack):
     first = bot.command("summary yesterday")
     urls = [click(bot, first, REPORT_SHARE), click(bot, first, REPORT_SHARE)]  # a double click, answered in parallel
@@ -229,6 +230,7 @@ def test_every_report_compares_typed_or_clicked(bot, sandbox, typed, report_type
     assert controls(reply)[REPORT_COMPARE]["text"]["text"] == "Hide comparison"
 
 
+@pytest.mark.both_databases
 def test_a_click_during_a_database_outage_is_held_and_answered_once_when_it_is_back(bot, monkeypatch):
     """As a typed /lexer is (bot.command_workers.HeldCommands). Failed before: the click was answered in the web
     process, whose answer met the outage too: 'Something went wrong', and nothing once the database was back."""

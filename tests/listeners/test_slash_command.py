@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -71,6 +72,7 @@ def test_team_last_week_in_the_askers_timezone_with_the_sandbox_numbers(bot, san
     assert "last week" in text
 
 
+@pytest.mark.both_databases
 def test_summary_numbers_equal_the_sandbox(bot, sandbox):
     reply = bot.command("summary yesterday public")
     validate_message(reply)
@@ -358,9 +360,14 @@ def test_clock_stops_cleanly_on_sigterm(sandbox, slack, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    time.sleep(3)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    wait_for(lambda: any("clock started" in line for line in lines), timeout=30)
     proc.terminate()
-    out = proc.communicate(timeout=20)[0]
+    proc.wait(20)
+    reader.join(20)
+    out = "".join(lines)
     assert proc.returncode == 0, out
     assert "clock started" in out and "clock stopped" in out and BOT_TOKEN not in out
 

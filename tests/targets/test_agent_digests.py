@@ -66,6 +66,7 @@ def week_dms(slack, user_id: str) -> list[dict]:
     return [m for m in slack.app.messages(user_id) if (m.get("text") or "").startswith("Your week")]
 
 
+@pytest.mark.both_databases
 def test_monday_dms_reach_40_agents_once_each_within_the_lexer_budget(bot, sandbox, slack, settings):
     agents = [u for u in sandbox.app.users if not u["archived"]]
     assert len(agents) == TEAM

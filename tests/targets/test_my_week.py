@@ -3,6 +3,8 @@
 import json
 from statistics import median
 
+import pytest
+
 from bot.sandbox.slack_standin.methods.users import add_lexer_agents
 from bot.slack.format import format_count
 from tests.conftest import ADMIN
@@ -12,6 +14,7 @@ def text_of(reply: dict) -> str:
     return json.dumps(reply.get("blocks"), ensure_ascii=False) + reply.get("text", "")
 
 
+@pytest.mark.both_databases
 def test_my_week_answers_a_matched_agent_with_their_numbers_beside_the_team_median(bot, sandbox, slack):
     lexer_users = [u for u in sandbox.app.users if not u["archived"]]
     ids = add_lexer_agents(slack.app, lexer_users)

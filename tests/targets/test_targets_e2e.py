@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from bot.sandbox.server import serve_in_thread
 from bot.slack.format import format_percent
 from digests.jobs import send_digest
@@ -30,6 +32,7 @@ def test_a_non_admin_cannot_set_targets_and_is_told_who_can(bot):
     assert "No SLA targets are set" in text_of(bot.command("targets", user_id=USER_SYDNEY))
 
 
+@pytest.mark.both_databases
 def test_targets_set_are_marked_on_summary_and_team_and_survive_a_restart(bot, sandbox, slack, settings):
     bot.command("summary yesterday")
     s = truth(sandbox, "summary")

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from digests.alerts.check import scheduled_check
@@ -38,6 +39,7 @@ def _connect(bot, team, admin, token):
     assert r.status_code == 200 and r.text == "", r.text
 
 
+@pytest.mark.both_databases
 def test_two_workspaces_install_connect_and_stay_sealed(dist_bot, lexer):
     slack = dist_bot.slack.app
     for team, admin in ((TEAM_A, ADMIN), (TEAM_B, ADMIN_B)):
@@ -159,6 +161,7 @@ def test_non_admin_cannot_connect_disconnect_or_add_admins(dist_bot):
     assert dist_bot.deps.store.lexer_connections.find(TEAM_A) is None
 
 
+@pytest.mark.both_databases
 def test_the_clock_posts_each_workspaces_digest_with_its_own_tokens(dist_bot, lexer):
     slack = dist_bot.slack.app
     for team, admin, token in ((TEAM_A, ADMIN, LEXER_TOKEN_A), (TEAM_B, ADMIN_B, LEXER_TOKEN_B)):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.lexer.transport import token_key
 from tests.conftest import ADMIN, wait_for
 from tests.workspaces.conftest import ADMIN_B, LEXER_TOKEN_A, LEXER_TOKEN_B, TEAM_A, TEAM_B
@@ -29,6 +31,7 @@ def _by_token(store, key: str) -> dict[str, int]:
     }
 
 
+@pytest.mark.both_databases
 def test_an_uninstall_leaves_none_of_the_workspaces_lexer_answers(dist_bot, lexer):
     store = dist_bot.deps.store
     _install_both(dist_bot)
@@ -69,6 +72,7 @@ def test_an_uninstall_leaves_none_of_the_workspaces_lexer_answers(dist_bot, lexe
         assert [w for w in distinctive if w in raw] == []
 
 
+@pytest.mark.both_databases
 def test_install_pages_leave_only_unexpired_oauth_states(dist_bot):
     store = dist_bot.deps.store
     long_ago = time.time() - 3600

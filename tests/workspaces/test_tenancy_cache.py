@@ -109,6 +109,7 @@ def test_a_disconnect_in_this_process_counts_at_once(dist_bot, lexer):
     assert lexer.app.counted(LEXER_TOKEN_A) == a_before
 
 
+@pytest.mark.both_databases
 def test_changes_made_by_another_process_count_at_once(dist_bot, lexer, other_process):
     from bot.features.workspaces import remove_workspace
 
@@ -134,6 +135,7 @@ def test_changes_made_by_another_process_count_at_once(dist_bot, lexer, other_pr
     assert _answered(dist_bot.team_command(TEAM_B, "team last-week", ADMIN_B))
 
 
+@pytest.mark.both_databases
 def test_a_key_rotation_by_another_process_keeps_every_workspace_working(dist_settings, dist_slack, lexer):
     from dataclasses import replace
 

@@ -348,6 +348,7 @@ def test_a_catch_up_digest_in_flight_survives_a_reconnect(dist_bot, lexer, gate)
     assert _posts(dist_bot, TEAM_A) == posted + 1
 
 
+@pytest.mark.both_databases
 def test_a_command_during_a_database_outage_is_acked_held_and_answered_once_after(dist_bot, lexer, monkeypatch):
     """Distribution mode: every request's authorize reads the workspace's tokens from the database. Failed before:
     while it did not answer, authorize failed and the command was neither acked nor held (Slack showed an error),
@@ -418,6 +419,7 @@ def test_a_digest_in_flight_during_the_uninstall_leaves_none_of_its_answers_afte
     assert left.fetchone()[0] == 0
 
 
+@pytest.mark.both_databases
 def test_an_uninstall_during_a_database_outage_is_carried_out_once_it_is_back(dist_bot, lexer, monkeypatch):
     """Slack sends app_uninstalled once (it was acked): failed before, a database that did not answer then left the
     workspace's tokens, connection and answers in the store for good (the removal was only logged)."""

@@ -46,6 +46,7 @@ def check(deps, clock, minutes=5):
     return run_alert_checks(deps)
 
 
+@pytest.mark.both_databases
 def test_episode_lifecycle_one_message_thread_updates_and_recovery(scripted):
     lexer, standin, deps, clock, _ = scripted
     report = check(deps, clock)
@@ -105,6 +106,7 @@ def test_volume_surge_is_called_a_volume_surge(scripted):
     assert "not a service failure" in json.dumps(alert["blocks"])
 
 
+@pytest.mark.both_databases
 def test_restart_mid_episode_does_not_alert_again(scripted):
     lexer, standin, deps, clock, settings = scripted
     lexer.breaches = 30
@@ -121,6 +123,7 @@ def test_restart_mid_episode_does_not_alert_again(scripted):
     close_deps(restarted)
 
 
+@pytest.mark.both_databases
 def test_the_same_slot_is_checked_once_across_processes(scripted):
     lexer, standin, deps, clock, settings = scripted
     lexer.breaches = 30
@@ -244,6 +247,7 @@ def test_the_scheduler_checks_each_five_minute_slot_once(scripted):
     assert len([r for r in lexer.requests if r["type"] == "summary"]) <= 2 + BASELINE_REQUESTS_PER_DAY
 
 
+@pytest.mark.both_databases
 def test_a_slot_whose_pass_died_is_checked_by_the_next_pass(scripted):
     """A clock killed between claiming a slot and recording it left the slot pending: before, every later pass
     found it claimed and nobody checked it (a spike then waited for the next slot)."""
@@ -315,6 +319,7 @@ def test_a_clock_started_later_in_the_slot_waits_for_its_next_minute(scripted, a
     assert hasattr(job, "next_run_time") is at_once
 
 
+@pytest.mark.both_databases
 def test_two_weeks_of_samples_replace_the_daily_baseline_call(scripted):
     lexer, standin, deps, clock, _ = scripted
     alerts = deps.store.alerts

@@ -10,6 +10,8 @@ import json
 import threading
 from datetime import timedelta
 
+import pytest
+
 from digests.alerts.check import RETRY_DELAYS_S, run_alert_checks
 from tests.conftest import ADMIN, CHANNEL
 from tests.digests.alerts.conftest import close_deps, open_deps
@@ -27,6 +29,7 @@ def slow_pass(deps, lexer):
     return gate, thread
 
 
+@pytest.mark.both_databases
 def test_a_slow_pass_and_the_next_slot_on_another_clock_post_the_alert_once(scripted):
     lexer, standin, deps, clock, settings = scripted
     lexer.breaches = 30
@@ -47,6 +50,7 @@ def test_a_slow_pass_and_the_next_slot_on_another_clock_post_the_alert_once(scri
     close_deps(other_clock)
 
 
+@pytest.mark.both_databases
 def test_alerts_off_during_a_pass_sticks(scripted):
     lexer, standin, deps, clock, settings = scripted
     lexer.breaches = 30
@@ -148,6 +152,7 @@ def _open_unposted_episode(scripted):
     assert top_level(standin) == [] and deps.store.alerts.open_episode(CHANNEL)["message_ts"] is None
 
 
+@pytest.mark.both_databases
 def test_a_pass_killed_after_slack_took_the_post_is_not_posted_again(scripted):
     """Failed before: the stale claim became `uncertain` and the episode went on without its post's ts."""
     _open_unposted_episode(scripted)
@@ -164,6 +169,7 @@ def test_a_pass_killed_after_slack_took_the_post_is_not_posted_again(scripted):
     assert len(top_level(standin)) == 1 and replies(standin, alert["ts"])  # the thread goes on under that post
 
 
+@pytest.mark.both_databases
 def test_a_pass_killed_before_slack_took_the_post_is_posted_once(scripted):
     """Failed before: the stale claim became `uncertain` and the alert was never posted."""
     _open_unposted_episode(scripted)
@@ -218,6 +224,7 @@ def test_a_resolution_slack_refused_for_now_is_done_by_the_next_pass(scripted):
     assert deps.store.alerts.open_episode(CHANNEL) is None
 
 
+@pytest.mark.both_databases
 def test_snooze_window_is_unchanged_by_the_claim(scripted):
     lexer, standin, deps, clock, _ = scripted
     deps.store.alerts.snooze(CHANNEL, clock.now + timedelta(minutes=12), clock.now)

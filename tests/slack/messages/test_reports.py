@@ -327,7 +327,7 @@ def test_long_series_are_grouped_to_a_readable_width():
     assert "One bar per 12 days" in all_text(msg)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(names=st.lists(st.text(min_size=0, max_size=120), min_size=1, max_size=70))
 def test_any_names_give_valid_messages_without_raw_brackets(names):
     agents = [agent(i, n, assigned=i % 5) for i, n in enumerate(names)]

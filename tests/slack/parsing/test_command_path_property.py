@@ -111,7 +111,7 @@ texts = st.one_of(
 )
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(text=texts, admin=st.booleans(), tz=st.sampled_from(["Australia/Sydney", "America/New_York", "UTC"]))
 def test_random_texts_always_get_a_valid_reply(runner, text, admin, tz):
     reply = runner.run(text, Asker("UADMIN01" if admin else "UUSER001", "C0GENERAL", ZoneInfo(tz), is_admin=admin))

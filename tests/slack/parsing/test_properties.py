@@ -225,7 +225,7 @@ def _check_snooze(snooze: Snooze) -> None:
     assert snooze.until is None or (isinstance(snooze.until, time) and snooze.until.second == 0)
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTS)
 def test_random_text_only_ever_raises_command_error(text):
     try:
@@ -237,7 +237,7 @@ def test_random_text_only_ever_raises_command_error(text):
         check_consistent(cmd)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(deadline=None)
 @given(st.sampled_from(sorted(COMMANDS | {"sla"})), st.lists(WORD, max_size=8))
 def test_commands_followed_by_random_words(name, words):
     try:
@@ -291,7 +291,7 @@ def report_commands(draw):
     return " ".join([parts[0], *order]), ReportCommand(name, **want)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(report_commands())
 def test_report_commands_in_any_order(case):
     text, expected = case
@@ -330,7 +330,7 @@ def subscribe_commands(draw):
     return " ".join(["subscribe", kind, *order]), SubscribeCommand(**want)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(subscribe_commands())
 def test_subscribe_commands_in_any_order(case):
     text, expected = case
