@@ -198,7 +198,7 @@ def validate_data_table(block: Any) -> None:
     caption = block.get("caption")
     if not isinstance(caption, str) or not caption.strip():
         raise TableError("a data_table needs a caption")
-    rows = block.get("rows")
+    rows: list = block.get("rows") or []
     width = _check_rows(rows, low=MIN_DATA_TABLE_ROWS, high=MAX_DATA_TABLE_ROWS, numbers=True)
     page_size = block.get("page_size", 5)
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -206,6 +206,6 @@ def validate_data_table(block: Any) -> None:
     index = block.get("row_header_column_index", 0)
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < width:
         raise TableError("row_header_column_index must name one of the columns")
-    chars = sum(_chars([c for c in row if isinstance(c, dict)]) for row in rows)
+    chars = sum(_chars(row) for row in rows)
     if chars > MAX_DATA_TABLE_CHARS:
         raise TableError(f"the cells hold {chars} characters, over {MAX_DATA_TABLE_CHARS}")
