@@ -24,6 +24,8 @@ MAX_COLUMNS = 20
 MAX_DATA_TABLE_CHARS = 10_000  # across all cells of a data table
 MIN_PAGE_SIZE, MAX_PAGE_SIZE = 1, 100
 ALIGNS = ("left", "center", "right")
+MAX_TABLES = 1  # a message holds one table or data table
+TABLE_TYPES = ("table", "data_table")
 
 
 class TableError(ValueError):
@@ -209,3 +211,15 @@ def validate_data_table(block: Any) -> None:
     chars = sum(_chars(row) for row in rows)
     if chars > MAX_DATA_TABLE_CHARS:
         raise TableError(f"the cells hold {chars} characters, over {MAX_DATA_TABLE_CHARS}")
+
+
+def validate_table_block(block: Any) -> None:
+    """validate_table or validate_data_table, as the block's type says."""
+    (validate_data_table if isinstance(block, dict) and block.get("type") == "data_table" else validate_table)(block)
+
+
+def check_table_count(blocks: Any) -> None:
+    """Raise TableError when a message holds more than one table."""
+    n = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") in TABLE_TYPES)
+    if n > MAX_TABLES:
+        raise TableError(f"a message holds at most {MAX_TABLES} table, this one {n}")
