@@ -160,16 +160,18 @@ def chart_block(
     x_label: str | None = None,
     y_label: str | None = None,
 ) -> dict | None:
-    """A line, bar or area chart; None when no series has a finite value to draw."""
+    """A line, bar or area chart; None when there is no category, or no series has a finite value to draw."""
     if kind not in XY_TYPES:
         raise ChartError(f"chart_block draws {XY_TYPES}; use pie_chart for a pie")
+    _text(title, "title", MAX_TITLE)
+    if not categories:
+        return None
     axis: dict[str, Any] = {"categories": list(categories)}
     if x_label is not None:
         axis["x_label"] = x_label
     if y_label is not None:
         axis["y_label"] = y_label
     # the caller's choices must hold even when the data leave nothing to draw
-    _text(title, "title", MAX_TITLE)
     _check_axis(axis)
     given = list(all_series)
     _check_names([one.name for one in given])
@@ -192,26 +194,47 @@ def chart_block(
     return block
 
 
-def line_chart(title: str, categories: Sequence[str], all_series: Iterable[Series], **axis: str | None) -> dict | None:
+def line_chart(
+    title: str,
+    categories: Sequence[str],
+    all_series: Iterable[Series],
+    *,
+    x_label: str | None = None,
+    y_label: str | None = None,
+) -> dict | None:
     """A line chart (see chart_block)."""
-    return chart_block("line", title, categories, all_series, **axis)
+    return chart_block("line", title, categories, all_series, x_label=x_label, y_label=y_label)
 
 
-def bar_chart(title: str, categories: Sequence[str], all_series: Iterable[Series], **axis: str | None) -> dict | None:
+def bar_chart(
+    title: str,
+    categories: Sequence[str],
+    all_series: Iterable[Series],
+    *,
+    x_label: str | None = None,
+    y_label: str | None = None,
+) -> dict | None:
     """A bar chart; several series are grouped by category (see chart_block)."""
-    return chart_block("bar", title, categories, all_series, **axis)
+    return chart_block("bar", title, categories, all_series, x_label=x_label, y_label=y_label)
 
 
-def area_chart(title: str, categories: Sequence[str], all_series: Iterable[Series], **axis: str | None) -> dict | None:
+def area_chart(
+    title: str,
+    categories: Sequence[str],
+    all_series: Iterable[Series],
+    *,
+    x_label: str | None = None,
+    y_label: str | None = None,
+) -> dict | None:
     """An area chart; series are layered in order, the first at the back (see chart_block)."""
-    return chart_block("area", title, categories, all_series, **axis)
+    return chart_block("area", title, categories, all_series, x_label=x_label, y_label=y_label)
 
 
 def pie_chart(title: str, segments: Iterable[tuple[str, float | None]]) -> dict | None:
     """A pie of labelled shares; a segment that is not a finite number above 0 is left out (None if none is left)."""
     pairs = list(segments)
     _text(title, "title", MAX_TITLE)
-    if not MIN_SEGMENTS <= len(pairs) <= MAX_SEGMENTS:
+    if len(pairs) > MAX_SEGMENTS:
         raise ChartError(f"a pie holds {MIN_SEGMENTS} to {MAX_SEGMENTS} segments, got {len(pairs)}")
     for label, _ in pairs:
         _text(label, "segment label", MAX_CATEGORY)

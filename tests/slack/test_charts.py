@@ -92,6 +92,8 @@ def test_a_pie_leaves_out_what_is_not_a_positive_finite_share():
     block = pie_chart("Cases by state", [("Open", 3), ("Closed", 0), ("Snoozed", math.nan), ("Pending", -1)])
     assert block is not None and block["chart"] == {"type": "pie", "segments": [{"label": "Open", "value": 3}]}
     assert pie_chart("Cases by state", [("Open", 0)]) is None
+    assert pie_chart("Cases by state", []) is None  # no classifications in the range: nothing to draw
+    assert bar_chart("Top classifications", [], []) is None
 
 
 @pytest.mark.parametrize(
