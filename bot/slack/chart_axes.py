@@ -37,9 +37,11 @@ class TimeAxis:
 
     def bucket_of(self, moment: datetime) -> int | None:
         """The index of the bucket holding `moment`, None outside the range."""
-        if moment < self.starts[0] or moment > self.end:
+        # timestamps, not datetimes: two aware times in one zone compare by the wall clock, and a DST day repeats an hour
+        at = moment.timestamp()
+        if at < self.starts[0].timestamp() or at > self.end.timestamp():
             return None
-        return bisect.bisect_right(self.starts, moment) - 1
+        return bisect.bisect_right([s.timestamp() for s in self.starts], at) - 1
 
     def values(
         self, points: Iterable[tuple[datetime, float | None]], combine: Callable[[list[float]], float] = math.fsum

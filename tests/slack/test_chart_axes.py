@@ -49,6 +49,9 @@ def test_a_dst_day_that_repeats_an_hour_names_both():
     axis = time_axis(*day_range(date(2026, 4, 5), date(2026, 4, 5), tz), tz)
     assert len(axis.labels) == 25
     assert axis.labels[2:4] == ("02:00 AEDT", "02:00 AEST")
+    second_two_oclock = datetime(2026, 4, 5, 2, 30, tzinfo=tz, fold=1)  # 02:30 AEST, an hour after 02:30 AEDT
+    assert axis.bucket_of(second_two_oclock) == 3
+    assert axis.bucket_of(second_two_oclock.replace(fold=0)) == 2
 
 
 def test_the_last_24_hours_say_which_day():
@@ -109,7 +112,9 @@ def test_categories_are_unique_short_and_few(case):
     assert len(axis.labels) == len(set(axis.labels)) == len(axis.starts)
     assert 1 <= len(axis.labels) <= MAX_CATEGORIES
     assert all(len(label) <= MAX_CATEGORY for label in axis.labels)
-    assert list(axis.starts) == sorted(axis.starts)
+    assert [s.timestamp() for s in axis.starts] == sorted({s.timestamp() for s in axis.starts})
+    assert [axis.bucket_of(s) for s in axis.starts] == list(range(len(axis.starts)))
+    assert axis.bucket_of(end) == len(axis.starts) - 1
     if end - start <= timedelta(days=1):
         assert axis.step == "hour"
     elif (end.astimezone(tz).date() - start.astimezone(tz).date()).days >= MAX_CATEGORIES:
