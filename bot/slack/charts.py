@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 MAX_TITLE = 50
@@ -194,40 +195,10 @@ def chart_block(
     return block
 
 
-def line_chart(
-    title: str,
-    categories: Sequence[str],
-    all_series: Iterable[Series],
-    *,
-    x_label: str | None = None,
-    y_label: str | None = None,
-) -> dict | None:
-    """A line chart (see chart_block)."""
-    return chart_block("line", title, categories, all_series, x_label=x_label, y_label=y_label)
-
-
-def bar_chart(
-    title: str,
-    categories: Sequence[str],
-    all_series: Iterable[Series],
-    *,
-    x_label: str | None = None,
-    y_label: str | None = None,
-) -> dict | None:
-    """A bar chart; several series are grouped by category (see chart_block)."""
-    return chart_block("bar", title, categories, all_series, x_label=x_label, y_label=y_label)
-
-
-def area_chart(
-    title: str,
-    categories: Sequence[str],
-    all_series: Iterable[Series],
-    *,
-    x_label: str | None = None,
-    y_label: str | None = None,
-) -> dict | None:
-    """An area chart; series are layered in order, the first at the back (see chart_block)."""
-    return chart_block("area", title, categories, all_series, x_label=x_label, y_label=y_label)
+# the three kinds a series is drawn as: lines; bars grouped by category; areas layered in order, the first at the back
+line_chart = partial(chart_block, "line")
+bar_chart = partial(chart_block, "bar")
+area_chart = partial(chart_block, "area")
 
 
 def pie_chart(title: str, segments: Iterable[tuple[str, float | None]]) -> dict | None:
