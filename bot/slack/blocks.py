@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.slack.charts import ChartError, check_chart_count, validate_chart
 from bot.slack.format import truncate
+from bot.slack.tables import TABLE_TYPES, TableError, check_table_count, validate_table_block
 
 # Slack's limits (Block Kit reference)
 MAX_BLOCKS = 50
@@ -164,6 +166,14 @@ def _validate_blocks(blocks: Any, max_blocks: int) -> None:
     for i, raw in enumerate(blocks):
         if not isinstance(raw, dict) or not raw.get("type"):
             raise ValueError(f"block {i}: not a block (a dict with a type)")
+        if raw["type"] in ("data_visualization", *TABLE_TYPES):
+            # slack_sdk has no model for the newer blocks and checks only that a table has rows: ours check them
+            try:
+                (validate_chart if raw["type"] == "data_visualization" else validate_table_block)(raw)
+            except (ChartError, TableError) as e:
+                raise ValueError(f"block {i} ({raw['type']}): {e}") from None
+            if raw["type"] != "table":
+                continue
         _check_limits(i, raw)
         parsed = Block.parse(raw)
         if parsed is None or type(parsed) is Block:
@@ -187,7 +197,10 @@ def validate_message(message: dict, *, max_blocks: int = MAX_BLOCKS) -> None:
         raise ValueError("the plain `text` fallback is missing or empty")
     if len(text) > MAX_MESSAGE_TEXT:
         raise ValueError(f"`text` is {len(text)} characters, over {MAX_MESSAGE_TEXT}")
-    _validate_blocks(message.get("blocks", []), max_blocks)
+    blocks = message.get("blocks", [])
+    _validate_blocks(blocks, max_blocks)
+    check_chart_count(blocks, "message")
+    check_table_count(blocks)
 
 
 def validate_view(view: dict) -> None:
@@ -195,6 +208,7 @@ def validate_view(view: dict) -> None:
     if not isinstance(view, dict) or view.get("type") not in ("home", "modal"):
         raise ValueError("a view must be a dict of type 'home' or 'modal'")
     _validate_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+    check_chart_count(view.get("blocks", []), view["type"])
     from slack_sdk.errors import SlackObjectFormationError
     from slack_sdk.models.views import View
 

@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bot.slack.text_pictures import chart_lines, table_lines
+
 _MRKDWN_TOKEN = re.compile(r"<([^<>]+)>")
 
 
@@ -134,6 +136,10 @@ def _block_lines(block: dict, names: Mapping[str, str]) -> list[str]:
         return _rich_text(block, names)
     if kind == "markdown":
         return str(block.get("text", "")).split("\n")
+    if kind == "data_visualization":
+        return chart_lines(block)
+    if kind in ("table", "data_table"):
+        return table_lines(block)
     return [f"[{kind} block]"]
 
 

@@ -19,7 +19,7 @@ def publish(ws: Workspace, params: dict) -> dict:
         raise ApiError("invalid_arguments", "[ERROR] must provide an object [json-pointer:/view]")
     if view.get("type") != "home":
         raise ApiError("invalid_arguments", "[ERROR] must be home [json-pointer:/view/type]")
-    problems = block_problems(view.get("blocks"), max_blocks=MAX_VIEW_BLOCKS, pointer="/view/blocks")
+    problems = block_problems(view.get("blocks"), max_blocks=MAX_VIEW_BLOCKS, pointer="/view/blocks", surface="home")
     if problems:
         raise ApiError("invalid_arguments", *problems)
     view_id = f"V{ws.next_number():08d}"
@@ -46,7 +46,7 @@ def open_modal(ws: Workspace, params: dict) -> dict:
     view = params.get("view")
     if not isinstance(view, dict) or view.get("type") != "modal":
         raise ApiError("invalid_arguments", "[ERROR] must be modal [json-pointer:/view/type]")
-    problems = block_problems(view.get("blocks"), max_blocks=MAX_VIEW_BLOCKS, pointer="/view/blocks")
+    problems = block_problems(view.get("blocks"), max_blocks=MAX_VIEW_BLOCKS, pointer="/view/blocks", surface="modal")
     if problems:
         raise ApiError("invalid_arguments", *problems)
     opened = {**copy.deepcopy(view), "id": f"V{ws.next_number():08d}", "team_id": ws.caller_team_id or ws.team_id}
