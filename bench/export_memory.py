@@ -45,7 +45,7 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
     from zoneinfo import ZoneInfo
 
     from bot.cli import build_deps, start_process
-    from bot.commands import Asker
+    from bot.commands.answer import Asker
     from bot.config import Settings
     from bot.features.exports import QueueOptions
 

@@ -160,20 +160,22 @@ def start_process(
     `background=False` is for one-shot commands (`ask`): they answer and exit, so they start no
     feature workers and never take export jobs (a job they queue is delivered by a serving process).
     """
-    from bot.commands import CommandRunner
+    from bot.commands.answer import CommandRunner
     from bot.features import FEATURES, command_handlers, start_workers
+    from bot.features.workspaces import workspace_runner
 
     features = FEATURES if features is None else features
-    running = Running(deps, CommandRunner(deps, command_handlers(features)))
+    runner = CommandRunner(deps, command_handlers(features), for_workspace=workspace_runner)
+    running = Running(deps, runner)
     running.workers = start_workers(features, deps) if background else []
     if command_workers:
-        from bot.command_workers import CommandWorkerPool
+        from bot.commands.pool import CommandWorkerPool
 
         running.command_pool = CommandWorkerPool(
             deps.settings, command_workers, target=command_worker_main, intake_deps=deps
         ).start()
     elif answer_commands:  # the store's command queue, answered by this process
-        from bot.command_workers import InProcessCommands
+        from bot.commands.in_process import InProcessCommands
 
         running.command_pool = InProcessCommands(deps, running.runner)
     if scheduler:
@@ -201,7 +203,7 @@ def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 
 
 def command_worker_main(settings: Settings, jobs, parent_pid: int) -> None:
     """A command worker process: its own Deps, answering the /lexer requests the web process queues."""
-    from bot.command_workers import serve_command_jobs
+    from bot.commands.pool import serve_command_jobs
     from bot.logs import setup_logging
 
     setup_logging(settings)
@@ -217,7 +219,7 @@ def command_worker_main(settings: Settings, jobs, parent_pid: int) -> None:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from bot.commands import Asker, is_admin
+    from bot.commands.answer import Asker, is_admin
     from bot.slack.text import render_message_text
 
     running = start_process(build_deps(settings, with_slack=False), background=False)
@@ -428,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def register_feature_commands(sub) -> None:
     """Database, digests, alerts and demo sub-commands (their code lives with what they work on)."""
-    from bot.db_commands import register as register_db
+    from bot.cli_db import register as register_db
     from bot.demo import register as register_demo
     from digests.alerts.cli import register as register_alerts
     from digests.cli import register as register_digests

@@ -34,7 +34,7 @@ NOT_CONNECTED = "not connected"
 UNREADABLE = "unreadable"  # saved, but under a key LEXERBOT_SECRET_KEY no longer holds: connect again
 
 
-def request_workspace(body: dict) -> str:
+def workspace_key_of(body: dict) -> str:
     """The workspace key of a slash command, interaction or event body."""
     for authorization in body.get("authorizations") or []:  # an Events API body says it here
         return workspace_key(

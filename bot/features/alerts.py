@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.commands import Asker, CommandHandler, Reply, asker_is_admin, lexer_missing, refusal_for
+from bot.commands.answer import Asker, CommandHandler, Reply, asker_is_admin, lexer_missing, refusal_for
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.isotime import parse_iso, to_iso

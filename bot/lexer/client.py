@@ -28,7 +28,7 @@ from bot.errors import (
     UnauthorizedError,
 )
 from bot.lexer import models
-from bot.lexer.transport import parse_retry_after
+from bot.lexer.transport import StoreRateLimiter, parse_retry_after
 from bot.timeframe import Timeframe
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,9 @@ def error_for(response: httpx.Response) -> LexerApiError:
 
 class ActivityClient:
     """The Activity API: GET users/groups/forms, POST reports, the export status endpoint."""
+
+    # Lexer's budget its requests spend (bot/lexer/build.py sets it); None: a client that calls no Lexer
+    limiter: StoreRateLimiter | None = None
 
     def __init__(
         self,

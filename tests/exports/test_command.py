@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.commands import Asker
+from bot.commands.answer import Asker
 from bot.slack.text import render_message_text
 from tests.conftest import ADMIN, USER_SYDNEY, start_process
 from tests.exports.conftest import export_text, job_rows, queue_of, starts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.commands import DEFAULT_RANGE, Asker, CommandHandler, Reply, filters_for
+from bot.commands.answer import DEFAULT_RANGE, Asker, CommandHandler, Reply, filters_for
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.features.exports.queue import ExportQueue
