@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from bot.commands.answer import CommandRunner, Reply, answer_request
@@ -65,29 +66,23 @@ def answer_command(
     With defer_busy (the store's queue), a closed Lexer window is not answered: the user gets the queued
     notice (once) and the error comes back for the queue to try again when the window opens.
     """
-    if deps.tenancy is None:
-        return _answer_and_send(deps, runner, job, client, defer_busy=defer_busy)
-    # the workspace's clients stay open until this answer is delivered, even if its tokens change meanwhile
-    with deps.tenancy.lease(workspace_key_of(job)):
-        return _answer_and_send(deps, runner, job, client, defer_busy=defer_busy)
-
-
-def _answer_and_send(
-    deps: Deps, runner: CommandRunner, job: dict, client, *, defer_busy: bool
-) -> RateLimitedError | None:
-    answered = answer_request(deps, runner, job, client, defer_busy=defer_busy)
-    if answered.busy is not None:
-        if not job.get("notice_shown"):
-            wait = answered.busy.retry_after or 60.0
-            post_notice(answered.deps.responder, job.get("response_url"), queued_notice(math.ceil(wait / 60), 1))
-        return answered.busy
-    reply = answered.reply or Reply({})
-    send_job_reply(answered.deps.responder, job, reply, client=answered.client)
-    if reply.after is not None:
-        try:
-            reply.after()
-        except Exception:
-            logger.exception("follow-up work after /lexer failed")
+    # distribution mode: the workspace's clients stay open until this answer is delivered, even if its tokens
+    # change meanwhile
+    held = deps.tenancy.lease(workspace_key_of(job)) if deps.tenancy is not None else nullcontext()
+    with held:
+        answered = answer_request(deps, runner, job, client, defer_busy=defer_busy)
+        if answered.busy is not None:
+            if not job.get("notice_shown"):
+                wait = answered.busy.retry_after or 60.0
+                post_notice(answered.deps.responder, job.get("response_url"), queued_notice(math.ceil(wait / 60), 1))
+            return answered.busy
+        reply = answered.reply or Reply({})
+        send_job_reply(answered.deps.responder, job, reply, client=answered.client)
+        if reply.after is not None:
+            try:
+                reply.after()
+            except Exception:
+                logger.exception("follow-up work after /lexer failed")
     return None
 
 
