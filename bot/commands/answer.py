@@ -89,7 +89,7 @@ def admin_refusal(settings: Settings) -> NotAllowedError:
             "(e.g. LEXERBOT_ADMINS=U012ABCDEF,U034GHIJKL) and restart the bot.",
         )
     err = NotAllowedError("Only lexer-bot admins can do that (they are listed in LEXERBOT_ADMINS).")
-    err.ask_users = tuple(sorted(settings.admins))  # type: ignore[attr-defined]
+    err.ask_users = tuple(sorted(settings.admins))
     return err
 
 
@@ -98,7 +98,7 @@ def workspace_admin_refusal(admins: tuple[str, ...]) -> NotAllowedError:
         "Only this workspace's lexer-bot admins can do that: its owners and admins, "
         "whoever installed the app, and those added with `/lexer admins add`."
     )
-    err.ask_users = admins  # type: ignore[attr-defined]
+    err.ask_users = admins
     return err
 
 
@@ -133,7 +133,7 @@ class CommandRunner:
             return self._dispatch(cmd, asker)
         except NotAllowedError as exc:
             return Reply(
-                error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ())),
+                error_message(exc.message, exc.hint or None, ask_users=exc.ask_users),
                 public=False,
             )
         except CommandError as exc:
