@@ -45,9 +45,9 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
     from zoneinfo import ZoneInfo
 
     from bot.cli import build_deps, start_process
-    from bot.commands import Asker
+    from bot.commands.answer import Asker
     from bot.config import Settings
-    from bot.features.exports import QueueOptions
+    from bot.features.exports import ExportQueue, QueueOptions
 
     options = QueueOptions(poll_first_s=0.05, poll_max_s=0.2, temp_dir=str(Path(work_dir) / "tmp"))
     (Path(work_dir) / "tmp").mkdir()
@@ -64,7 +64,7 @@ def child(lexer_url: str, slack_url: str, work_dir: str) -> None:
     baseline_kb = peak_rss_kb()
     started = time.monotonic()
     reply = running.runner.run("export cases yesterday", Asker(ADMIN, None, ZoneInfo("UTC"), is_admin=True))
-    queue = running.deps.exports
+    queue = next(w for w in running.workers if isinstance(w, ExportQueue))
     idle = queue.wait_idle(CHILD_TIMEOUT_S)
     seconds = time.monotonic() - started
     job = next(running.deps.store.db["export_jobs"].rows_where(order_by="id desc", limit=1), None) or {}

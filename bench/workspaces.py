@@ -14,7 +14,7 @@ flight at once; the same at 50 at once (saturating the server's 16 threads) is p
 Then the noisy neighbour: one workspace's Lexer takes --slow-s (20 s) per call while it floods the bot with
 questions, and the other 49 workspaces' `/lexer team DAY` are timed to their ack and to their answer (at
 response_url), against the same commands without the slow neighbour, in the same run. A workspace's commands
-hold at most a quarter of a command worker's threads (bot.command_workers.workspace_bound), so the 49 keep
+hold at most a quarter of a command worker's threads (bot.commands.dispatcher.workspace_bound), so the 49 keep
 their times. `--only-neighbour` skips the digests and the single-workspace comparison.
 
     python bench/workspaces.py [--workspaces 50] [--subs 10] [--commands 500] [--rounds 4] [--concurrency 8]
@@ -43,7 +43,8 @@ from slack_sdk.signature import SignatureVerifier
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.cli import build_served  # noqa: E402
-from bot.command_workers import WORKER_THREADS, workspace_bound  # noqa: E402
+from bot.commands.dispatcher import workspace_bound  # noqa: E402
+from bot.commands.queue import WORKER_THREADS  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.lexer.rate_limit import RATE_LIMIT, RATE_WINDOW_S  # noqa: E402
 from bot.sandbox.lexer_app import LexerSandbox  # noqa: E402

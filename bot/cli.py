@@ -1,4 +1,4 @@
-"""`lexer-bot`: builds settings, clients and the database; the only composition root."""
+"""`lexer-bot`: the command line, its arguments and sub-commands; each builds its process through bot/compose.py."""
 
 from __future__ import annotations
 
@@ -7,217 +7,19 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
 
+from bot.compose import build_deps, build_served, secret_box, start_process
 from bot.config import Settings, load_settings, parse_tz_option
-from bot.deps import Deps, Running, utc_now
 from bot.errors import ConfigError, UsageError
 
 logger = logging.getLogger("bot.cli")
-
-
-# ------------------------------------------------------------------ composition
-
-
-def build_deps(
-    settings: Settings,
-    *,
-    with_slack: bool = True,
-    slack_client=None,
-    sandbox_app=None,
-    api=None,
-    store=None,
-    now: Callable[[], datetime] | None = None,
-    export_options=None,
-    **overrides,
-) -> Deps:
-    """The one Deps of a process: database, Activity client, Slack client and the shared helpers."""
-    from bot.features.exports import DEFAULT_OPTIONS, ExportQueue
-    from bot.lexer.build import build_activity_client
-    from bot.lexer.directory import Directory
-    from bot.slack_web import ResponseUrlPoster, UserTimezones, build_web_client
-    from bot.store import open_store
-    from digests.render import DigestRenderer
-    from digests.reservations import reservations
-
-    store = store or open_store(settings.db_path, secret_box(settings))
-    # Lexer's budget by class (bot/lexer/budget.py): digests and alerts hold their share, queued commands wait
-    api = api or build_activity_client(
-        settings,
-        store,
-        sandbox_app=sandbox_app,
-        reservations=lambda now: reservations(store, now),
-        waiting=store.command_queue.waiting,
-    )
-    slack = slack_client if slack_client is not None else (build_web_client(settings) if with_slack else None)
-    # exports are delivered in Slack: without a client (`ask`, `digest preview`) there is no queue to run
-    exports = (
-        ExportQueue(store=store, api=api, slack=slack, settings=settings, options=export_options or DEFAULT_OPTIONS)
-        if slack is not None
-        else None
-    )
-    deps = Deps(
-        settings=settings,
-        store=store,
-        api=api,
-        slack=slack,
-        directory=Directory(api),
-        timezones=UserTimezones(slack, settings.tz),
-        responder=ResponseUrlPoster(),
-        renderer=DigestRenderer(settings.templates_dir),
-        now=now or utc_now,
-        exports=exports,
-        **overrides,
-    )
-    if not settings.distribution_mode:
-        return deps
-    from bot.tenancy import Tenancy
-
-    # the root Deps holds the shared pieces (database, renderer, response poster); each workspace's Deps
-    # is a copy with its own bot token, Lexer token and key (built on first use, rebuilt when they change)
-    holder: list[Deps] = []
-    tenancy = Tenancy(
-        store,
-        make_deps=lambda key, installation, connection: workspace_deps(holder[0], key, installation, connection),
-        close_deps=lambda ws: close_workspace_deps(ws, holder[0]),
-        client_for_token=lambda token: build_activity_client(
-            replace(settings, lexer_api_token=token), store, max_retries=1
-        ),
-    )
-    holder.append(replace(deps, tenancy=tenancy))
-    if exports is not None:
-        exports.workspace_deps = tenancy.deps_for
-        exports.workspace_lease = tenancy.lease
-    return holder[0]
-
-
-def workspace_deps(root: Deps, key: str, installation, connection) -> Deps:
-    """One installed workspace's Deps: its bot token, its Lexer token and its key.
-
-    Without a usable Lexer connection its client refuses every call (never the process's own client: that
-    would show one customer's figures to another)."""
-    from bot.lexer.build import build_activity_client, build_unconnected_client
-    from bot.lexer.directory import Directory
-    from bot.slack_web import UserTimezones, build_web_client
-    from digests.reservations import reservations
-
-    settings = replace(
-        root.settings,
-        slack_bot_token=installation.bot_token,
-        lexer_api_token=connection.token if connection is not None else None,
-        admins=frozenset(),
-    )
-    store = root.store.for_workspace(key)
-    api = (
-        build_activity_client(
-            settings,
-            root.store,
-            reservations=lambda now: reservations(store, now),
-            waiting=root.store.command_queue.waiting,
-        )
-        if connection is not None
-        else build_unconnected_client()
-    )
-    slack = build_web_client(settings)
-    return replace(
-        root,
-        settings=settings,
-        store=store,
-        api=api,
-        slack=slack,
-        directory=Directory(api),
-        timezones=UserTimezones(slack, settings.tz),
-        workspace=key,  # exports: the one queue of the process, which delivers with this workspace's tokens
-    )
-
-
-def close_workspace_deps(ws: Deps, root: Deps) -> None:
-    if ws.api is not root.api:
-        ws.api.http.close()
-        ws.api.download_http.close()
-
-
-def secret_box(settings: Settings):
-    """LEXERBOT_SECRET_KEY's SecretBox, or None when no key is set (single-workspace mode stores no secret)."""
-    from bot.crypto import SecretBox
-
-    return SecretBox(settings.secret_keys) if settings.secret_keys else None
-
-
-def start_process(
-    deps: Deps,
-    *,
-    scheduler: bool = False,
-    command_workers: int = 0,
-    answer_commands: bool = False,
-    features=None,
-    background: bool = True,
-) -> Running:
-    """Start what this process runs on its Deps: the features' workers, command workers, the scheduler.
-
-    `background=False` is for one-shot commands (`ask`): they answer and exit, so they start no
-    feature workers and never take export jobs (a job they queue is delivered by a serving process).
-    """
-    from bot.commands import CommandRunner
-    from bot.features import FEATURES, command_handlers, start_workers
-
-    features = FEATURES if features is None else features
-    running = Running(deps, CommandRunner(deps, command_handlers(features)))
-    running.workers = start_workers(features, deps) if background else []
-    if command_workers:
-        from bot.command_workers import CommandWorkerPool
-
-        running.command_pool = CommandWorkerPool(
-            deps.settings, command_workers, target=command_worker_main, intake_deps=deps
-        ).start()
-    elif answer_commands:  # the store's command queue, answered by this process
-        from bot.command_workers import InProcessCommands
-
-        running.command_pool = InProcessCommands(deps, running.runner)
-    if scheduler:
-        from digests.schedule import start_background_scheduler
-
-        running.scheduler = start_background_scheduler(deps)
-    return running
-
-
-def build_served(settings: Settings, *, scheduler: bool, command_workers: int = 0, **deps_options):
-    """`serve`: the running process and its WSGI app (Bolt on /slack/events, /healthz)."""
-    from bot.app import create_app
-    from bot.web import create_wsgi_app
-
-    running = start_process(
-        build_deps(settings, **deps_options),
-        scheduler=scheduler,
-        command_workers=command_workers,
-        answer_commands=True,
-    )
-    bolt = create_app(running.deps, running.runner, command_pool=running.command_pool)
-    running.listeners = bolt.listener_runner.listener_executor
-    return running, create_wsgi_app(bolt, running)
-
-
-def command_worker_main(settings: Settings, jobs, parent_pid: int) -> None:
-    """A command worker process: its own Deps, answering the /lexer requests the web process queues."""
-    from bot.command_workers import serve_command_jobs
-    from bot.logs import setup_logging
-
-    setup_logging(settings)
-    running = start_process(build_deps(settings))
-    try:
-        serve_command_jobs(running, jobs, parent_pid)
-    finally:
-        for worker in running.workers:
-            worker.stop()  # hand unfinished exports back, so another process takes them up at once
 
 
 # ------------------------------------------------------------------ commands
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from bot.commands import Asker, is_admin
+    from bot.commands.answer import Asker, is_admin
     from bot.slack.text import render_message_text
 
     running = start_process(build_deps(settings, with_slack=False), background=False)
@@ -428,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def register_feature_commands(sub) -> None:
     """Database, digests, alerts and demo sub-commands (their code lives with what they work on)."""
-    from bot.db_commands import register as register_db
+    from bot.cli_db import register as register_db
     from bot.demo import register as register_demo
     from digests.alerts.cli import register as register_alerts
     from digests.cli import register as register_digests

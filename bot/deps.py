@@ -1,4 +1,4 @@
-"""Deps: the one frozen object every feature, listener and clock job stands on; built in bot/cli.py."""
+"""Deps: the one frozen object every feature, listener and clock job stands on; built in bot/compose.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.features.exports import ExportQueue
     from bot.lexer.client import ActivityClient
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones
@@ -34,12 +33,13 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class ClockBell:
-    """Lets a /lexer change wake this process's scheduler, when it runs one (`serve`, `socket`).
+class Bell:
+    """Lets a /lexer request wake a worker this process runs beside its Deps: the scheduler (`serve`, `socket`)
+    after a subscription changes, the export workers after an export is queued.
 
-    The scheduler is started after Deps is built (its jobs need Deps), so it
-    attaches itself here; without one, ringing does nothing and the clock
-    process picks the change up at its next sync.
+    The worker is started after Deps is built (it needs Deps), so it attaches
+    itself here; without one, ringing does nothing and the worker that runs
+    elsewhere picks the change up at its next look at the database.
     """
 
     def __init__(self) -> None:
@@ -57,8 +57,8 @@ class ClockBell:
             return
         try:
             wake()
-        except Exception:  # a stopped scheduler: the next start picks the change up
-            logger.debug("could not wake the scheduler", exc_info=True)
+        except Exception:  # a stopped worker: the next start picks the change up
+            logger.debug("could not wake a worker", exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,9 @@ class Deps:
     sleep: Callable[[float], None] = time.sleep
     worker_id: str = field(default_factory=default_worker_id)
     lease_s: float = LEASE_S
-    exports: ExportQueue | None = None  # None where no Slack client can deliver files
-    clock: ClockBell = field(default_factory=ClockBell)
+    clock: Bell = field(default_factory=Bell)  # the scheduler, woken by a subscription's change
+    exports_bell: Bell = field(default_factory=Bell)  # the export workers, woken by a queued export
+    export_options: Any = None  # bot.features.exports.QueueOptions: the export workers' timings (tests shrink them)
     workspace: str = ""  # the workspace key these Deps serve; '' = single-workspace mode
     tenancy: Any = None  # bot.tenancy.Tenancy in distribution mode: every workspace's Deps and admins
 
@@ -92,7 +93,7 @@ class Running:
     """
 
     deps: Deps
-    runner: Any  # bot.commands.CommandRunner
+    runner: Any  # bot.commands.answer.CommandRunner
     workers: list = field(default_factory=list)
     scheduler: Any = None
     command_pool: Any = None

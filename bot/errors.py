@@ -46,6 +46,9 @@ class BadRangeError(CommandError):
 class NotAllowedError(LexerBotError):
     """The asker may not run an admin command."""
 
+    #: whom to ask instead (Slack user ids), named in the reply
+    ask_users: tuple[str, ...] = ()
+
 
 class LexerApiError(LexerBotError):
     """The Activity API answered with an error or could not be reached."""

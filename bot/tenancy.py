@@ -34,7 +34,7 @@ NOT_CONNECTED = "not connected"
 UNREADABLE = "unreadable"  # saved, but under a key LEXERBOT_SECRET_KEY no longer holds: connect again
 
 
-def request_workspace(body: dict) -> str:
+def workspace_key_of(body: dict) -> str:
     """The workspace key of a slash command, interaction or event body."""
     for authorization in body.get("authorizations") or []:  # an Events API body says it here
         return workspace_key(
@@ -87,15 +87,15 @@ class Tenancy:
 
     Every use checks the stored ciphertexts (one indexed read, no decryption): any save, delete or key
     rotation, by this process or another, changes them, so an uninstalled workspace or a disconnected Lexer
-    token counts on the very next request. make_deps(key, installation, connection) builds a workspace's
-    Deps (bot/cli.py; connection None: a Lexer client that refuses every call); close_deps closes a replaced
-    one, once no lease holds it.
+    token counts on the very next request. make_deps(tenancy, key, installation, connection) builds a
+    workspace's Deps (bot/compose.py; connection None: a Lexer client that refuses every call); close_deps
+    closes a replaced one, once no lease holds it.
     """
 
     def __init__(
         self,
         store: Store,
-        make_deps: Callable[[str, Any, Any], Deps],
+        make_deps: Callable[[Tenancy, str, Any, Any], Deps],
         close_deps: Callable[[Deps], None],
         client_for_token: Callable[[str], Any],
         *,
@@ -224,7 +224,7 @@ class Tenancy:
             if held is not None and held.fingerprint == fingerprint:
                 held.users += int(hold)
                 return held
-        deps = self._make(key, installation, connection)
+        deps = self._make(self, key, installation, connection)
         unused: list[Deps] = []
         with self._lock:
             old = self._deps.get(key)

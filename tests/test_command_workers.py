@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.command_workers import CommandWorkerPool
+from bot.commands.pool import CommandWorkerPool
 from bot.config import Settings
 
 
@@ -66,7 +66,7 @@ def test_an_ack_reads_the_store_twice_and_writes_once(fresh_store):
     within half a second of another ack, one: the write (the reads are shared)."""
     from types import SimpleNamespace
 
-    from bot.command_workers import CommandIntake
+    from bot.commands.queue import CommandIntake
     from bot.lexer.rate_limit import StoreRateLimiter
 
     limiter = StoreRateLimiter(fresh_store, "xoxp-token", clock=lambda: 1000.0)
@@ -94,7 +94,7 @@ def test_a_shared_line_read_counts_the_commands_queued_since(fresh_store):
     third command in a row is third in line, and told so, not told it is next."""
     from types import SimpleNamespace
 
-    from bot.command_workers import CommandIntake
+    from bot.commands.queue import CommandIntake
 
     clock = [50.0]
     deps = SimpleNamespace(store=fresh_store, tenancy=None, api=None, now=lambda: __import__("datetime").datetime.now())
@@ -161,7 +161,7 @@ def test_a_burst_of_acks_takes_turns_at_the_store(database):
     from concurrent.futures import ThreadPoolExecutor
     from types import SimpleNamespace
 
-    from bot.command_workers import INTAKE_AT_ONCE, CommandIntake
+    from bot.commands.queue import INTAKE_AT_ONCE, CommandIntake
     from bot.store import open_store
 
     inside, most, lock = [0], [0], threading.Lock()
@@ -201,7 +201,7 @@ def test_an_ack_does_not_wait_forever_behind_a_stuck_store(database):
     import threading
     from types import SimpleNamespace
 
-    from bot.command_workers import INTAKE_AT_ONCE, CommandIntake
+    from bot.commands.queue import INTAKE_AT_ONCE, CommandIntake
     from bot.store import open_store
 
     real = open_store(database)
@@ -252,7 +252,7 @@ def test_database_hiccups_do_not_use_up_the_dispatchers_threads(database):
     import threading
     from types import SimpleNamespace
 
-    from bot.command_workers import CommandDispatcher
+    from bot.commands.dispatcher import CommandDispatcher
     from bot.store import open_store
 
     real = open_store(database)
@@ -270,6 +270,7 @@ def test_database_hiccups_do_not_use_up_the_dispatchers_threads(database):
 
     deps = SimpleNamespace(
         store=SimpleNamespace(command_queue=FlakyQueue()),
+        tenancy=None,
         api=None,
         slack=None,
         worker_id="host:1",
@@ -299,7 +300,7 @@ def test_a_deferral_for_lexers_budget_is_not_an_attempt(fresh_store):
 
 
 def test_a_failed_command_is_named_by_its_command_word_alone():
-    from bot.command_workers import shown_command
+    from bot.commands.dispatcher import shown_command
 
     assert shown_command("summary last-week group:Support") == "summary …"
     assert shown_command("users") == "users"
@@ -309,10 +310,10 @@ def test_a_failed_command_is_named_by_its_command_word_alone():
 
 
 def test_an_ack_is_told_its_command_is_queued_only_once_it_is_in_the_store(fresh_store):
-    """The ack's late fallback promises the answer only for a command the store holds (bot.listeners.commands)."""
+    """The ack's late fallback promises the answer only for a command the store holds (bot.listeners.slash)."""
     from types import SimpleNamespace
 
-    from bot.command_workers import CommandIntake
+    from bot.commands.queue import CommandIntake
     from bot.lexer.budget import still_queuing_notice
 
     deps = SimpleNamespace(store=fresh_store, tenancy=None, api=None, now=lambda: __import__("datetime").datetime.now())
@@ -356,7 +357,7 @@ def test_a_dispatcher_back_from_an_outage_first_lets_the_others_renew_their_leas
 
     import psycopg
 
-    from bot.command_workers import LEASE_S, CommandDispatcher
+    from bot.commands.dispatcher import LEASE_S, CommandDispatcher
 
     queue = fresh_store.command_queue
     offset = [0.0]
@@ -382,7 +383,12 @@ def test_a_dispatcher_back_from_an_outage_first_lets_the_others_renew_their_leas
 
     def deps(name):
         return SimpleNamespace(
-            store=SimpleNamespace(command_queue=Queue(name)), api=None, slack=None, worker_id=f"h{name}:1", now=now
+            store=SimpleNamespace(command_queue=Queue(name)),
+            tenancy=None,
+            api=None,
+            slack=None,
+            worker_id=f"h{name}:1",
+            now=now,
         )
 
     answers: list[str] = []

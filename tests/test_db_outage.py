@@ -107,8 +107,8 @@ def test_the_served_bot_lives_through_a_database_outage_and_does_everything_once
 def test_a_queued_command_met_by_the_outage_is_not_answered_with_an_error(own_cluster, sandbox, slack, tmp_path):
     """A worker answering a queued command while the database is down leaves it in line (its lease runs out and it
     is answered once the database is back) instead of answering 'Something went wrong' and then again."""
-    from bot.commands import Asker
-    from bot.listeners.commands import answer_command
+    from bot.commands.answer import Asker
+    from bot.commands.dispatcher import answer_command
     from bot.store.backend import UnavailableError
     from tests.conftest import start_process
 
@@ -136,8 +136,7 @@ def test_a_command_whose_answer_meets_the_outage_is_answered_once_when_it_is_bac
 ):
     """The database stops under a dispatcher's first answer: the command goes back in line when the database
     answers again (it stayed `running` under the dispatcher's own lease before, never answered)."""
-    from bot.command_workers import CommandDispatcher
-    from bot.listeners.commands import answer_command
+    from bot.commands.dispatcher import CommandDispatcher, answer_command
     from tests.conftest import start_process
 
     settings = make_settings(sandbox, slack, tmp_path, db_path=own_cluster.url(own_cluster.create_database()))
@@ -170,7 +169,7 @@ def test_a_command_whose_answer_meets_the_outage_is_answered_once_when_it_is_bac
 
 def test_a_held_command_whose_failed_write_landed_is_not_queued_twice(sandbox, slack, tmp_path):
     """The write the database failed may have landed all the same: the held command is then in line already."""
-    from bot.command_workers import CommandIntake
+    from bot.commands.queue import CommandIntake
     from tests.conftest import start_process
 
     running = start_process(make_settings(sandbox, slack, tmp_path))
@@ -191,7 +190,7 @@ def test_a_held_command_whose_failed_write_landed_is_not_queued_twice(sandbox, s
 def test_a_held_command_asked_again_meanwhile_is_answered_once(sandbox, slack, tmp_path):
     """A held command's ack says to try again if nothing arrives within a minute. Failed before: the user who did
     got two answers once the database took the held one too."""
-    from bot.command_workers import CommandIntake
+    from bot.commands.queue import CommandIntake
     from tests.conftest import start_process
 
     running = start_process(make_settings(sandbox, slack, tmp_path))

@@ -92,7 +92,7 @@ class DemoWorld:
     def __init__(self, export_dir: Path, serve: Callable[[Any], tuple[Any, Any]]):
         self.tmp = Path(tempfile.mkdtemp(prefix="lexer-demo-"))
         self.export_dir = export_dir
-        self.serve = serve  # cli.py's build_served: the composition root builds the bot
+        self.serve = serve  # bot/compose.py's build_served: the composition root builds the bot
         self.handles: list = []
         self.running = None
         self.deps = None  # the running bot's Deps

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.commands import CommandHandler
+from bot.commands.answer import CommandHandler
 from bot.features import agent_week, alerts, directory, exports, home, reports, subscriptions, targets, workspaces
 
 # fn(action, body, deps, client=..., respond=...) -> None

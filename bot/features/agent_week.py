@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.commands import Asker, CommandHandler, Reply
+from bot.commands.answer import Asker, CommandHandler, Reply
 from bot.errors import CommandError
 from bot.slack.messages.agent_week import (
     AGENT_WEEK_OPT_IN,

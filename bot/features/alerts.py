@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
-from bot.commands import Asker, CommandHandler, Reply, asker_is_admin, lexer_missing, refusal_for
+from bot.commands.answer import Asker, CommandHandler, Reply, asker_is_admin, lexer_missing, refusal_for
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.isotime import parse_iso, to_iso

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.commands import Asker, CommandHandler, Reply
+from bot.commands.answer import Asker, CommandHandler, Reply
 from bot.slack.messages import directory
 from bot.slack.messages.common import ReplyContext
 from bot.slack.parsing import LIST_COMMANDS, ListCommand

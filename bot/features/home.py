@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.commands import asker_is_admin, lexer_missing
+from bot.commands.answer import asker_is_admin, lexer_missing
 from bot.errors import LexerBotError
 from bot.slack.actions import HOME_DELETE as DELETE
 from bot.slack.actions import HOME_PAUSE as PAUSE

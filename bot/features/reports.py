@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import Asker, CommandHandler, Reply, filters_for, timeframe_for
+from bot.commands.answer import Asker, CommandHandler, Reply, filters_for, timeframe_for
 from bot.errors import CommandError
 from bot.lexer.client import Filters
 from bot.lexer.directory import resolve_nps_form

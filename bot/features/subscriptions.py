@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.commands import Asker, CommandHandler, Reply
+from bot.commands.answer import Asker, CommandHandler, Reply
 from bot.deps import Deps
 from bot.errors import CommandError
 from bot.lexer.directory import resolve_nps_form

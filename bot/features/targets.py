@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.commands import Asker, CommandHandler, Reply
+from bot.commands.answer import Asker, CommandHandler, Reply
 from bot.lexer.directory import resolve_group
 from bot.slack.messages.targets import (
     Target,

@@ -14,7 +14,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import Asker, CommandRunner, Reply, asker_is_admin, lexer_missing
+from bot.commands.answer import Asker, CommandRunner, Reply, asker_is_admin, lexer_missing
 from bot.deps import Deps
 from bot.errors import LexerApiError, LexerBotError, UnauthorizedError
 from bot.lexer.transport import token_key
@@ -22,7 +22,7 @@ from bot.slack.messages import workspaces as msg
 from bot.slack.parsing import WorkspaceCommand
 from bot.store.backend import unavailable
 from bot.store.installations import OAuthStates, SlackInstallationStore, remove_workspace_data
-from bot.tenancy import CONNECTED, request_workspace
+from bot.tenancy import CONNECTED, workspace_key_of
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class WorkspaceRunner(CommandRunner):
 
 def workspace_runner(root: Deps, runner: CommandRunner, request: dict) -> tuple[Deps, CommandRunner]:
     """The Deps and command runner of the workspace a /lexer request came from."""
-    key = request_workspace(request)
+    key = workspace_key_of(request)
     deps = root.tenancy.deps_for(key)
     if deps is None:
         raise NotInstalledError("lexer-bot is not installed in this workspace.", hint="Install it again.")

@@ -87,7 +87,7 @@ def build_activity_client(
         follow_redirects=True,
     )
     client = ActivityClient(http, api_url=api_url, status_url=status_url, download_http=download)
-    client.limiter = limiter  # type: ignore[attr-defined]
+    client.limiter = limiter
     client.cache = stack  # type: ignore[attr-defined]
     return client
 

@@ -29,6 +29,7 @@ from bot.errors import (
     UnauthorizedError,
 )
 from bot.lexer import models
+from bot.lexer.rate_limit import StoreRateLimiter
 from bot.lexer.transport import parse_retry_after
 from bot.timeframe import Timeframe
 
@@ -116,6 +117,9 @@ def error_for(response: httpx.Response) -> LexerApiError:
 
 class ActivityClient:
     """The Activity API: GET users/groups/forms, POST reports, the export status endpoint."""
+
+    # Lexer's budget its requests spend (bot/lexer/build.py sets it); None: a client that calls no Lexer
+    limiter: StoreRateLimiter | None = None
 
     def __init__(
         self,

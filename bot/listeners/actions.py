@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.commands.answer import CommandRunner
+from bot.commands.dispatcher import answer_command
+from bot.commands.queue import CommandLine
+from bot.deps import Deps
 from bot.features import action_handlers, home_publishers
-from bot.listeners.commands import answer_command, pool_answer_here
-from bot.tenancy import request_workspace
+from bot.tenancy import workspace_key_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,25 +33,23 @@ def _with_workspace_ids(job: dict, body: dict) -> dict:
     }
 
 
-def register(app, deps, features, runner=None, *, command_pool=None) -> None:
+def register(
+    app, deps: Deps, features, runner: CommandRunner | None = None, *, command_pool: CommandLine | None = None
+) -> None:
     handlers = action_handlers(features)
     publishers = home_publishers(features)
 
     def answer_as_command(job: dict, client) -> None:
         """A click that asks for an answer (a report control) goes the way a typed /lexer does: the store's queue."""
         if command_pool is None:
-            answer_command(deps, runner, job, client or deps.slack)
+            if runner is not None:
+                answer_command(deps, runner, job, client or deps.slack)
             return
         try:
             notice = command_pool.take(job)
         except Exception:  # the database is unreachable: hold it here, queued (and answered) once it is back
-            hold = getattr(command_pool, "hold", None)
-            if hold is None:
-                logger.exception("could not queue a report control's answer; answering it in this process")
-                pool_answer_here(command_pool, deps, runner, job)
-                return
             logger.warning("could not queue a report control's answer", exc_info=True)
-            hold(job)
+            command_pool.hold(job)
             return
         if notice and job.get("response_url"):
             # beside the answer clicked, which stays until its replacement arrives
@@ -64,7 +65,7 @@ def register(app, deps, features, runner=None, *, command_pool=None) -> None:
             run_here(deps, handler, action, body, client, respond)
             return
         # distribution mode: the clicker's workspace, its tokens and its data, held open until answered
-        with deps.tenancy.lease(request_workspace(body)) as here:
+        with deps.tenancy.lease(workspace_key_of(body)) as here:
             if here is None:
                 respond(text=NOT_INSTALLED, response_type="ephemeral", replace_original=False)
                 return

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from bot.features import home_publishers
 from bot.features.workspaces import remove_workspace_when_possible
-from bot.tenancy import request_workspace
+from bot.tenancy import workspace_key_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def register(app, deps, features) -> None:
         if deps.tenancy is None:
             publish_all(event.get("user", ""), deps, client)
             return
-        workspace = request_workspace(body)
+        workspace = workspace_key_of(body)
         turn = home_turns.take(workspace)
         if turn is None:  # its Home tabs are waiting on its Lexer: this user keeps the tab last published
             logger.info("Home tab not rebuilt: %d of this workspace's are being built", HOME_BUILDS_AT_ONCE)
@@ -66,7 +66,7 @@ def register(app, deps, features) -> None:
 
     def on_uninstalled(body):
         try:
-            remove_workspace_when_possible(deps, request_workspace(body), "app_uninstalled")
+            remove_workspace_when_possible(deps, workspace_key_of(body), "app_uninstalled")
         except Exception:
             logger.exception("removing an uninstalled workspace failed")
 
@@ -74,7 +74,7 @@ def register(app, deps, features) -> None:
         if not (event.get("tokens") or {}).get("bot"):
             return  # only user tokens went: the bot still works
         try:
-            remove_workspace_when_possible(deps, request_workspace(body), "tokens_revoked")
+            remove_workspace_when_possible(deps, workspace_key_of(body), "tokens_revoked")
         except Exception:
             logger.exception("removing a workspace whose tokens were revoked failed")
 

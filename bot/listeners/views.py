@@ -6,7 +6,7 @@ import logging
 
 from bot.features.workspaces import submit_connect
 from bot.slack.messages.workspaces import CONNECT_CALLBACK, TOKEN_BLOCK
-from bot.tenancy import request_workspace
+from bot.tenancy import workspace_key_of
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def register(app, deps) -> None:
             ack(**kwargs)
 
         try:
-            workspace = deps.tenancy.deps_for(request_workspace(body))
+            workspace = deps.tenancy.deps_for(workspace_key_of(body))
             if workspace is None:
                 ack_once(response_action="errors", errors={TOKEN_BLOCK: "lexer-bot is not installed here."})
                 return

@@ -115,7 +115,7 @@ class CommandQueue:
         """Commands whose dispatcher stopped refreshing their lease (its host is gone) go back in line.
 
         Their claim counted as an attempt: past MAX_ATTEMPTS the next taker tells the asker it failed
-        (bot.command_workers), rather than run it again."""
+        (bot.commands.dispatcher), rather than run it again."""
         cur = self.store.db.conn.execute(
             "update command_queue set state = 'queued', claimed_by = null where state = 'running' and lease_until < ?",
             (now,),

@@ -38,7 +38,7 @@ from bot.store.pg_table import PgTable
 logger = logging.getLogger(__name__)
 
 POOL_MAX = 12
-# connections each process keeps open: a burst's first acks (bot.command_workers.INTAKE_AT_ONCE at a time) find
+# connections each process keeps open: a burst's first acks (bot.commands.queue.INTAKE_AT_ONCE at a time) find
 # theirs ready instead of waiting for PostgreSQL to start a backend each (~8 ms idle, far more under load)
 POOL_MIN = 4
 # text is text whatever the database was created with: a SQL_ASCII database (some hosts' default) otherwise

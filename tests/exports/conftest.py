@@ -7,7 +7,7 @@ import hashlib
 import httpx
 import pytest
 
-from bot.features.exports import QueueOptions
+from bot.features.exports import ExportQueue, QueueOptions
 from bot.sandbox.server import serve_in_thread
 from bot.slack.text import render_message_text
 from tests.conftest import ADMIN, Bot
@@ -35,8 +35,9 @@ def job_rows(deps) -> list[dict]:
     return list(deps.store.db["export_jobs"].rows_where(order_by="id"))
 
 
-def queue_of(deps):
-    return deps.exports
+def queue_of(running):
+    """The export workers a process started beside its Deps (bot.features.exports.export_worker), or None."""
+    return next((worker for worker in running.workers if isinstance(worker, ExportQueue)), None)
 
 
 def sandbox_csv_sha256(sandbox, settings, token: str) -> tuple[str, bytes]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.commands import Asker
+from bot.commands.answer import Asker
 from bot.slack.text import render_message_text
 from tests.conftest import ADMIN, USER_SYDNEY, start_process
 from tests.exports.conftest import export_text, job_rows, queue_of, starts
@@ -36,14 +36,14 @@ def test_ask_says_exports_are_delivered_in_slack(settings):
         "export cases last-week", Asker(user_id=ADMIN, channel_id=None, tz=ZoneInfo("UTC"), is_admin=True)
     )
     assert "delivered in Slack" in render_message_text(reply.message)
-    assert running.deps.exports is None and running.workers == [] and job_rows(running.deps) == []
+    assert queue_of(running) is None and running.workers == [] and job_rows(running.deps) == []
     running.stop()
 
 
 def test_filters_go_to_lexer_with_the_export(bot, sandbox, slack):
     agent = bot.deps.directory.users()[0]
     bot.command(f"export responses yesterday agent:{agent.email}", user_id=ADMIN)
-    assert queue_of(bot.deps).wait_idle(20)
+    assert queue_of(bot.running).wait_idle(20)
     [start] = starts(sandbox)
     assert start["body"]["users"] == [agent.id]
     assert job_rows(bot.deps)[0]["state"] == "done"

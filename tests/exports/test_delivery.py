@@ -27,7 +27,7 @@ def test_export_cases_lands_in_requesters_dm_byte_for_byte(bot, sandbox, slack, 
     reply = bot.command("export cases last-week", user_id=ADMIN)
     text = render_message_text(reply)
     assert "queued" in text.lower() and "direct message" in text
-    assert queue_of(bot.deps).wait_idle(20)
+    assert queue_of(bot.running).wait_idle(20)
     [job] = job_rows(bot.deps)
     assert job["state"] == "done", job
     [upload] = [u for u in slack.app.uploads if u.completed]
@@ -55,7 +55,7 @@ def test_export_cases_lands_in_requesters_dm_byte_for_byte(bot, sandbox, slack, 
 )
 def test_other_exports(bot, sandbox, slack, text, report_type):
     bot.command(text, user_id=ADMIN)
-    assert queue_of(bot.deps).wait_idle(20)
+    assert queue_of(bot.running).wait_idle(20)
     [job] = job_rows(bot.deps)
     assert job["state"] == "done", job
     [start] = starts(sandbox)
@@ -69,7 +69,7 @@ def test_other_exports(bot, sandbox, slack, text, report_type):
 def test_failed_export_says_why_and_what_to_try(bot, sandbox, slack):
     sandbox.app.set_export_status(None, "failed")
     bot.command("export cases yesterday", user_id=ADMIN)
-    assert queue_of(bot.deps).wait_idle(20)
+    assert queue_of(bot.running).wait_idle(20)
     [job] = job_rows(bot.deps)
     assert job["state"] == "failed"
     text = export_text(slack)
@@ -83,7 +83,7 @@ def test_export_that_times_out(sandbox, slack, tmp_path):
     bot, stop = start_bot(settings, slack)
     try:
         bot.command("export cases yesterday", user_id=ADMIN)
-        assert queue_of(bot.deps).wait_idle(20)
+        assert queue_of(bot.running).wait_idle(20)
         [job] = job_rows(bot.deps)
         assert job["state"] == "failed"
         text = export_text(slack)
@@ -97,7 +97,7 @@ def test_file_over_slacks_limit_suggests_a_shorter_range(sandbox, slack, setting
     bot, stop = start_bot(settings, slack, replace(FAST, max_file_bytes=10_000))
     try:
         bot.command("export cases last-week", user_id=ADMIN)
-        assert queue_of(bot.deps).wait_idle(20)
+        assert queue_of(bot.running).wait_idle(20)
         text = export_text(slack)
         assert "over Slack's 10 KB file limit" in text and "shorter range" in text
         assert slack.app.uploads == []
@@ -108,7 +108,7 @@ def test_file_over_slacks_limit_suggests_a_shorter_range(sandbox, slack, setting
 def test_upload_500_is_retried_then_delivered(bot, sandbox, slack, settings):
     slack.app.fail_next("upload", status=500, times=2)
     bot.command("export cases yesterday", user_id=ADMIN)
-    assert queue_of(bot.deps).wait_idle(20)
+    assert queue_of(bot.running).wait_idle(20)
     [job] = job_rows(bot.deps)
     assert job["state"] == "done"
     assert len(slack.app.calls_to("upload")) == 3
@@ -119,7 +119,7 @@ def test_upload_500_is_retried_then_delivered(bot, sandbox, slack, settings):
 def test_upload_500_every_time_is_reported_as_failed(bot, slack):
     slack.app.fail_next("upload", status=500, times=10)
     bot.command("export cases yesterday", user_id=ADMIN)
-    assert queue_of(bot.deps).wait_idle(20)
+    assert queue_of(bot.running).wait_idle(20)
     assert len(slack.app.calls_to("upload")) == 3
     text = export_text(slack)
     assert "Failed: Slack did not accept the file (HTTP 500) after 3 tries." in text and "Try the export again" in text
@@ -138,7 +138,7 @@ def test_30mb_export_streams_without_holding_the_file(bot, sandbox, slack, setti
     tracemalloc.start()
     try:
         bot.command("export cases last-week", user_id=ADMIN)
-        assert queue_of(bot.deps).wait_idle(30)
+        assert queue_of(bot.running).wait_idle(30)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -40,7 +40,7 @@ def test_temporary_files_are_removed(sandbox, slack, settings, tmp_path):
     try:
         bot.command("export cases yesterday", user_id=ADMIN)
         bot.command("export responses yesterday", user_id=ADMIN)
-        assert queue_of(bot.deps).wait_idle(20)
+        assert queue_of(bot.running).wait_idle(20)
         time.sleep(0.05)
         assert list(tmp.glob("*.csv")) == []  # only the running queue's lock file is left
     finally:
@@ -69,7 +69,7 @@ def test_temp_files_of_dead_processes_are_removed_at_start_even_where_pids_repea
     for path in (left, reused_pid):
         path.write_text("a,b\n")
     live = start_process(settings, export_options=replace(FAST, temp_dir=str(tmp)))
-    mine = tmp / f"lexer-export-9-w{live.deps.exports.token}-abc.csv"
+    mine = tmp / f"lexer-export-9-w{queue_of(live).token}-abc.csv"
     mine.write_text("a,b\n")
     running = start_process(settings, export_options=replace(FAST, temp_dir=str(tmp)))
     try:

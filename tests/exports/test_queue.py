@@ -15,7 +15,7 @@ def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot,
     sandbox.app.set_export_status(None, "pending")  # Lexer keeps us waiting…
     bot.command("export cases last-week", user_id=ADMIN)
     job = wait_for(lambda: next((j for j in job_rows(bot.deps) if j["state"] == "waiting"), None))
-    queue_of(bot.deps).stop()  # …and the process goes away mid-export
+    queue_of(bot.running).stop()  # …and the process goes away mid-export
     # as if it died hard: another worker's claim, long untouched
     bot.deps.store.db["export_jobs"].update(
         job["id"], {"worker": "gone:1:x", "updated_at": "2000-01-01T00:00:00+00:00"}
@@ -26,7 +26,7 @@ def test_restart_mid_export_resumes_with_the_stored_token_and_delivers_once(bot,
     running = start_process(settings, export_options=FAST)  # a new process on the same database file
     deps = running.deps
     try:
-        assert queue_of(deps).wait_idle(20)
+        assert queue_of(running).wait_idle(20)
         wait_for(lambda: job_rows(deps)[0]["state"] == "done")
         [done] = job_rows(deps)
         assert done["report_token"] == job["report_token"] and done["attempts"] == 2
@@ -63,7 +63,7 @@ def test_restart_while_sharing_tells_the_user_rather_than_sending_twice(sandbox,
     deps = running.deps
     try:
         wait_for(lambda: job_rows(deps)[0]["state"] == "failed")
-        assert queue_of(deps).wait_idle(10)
+        assert queue_of(running).wait_idle(10)
         text = export_text(slack)
         assert "restarted while it was sharing the file" in text and "run the export again" in text
         assert slack.app.uploads == []
@@ -86,7 +86,7 @@ def test_queue_shows_position_and_runs_at_most_n_at_once(sandbox, slack, tmp_pat
         assert len(starts(sandbox)) == 1  # one at a time
         sandbox.app.set_export_status(None, None)
         sandbox.app.set_export_status(first["report_token"], None)
-        assert queue_of(bot.deps).wait_idle(20)
+        assert queue_of(bot.running).wait_idle(20)
         assert [j["state"] for j in job_rows(bot.deps)] == ["done"] * 3
         assert len([u for u in slack.app.uploads if u.completed]) == 3
     finally:
@@ -104,7 +104,7 @@ def test_two_threads_of_one_process_never_run_one_job(sandbox, slack, tmp_path, 
     try:
         for _ in range(12):
             bot.command("export cases yesterday", user_id=ADMIN)
-        assert queue_of(bot.deps).wait_idle(60)
+        assert queue_of(bot.running).wait_idle(60)
         rows = job_rows(bot.deps)
         assert [r["state"] for r in rows] == ["done"] * 12
         assert [r["attempts"] for r in rows] == [1] * 12 and [r["claim_gen"] for r in rows] == [1] * 12
@@ -123,7 +123,7 @@ def test_an_export_that_meets_a_closed_lexer_window_waits_for_it_and_is_delivere
     try:
         sandbox.app.fail_next(429, retry_after=2, times=1)
         bot.command("export cases yesterday", user_id=ADMIN)
-        assert queue_of(bot.deps).wait_idle(60)
+        assert queue_of(bot.running).wait_idle(60)
         assert [r["state"] for r in job_rows(bot.deps)] == ["done"]
         assert len(slack.app.calls_to("files.completeUploadExternal")) == 1
     finally:

@@ -232,7 +232,7 @@ def test_every_report_compares_typed_or_clicked(bot, sandbox, typed, report_type
 
 @pytest.mark.both_databases
 def test_a_click_during_a_database_outage_is_held_and_answered_once_when_it_is_back(bot, monkeypatch):
-    """As a typed /lexer is (bot.command_workers.HeldCommands). Failed before: the click was answered in the web
+    """As a typed /lexer is (bot.commands.queue.HeldCommands). Failed before: the click was answered in the web
     process, whose answer met the outage too: 'Something went wrong', and nothing once the database was back."""
     import threading
 

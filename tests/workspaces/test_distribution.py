@@ -16,6 +16,7 @@ from digests.alerts.check import scheduled_check
 from digests.jobs import send_digest
 from digests.schedule import run_scheduled_digest, sync_digest_jobs
 from tests.conftest import ADMIN, SIGNING_SECRET, USER_SYDNEY, wait_for
+from tests.exports.conftest import queue_of
 from tests.workspaces.conftest import (
     ADMIN_B,
     CLIENT_SECRET,
@@ -248,7 +249,7 @@ def test_exports_are_fetched_and_delivered_with_each_workspaces_own_tokens(dist_
     assert slack.calls_from(TEAM_A, "files.getUploadURLExternal")
     assert not slack.calls_from(TEAM_B, "files.completeUploadExternal")
     assert shared[0].params["channel_id"] == slack.dm_for(ADMIN)
-    assert dist_bot.deps.exports.wait_idle(30)
+    assert queue_of(dist_bot.running).wait_idle(30)
     (job,) = dist_bot.deps.store.for_workspace(TEAM_A).export_jobs.of_workspace()
     assert job["workspace"] == TEAM_A and job["state"] == "done"
     assert dist_bot.deps.store.for_workspace(TEAM_B).export_jobs.of_workspace() == []
@@ -266,7 +267,7 @@ def test_an_export_whose_workspace_disconnected_lexer_tells_its_requester(dist_b
     slack = dist_bot.slack.app
     dist_bot.install(TEAM_B, ADMIN_B)
     dist_bot.deps.store.lexer_connections.save(TEAM_B, LEXER_TOKEN_B, connected_by=ADMIN_B, agents=1, groups=1)
-    dist_bot.deps.exports.stop()  # this process's workers are gone: the job waits in line
+    queue_of(dist_bot.running).stop()  # this process's workers are gone: the job waits in line
     queued = dist_bot.team_command(TEAM_B, "export cases last-week", ADMIN_B)
     assert "went wrong" not in _text(queued)
     assert "disconnected" in _text(dist_bot.team_command(TEAM_B, "disconnect", ADMIN_B))

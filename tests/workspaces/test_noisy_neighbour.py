@@ -6,7 +6,7 @@ import time
 import urllib.parse
 from datetime import date, timedelta
 
-from bot.command_workers import WORKER_THREADS
+from bot.commands.queue import WORKER_THREADS
 from tests.conftest import ADMIN, wait_for
 from tests.workspaces.conftest import ADMIN_B, LEXER_TOKEN_A, LEXER_TOKEN_B, TEAM_A, TEAM_B
 

@@ -22,6 +22,7 @@ from bot.slack.actions import ALERT_SHOW_TEAM, alert_button_value
 from digests.alerts.check import scheduled_check
 from digests.schedule import recover_stale_digests, run_scheduled_digest, sync_digest_jobs
 from tests.conftest import ADMIN, USER_SYDNEY, Served, wait_for
+from tests.exports.conftest import queue_of
 from tests.workspaces.conftest import ADMIN_B, CLIENT_ID, LEXER_TOKEN_A, LEXER_TOKEN_B, SECRET_KEY, TEAM_A, TEAM_B
 
 DROPPED_KEY = Fernet.generate_key().decode()
@@ -300,7 +301,7 @@ def test_an_export_in_flight_keeps_its_client_through_a_reconnect(dist_bot, lexe
     assert not first.api.http.is_closed
     gate.release.set()
     wait_for(lambda: slack.calls_from(TEAM_A, "files.completeUploadExternal"), timeout=60)
-    assert dist_bot.deps.exports.wait_idle(30)
+    assert queue_of(dist_bot.running).wait_idle(30)
     wait_for(lambda: first.api.http.is_closed)
 
 

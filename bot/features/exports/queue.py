@@ -13,7 +13,6 @@ chat.update, at most once every few seconds.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -27,17 +26,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import httpx
-from slack_sdk.errors import SlackApiError
 
+from bot.deps import Bell
 from bot.errors import ExportError
 from bot.features.exports import files
 from bot.features.exports.delivery import DeliverySteps, LostClaim, WorkspaceGoneError
+from bot.features.exports.progress import ProgressSteps
 from bot.isotime import utcnow_iso
-from bot.lexer.client import EXPORT_TYPES, Filters
 from bot.lexer.exports import POLL_FIRST_S, POLL_MAX_S
-from bot.slack.messages.exports import progress_message
-from bot.slack_web import slack_error_code
-from bot.timeframe import Timeframe
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +76,11 @@ class _Live:
     extra: dict = field(default_factory=dict)
 
 
+def concurrency_of(settings) -> int:
+    """How many export jobs run at once, across every process (LEXERBOT_EXPORT_CONCURRENCY)."""
+    return max(1, int(settings.export_concurrency))
+
+
 def parse_worker_id(worker: str) -> tuple[str, int | None]:
     """(host, pid) of a worker id `host:pid:token` (pid None when it is not one of ours)."""
     host, _, rest = worker.partition(":")
@@ -87,7 +88,7 @@ def parse_worker_id(worker: str) -> tuple[str, int | None]:
     return host, int(pid_text) if pid_text.isdigit() else None
 
 
-class ExportQueue(DeliverySteps):
+class ExportQueue(DeliverySteps, ProgressSteps):
     """Worker threads that deliver the exports in `export_jobs`, at most `concurrency` held across all processes."""
 
     def __init__(
@@ -100,13 +101,16 @@ class ExportQueue(DeliverySteps):
         options: QueueOptions = DEFAULT_OPTIONS,
         upload_http: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
+        workspace_deps: Callable[[str], Any] | None = None,
+        workspace_lease: Callable[[str], AbstractContextManager] | None = None,
+        bell: Bell | None = None,
     ):
         self.store = store
         self.api = api
         self.slack = slack
         self.settings = settings
         self.options = options
-        self.concurrency = max(1, int(settings.export_concurrency))
+        self.concurrency = concurrency_of(settings)
         self.timeout_s = float(settings.export_timeout_s)
         self.clock = clock
         # the upload URL is pre-signed: no token goes with the bytes
@@ -124,12 +128,13 @@ class ExportQueue(DeliverySteps):
         self._msg_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        # distribution mode (bot/cli.py sets it): a workspace key -> that workspace's Deps, so each job is
-        # fetched with its workspace's Lexer token and delivered with its bot token; one line serves them all
-        self.workspace_deps: Callable[[str], Any] | None = None
+        # distribution mode: a workspace key -> that workspace's Deps, so each job is fetched with its workspace's
+        # Lexer token and delivered with its bot token; one line serves them all
+        self.workspace_deps = workspace_deps
         # and a key -> a lease on that Deps (Tenancy.lease), held for a whole job: a reconnect meanwhile closes
         # the old clients only after the job
-        self.workspace_lease: Callable[[str], AbstractContextManager] | None = None
+        self.workspace_lease = workspace_lease
+        self.bell = bell  # an export queued in this process wakes the workers at once
 
     def __repr__(self) -> str:
         return f"ExportQueue(worker={self.worker_id!r}, concurrency={self.concurrency})"
@@ -151,12 +156,20 @@ class ExportQueue(DeliverySteps):
         t = threading.Thread(target=self._heartbeat_loop, name="export-heartbeat", daemon=True)
         t.start()
         self._threads.append(t)
+        if self.bell is not None:
+            self.bell.attach(self.wake)
+
+    def wake(self) -> None:
+        """A job was queued: idle workers look at the line now."""
+        with self._cond:
+            self._cond.notify_all()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the workers; jobs in progress are released and resume at once in another process (or the next start)."""
+        if self.bell is not None:
+            self.bell.attach(None)
         self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
+        self.wake()
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
@@ -176,66 +189,7 @@ class ExportQueue(DeliverySteps):
                 return False
             time.sleep(0.05)
 
-    # -------------------------------------------------------------- submitting
-    def submit(
-        self,
-        *,
-        user_id: str,
-        kind: str,
-        tf: Timeframe,
-        form_id: int | None = None,
-        form_name: str | None = None,
-        category: str | None = None,
-        filters: Filters | None = None,
-        filters_text: str | None = None,
-        store=None,
-        slack=None,
-    ) -> int:
-        """Post the job's progress message to the requester's DM, then record it in line; returns its id.
-
-        `store` and `slack` are the requester's workspace's (distribution mode); the job keeps its workspace.
-        """
-        if kind not in EXPORT_TYPES:
-            raise ValueError(f"unknown export kind {kind!r}")
-        now = utcnow_iso()
-        filters = filters or Filters()
-        row: dict[str, Any] = {
-            "user_id": user_id,
-            "kind": kind,
-            "range_text": tf.text,
-            "tz": tf.tz_name,
-            "date_from": tf.date_from,
-            "date_to": tf.date_to,
-            "form_id": form_id,
-            "form_name": form_name,
-            "category": category,
-            "filters": json.dumps({"users": list(filters.users), "groups": list(filters.groups)}),
-            "filters_text": filters_text,
-            "range_desc": tf.describe(),
-            "state": "queued",
-            "created_at": now,
-            "updated_at": now,
-            "worker": None,
-            "claim_gen": 0,
-            "attempts": 0,
-        }
-        # the message is posted before the row exists, so no worker anywhere can post a second one
-        ahead = max(0, self.store.export_jobs.unfinished_before() - self.concurrency)
-        slack = slack if slack is not None else self.slack
-        try:
-            channel = slack.conversations_open(users=user_id)["channel"]["id"]
-            row["dm_channel"] = channel
-            message = progress_message(row, sandbox=self.settings.sandbox_mode, ahead=ahead)
-            row["message_ts"] = slack.chat_postMessage(channel=channel, **message)["ts"]
-        except SlackApiError as exc:
-            logger.warning("export progress message failed: %s; the worker posts it", slack_error_code(exc))
-        except Exception as exc:
-            logger.warning("export progress message failed: %s; the worker posts it", type(exc).__name__)
-        job_id = (store or self.store).export_jobs.add(row)
-        with self._cond:
-            self._cond.notify_all()
-        return job_id
-
+    # -------------------------------------------------------------- the line
     def position(self, job_id: int) -> int:
         """How many jobs wait ahead of this one for a free place (0: it runs as soon as one is free)."""
         return max(0, self.store.export_jobs.unfinished_before(job_id) - self.concurrency)
@@ -326,11 +280,6 @@ class ExportQueue(DeliverySteps):
             with self._cond:
                 self._cond.notify_all()  # idle workers look for orphaned jobs once a beat, too
 
-    def _show_queue(self) -> None:
-        """Everyone still in line moved up one: update their messages (never post: the holder does that)."""
-        for other in self.store.export_jobs.queued_ids():
-            self._show(other, force=True, held=False)
-
     # -------------------------------------------------------------- the job's workspace
     def _clients(self, job: dict) -> tuple[Any, Any]:
         """(Lexer client or None when not connected, Slack client) of the job's workspace."""
@@ -386,57 +335,6 @@ class ExportQueue(DeliverySteps):
             live = self._live.get(job_id)
         if live is not None:
             self.store.export_jobs.release(job_id, self.worker_id, live.gen, utcnow_iso())
-
-    # -------------------------------------------------------------- the progress message
-    def _show(self, job_id: int, *, force: bool = False, held: bool = True, **live: Any) -> None:
-        """Post or update the job's DM message; throttled unless forced. Slack trouble here never fails the job."""
-        with self._cond:
-            live_state = self._live.get(job_id)
-        now = time.monotonic()
-        if live_state is not None:
-            if not force and now - live_state.last_update < self.options.progress_interval_s:
-                return
-            live_state.last_update = now
-        with self._msg_lock:
-            lock = self._msg_locks.setdefault(job_id, threading.Lock()) if held else threading.Lock()
-        # one writer per message, reading the row inside the lock, so a stale state never overwrites a newer one
-        with lock:
-            job = self._job(job_id)
-            if not held and (job.get("worker") or not job.get("message_ts")):
-                return  # another worker holds it (or will post it): its messages are that worker's
-            if held and (job.get("worker") != self.worker_id or job.get("claim_gen") != self._gen(job_id)):
-                raise LostClaim(job_id)  # taken over: the message is the new holder's now, never overwritten
-            if job["state"] == "queued" and "ahead" not in live:
-                live["ahead"] = self.position(job_id)
-            message = progress_message(job, sandbox=self.settings.sandbox_mode, **live)
-            try:
-                slack = self._slack_for(job)
-                if not job.get("message_ts"):
-                    self._gen(job_id)  # only the holder posts the first message
-                    ts = slack.chat_postMessage(channel=self._dm_channel(job), **message)["ts"]
-                    self._set(job_id, message_ts=ts)
-                    return
-                try:
-                    slack.chat_update(channel=job["dm_channel"], ts=job["message_ts"], **message)
-                except SlackApiError:
-                    if job["state"] not in ("done", "failed"):
-                        raise
-                    # the outcome must reach the requester even if the progress message is gone
-                    slack.chat_postMessage(channel=job["dm_channel"], **message)
-            except LostClaim:
-                raise
-            except SlackApiError as exc:
-                logger.warning("export %s: progress message failed: %s", job_id, slack_error_code(exc))
-            except Exception as exc:
-                logger.warning("export %s: progress message failed: %s", job_id, type(exc).__name__)
-
-    def _dm_channel(self, job: dict) -> str:
-        if job.get("dm_channel"):
-            return job["dm_channel"]
-        channel = self._slack_for(job).conversations_open(users=job["user_id"])["channel"]["id"]
-        self._set(job["id"], dm_channel=channel)
-        job["dm_channel"] = channel
-        return channel
 
     def _beat(self, job_id: int) -> None:
         """Between chunks and polls: stop at once if the claim was lost."""

@@ -32,7 +32,7 @@ from bot.slack.messages.common import (
 )
 from bot.timeframe import Timeframe
 
-# how a control click's answer is delivered through its response_url (bot.listeners.commands.send_reply)
+# how a control click's answer is delivered through its response_url (bot.commands.reply.send_reply)
 DELIVER_REPLACE = "replace"  # in place of the answer clicked (an error comes beside it instead)
 DELIVER_NEW = "new"  # a new private answer for the clicker
 DELIVER_SHARE = "share"  # a new message in the channel, then the private copy is deleted

@@ -23,7 +23,7 @@ def m015_command_queue_turns(db: SchemaDb) -> None:
 
 def m016_command_queue_attempts(db: SchemaDb) -> None:
     # `attempts` counted every claim, waits for Lexer's window included; it now counts answers tried, and three
-    # end a command (bot.command_workers.MAX_ATTEMPTS): a command that only waited must not start out spent
+    # end a command (bot.commands.dispatcher.MAX_ATTEMPTS): a command that only waited must not start out spent
     db.execute("update command_queue set attempts = 0 where state in ('queued', 'running')")
 
 

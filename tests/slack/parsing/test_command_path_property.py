@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cli import build_deps, start_process
-from bot.commands import Asker
+from bot.commands.answer import Asker
 from bot.config import Settings
 from bot.lexer.build import build_activity_client
 from bot.sandbox.lexer_app import LexerSandbox

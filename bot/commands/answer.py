@@ -1,8 +1,9 @@
-"""What every /lexer handler shares (Asker, Reply, filters, ranges, the admin check) and the runner.
+"""The answering service: what every /lexer handler shares (Asker, Reply, filters, ranges, the admin check),
+the runner, and answer_request (a queued request -> its Reply). Parse, fetch, build: no Slack I/O.
 
 `CommandRunner.run(text, asker)` parses the text and hands the typed command to
-the feature that answers it (bot/features/__init__.py). It never raises: every failure
-becomes a reply that says what went wrong and what to do. No Bolt types.
+the handler that answers it (injected by the composition root from bot/features/__init__.py).
+It never raises: every failure becomes a reply that says what went wrong and what to do. No Bolt types.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
@@ -29,7 +31,7 @@ from bot.slack.parsing import (
     parse_command,
 )
 from bot.store.backend import unavailable
-from bot.tenancy import CONNECTED, UNREADABLE
+from bot.tenancy import CONNECTED, UNREADABLE, workspace_key_of
 from bot.timeframe import Timeframe, parse_range
 
 logger = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ def admin_refusal(settings: Settings) -> NotAllowedError:
             "(e.g. LEXERBOT_ADMINS=U012ABCDEF,U034GHIJKL) and restart the bot.",
         )
     err = NotAllowedError("Only lexer-bot admins can do that (they are listed in LEXERBOT_ADMINS).")
-    err.ask_users = tuple(sorted(settings.admins))  # type: ignore[attr-defined]
+    err.ask_users = tuple(sorted(settings.admins))
     return err
 
 
@@ -96,20 +98,31 @@ def workspace_admin_refusal(admins: tuple[str, ...]) -> NotAllowedError:
         "Only this workspace's lexer-bot admins can do that: its owners and admins, "
         "whoever installed the app, and those added with `/lexer admins add`."
     )
-    err.ask_users = admins  # type: ignore[attr-defined]
+    err.ask_users = admins
     return err
 
 
 # fn(cmd, asker, deps) -> Reply; each handler takes its own family's command type (bot/slack/parsing)
 CommandHandler = Callable[..., Reply]
+# distribution mode: (the process's Deps, its runner, a request) -> the Deps and runner of the request's workspace
+WorkspaceRunnerOf = Callable[[Deps, "CommandRunner", dict], tuple[Deps, "CommandRunner"]]
 
 
 class CommandRunner:
-    """Parse /lexer text for one asker and hand it to the feature that answers it (bot/features/__init__.py)."""
+    """Parse /lexer text for one asker and hand it to the feature that answers it (bot/features/__init__.py).
 
-    def __init__(self, deps: Deps, commands: Mapping[str, CommandHandler]):
+    `for_workspace` (distribution mode) gives the runner of a request's workspace (bot.features.workspaces)."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        commands: Mapping[str, CommandHandler],
+        *,
+        for_workspace: WorkspaceRunnerOf | None = None,
+    ):
         self.deps = deps
         self.commands = dict(commands)
+        self.for_workspace = for_workspace
 
     def run(self, text: str, asker: Asker, *, defer_busy: bool = False) -> Reply:
         """The reply to /lexer TEXT; with defer_busy, a closed Lexer window raises RateLimitedError (to re-queue)."""
@@ -120,7 +133,7 @@ class CommandRunner:
             return self._dispatch(cmd, asker)
         except NotAllowedError as exc:
             return Reply(
-                error_message(exc.message, exc.hint or None, ask_users=getattr(exc, "ask_users", ())),
+                error_message(exc.message, exc.hint or None, ask_users=exc.ask_users),
                 public=False,
             )
         except CommandError as exc:
@@ -181,3 +194,46 @@ def lexer_missing(deps: Deps, is_admin: bool) -> dict | None:
     if state == CONNECTED:
         return None
     return not_connected_message(is_admin, tenancy.admins(deps.workspace), unreadable=state == UNREADABLE)
+
+
+@dataclass
+class Answer:
+    """A request answered: its reply (None while Lexer's window is closed: `busy`), and the Deps and Slack client
+    of the workspace it is delivered in."""
+
+    deps: Deps
+    client: Any
+    reply: Reply | None = None
+    busy: RateLimitedError | None = None
+
+
+def answer_request(deps: Deps, runner: CommandRunner, job: dict, client, *, defer_busy: bool = False) -> Answer:
+    """The reply to one /lexer request (bot.commands.queue.COMMAND_FIELDS); never raises but what the queue
+    answers later: with defer_busy, a closed Lexer window comes back as `busy`, and a database that does not
+    answer raises."""
+    user_id = job.get("user_id") or ""
+    try:
+        if deps.tenancy is not None and runner.for_workspace is not None:  # this workspace's tokens and data
+            deps, runner = runner.for_workspace(deps, runner, job)
+            client = deps.slack
+        asker = Asker(
+            user_id=user_id,
+            channel_id=job.get("channel_id"),
+            tz=deps.timezones.tz_for(user_id),
+            is_admin=asker_is_admin(deps, user_id, client),
+            trigger_id=job.get("trigger_id"),
+        )
+        return Answer(deps, client, reply=runner.run(job.get("text") or "", asker, defer_busy=defer_busy))
+    except RateLimitedError as exc:
+        return Answer(deps, client, busy=exc)
+    except Exception as exc:
+        if defer_busy and unavailable(exc):
+            raise  # the database is down: the queue answers it once it is back (its lease runs out)
+        logger.exception("/lexer failed before it could answer")
+        failed = error_message("Something went wrong on our side while answering that.", "Try again in a minute.")
+        return Answer(deps, client, reply=Reply(failed))
+
+
+def workspace_of_request(deps: Deps, job: dict) -> str:
+    """The workspace key a request is answered in ('' in single-workspace mode)."""
+    return workspace_key_of(job) if deps.tenancy is not None else ""

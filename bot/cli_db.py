@@ -6,7 +6,7 @@ from bot.config import Settings
 
 
 def register(sub, secrets) -> None:
-    """Add `migrate` and `db copy`; `secrets(settings)` is cli.py's secret_box."""
+    """Add `migrate` and `db copy`; `secrets(settings)` is bot/compose.py's secret_box."""
     s = sub.add_parser("migrate", help="apply the database migrations and exit (a release step)")
     s.set_defaults(func=lambda args, settings: cmd_migrate(args, settings, secrets))
     s = sub.add_parser("db", help="database tools")
