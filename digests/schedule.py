@@ -15,7 +15,9 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from digests.alerts.decide import MISFIRE_GRACE_S, catches_up
 from digests.triggers import digest_trigger, fire_times
+from digests.workspaces import in_every_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +27,14 @@ RECOVER_JOB_ID = "digests.recover"
 RECOVER_EVERY_S = 60
 JOB_PREFIX = "digest:"
 AGENT_DIGESTS_JOB_ID = "agent_digests.pass"
+ALERTS_JOB_ID = "alerts-check"
 EXECUTOR_THREADS = 20
 
 
 def configure(scheduler, deps) -> None:
     """Add the recurring jobs."""
     add_digest_jobs(scheduler, deps)
-    from digests.alerts.check import schedule_checks  # SLA-spike alerts, every 5 minutes
-
-    schedule_checks(scheduler, deps)
+    schedule_checks(scheduler, deps)  # SLA-spike alerts, every 5 minutes
     from digests.agent_week import PASS_EVERY_S, run_agent_digests  # Monday DMs of each agent's week
 
     scheduler.add_job(
@@ -45,6 +46,27 @@ def configure(scheduler, deps) -> None:
         replace_existing=True,
         coalesce=True,
         max_instances=1,
+    )
+
+
+def schedule_checks(scheduler, deps, now: datetime | None = None) -> None:
+    """Each 5-minute alert slot checked once; a late or overlapping run dropped, not doubled. The job runs every
+    minute: a slot's first pass checks it, the rest find it claimed and call nothing (unless that pass died:
+    digests.alerts.decide.STALE_SAMPLE)."""
+    from digests.alerts.check import scheduled_check
+
+    now = now or datetime.now(timezone.utc)
+    scheduler.add_job(
+        scheduled_check,
+        "cron",
+        minute="*",
+        args=[deps],
+        id=ALERTS_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=MISFIRE_GRACE_S,
+        **({"next_run_time": datetime.now(timezone.utc)} if catches_up(now) else {}),
     )
 
 
@@ -79,14 +101,9 @@ def add_digest_jobs(scheduler, deps) -> None:
 
 def recover_stale_digests(deps) -> None:
     """Post digests whose claim a dead process left behind, in every workspace (its own Deps); never raises."""
-    from digests.alerts.check import every_workspace
     from digests.jobs import recover_stale_runs
 
-    for here in every_workspace(deps):
-        try:
-            recover_stale_runs(here)
-        except Exception:
-            logger.exception("recovering stale digest runs failed")
+    in_every_workspace(deps, recover_stale_runs, "recovering stale digest runs failed", logger)
 
 
 def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
