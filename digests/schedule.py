@@ -9,7 +9,9 @@ digests.jobs and know nothing of the scheduler.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta, timezone
+from weakref import WeakKeyDictionary
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -106,6 +108,21 @@ def recover_stale_digests(deps) -> None:
     in_every_workspace(deps, recover_stale_runs, "recovering stale digest runs failed", logger)
 
 
+class HeldSubscriptions:
+    """Per scheduler, the subscriptions it has held a job for; ours, beside APScheduler's object, not inside it."""
+
+    def __init__(self) -> None:
+        self._by_scheduler: WeakKeyDictionary[object, set[int]] = WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def of(self, scheduler: object) -> set[int]:
+        with self._lock:
+            return self._by_scheduler.setdefault(scheduler, set())
+
+
+_held_before = HeldSubscriptions()
+
+
 def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
     """Make the scheduler's digest jobs match the active subscriptions; returns counts of changes."""
     grace = int(deps.settings.digest_grace_s)
@@ -118,7 +135,7 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     added = removed = changed = 0
     # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
-    seen = scheduler.__dict__.setdefault("_lexer_digests_seen", set())
+    seen = _held_before.of(scheduler)
     for job_id in have:
         if job_id not in wanted:
             scheduler.remove_job(job_id)
