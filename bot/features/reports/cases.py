@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.features.reports.family import Report, drop_future
 from bot.lexer.client import ActivityClient, Filters
 from bot.lexer.models import CaseSummary, CaseVolume
-from bot.slack.messages import reports
+from bot.slack.messages.cases import CASES_TITLE, cases_message
 from bot.slack.messages.compared import cases_figures
 from bot.timeframe import Timeframe
 
@@ -18,9 +18,9 @@ def fetch_cases(api: ActivityClient, tf: Timeframe, filters: Filters, now: datet
 
 
 CASES: Report[tuple[CaseSummary, CaseVolume], CaseSummary] = Report(
-    title=reports.CASES_TITLE,
+    title=CASES_TITLE,
     fetch=fetch_cases,
-    build=lambda model, tf, ctx, targets: reports.cases_message(*model, tf, ctx),
+    build=lambda model, tf, ctx, targets: cases_message(*model, tf, ctx),
     # a compared answer shows no open-case trend, so it asks for the summary only
     fetch_compared=lambda api, tf, filters, now: api.case_summary(tf, filters),
     compared=lambda now, before: (cases_figures(now, before), []),

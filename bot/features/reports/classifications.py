@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.features.reports.family import Report
 from bot.lexer.models import CaseClassification, ClassificationCount
-from bot.slack.messages import reports
+from bot.slack.messages import cases, reports
 from bot.slack.messages.compared import case_classifications_compared, classifications_compared
 
 CLASSIFICATIONS: Report[list[ClassificationCount], list[ClassificationCount]] = Report(
@@ -17,9 +17,9 @@ CLASSIFICATIONS: Report[list[ClassificationCount], list[ClassificationCount]] = 
 )
 
 CASE_CLASSIFICATIONS: Report[list[CaseClassification], list[CaseClassification]] = Report(
-    title=reports.CASE_CLASSIFICATIONS_TITLE,
+    title=cases.CASE_CLASSIFICATIONS_TITLE,
     fetch=lambda api, tf, filters, now: api.case_classifications(tf, filters),
-    build=lambda items, tf, ctx, targets: reports.case_classifications_message(items, tf, ctx),
+    build=lambda items, tf, ctx, targets: cases.case_classifications_message(items, tf, ctx),
     fetch_compared=lambda api, tf, filters, now: api.case_classifications(tf, filters),
     compared=case_classifications_compared,
     row_word="classifications",

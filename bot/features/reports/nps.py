@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.commands import timeframe_for
 from bot.features.reports.family import Answer, Question
 from bot.lexer.directory import resolve_nps_form
-from bot.slack.messages import reports
 from bot.slack.messages.compared import nps_figures
 from bot.slack.messages.controls import compare_message
+from bot.slack.messages.nps import NPS_TITLE, nps_message
 from bot.timeframe import previous_period
 
 DEFAULT_NPS_RANGE = "last-7d"
@@ -26,11 +26,11 @@ class NpsReport:
         if cmd.compare:
             before = previous_period(tf, now)
             earlier = api.nps_summary(before, form.id, category, filters)
-            title = f"{reports.NPS_TITLE} · {form.name or form.id}"
+            title = f"{NPS_TITLE} · {form.name or form.id}"
             message = compare_message(title, nps_figures(s, earlier), tf, before, q.ctx, [], "rows")
         else:
             days = api.nps_volume(tf, form.id, category, filters)
-            message = reports.nps_message(form, s, days, tf, q.ctx, cmd.category)
+            message = nps_message(form, s, days, tf, q.ctx, cmd.category)
         return Answer(message, tf, form.id)
 
 
