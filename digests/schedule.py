@@ -39,15 +39,13 @@ def configure(scheduler, deps) -> None:
     schedule_checks(scheduler, deps)  # SLA-spike alerts, every 5 minutes
     from digests.agent_week import PASS_EVERY_S, run_agent_digests  # Monday DMs of each agent's week
 
+    add_job(scheduler, run_agent_digests, "interval", AGENT_DIGESTS_JOB_ID, [deps], seconds=PASS_EVERY_S)
+
+
+def add_job(scheduler, job, trigger: str | object, job_id: str, args: list, **options) -> None:
+    """One of our recurring jobs: it replaces its namesake, missed runs coalesce, and it never runs twice at once."""
     scheduler.add_job(
-        run_agent_digests,
-        "interval",
-        seconds=PASS_EVERY_S,
-        args=[deps],
-        id=AGENT_DIGESTS_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
+        job, trigger, args=args, id=job_id, replace_existing=True, coalesce=True, max_instances=1, **options
     )
 
 
@@ -58,46 +56,29 @@ def schedule_checks(scheduler, deps, now: datetime | None = None) -> None:
     from digests.alerts.check import scheduled_check
 
     now = now or datetime.now(timezone.utc)
-    scheduler.add_job(
+    at_once = {"next_run_time": datetime.now(timezone.utc)} if catches_up(now) else {}
+    add_job(
+        scheduler,
         scheduled_check,
         "cron",
+        ALERTS_JOB_ID,
+        [deps],
         minute="*",
-        args=[deps],
-        id=ALERTS_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
         misfire_grace_time=MISFIRE_GRACE_S,
-        **({"next_run_time": datetime.now(timezone.utc)} if catches_up(now) else {}),
+        **at_once,
     )
 
 
 def add_digest_jobs(scheduler, deps) -> None:
     """The sync job (one cron job per subscription) and the recovery of stale claims, both run at once."""
     now = datetime.now(timezone.utc)
-    scheduler.add_job(
-        sync_digest_jobs,
-        "interval",
-        seconds=SYNC_EVERY_S,
-        args=[scheduler, deps],
-        id=SYNC_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=now,
+    add_job(
+        scheduler, sync_digest_jobs, "interval", SYNC_JOB_ID, [scheduler, deps], seconds=SYNC_EVERY_S, next_run_time=now
     )
     # recovering a claim means building a whole digest (Lexer retries included): a job of its own, so syncing
     # new subscriptions never waits behind it
-    scheduler.add_job(
-        recover_stale_digests,
-        "interval",
-        seconds=RECOVER_EVERY_S,
-        args=[deps],
-        id=RECOVER_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=now,
+    add_job(
+        scheduler, recover_stale_digests, "interval", RECOVER_JOB_ID, [deps], seconds=RECOVER_EVERY_S, next_run_time=now
     )
 
 
@@ -144,15 +125,14 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
         job = have.get(job_id)
         if job is not None and job.name == sub.schedule_key():
             continue
-        scheduler.add_job(
+        args = [deps, sub.id, workspace_of[job_id]]
+        add_job(
+            scheduler,
             run_scheduled_digest,
             digest_trigger(sub),
-            args=[deps, sub.id, workspace_of[job_id]],
-            id=job_id,
+            job_id,
+            args,
             name=sub.schedule_key(),
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
             misfire_grace_time=grace,
         )
         if job is None:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from bot.features.reports.family import Report
+from bot.features.reports.family import Report, from_api, plain_report, untargeted
+from bot.lexer.client import ActivityClient
 from bot.lexer.models import AgentSummary, AgentVolume
-from bot.slack.messages import reports
 from bot.slack.messages.compared import team_compared, workload_compared
+from bot.slack.messages.reports import TEAM_TITLE, WORKLOAD_TITLE, team_message, workload_message
 
-TEAM: Report[list[AgentSummary], list[AgentSummary]] = Report(
-    title=reports.TEAM_TITLE,
-    fetch=lambda api, tf, filters, now: api.user_summary(tf, filters),
-    build=lambda agents, tf, ctx, targets: reports.team_message(agents, tf, ctx, targets=targets),
-    fetch_compared=lambda api, tf, filters, now: api.user_summary(tf, filters),
-    compared=team_compared,
-    row_word="agents",
+TEAM: Report[list[AgentSummary], list[AgentSummary]] = plain_report(
+    TEAM_TITLE, from_api(ActivityClient.user_summary), team_message, team_compared, "agents"
 )
-
-WORKLOAD: Report[list[AgentVolume], list[AgentVolume]] = Report(
-    title=reports.WORKLOAD_TITLE,
-    fetch=lambda api, tf, filters, now: api.user_volume(tf, filters),
-    build=lambda agents, tf, ctx, targets: reports.workload_message(agents, tf, ctx),
-    fetch_compared=lambda api, tf, filters, now: api.user_volume(tf, filters),
-    compared=workload_compared,
-    row_word="agents",
+WORKLOAD: Report[list[AgentVolume], list[AgentVolume]] = plain_report(
+    WORKLOAD_TITLE, from_api(ActivityClient.user_volume), untargeted(workload_message), workload_compared, "agents"
 )

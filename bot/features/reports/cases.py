@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.features.reports.family import Report, drop_future
+from bot.features.reports.family import Report, drop_future, from_api, no_rows
 from bot.lexer.client import ActivityClient, Filters
 from bot.lexer.models import CaseSummary, CaseVolume
 from bot.slack.messages.cases import CASES_TITLE, cases_message
@@ -22,6 +22,6 @@ CASES: Report[tuple[CaseSummary, CaseVolume], CaseSummary] = Report(
     fetch=fetch_cases,
     build=lambda model, tf, ctx, targets: cases_message(*model, tf, ctx),
     # a compared answer shows no open-case trend, so it asks for the summary only
-    fetch_compared=lambda api, tf, filters, now: api.case_summary(tf, filters),
-    compared=lambda now, before: (cases_figures(now, before), []),
+    fetch_compared=from_api(ActivityClient.case_summary),
+    compared=no_rows(cases_figures),
 )

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from bot.features.reports.family import Report
+from bot.features.reports.family import Report, from_api, plain_report, untargeted
+from bot.lexer.client import ActivityClient
 from bot.lexer.models import CaseClassification, ClassificationCount
-from bot.slack.messages import cases, reports
+from bot.slack.messages.cases import CASE_CLASSIFICATIONS_TITLE, case_classifications_message
 from bot.slack.messages.compared import case_classifications_compared, classifications_compared
+from bot.slack.messages.reports import CLASSIFICATIONS_TITLE, classifications_message
 
-CLASSIFICATIONS: Report[list[ClassificationCount], list[ClassificationCount]] = Report(
-    title=reports.CLASSIFICATIONS_TITLE,
-    fetch=lambda api, tf, filters, now: api.classifications(tf, filters),
-    build=lambda items, tf, ctx, targets: reports.classifications_message(items, tf, ctx),
-    fetch_compared=lambda api, tf, filters, now: api.classifications(tf, filters),
-    compared=classifications_compared,
-    row_word="classifications",
+CLASSIFICATIONS: Report[list[ClassificationCount], list[ClassificationCount]] = plain_report(
+    CLASSIFICATIONS_TITLE,
+    from_api(ActivityClient.classifications),
+    untargeted(classifications_message),
+    classifications_compared,
+    "classifications",
 )
-
-CASE_CLASSIFICATIONS: Report[list[CaseClassification], list[CaseClassification]] = Report(
-    title=cases.CASE_CLASSIFICATIONS_TITLE,
-    fetch=lambda api, tf, filters, now: api.case_classifications(tf, filters),
-    build=lambda items, tf, ctx, targets: cases.case_classifications_message(items, tf, ctx),
-    fetch_compared=lambda api, tf, filters, now: api.case_classifications(tf, filters),
-    compared=case_classifications_compared,
-    row_word="classifications",
+CASE_CLASSIFICATIONS: Report[list[CaseClassification], list[CaseClassification]] = plain_report(
+    CASE_CLASSIFICATIONS_TITLE,
+    from_api(ActivityClient.case_classifications),
+    untargeted(case_classifications_message),
+    case_classifications_compared,
+    "classifications",
 )

@@ -76,6 +76,32 @@ class Report(Generic[M, C]):
         return Answer(built, tf)
 
 
+Fetch = Callable[[ActivityClient, Timeframe, Filters, datetime], M]
+Build = Callable[[M, Timeframe, ReplyContext, TargetSet | None], dict]
+
+
+def plain_report(
+    title: str, fetch: Fetch[M], build: Build[M], compared: Callable[[M, M], tuple[list[Figure], Rows]], rows: str
+) -> Report[M, M]:
+    """A report whose compared answer is built from what its answer is."""
+    return Report(title, fetch, build, fetch, compared, rows)
+
+
+def from_api(call: Callable[[ActivityClient, Timeframe, Filters], M]) -> Fetch[M]:
+    """A fetch that is one Activity API call over the range."""
+    return lambda api, tf, filters, now: call(api, tf, filters)
+
+
+def untargeted(build: Callable[[M, Timeframe, ReplyContext], dict]) -> Build[M]:
+    """A builder that shows no SLA targets."""
+    return lambda model, tf, ctx, targets: build(model, tf, ctx)
+
+
+def no_rows(figures: Callable[[M, M], list[Figure]]) -> Callable[[M, M], tuple[list[Figure], Rows]]:
+    """A compared answer of headline figures only."""
+    return lambda now, before: (figures(now, before), [])
+
+
 def sla_targets(deps: Deps, filters: Filters) -> TargetSet | None:
     """The SLA targets for this answer: none for one agent's numbers, a group's own over the workspace's."""
     if filters.users:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from bot.features.reports.family import Report
+from bot.features.reports.family import Report, from_api, no_rows, plain_report
+from bot.lexer.client import ActivityClient
 from bot.lexer.models import Summary
-from bot.slack.messages import reports
 from bot.slack.messages.compared import summary_figures
+from bot.slack.messages.reports import SUMMARY_TITLE, summary_message
 
-SUMMARY: Report[Summary, Summary] = Report(
-    title=reports.SUMMARY_TITLE,
-    fetch=lambda api, tf, filters, now: api.summary(tf, filters),
-    build=lambda s, tf, ctx, targets: reports.summary_message(s, tf, ctx, targets=targets),
-    fetch_compared=lambda api, tf, filters, now: api.summary(tf, filters),
-    compared=lambda now, before: (summary_figures(now, before), []),
+SUMMARY: Report[Summary, Summary] = plain_report(
+    SUMMARY_TITLE, from_api(ActivityClient.summary), summary_message, no_rows(summary_figures), "rows"
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.features.reports.family import Report, drop_future
+from bot.features.reports.family import Report, drop_future, no_rows, plain_report, untargeted
 from bot.lexer.client import ActivityClient, Filters
 from bot.lexer.models import ResponseVolume, StatesVolume
-from bot.slack.messages import reports
 from bot.slack.messages.compared import response_time_figures, states_compared
+from bot.slack.messages.reports import RESPONSE_TIME_TITLE, STATES_TITLE, response_time_message, states_message
 from bot.timeframe import Timeframe
 
 
@@ -21,19 +21,9 @@ def fetch_response_time(api: ActivityClient, tf: Timeframe, filters: Filters, no
     return ResponseVolume(drop_future(api.response_volume(tf, filters).avg_response_time, tf, now))
 
 
-STATES: Report[StatesVolume, StatesVolume] = Report(
-    title=reports.STATES_TITLE,
-    fetch=fetch_states,
-    build=lambda sv, tf, ctx, targets: reports.states_message(sv, tf, ctx),
-    fetch_compared=fetch_states,
-    compared=states_compared,
-    row_word="states",
+STATES: Report[StatesVolume, StatesVolume] = plain_report(
+    STATES_TITLE, fetch_states, untargeted(states_message), states_compared, "states"
 )
-
-RESPONSE_TIME: Report[ResponseVolume, ResponseVolume] = Report(
-    title=reports.RESPONSE_TIME_TITLE,
-    fetch=fetch_response_time,
-    build=lambda rv, tf, ctx, targets: reports.response_time_message(rv, tf, ctx),
-    fetch_compared=fetch_response_time,
-    compared=lambda now, before: (response_time_figures(now, before), []),
+RESPONSE_TIME: Report[ResponseVolume, ResponseVolume] = plain_report(
+    RESPONSE_TIME_TITLE, fetch_response_time, untargeted(response_time_message), no_rows(response_time_figures), "rows"
 )
