@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.sandbox.data.activity import ActivityData  # noqa: E402
 from bot.sandbox.data.reports import summary_of  # noqa: E402
 from bot.sandbox.data.world import HISTORY_DAYS, epoch  # noqa: E402
-from digests.alerts.check import SAMPLE_RETENTION  # noqa: E402
+from digests.alerts.decide import SAMPLE_RETENTION  # noqa: E402
 from digests.alerts.detect import (  # noqa: E402
     DEFAULT_WINDOW_MINUTES,
     SENSITIVITY_P,

@@ -18,6 +18,7 @@ from bot.slack.messages.agent_week import agent_week_message, opt_out_button
 from bot.slack.messages.common import ReplyContext
 from bot.slack.messages.targets import applicable, targets_from_rows
 from bot.timeframe import Timeframe, days_window
+from digests.workspaces import in_every_workspace
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -125,10 +126,4 @@ def send_agent_digests(deps: Deps, now: datetime | None = None) -> dict[str, int
 
 def run_agent_digests(deps: Deps) -> None:
     """The clock job, for every workspace on its own Deps; never raises."""
-    from digests.alerts.check import every_workspace
-
-    for here in every_workspace(deps):
-        try:
-            send_agent_digests(here)
-        except Exception:
-            logger.exception("agent digests pass failed")
+    in_every_workspace(deps, send_agent_digests, "agent digests pass failed", logger)

@@ -67,7 +67,7 @@ def cmd_send(args, settings, build) -> int:
 
     from bot.errors import UsageError
     from bot.slack_web import CHANNEL_HELP, slack_error_code
-    from digests.jobs import post_message
+    from digests.posting import post_message
 
     settings.require("SLACK_BOT_TOKEN")
     deps, message = _render(args, settings, build, with_slack=True)

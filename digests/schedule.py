@@ -9,13 +9,17 @@ digests.jobs and know nothing of the scheduler.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta, timezone
+from weakref import WeakKeyDictionary
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from digests.alerts.decide import MISFIRE_GRACE_S, catches_up
 from digests.triggers import digest_trigger, fire_times
+from digests.workspaces import in_every_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -25,68 +29,79 @@ RECOVER_JOB_ID = "digests.recover"
 RECOVER_EVERY_S = 60
 JOB_PREFIX = "digest:"
 AGENT_DIGESTS_JOB_ID = "agent_digests.pass"
+ALERTS_JOB_ID = "alerts-check"
 EXECUTOR_THREADS = 20
 
 
 def configure(scheduler, deps) -> None:
     """Add the recurring jobs."""
     add_digest_jobs(scheduler, deps)
-    from digests.alerts.check import schedule_checks  # SLA-spike alerts, every 5 minutes
-
-    schedule_checks(scheduler, deps)
+    schedule_checks(scheduler, deps)  # SLA-spike alerts, every 5 minutes
     from digests.agent_week import PASS_EVERY_S, run_agent_digests  # Monday DMs of each agent's week
 
+    add_job(scheduler, run_agent_digests, "interval", AGENT_DIGESTS_JOB_ID, [deps], seconds=PASS_EVERY_S)
+
+
+def add_job(scheduler, job, trigger: str | object, job_id: str, args: list, **options) -> None:
+    """One of our recurring jobs: it replaces its namesake, missed runs coalesce, and it never runs twice at once."""
     scheduler.add_job(
-        run_agent_digests,
-        "interval",
-        seconds=PASS_EVERY_S,
-        args=[deps],
-        id=AGENT_DIGESTS_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
+        job, trigger, args=args, id=job_id, replace_existing=True, coalesce=True, max_instances=1, **options
+    )
+
+
+def schedule_checks(scheduler, deps, now: datetime | None = None) -> None:
+    """Each 5-minute alert slot checked once; a late or overlapping run dropped, not doubled. The job runs every
+    minute: a slot's first pass checks it, the rest find it claimed and call nothing (unless that pass died:
+    digests.alerts.decide.STALE_SAMPLE)."""
+    from digests.alerts.check import scheduled_check
+
+    now = now or datetime.now(timezone.utc)
+    at_once = {"next_run_time": datetime.now(timezone.utc)} if catches_up(now) else {}
+    add_job(
+        scheduler,
+        scheduled_check,
+        "cron",
+        ALERTS_JOB_ID,
+        [deps],
+        minute="*",
+        misfire_grace_time=MISFIRE_GRACE_S,
+        **at_once,
     )
 
 
 def add_digest_jobs(scheduler, deps) -> None:
     """The sync job (one cron job per subscription) and the recovery of stale claims, both run at once."""
     now = datetime.now(timezone.utc)
-    scheduler.add_job(
-        sync_digest_jobs,
-        "interval",
-        seconds=SYNC_EVERY_S,
-        args=[scheduler, deps],
-        id=SYNC_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=now,
+    add_job(
+        scheduler, sync_digest_jobs, "interval", SYNC_JOB_ID, [scheduler, deps], seconds=SYNC_EVERY_S, next_run_time=now
     )
     # recovering a claim means building a whole digest (Lexer retries included): a job of its own, so syncing
     # new subscriptions never waits behind it
-    scheduler.add_job(
-        recover_stale_digests,
-        "interval",
-        seconds=RECOVER_EVERY_S,
-        args=[deps],
-        id=RECOVER_JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=now,
+    add_job(
+        scheduler, recover_stale_digests, "interval", RECOVER_JOB_ID, [deps], seconds=RECOVER_EVERY_S, next_run_time=now
     )
 
 
 def recover_stale_digests(deps) -> None:
     """Post digests whose claim a dead process left behind, in every workspace (its own Deps); never raises."""
-    from digests.alerts.check import every_workspace
     from digests.jobs import recover_stale_runs
 
-    for here in every_workspace(deps):
-        try:
-            recover_stale_runs(here)
-        except Exception:
-            logger.exception("recovering stale digest runs failed")
+    in_every_workspace(deps, recover_stale_runs, "recovering stale digest runs failed", logger)
+
+
+class HeldSubscriptions:
+    """Per scheduler, the subscriptions it has held a job for; ours, beside APScheduler's object, not inside it."""
+
+    def __init__(self) -> None:
+        self._by_scheduler: WeakKeyDictionary[object, set[int]] = WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def of(self, scheduler: object) -> set[int]:
+        with self._lock:
+            return self._by_scheduler.setdefault(scheduler, set())
+
+
+_held_before = HeldSubscriptions()
 
 
 def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
@@ -101,7 +116,7 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
     have = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
     added = removed = changed = 0
     # subscriptions this scheduler has held before: one paused and resumed here is not owed the runs it skipped
-    seen = scheduler.__dict__.setdefault("_lexer_digests_seen", set())
+    seen = _held_before.of(scheduler)
     for job_id in have:
         if job_id not in wanted:
             scheduler.remove_job(job_id)
@@ -110,15 +125,14 @@ def sync_digest_jobs(scheduler, deps) -> dict[str, int]:
         job = have.get(job_id)
         if job is not None and job.name == sub.schedule_key():
             continue
-        scheduler.add_job(
+        args = [deps, sub.id, workspace_of[job_id]]
+        add_job(
+            scheduler,
             run_scheduled_digest,
             digest_trigger(sub),
-            args=[deps, sub.id, workspace_of[job_id]],
-            id=job_id,
+            job_id,
+            args,
             name=sub.schedule_key(),
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
             misfire_grace_time=grace,
         )
         if job is None:

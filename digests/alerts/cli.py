@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def cmd_alerts_check(args, settings, build) -> int:
-    from digests.alerts.check import every_workspace, run_alert_checks
+    from digests.alerts.check import run_alert_checks
+    from digests.workspaces import every_workspace
 
     deps = build(settings)
     try:

@@ -236,7 +236,7 @@ def test_a_500_that_did_post_is_found_in_the_channel_not_posted_twice(world, sla
         },
     )["ts"]
     world.store.digest_runs.back_to_claimed(run_id, deps.worker_id, world.clock(), "internal_error")
-    from digests.jobs import post_run
+    from digests.delivery import post_run
 
     outcome = post_run(
         deps, world.store.subscriptions.get(sub.id), run_id, slot_key(due), {"text": "x"}, due + timedelta(hours=1)

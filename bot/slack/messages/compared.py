@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bot.lexer.models import (
     AgentSummary,
@@ -151,26 +150,3 @@ def nps_figures(now: NpsSummary, before: NpsSummary) -> list[Figure]:
         Figure("Responses", now.total_received, before.total_received),
         Figure("Detractors", now.total_detractors, before.total_detractors),
     ]
-
-
-def compared(name: str, now: Any, before: Any) -> tuple[list[Figure], Rows]:
-    """A report's figures and rows for the compared answer, by report name."""
-    if name == "summary":
-        return summary_figures(now, before), []
-    if name == "team":
-        return team_compared(now, before)
-    if name == "workload":
-        return workload_compared(now, before)
-    if name == "states":
-        return states_compared(now, before)
-    if name == "classifications":
-        return classifications_compared(now, before)
-    if name == "response-time":
-        return response_time_figures(now, before), []
-    if name == "cases":
-        return cases_figures(now, before), []
-    if name == "case-classifications":
-        return case_classifications_compared(now, before)
-    if name == "nps":
-        return nps_figures(now, before), []
-    raise ValueError(f"{name!r} is not a report")

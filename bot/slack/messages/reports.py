@@ -1,26 +1,18 @@
 """Reports: a report model + a Timeframe -> a whole Slack message {"text", "blocks"} (pure).
 
-One `*_message` per reply. Every report names its range and timezone in a
+One `*_message` per reply; the case reports are in cases.py, NPS in nps.py. Every report names its range and timezone in a
 context footer (and "sandbox data" in sandbox mode).
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.lexer.models import (
     AgentSummary,
     AgentVolume,
-    CaseClassification,
-    CaseSummary,
-    CaseVolume,
     ClassificationCount,
-    Form,
-    NpsDay,
-    NpsSummary,
     Point,
     ResponseVolume,
     StatesVolume,
@@ -30,27 +22,22 @@ from bot.lexer.models import (
 from bot.slack import blocks as bk
 from bot.slack.format import (
     MISSING,
-    downsample,
     format_count,
     format_duration,
-    format_nps,
     format_percent,
-    sparkline,
 )
 from bot.slack.messages.common import (
     MAX_NAME,
-    SPARK_WIDTH,
     Col,
     ReplyContext,
     empty_message,
     esc,
-    form_name,
     list_blocks,
-    no_data_hint,
     plural,
     report_message,
     table_blocks,
 )
+from bot.slack.messages.series import bar_note, bucket_label, is_hourly, trend
 from bot.slack.messages.targets import BREACH_RATE, MEDIAN_WAIT, RESPONSE_RATE, TargetSet, marked
 from bot.timeframe import Timeframe
 
@@ -60,10 +47,6 @@ WORKLOAD_TITLE = "Workload by agent"
 STATES_TITLE = "Workflow states"
 CLASSIFICATIONS_TITLE = "Top classifications"
 RESPONSE_TIME_TITLE = "Response time"
-CASES_TITLE = "Cases"
-CASE_CLASSIFICATIONS_TITLE = "Top case classifications"
-NPS_TITLE = "NPS"
-NO_NPS = "No survey responses in this range."
 
 WORKLOAD_LEGEND = (
     "Total = every conversation in the range, as Lexer counts them. "
@@ -89,30 +72,6 @@ STATE_LABELS = {
 
 def state_label(state: str) -> str:
     return STATE_LABELS.get(state, state.replace("_", " ").strip().capitalize() or "Unknown")
-
-
-# ---------------------------------------------------------------- time series
-
-
-def _is_hourly(starts: Sequence[datetime]) -> bool:
-    if len(starts) >= 2:
-        return min(b - a for a, b in zip(starts, starts[1:], strict=False)) < timedelta(days=1)
-    return bool(starts) and (starts[0].hour, starts[0].minute) != (0, 0)
-
-
-def _bucket_label(start: datetime, hourly: bool) -> str:
-    day = f"{start:%a} {start.day} {start:%b}"
-    return f"{day} {start:%H:%M}" if hourly else day
-
-
-def _bar_note(hourly: bool, group: int) -> str:
-    unit = "hour" if hourly else "day"
-    return f"one bar per {unit}" if group == 1 else f"one bar per {group} {unit}s"
-
-
-def _trend(values: Sequence[float | None], how: str = "sum") -> tuple[str, int]:
-    squeezed, group = downsample(list(values), SPARK_WIDTH, how)  # type: ignore[arg-type]
-    return sparkline(squeezed), group
 
 
 # ---------------------------------------------------------------- reports
@@ -284,20 +243,20 @@ def states_message(sv: StatesVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
     totals = {k: whole(sum(v)) for k, v in values.items()}  # a state with an unusable point: its total is missing
     if not totals or not any(totals.values()):
         return empty_message(STATES_TITLE, tf, ctx)
-    hourly = _is_hourly(starts)
+    hourly = is_hourly(starts)
     order = sorted(totals, key=lambda k: (-totals[k], k))
     rows, group = [], 1
     for k in order:
-        bars, group = _trend(values[k])
+        bars, group = trend(values[k])
         rows.append([state_label(k), format_count(totals[k]), bars])
     cols = [Col("State", right=False, max_width=MAX_NAME), Col("Total"), Col("Trend", right=False)]
     body = table_blocks(cols, rows, "states")
     span = (
-        f"{_bucket_label(starts[0], hourly)} – {_bucket_label(starts[-1], hourly)}"
+        f"{bucket_label(starts[0], hourly)} – {bucket_label(starts[-1], hourly)}"
         if len(starts) > 1
-        else _bucket_label(starts[0], hourly)
+        else bucket_label(starts[0], hourly)
     )
-    body.append(bk.context([f"Trend: {_bar_note(hourly, group)}, {span}; each bar scaled to that state's peak."]))
+    body.append(bk.context([f"Trend: {bar_note(hourly, group)}, {span}; each bar scaled to that state's peak."]))
     top = ", ".join(f"{format_count(totals[k])} {esc(state_label(k).lower())}" for k in order[:3])
     return report_message(STATES_TITLE, tf, ctx, body, top)
 
@@ -338,145 +297,26 @@ def response_time_message(rv: ResponseVolume, tf: Timeframe, ctx: ReplyContext) 
     answered = [p for p in pts if p.value > 0]  # a 0 bucket had no replies, not instant ones
     if not answered:
         return empty_message(RESPONSE_TIME_TITLE, tf, ctx)
-    hourly = _is_hourly([p.start for p in pts])
+    hourly = is_hourly([p.start for p in pts])
     best = min(answered, key=lambda p: (p.value, p.start))
     worst = max(answered, key=lambda p: (p.value, p.start))
     avg = sum(p.value for p in answered) / len(answered)
     unit = "hour" if hourly else "day"
-    bars, group = _trend([p.value if p.value > 0 else None for p in pts], how="mean")
+    bars, group = trend([p.value if p.value > 0 else None for p in pts], how="mean")
     fields = [
         (f"Average ({unit}s with replies)", format_duration(avg)),
         (f"{unit.capitalize()}s with replies", f"{format_count(len(answered))} of {format_count(len(pts))}"),
-        (f"Best {unit}", f"{format_duration(best.value)} · {_bucket_label(best.start, hourly)}"),
-        (f"Worst {unit}", f"{format_duration(worst.value)} · {_bucket_label(worst.start, hourly)}"),
+        (f"Best {unit}", f"{format_duration(best.value)} · {bucket_label(best.start, hourly)}"),
+        (f"Worst {unit}", f"{format_duration(worst.value)} · {bucket_label(worst.start, hourly)}"),
     ]
     body = [
         bk.fields_section(fields),
         bk.section(f"*Trend* `{bars}`"),
-        bk.context([f"Average customer wait, {_bar_note(hourly, group)}; higher is slower, blank = no replies."]),
+        bk.context([f"Average customer wait, {bar_note(hourly, group)}; higher is slower, blank = no replies."]),
     ]
     fallback = (
         f"average {format_duration(avg)}, best {format_duration(best.value)} "
-        f"({_bucket_label(best.start, hourly)}), worst {format_duration(worst.value)} "
-        f"({_bucket_label(worst.start, hourly)})"
+        f"({bucket_label(best.start, hourly)}), worst {format_duration(worst.value)} "
+        f"({bucket_label(worst.start, hourly)})"
     )
     return report_message(RESPONSE_TIME_TITLE, tf, ctx, body, fallback)
-
-
-def cases_message(cs: CaseSummary, cv: CaseVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
-    """`case_summary` + `case_volume`: closed cases, reply and resolution times, open-case trend."""
-    if cs.total_cases == 0 and not any(p.value for p in cv.open):
-        return empty_message(CASES_TITLE, tf, ctx)
-    has_cases = cs.total_cases > 0
-
-    def dur(x: float) -> str:
-        return format_duration(x) if has_cases else MISSING
-
-    fields = [
-        ("Cases closed", format_count(cs.total_cases)),
-        ("Replies per case", format_count(round(cs.agent_interactions, 1)) if has_cases else MISSING),
-        ("Avg first reply", dur(cs.first_reply_time)),
-        ("Median first reply", dur(cs.median_first_reply_time)),
-        ("Avg resolution", dur(cs.resolution_time)),
-        ("Median resolution", dur(cs.median_resolution_time)),
-        ("Agents per case", format_count(round(cs.agents_involved, 1)) if has_cases else MISSING),
-    ]
-    body = [bk.fields_section(fields)]
-    if cv.open:
-        hourly = _is_hourly([p.start for p in cv.open])
-        # open cases is a level, not a flow: group buckets by their mean
-        bars, group = _trend([p.value for p in cv.open], how="mean")
-        peak = max(cv.open, key=lambda p: (p.value, p.start))
-        body.append(
-            bk.section(
-                f"*Open cases* `{bars}`\n{format_count(cv.open[-1].value)} open at {_bucket_label(cv.open[-1].start, hourly)}"
-                f" · peak {format_count(peak.value)} on {_bucket_label(peak.start, hourly)}"
-            )
-        )
-        body.append(bk.context([f"Open cases, {_bar_note(hourly, group)}."]))
-    fallback = (
-        f"{plural(cs.total_cases, 'case')} closed, avg first reply {dur(cs.first_reply_time)}, "
-        f"avg resolution {dur(cs.resolution_time)}"
-    )
-    return report_message(CASES_TITLE, tf, ctx, body, fallback)
-
-
-def case_classifications_message(
-    items: list[CaseClassification], tf: Timeframe, ctx: ReplyContext, top: int = 10
-) -> dict:
-    """`case_classifications`: top N classifications by cases."""
-    ranked = sorted((c for c in items if c.volume > 0), key=lambda c: (-c.volume, c.classification.casefold()))
-    if not ranked:
-        return empty_message(CASE_CLASSIFICATIONS_TITLE, tf, ctx)
-    top = max(1, top)
-    lines = [
-        f"{i}. *{esc(c.classification) or '(unnamed)'}* — {plural(c.volume, 'case')}"
-        for i, c in enumerate(ranked[:top], 1)
-    ]
-    body = list_blocks(lines, "classifications", total=len(ranked))
-    body.append(bk.context(["A classification counts once per case."]))
-    fallback = ", ".join(f"{esc(c.classification) or '(unnamed)'} {format_count(c.volume)}" for c in ranked[:3])
-    return report_message(CASE_CLASSIFICATIONS_TITLE, tf, ctx, body, fallback)
-
-
-def _day_score(d: NpsSummary) -> float | None:
-    if d.total_received <= 0:
-        return None
-    if d.total_promoters + d.total_passives + d.total_detractors == 0:
-        return d.nps_score
-    return (d.total_promoters - d.total_detractors) / d.total_received * 100
-
-
-def nps_message(
-    form: Form, s: NpsSummary, days: list[NpsDay], tf: Timeframe, ctx: ReplyContext, category: str | None = None
-) -> dict:
-    """`nps_summary` + `nps_volume`: signed score, the three groups with %, response rate, daily trend."""
-    name = form_name(form)
-    only = f" · {esc(category)} only" if category and category != "all" else ""
-    intro = f"*{name}* (form `{form.id}`){only}"
-    if s.total_received <= 0:
-        sent = f" {plural(s.total_sent, 'survey')} sent, none answered." if s.total_sent else ""
-        body = [bk.section(intro), bk.section(f":zzz: {NO_NPS}{sent}"), bk.context([no_data_hint(tf)])]
-        return report_message(NPS_TITLE, tf, ctx, body, f"{name}: no survey responses{(' —' + sent) if sent else ''}")
-    r = s.total_received
-    fields = [
-        ("NPS", f"*{format_nps(s.nps_score)}*"),
-        (
-            "Responses",
-            f"{format_count(r)} of {format_count(s.total_sent)} sent ({format_percent(s.response_rate)})"
-            if s.total_sent
-            else format_count(r),
-        ),
-        ("Promoters (9–10)", f"{format_count(s.total_promoters)} ({format_percent(s.total_promoters / r)})"),
-        ("Passives (7–8)", f"{format_count(s.total_passives)} ({format_percent(s.total_passives / r)})"),
-        ("Detractors (0–6)", f"{format_count(s.total_detractors)} ({format_percent(s.total_detractors / r)})"),
-    ]
-    body = [bk.section(intro), bk.fields_section(fields)]
-    scores = [_day_score(d.data) for d in days]
-    if any(x is not None for x in scores):
-        # group days by their pooled counts so a grouped bar is a real NPS, not a mean of scores
-        group = max(1, math.ceil(len(days) / SPARK_WIDTH))
-        pooled = []
-        for i in range(0, len(days), group):
-            chunk = [d.data for d in days[i : i + group]]
-            pooled.append(
-                _day_score(
-                    NpsSummary(
-                        sum(c.total_sent for c in chunk),
-                        sum(c.total_received for c in chunk),
-                        sum(c.total_promoters for c in chunk),
-                        sum(c.total_passives for c in chunk),
-                        sum(c.total_detractors for c in chunk),
-                        sum(c.nps_score * c.total_received for c in chunk)
-                        / max(1, sum(c.total_received for c in chunk)),
-                    )
-                )
-            )
-        body.append(bk.section(f"*Daily NPS* `{sparkline(pooled)}`"))
-        body.append(bk.context([f"{_bar_note(False, group).capitalize()}; blank = no responses."]))
-    fallback = (
-        f"{name} {format_nps(s.nps_score)} from {plural(r, 'response')} "
-        f"({plural(s.total_promoters, 'promoter')}, {plural(s.total_passives, 'passive')}, "
-        f"{plural(s.total_detractors, 'detractor')})"
-    )
-    return report_message(NPS_TITLE, tf, ctx, body, fallback)

@@ -7,13 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from digests.alerts.check import (
-    BASELINE_REQUESTS_PER_DAY,
-    CHECKS_PER_HOUR,
-    REQUESTS_PER_CHECK_PER_WINDOW,
-    check_slot,
-    run_alert_checks,
-)
+from digests.alerts.check import run_alert_checks
+from digests.alerts.decide import BASELINE_REQUESTS_PER_DAY, CHECKS_PER_HOUR, REQUESTS_PER_CHECK_PER_WINDOW, check_slot
 from tests.conftest import ADMIN, CHANNEL
 from tests.digests.alerts.conftest import close_deps, open_deps
 
@@ -251,7 +246,7 @@ def test_the_scheduler_checks_each_five_minute_slot_once(scripted):
 def test_a_slot_whose_pass_died_is_checked_by_the_next_pass(scripted):
     """A clock killed between claiming a slot and recording it left the slot pending: before, every later pass
     found it claimed and nobody checked it (a spike then waited for the next slot)."""
-    from digests.alerts.check import STALE_SAMPLE
+    from digests.alerts.decide import STALE_SAMPLE
 
     lexer, standin, deps, clock, _ = scripted
     clock.now = check_slot(clock.now) + timedelta(minutes=5)
@@ -280,7 +275,7 @@ def test_a_clock_started_just_after_a_slot_checks_that_slot_at_once(scripted):
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from digests.alerts.check import schedule_checks
+    from digests.schedule import schedule_checks
 
     lexer, standin, deps, clock, _ = scripted
     slot = check_slot(clock.now) + timedelta(minutes=5)
@@ -307,7 +302,8 @@ def test_a_clock_started_just_after_a_slot_checks_that_slot_at_once(scripted):
 def test_a_clock_started_later_in_the_slot_waits_for_its_next_minute(scripted, after_slot_s, at_once):
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from digests.alerts.check import catches_up, schedule_checks
+    from digests.alerts.decide import catches_up
+    from digests.schedule import schedule_checks
 
     _, _, deps, clock, _ = scripted
     now = check_slot(clock.now) + timedelta(seconds=after_slot_s)

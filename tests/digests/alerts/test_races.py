@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from digests.alerts.check import RETRY_DELAYS_S, run_alert_checks
+from digests.alerts.check import run_alert_checks
+from digests.alerts.post import RETRY_DELAYS_S
 from tests.conftest import ADMIN, CHANNEL
 from tests.digests.alerts.conftest import close_deps, open_deps
 from tests.digests.alerts.test_check import replies, top_level
@@ -129,7 +130,8 @@ def test_an_internal_error_is_looked_up_in_the_channel_and_posted_by_the_next_pa
 
 def _die_while_posting(deps, standin, clock, *, posted: bool):
     """Leave the episode as a pass killed inside chat.postMessage leaves it: claimed, with or without the post."""
-    from digests.alerts.check import ALERT_METADATA_EVENT, STALE_CLAIM
+    from digests.alerts.decide import STALE_CLAIM
+    from digests.alerts.post import ALERT_METADATA_EVENT
 
     row = deps.store.alerts.open_episode(CHANNEL)
     version = deps.store.alerts.claim_first_post(row["id"], row["version"], "posting", clock.now)

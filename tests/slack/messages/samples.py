@@ -25,7 +25,7 @@ from bot.lexer.models import (
     parse_user_summary,
     parse_user_volume,
 )
-from bot.slack.messages import reports
+from bot.slack.messages import cases, nps, reports
 from bot.slack.messages.common import ReplyContext
 from bot.timeframe import parse_range
 
@@ -225,15 +225,13 @@ def seed_report_messages(ctx=SANDBOX, tf=LAST_WEEK) -> dict[str, dict]:
         "states": reports.states_message(parse_states_volume(SEED_STATES), tf, ctx),
         "classifications": reports.classifications_message(parse_classifications(SEED_CLASSIFICATIONS), tf, ctx),
         "response-time": reports.response_time_message(parse_response_volume(SEED_RESPONSE), tf, ctx),
-        "cases": reports.cases_message(
+        "cases": cases.cases_message(
             parse_case_summary(SEED_CASE_SUMMARY), parse_case_volume(SEED_CASE_VOLUME), tf, ctx
         ),
-        "case-classifications": reports.case_classifications_message(
+        "case-classifications": cases.case_classifications_message(
             parse_case_classifications(SEED_CASE_CLASSIFICATIONS), tf, ctx
         ),
-        "nps": reports.nps_message(
-            form, parse_nps_summary(SEED_NPS_SUMMARY), parse_nps_volume(SEED_NPS_VOLUME), tf, ctx
-        ),
+        "nps": nps.nps_message(form, parse_nps_summary(SEED_NPS_SUMMARY), parse_nps_volume(SEED_NPS_VOLUME), tf, ctx),
     }
 
 
@@ -253,7 +251,7 @@ def empty_report_messages(ctx=SANDBOX, tf=LAST_WEEK) -> dict[str, dict]:
         "response-time-zeros": reports.response_time_message(
             ResponseVolume([Point(datetime(2026, 11, 16), 0.0), Point(datetime(2026, 11, 17), float("nan"))]), tf, ctx
         ),
-        "cases": reports.cases_message(parse_case_summary({}), CaseVolume([]), tf, ctx),
-        "case-classifications": reports.case_classifications_message([], tf, ctx),
-        "nps": reports.nps_message(form, parse_nps_summary({}), [], tf, ctx),
+        "cases": cases.cases_message(parse_case_summary({}), CaseVolume([]), tf, ctx),
+        "case-classifications": cases.case_classifications_message([], tf, ctx),
+        "nps": nps.nps_message(form, parse_nps_summary({}), [], tf, ctx),
     }

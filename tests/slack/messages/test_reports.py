@@ -25,7 +25,7 @@ from bot.lexer.models import (
     parse_summary,
 )
 from bot.slack import blocks as bk
-from bot.slack.messages import common, directory, reports
+from bot.slack.messages import cases, common, directory, nps, reports
 from bot.slack.messages.common import ReplyContext
 from tests.slack.messages.samples import (
     EVIL,
@@ -61,7 +61,7 @@ def test_seed_reports_are_valid_and_framed(name):
 def test_empty_reports_say_so_instead_of_empty_tables(name):
     msg = empty_report_messages()[name]
     bk.validate_message(msg)
-    wanted = reports.NO_NPS if name == "nps" else common.NO_DATA
+    wanted = nps.NO_NPS if name == "nps" else common.NO_DATA
     assert wanted in all_text(msg)
     assert "```" not in all_text(msg)
     assert "sandbox data" in footer(msg)
@@ -190,7 +190,7 @@ def test_cases_numbers():
 
 def test_case_classifications_top_n():
     items = parse_case_classifications(SEED_CASE_CLASSIFICATIONS)
-    msg = reports.case_classifications_message(items, LAST_WEEK, LIVE, top=3)
+    msg = cases.case_classifications_message(items, LAST_WEEK, LIVE, top=3)
     bk.validate_message(msg)
     assert msg["blocks"][1]["text"]["text"].split("\n") == [
         "1. *amusing* — 1 case",
@@ -221,7 +221,7 @@ def test_nps_trend_negative_score_and_category():
         for i, (r, p, d) in enumerate([(2, 2, 0), (0, 0, 0), (2, 0, 2)])
     ]
     s = NpsSummary(12, 4, 1, 1, 2, -25.0)
-    msg = reports.nps_message(Form(7, "Care <!here>"), s, days, LAST_WEEK, LIVE, category="detractors")
+    msg = nps.nps_message(Form(7, "Care <!here>"), s, days, LAST_WEEK, LIVE, category="detractors")
     bk.validate_message(msg)
     text = all_text(msg)
     assert "*-25*" in text and "`█ ▁`" in text and "detractors only" in text
@@ -229,7 +229,7 @@ def test_nps_trend_negative_score_and_category():
 
 
 def test_nps_with_sent_but_none_received():
-    msg = reports.nps_message(Form(7, "Survey"), NpsSummary(16, 0, 0, 0, 0, 0.0), [], LAST_WEEK, LIVE)
+    msg = nps.nps_message(Form(7, "Survey"), NpsSummary(16, 0, 0, 0, 0, 0.0), [], LAST_WEEK, LIVE)
     bk.validate_message(msg)
     assert "No survey responses in this range. 16 surveys sent, none answered." in all_text(msg)
 
@@ -316,13 +316,13 @@ def test_long_series_are_grouped_to_a_readable_width():
     bk.validate_message(msg)
     assert "one bar per 12 days" in all_text(msg)
     cv = CaseVolume([Point(start + timedelta(days=d), d % 7) for d in range(365)])
-    msg = reports.cases_message(parse_case_summary(SEED_CASE_SUMMARY), cv, LAST_WEEK, LIVE)
+    msg = cases.cases_message(parse_case_summary(SEED_CASE_SUMMARY), cv, LAST_WEEK, LIVE)
     bk.validate_message(msg)
     days = [
         NpsDay(datetime(2025, 11, 24, tzinfo=ZoneInfo("UTC")) + timedelta(days=d), NpsSummary(1, 1, 1, 0, 0, 100))
         for d in range(365)
     ]
-    msg = reports.nps_message(Form(1, "F"), NpsSummary(365, 365, 365, 0, 0, 100), days, LAST_WEEK, LIVE)
+    msg = nps.nps_message(Form(1, "F"), NpsSummary(365, 365, 365, 0, 0, 100), days, LAST_WEEK, LIVE)
     bk.validate_message(msg)
     assert "One bar per 12 days" in all_text(msg)
 
@@ -336,7 +336,7 @@ def test_any_names_give_valid_messages_without_raw_brackets(names):
     for msg in (
         reports.team_message(agents, LAST_WEEK, SANDBOX),
         reports.workload_message(vols, LAST_WEEK, SANDBOX),
-        reports.case_classifications_message(items, LAST_WEEK, SANDBOX, top=70),
+        cases.case_classifications_message(items, LAST_WEEK, SANDBOX, top=70),
         directory.users_message([User(i, n, n, "") for i, n in enumerate(names)], [], SANDBOX),
     ):
         bk.validate_message(msg)
@@ -372,7 +372,7 @@ def test_hostile_context_never_reaches_mrkdwn_raw():
 
 def test_one_row_left_out_is_named_in_the_singular():
     items = parse_case_classifications(SEED_CASE_CLASSIFICATIONS)
-    msg = reports.case_classifications_message(items, LAST_WEEK, LIVE, top=len(items) - 1)
+    msg = cases.case_classifications_message(items, LAST_WEEK, LIVE, top=len(items) - 1)
     bk.validate_message(msg)
     assert "…and 1 more classification" in all_text(msg)
     assert "1 more classifications" not in all_text(msg)
@@ -381,7 +381,7 @@ def test_one_row_left_out_is_named_in_the_singular():
 @pytest.mark.parametrize("tf, suggested", [(YESTERDAY, "`last-7d`"), (LAST_WEEK, "`last-30d`")])
 def test_empty_reply_suggests_a_range_longer_than_the_one_asked(tf, suggested):
     empty_summary = reports.summary_message(Summary(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), tf, LIVE)
-    empty_nps = reports.nps_message(Form(7, "Survey"), NpsSummary(0, 0, 0, 0, 0, 0.0), [], tf, LIVE)
+    empty_nps = nps.nps_message(Form(7, "Survey"), NpsSummary(0, 0, 0, 0, 0, 0.0), [], tf, LIVE)
     for msg in (empty_summary, empty_nps):
         bk.validate_message(msg)
         assert f"Try a longer range, e.g. {suggested}" in all_text(msg)
