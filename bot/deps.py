@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from bot.lexer.directory import Directory
     from bot.slack_web import ResponseUrlPoster, UserTimezones
     from bot.store import Store
-    from digests.render import DigestRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +58,12 @@ class Bell:
             wake()
         except Exception:  # a stopped worker: the next start picks the change up
             logger.debug("could not wake a worker", exc_info=True)
+
+
+class DigestRenderer(Protocol):
+    """What Deps needs of digests.render's renderer (built by the composition root): Deps stands below digests."""
+
+    def render(self, ctx: Any) -> dict: ...
 
 
 @dataclass(frozen=True)
