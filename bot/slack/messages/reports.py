@@ -33,12 +33,14 @@ from bot.slack.messages.common import (
     empty_message,
     esc,
     list_blocks,
+    more_text,
     plural,
     report_message,
     table_blocks,
 )
 from bot.slack.messages.series import bar_note, bucket_label, is_hourly, trend
 from bot.slack.messages.targets import BREACH_RATE, MEDIAN_WAIT, RESPONSE_RATE, TargetSet, marked
+from bot.slack.tables import Column, Num, data_table_block
 from bot.timeframe import Timeframe
 
 SUMMARY_TITLE = "SLA summary"
@@ -68,6 +70,22 @@ STATE_LABELS = {
     "closed": "Closed",
     "no_response_required": "No response required",
 }
+
+
+# past the table's rows: the rest are in the CSV export (the words of exports.py)
+MORE_AGENTS_EXPORT = "For every agent, run `/lexer export responses …` in Slack to get a CSV."
+
+
+def agent_table(caption: str, columns: list[Column], rows: list[list[str | Num]]) -> list[dict]:
+    """A sortable, paged data table of agents (a team can be past 10 rows), then how many more and the export."""
+    page = data_table_block(caption, columns, rows)
+    if not page.more:
+        return [page.block]
+    return [page.block, bk.context([f"{more_text(page.more, 'agents')}. {MORE_AGENTS_EXPORT}"])]
+
+
+def _count(n: float) -> Num:
+    return Num(n, format_count(n))
 
 
 def state_label(state: str) -> str:
@@ -137,25 +155,29 @@ def team_message(
         f"{format_count(responded)} responded{share} · {breach_words}"
     )
     cols = [
-        Col("Agent", right=False, max_width=MAX_NAME),
-        Col("Assigned"),
-        Col("Responded"),
-        Col("%"),
-        Col("Avg resp"),
-        Col("Breaches"),
+        Column("Agent"),
+        Column("Assigned", numeric=True),
+        Column("Responded", numeric=True),
+        Column("%", numeric=True),
+        Column("Avg resp", numeric=True),
+        Column("Breaches", numeric=True),
     ]
-    rows = [
+    rows: list[list[str | Num]] = [
         [
             a.name,
-            format_count(a.mentions_assigned),
-            format_count(a.total_responded_to),
-            format_percent(a.fraction_responded_to) if a.mentions_assigned else MISSING,
-            format_duration(a.avg_response_time) if a.total_responded_to else MISSING,
-            format_count(a.broke_sla),
+            _count(a.mentions_assigned),
+            _count(a.total_responded_to),
+            Num(a.fraction_responded_to, format_percent(a.fraction_responded_to))
+            if a.mentions_assigned
+            else Num(None, MISSING),
+            Num(a.avg_response_time, format_duration(a.avg_response_time))
+            if a.total_responded_to
+            else Num(None, MISSING),
+            _count(a.broke_sla),
         ]
         for a in ordered
     ]
-    body = [bk.section(intro), *table_blocks(cols, rows, "agents")]
+    body = [bk.section(intro), *agent_table("Agents, most assigned first", cols, rows)]
     body.append(
         bk.context(
             ["Avg resp = average customer wait for the agent's replies. Breaches = replies over the customer SLA."]
@@ -197,27 +219,20 @@ def workload_message(agents: list[AgentVolume], tf: Timeframe, ctx: ReplyContext
         f"across {plural(len(agents), 'agent')}"
     )
     cols = [
-        Col("Agent", right=False, max_width=MAX_NAME),
-        Col("Total"),
-        Col("Open"),
-        Col("New"),
-        Col("Asgn"),
-        Col("Prog"),
-        Col("Resp"),
-        Col("Appr"),
-        Col("Closed"),
+        Column("Agent"),
+        *(Column(t, numeric=True) for t in ("Total", "Open", "New", "Asgn", "Prog", "Resp", "Appr", "Closed")),
     ]
-    rows = [
+    rows: list[list[str | Num]] = [
         [
             a.name,
-            format_count(_total(a.states)),
-            format_count(_open(a.states)),
-            *(format_count(a.states.get(s, 0)) for s in OPEN_STATES),
-            format_count(_closed(a.states)),
+            _count(_total(a.states)),
+            _count(_open(a.states)),
+            *(_count(a.states.get(s, 0)) for s in OPEN_STATES),
+            _count(_closed(a.states)),
         ]
         for a in ordered
     ]
-    body = [bk.section(intro), *table_blocks(cols, rows, "agents"), bk.context([WORKLOAD_LEGEND])]
+    body = [bk.section(intro), *agent_table("Agents, most open first", cols, rows), bk.context([WORKLOAD_LEGEND])]
     fallback = (
         f"{format_count(total_open)} open, {format_count(total_closed)} closed across {plural(len(agents), 'agent')}"
     )

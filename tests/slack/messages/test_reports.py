@@ -27,6 +27,7 @@ from bot.lexer.models import (
 from bot.slack import blocks as bk
 from bot.slack.messages import cases, common, directory, nps, reports
 from bot.slack.messages.common import ReplyContext
+from bot.slack.text import render_message_text
 from tests.slack.messages.samples import (
     EVIL,
     LAST_WEEK,
@@ -100,30 +101,49 @@ def test_summary_numbers():
     )
 
 
+def table_of(msg: dict) -> dict:
+    """The message's one table block (Slack's table or data_table)."""
+    (table,) = [b for b in msg["blocks"] if b["type"] in ("table", "data_table")]
+    return table
+
+
+def cells(msg: dict) -> list[list[str]]:
+    """The table's cells as the lead reads them: header first."""
+    return [[c["text"] for c in row] for row in table_of(msg)["rows"]]
+
+
+def not_table(msg: dict) -> dict:
+    """The message without its table: raw_text cells are plain text, never read as mrkdwn."""
+    return {**msg, "blocks": [b for b in msg["blocks"] if b["type"] not in ("table", "data_table")]}
+
+
 def test_team_rows_sorted_by_assigned_with_spec_numbers():
     msg = seed_report_messages()["team"]
-    table = msg["blocks"][2]["text"]["text"]
-    lines = table.strip("`\n").split("\n")
-    assert lines[0].split() == ["Agent", "Assigned", "Responded", "%", "Avg", "resp", "Breaches"]
-    assert lines[1].split() == ["Jane", "Pear", "12", "9", "75%", "4h", "44m", "3"]
-    assert lines[2].split() == ["Barry", "Banana", "7", "1", "14%", "4d", "2h", "1"]
+    lines = cells(msg)
+    assert lines[0] == ["Agent", "Assigned", "Responded", "%", "Avg resp", "Breaches"]
+    assert lines[1] == ["Jane Pear", "12", "9", "75%", "4h 44m", "3"]
+    assert lines[2] == ["Barry Banana", "7", "1", "14%", "4d 2h", "1"]
+    # sortable by the numbers, not by their text
+    cell = table_of(msg)["rows"][1][4]
+    assert cell["type"] == "raw_number" and 17040 <= cell["value"] < 17100 and cell["text"] == "4h 44m"
     assert "2 agents* · 19 assigned · 10 responded (53%) · 4 SLA breaches" in msg["blocks"][1]["text"]["text"]
 
 
 def test_team_columns_line_up():
     msg = seed_report_messages()["team"]
-    lines = msg["blocks"][2]["text"]["text"].strip("`\n").split("\n")
-    ends = {len(line) for line in lines}
+    lines = render_message_text(msg).split("\n")
+    table = lines[lines.index("Agents, most assigned first") + 1 :][:3]
+    ends = {len(line) for line in table}
     assert len(ends) == 1  # right-aligned last column: every row ends at the same place
 
 
 def test_workload_numbers():
     msg = seed_report_messages()["workload"]
-    lines = msg["blocks"][2]["text"]["text"].strip("`\n").split("\n")
+    lines = cells(msg)
     # Total is Lexer's own all_states, the number it puts first
-    assert lines[0].split() == ["Agent", "Total", "Open", "New", "Asgn", "Prog", "Resp", "Appr", "Closed"]
-    assert lines[1].split() == ["Jane", "Pear", "166", "56", "0", "15", "14", "27", "0", "110"]
-    assert lines[2].split() == ["Barry", "Banana", "4", "3", "0", "1", "1", "1", "0", "1"]
+    assert lines[0] == ["Agent", "Total", "Open", "New", "Asgn", "Prog", "Resp", "Appr", "Closed"]
+    assert lines[1] == ["Jane Pear", "166", "56", "0", "15", "14", "27", "0", "110"]
+    assert lines[2] == ["Barry Banana", "4", "3", "0", "1", "1", "1", "0", "1"]
     assert "*59 open* · 111 closed · across 2 agents" in msg["blocks"][1]["text"]["text"]
 
 
@@ -241,25 +261,21 @@ def test_team_60_agents_with_long_hostile_names_all_shown():
     agents = [agent(i, f"{EVIL} Agent{i:02d} " + "x" * 80, assigned=i) for i in range(60)]
     msg = reports.team_message(agents, LAST_WEEK, SANDBOX)
     bk.validate_message(msg)
-    rows = [
-        line
-        for b in msg["blocks"]
-        if b["type"] == "section" and "```" in b["text"]["text"]
-        for line in b["text"]["text"].strip("`\n").split("\n")[1:]
-    ]
+    rows = cells(msg)[1:]
     assert len(rows) == 60
     assert "more agents" not in all_text(msg)
-    for t in texts(msg):
+    for t in texts(not_table(msg)):
         assert "<" not in t and ">" not in t
-    assert "&lt;!channel&gt; Ben &amp;" in all_text(msg)
+    assert rows[0][0].startswith(f"{EVIL} Agent59")  # plain text in a table cell: shown as written, never a ping
 
 
 def test_team_past_the_row_limit_says_how_many_more():
     agents = [agent(i, f"Agent {i}", assigned=1000 - i) for i in range(250)]
     msg = reports.team_message(agents, LAST_WEEK, LIVE)
     bk.validate_message(msg)
-    assert "…and 150 more agents" in all_text(msg)
-    assert "Agent 0 " in all_text(msg) and "Agent 249" not in all_text(msg)
+    assert "…and 150 more agents. For every agent, run `/lexer export responses …`" in all_text(msg)
+    names = [row[0] for row in cells(msg)[1:]]
+    assert names[0] == "Agent 0" and len(names) == 100 and "Agent 249" not in names
 
 
 def test_workload_60_agents():
@@ -270,16 +286,15 @@ def test_workload_60_agents():
     bk.validate_message(msg)
     assert "*1,770 open* · 3,540 closed · across 60 agents" in all_text(msg)
     # no all_states in the answer: the total is the states added up (not counting the all_closed_states sum)
-    first = msg["blocks"][2]["text"]["text"].strip("`\n").split("\n")[1].split()
-    assert first[-8:-6] == ["177", "59"]
+    first = cells(msg)[1]
+    assert first[1:3] == ["177", "59"]
 
 
 def test_ampersand_names_never_split_an_entity_at_the_cut():
     agents = [agent(i, "&" * 40, assigned=5) for i in range(3)]
     msg = reports.team_message(agents, LAST_WEEK, LIVE)
     bk.validate_message(msg)
-    row = msg["blocks"][2]["text"]["text"].split("\n")[2]
-    assert row.startswith("&amp;" * 19 + "…")
+    assert cells(msg)[1][0] == "&" * 40  # a table cell is plain text: no entity to split
 
 
 def test_200_classifications_top_10():
@@ -340,7 +355,7 @@ def test_any_names_give_valid_messages_without_raw_brackets(names):
         directory.users_message([User(i, n, n, "") for i, n in enumerate(names)], [], SANDBOX),
     ):
         bk.validate_message(msg)
-        for t in texts(msg):
+        for t in texts(not_table(msg)):
             assert "<" not in t and ">" not in t
 
 
@@ -354,7 +369,7 @@ def test_nan_numbers_show_as_dashes():
         [agent(1, "Jane Pear", 4, 2, avg_response_time=nan, fraction_responded_to=nan)], LAST_WEEK, LIVE
     )
     bk.validate_message(msg)
-    assert msg["blocks"][2]["text"]["text"].split("\n")[2].split() == ["Jane", "Pear", "4", "2", "–", "–", "1"]
+    assert cells(msg)[1] == ["Jane Pear", "4", "2", "–", "–", "1"]
 
 
 def test_hostile_context_never_reaches_mrkdwn_raw():
