@@ -33,12 +33,14 @@ from bot.slack.messages.common import (
     empty_message,
     esc,
     list_blocks,
+    more_text,
     plural,
     report_message,
     table_blocks,
 )
-from bot.slack.messages.series import bar_note, bucket_label, is_hourly, trend
+from bot.slack.messages.series import MAX_LINES, bucket_label, is_hourly, time_chart
 from bot.slack.messages.targets import BREACH_RATE, MEDIAN_WAIT, RESPONSE_RATE, TargetSet, marked
+from bot.slack.tables import Column, Num, data_table_block
 from bot.timeframe import Timeframe
 
 SUMMARY_TITLE = "SLA summary"
@@ -68,6 +70,26 @@ STATE_LABELS = {
     "closed": "Closed",
     "no_response_required": "No response required",
 }
+
+
+# past the table's rows: the rest are in the CSV export (the words of exports.py)
+MORE_AGENTS_EXPORT = "For every agent, run `/lexer export responses …` in Slack to get a CSV."
+
+
+def agent_table(caption: str, columns: list[Column], rows: list[list[str | Num]]) -> list[dict]:
+    """A sortable, paged data table of agents (a team can be past 10 rows), then how many more and the export."""
+    page = data_table_block(caption, columns, rows)
+    if not page.more:
+        return [page.block]
+    return [page.block, bk.context([f"{more_text(page.more, 'agents')}. {MORE_AGENTS_EXPORT}"])]
+
+
+def _count(n: float) -> Num:
+    return Num(n, format_count(n))
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def state_label(state: str) -> str:
@@ -137,25 +159,29 @@ def team_message(
         f"{format_count(responded)} responded{share} · {breach_words}"
     )
     cols = [
-        Col("Agent", right=False, max_width=MAX_NAME),
-        Col("Assigned"),
-        Col("Responded"),
-        Col("%"),
-        Col("Avg resp"),
-        Col("Breaches"),
+        Column("Agent"),
+        Column("Assigned", numeric=True),
+        Column("Responded", numeric=True),
+        Column("%", numeric=True),
+        Column("Avg resp", numeric=True),
+        Column("Breaches", numeric=True),
     ]
-    rows = [
+    rows: list[list[str | Num]] = [
         [
             a.name,
-            format_count(a.mentions_assigned),
-            format_count(a.total_responded_to),
-            format_percent(a.fraction_responded_to) if a.mentions_assigned else MISSING,
-            format_duration(a.avg_response_time) if a.total_responded_to else MISSING,
-            format_count(a.broke_sla),
+            _count(a.mentions_assigned),
+            _count(a.total_responded_to),
+            Num(a.fraction_responded_to, format_percent(a.fraction_responded_to))
+            if a.mentions_assigned
+            else Num(None, MISSING),
+            Num(a.avg_response_time, format_duration(a.avg_response_time))
+            if a.total_responded_to
+            else Num(None, MISSING),
+            _count(a.broke_sla),
         ]
         for a in ordered
     ]
-    body = [bk.section(intro), *table_blocks(cols, rows, "agents")]
+    body = [bk.section(intro), *agent_table("Agents, most assigned first", cols, rows)]
     body.append(
         bk.context(
             ["Avg resp = average customer wait for the agent's replies. Breaches = replies over the customer SLA."]
@@ -197,27 +223,20 @@ def workload_message(agents: list[AgentVolume], tf: Timeframe, ctx: ReplyContext
         f"across {plural(len(agents), 'agent')}"
     )
     cols = [
-        Col("Agent", right=False, max_width=MAX_NAME),
-        Col("Total"),
-        Col("Open"),
-        Col("New"),
-        Col("Asgn"),
-        Col("Prog"),
-        Col("Resp"),
-        Col("Appr"),
-        Col("Closed"),
+        Column("Agent"),
+        *(Column(t, numeric=True) for t in ("Total", "Open", "New", "Asgn", "Prog", "Resp", "Appr", "Closed")),
     ]
-    rows = [
+    rows: list[list[str | Num]] = [
         [
             a.name,
-            format_count(_total(a.states)),
-            format_count(_open(a.states)),
-            *(format_count(a.states.get(s, 0)) for s in OPEN_STATES),
-            format_count(_closed(a.states)),
+            _count(_total(a.states)),
+            _count(_open(a.states)),
+            *(_count(a.states.get(s, 0)) for s in OPEN_STATES),
+            _count(_closed(a.states)),
         ]
         for a in ordered
     ]
-    body = [bk.section(intro), *table_blocks(cols, rows, "agents"), bk.context([WORKLOAD_LEGEND])]
+    body = [bk.section(intro), *agent_table("Agents, most open first", cols, rows), bk.context([WORKLOAD_LEGEND])]
     fallback = (
         f"{format_count(total_open)} open, {format_count(total_closed)} closed across {plural(len(agents), 'agent')}"
     )
@@ -243,20 +262,16 @@ def states_message(sv: StatesVolume, tf: Timeframe, ctx: ReplyContext) -> dict:
     totals = {k: whole(sum(v)) for k, v in values.items()}  # a state with an unusable point: its total is missing
     if not totals or not any(totals.values()):
         return empty_message(STATES_TITLE, tf, ctx)
-    hourly = is_hourly(starts)
     order = sorted(totals, key=lambda k: (-totals[k], k))
-    rows, group = [], 1
-    for k in order:
-        bars, group = trend(values[k])
-        rows.append([state_label(k), format_count(totals[k]), bars])
-    cols = [Col("State", right=False, max_width=MAX_NAME), Col("Total"), Col("Trend", right=False)]
+    rows = [[state_label(k), format_count(totals[k])] for k in order]
+    cols = [Col("State", right=False, max_width=MAX_NAME), Col("Total")]
     body = table_blocks(cols, rows, "states")
-    span = (
-        f"{bucket_label(starts[0], hourly)} – {bucket_label(starts[-1], hourly)}"
-        if len(starts) > 1
-        else bucket_label(starts[0], hourly)
-    )
-    body.append(bk.context([f"Trend: {bar_note(hourly, group)}, {span}; each bar scaled to that state's peak."]))
+    lines = {state_label(k): [(p.start, p.value) for p in series[k]] for k in order if totals[k]}
+    chart = time_chart("Conversations {per}, by state", tf, lines)
+    if chart is not None:
+        body.append(chart)
+        if len(lines) > MAX_LINES:
+            body.append(bk.context([f"The chart shows the {MAX_LINES} states with the most conversations."]))
     top = ", ".join(f"{format_count(totals[k])} {esc(state_label(k).lower())}" for k in order[:3])
     return report_message(STATES_TITLE, tf, ctx, body, top)
 
@@ -302,18 +317,20 @@ def response_time_message(rv: ResponseVolume, tf: Timeframe, ctx: ReplyContext) 
     worst = max(answered, key=lambda p: (p.value, p.start))
     avg = sum(p.value for p in answered) / len(answered)
     unit = "hour" if hourly else "day"
-    bars, group = trend([p.value if p.value > 0 else None for p in pts], how="mean")
     fields = [
         (f"Average ({unit}s with replies)", format_duration(avg)),
         (f"{unit.capitalize()}s with replies", f"{format_count(len(answered))} of {format_count(len(pts))}"),
         (f"Best {unit}", f"{format_duration(best.value)} · {bucket_label(best.start, hourly)}"),
         (f"Worst {unit}", f"{format_duration(worst.value)} · {bucket_label(worst.start, hourly)}"),
     ]
-    body = [
-        bk.fields_section(fields),
-        bk.section(f"*Trend* `{bars}`"),
-        bk.context([f"Average customer wait, {bar_note(hourly, group)}; higher is slower, blank = no replies."]),
-    ]
+    body = [bk.fields_section(fields)]
+    minutes = [
+        (p.start, round(p.value / 60, 1) if p.value > 0 else None) for p in pts
+    ]  # a 0 bucket had no replies: a gap
+    title = "Average wait {per}, in minutes"
+    chart = time_chart(title, tf, {"Average wait": minutes}, _mean, y_label="Minutes")
+    if chart is not None:
+        body += [chart, bk.context(["Higher is slower; a gap is a time with no replies."])]
     fallback = (
         f"average {format_duration(avg)}, best {format_duration(best.value)} "
         f"({bucket_label(best.start, hourly)}), worst {format_duration(worst.value)} "

@@ -255,3 +255,30 @@ def empty_report_messages(ctx=SANDBOX, tf=LAST_WEEK) -> dict[str, dict]:
         "case-classifications": cases.case_classifications_message([], tf, ctx),
         "nps": nps.nps_message(form, parse_nps_summary({}), [], tf, ctx),
     }
+
+
+# ---------------------------------------------------------------- pictures: the table and the charts
+
+
+def table_of(msg: dict) -> dict:
+    """The message's one table block (Slack's table or data_table)."""
+    (table,) = [b for b in msg["blocks"] if b["type"] in ("table", "data_table")]
+    return table
+
+
+def cells(msg: dict) -> list[list[str]]:
+    """The table's cells as the lead reads them: header first."""
+    return [[c["text"] for c in row] for row in table_of(msg)["rows"]]
+
+
+def not_table(msg: dict) -> dict:
+    """The message without its table: raw_text cells are plain text, never read as mrkdwn."""
+    return {**msg, "blocks": [b for b in msg["blocks"] if b["type"] not in ("table", "data_table")]}
+
+
+def charts(msg: dict) -> list[dict]:
+    return [b for b in msg["blocks"] if b["type"] == "data_visualization"]
+
+
+def points(chart: dict) -> dict[str, dict[str, float]]:
+    return {s["name"]: {p["label"]: p["value"] for p in s["data"]} for s in chart["chart"]["series"]}
