@@ -253,6 +253,37 @@ def wait_until(at: datetime) -> None:
         time.sleep(left)
 
 
+class DatabaseDown:
+    """Store methods that fail as a database that does not answer would, while `down` is set."""
+
+    def __init__(self, monkeypatch):
+        import threading
+
+        self._monkeypatch = monkeypatch
+        self.down = threading.Event()
+
+    def fail(self, *targets: tuple[type, str]) -> DatabaseDown:
+        """Patch each (class, method) to raise psycopg's OperationalError while the database is down."""
+        for cls, name in targets:
+            self._monkeypatch.setattr(cls, name, self._failing(getattr(cls, name)))
+        return self
+
+    def _failing(self, real):
+        import psycopg
+
+        def call(*args, **kwargs):
+            if self.down.is_set():
+                raise psycopg.OperationalError("the database is down (test)")
+            return real(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def database_down(monkeypatch) -> DatabaseDown:
+    return DatabaseDown(monkeypatch)
+
+
 def wait_for(fn, timeout: float = 30.0, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while True:

@@ -231,29 +231,14 @@ def test_every_report_compares_typed_or_clicked(bot, sandbox, typed, report_type
 
 
 @pytest.mark.both_databases
-def test_a_click_during_a_database_outage_is_held_and_answered_once_when_it_is_back(bot, monkeypatch):
+def test_a_click_during_a_database_outage_is_held_and_answered_once_when_it_is_back(bot, database_down):
     """As a typed /lexer is (bot.commands.queue.HeldCommands). Failed before: the click was answered in the web
     process, whose answer met the outage too: 'Something went wrong', and nothing once the database was back."""
-    import threading
-
-    import psycopg
-
     from bot.store.command_queue import CommandQueue
     from bot.store.lexer_cache import LexerCache
 
     first = bot.command("team yesterday")
-    down = threading.Event()
-
-    def outage(real):
-        def call(*args, **kwargs):
-            if down.is_set():
-                raise psycopg.OperationalError("the database is down (test)")
-            return real(*args, **kwargs)
-
-        return call
-
-    for cls, name in ((CommandQueue, "enqueue"), (LexerCache, "get"), (LexerCache, "lead_or_follow")):
-        monkeypatch.setattr(cls, name, outage(getattr(cls, name)))
+    down = database_down.fail((CommandQueue, "enqueue"), (LexerCache, "get"), (LexerCache, "lead_or_follow")).down
     down.set()
     url = click(bot, first, REPORT_RANGE, choose="Last week")
     time.sleep(1.0)

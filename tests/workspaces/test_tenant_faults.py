@@ -350,12 +350,10 @@ def test_a_catch_up_digest_in_flight_survives_a_reconnect(dist_bot, lexer, gate)
 
 
 @pytest.mark.both_databases
-def test_a_command_during_a_database_outage_is_acked_held_and_answered_once_after(dist_bot, lexer, monkeypatch):
+def test_a_command_during_a_database_outage_is_acked_held_and_answered_once_after(dist_bot, lexer, database_down):
     """Distribution mode: every request's authorize reads the workspace's tokens from the database. Failed before:
     while it did not answer, authorize failed and the command was neither acked nor held (Slack showed an error),
     though a workspace whose tokens this process had read moments before could have been served from them."""
-    import psycopg
-
     from bot.store.command_queue import CommandQueue
     from bot.store.installations import Installations
 
@@ -363,18 +361,7 @@ def test_a_command_during_a_database_outage_is_acked_held_and_answered_once_afte
     dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
     assert "Could not" not in _text(dist_bot.team_command(TEAM_A, "help", ADMIN))
 
-    down = threading.Event()
-
-    def outage(real):
-        def call(*args, **kwargs):
-            if down.is_set():
-                raise psycopg.OperationalError("the database is down (test)")
-            return real(*args, **kwargs)
-
-        return call
-
-    monkeypatch.setattr(Installations, "sealed", outage(Installations.sealed))
-    monkeypatch.setattr(CommandQueue, "enqueue", outage(CommandQueue.enqueue))
+    down = database_down.fail((Installations, "sealed"), (CommandQueue, "enqueue")).down
     down.set()
     key = f"cmd-{time.monotonic_ns()}"
     form = {
@@ -421,24 +408,14 @@ def test_a_digest_in_flight_during_the_uninstall_leaves_none_of_its_answers_afte
 
 
 @pytest.mark.both_databases
-def test_an_uninstall_during_a_database_outage_is_carried_out_once_it_is_back(dist_bot, lexer, monkeypatch):
+def test_an_uninstall_during_a_database_outage_is_carried_out_once_it_is_back(dist_bot, lexer, database_down):
     """Slack sends app_uninstalled once (it was acked): failed before, a database that did not answer then left the
     workspace's tokens, connection and answers in the store for good (the removal was only logged)."""
-    import psycopg
-
     from bot.store.installations import Installations
 
     dist_bot.install(TEAM_A, ADMIN)
     dist_bot.deps.store.lexer_connections.save(TEAM_A, LEXER_TOKEN_A, connected_by=ADMIN, agents=1, groups=1)
-    down = threading.Event()
-    real_delete = Installations.delete
-
-    def delete(self, *args, **kwargs):
-        if down.is_set():
-            raise psycopg.OperationalError("the database is down (test)")
-        return real_delete(self, *args, **kwargs)
-
-    monkeypatch.setattr(Installations, "delete", delete)
+    down = database_down.fail((Installations, "delete")).down
     down.set()
     assert dist_bot.team_event(TEAM_A, {"type": "app_uninstalled"}).status_code == 200
     time.sleep(1.0)
