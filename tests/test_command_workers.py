@@ -1,17 +1,6 @@
-"""Round-robin order of the store's command queue, and the pool's on-the-spot fallback."""
+"""Round-robin order of the store's command queue, and the pool's workers."""
 
 import pytest
-
-from bot.commands.pool import CommandWorkerPool
-from bot.config import Settings
-
-
-def test_a_command_answered_on_the_spot_while_the_pool_stops_is_still_answered():
-    pool = CommandWorkerPool(Settings(), 0, target=lambda *args: None)
-    pool.stop()
-    answered: list[str] = []
-    pool.answer_here(answered.append, "summary")  # the stopping pool answers it here, not drops it
-    assert answered == ["summary"]
 
 
 @pytest.mark.both_databases

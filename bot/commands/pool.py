@@ -11,7 +11,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.commands.dispatcher import CommandDispatcher
@@ -21,7 +20,6 @@ from bot.config import Settings
 logger = logging.getLogger(__name__)
 
 WORKER_NICENESS = 10
-FALLBACK_THREADS = 4  # a command answered on the spot by a process without a dispatcher
 MONITOR_S = 0.25
 
 
@@ -82,7 +80,6 @@ class CommandWorkerPool:
         self._procs: list = []
         self._lock = threading.Lock()
         self._closed = False
-        self._fallback = ThreadPoolExecutor(FALLBACK_THREADS, thread_name_prefix="lexer-fallback")
         self.deps = intake_deps
         self.intake = CommandIntake(intake_deps, self._wake_one) if intake_deps is not None else None
         self._monitor = threading.Thread(target=self._watch, name="lexer-worker-monitor", daemon=True)
@@ -146,17 +143,9 @@ class CommandWorkerPool:
             raise RuntimeError("this pool was started without the store to queue commands in")
         self.intake.held.add(job)
 
-    def answer_here(self, fn: Callable[..., None], *args: Any) -> None:
-        """Run fn(*args) in this process, on the bounded fallback pool."""
-        try:
-            self._fallback.submit(fn, *args)
-        except RuntimeError:  # the pool is stopping with the process: answer on this thread rather than drop it
-            fn(*args)
-
     def stop(self, timeout: float = 5.0) -> None:
         if self.intake is not None:
             self.intake.held.stop()
-        self._fallback.shutdown(wait=False)
         with self._lock:
             self._closed = True
             for _ in self._procs:
