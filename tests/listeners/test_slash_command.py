@@ -364,6 +364,12 @@ def test_clock_stops_cleanly_on_sigterm(sandbox, slack, tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
     wait_for(lambda: any("clock started" in line for line in lines), timeout=30)
+    # a stop in the steady state, as the fixed 3 s this had waited for: the jobs run at start have finished
+    # (a SIGTERM while they ran once took over 20 s to stop on CI's loaded machine; see the closing note)
+    for job in ("sync_digest_jobs", "recover_stale_digests", "scheduled_check"):
+        wait_for(
+            lambda job=job: any(f'"{job} ' in line and "executed successfully" in line for line in lines), timeout=30
+        )
     proc.terminate()
     proc.wait(20)
     reader.join(20)
